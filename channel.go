@@ -1,0 +1,172 @@
+package routex
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/routex/routex/transformer"
+)
+
+// Format names the wire format a caller or a channel speaks.
+type Format = transformer.Format
+
+// The wire formats a Channel can speak.
+const (
+	FormatAnthropic = transformer.Anthropic
+	FormatOpenAI    = transformer.OpenAI
+)
+
+// Channel is one upstream routex can send requests to: a provider endpoint
+// with its credentials. A Channel is a plain value; routex copies it when it
+// is configured, so changing a Channel after handing it over has no effect.
+type Channel struct {
+	// ID identifies the channel in rules, sessions and records. Required, unique.
+	ID string `json:"id"`
+	// Name is shown to people; it defaults to ID.
+	Name string `json:"name,omitempty"`
+	// Type is the wire format the channel speaks. Required.
+	Type Format `json:"type"`
+	// BaseURL is the provider's API root, such as "https://api.anthropic.com"
+	// or "https://openrouter.ai/api/v1". When it has a path, the endpoint path
+	// after "/v1" is appended to it ("/chat/completions"); when it is a bare
+	// host, the whole path is ("/v1/chat/completions"). Required.
+	BaseURL string `json:"baseUrl"`
+	// APIKey is sent as x-api-key (anthropic) or Authorization: Bearer (openai).
+	// It never appears in logs, errors or records.
+	APIKey string `json:"apiKey,omitempty"`
+	// Models lists the models the channel serves, as exact names or
+	// path.Match globs ("claude-*"). Empty means any model.
+	Models []string `json:"models,omitempty"`
+	// ModelMap renames a requested model to the channel's own name for it.
+	ModelMap map[string]string `json:"modelMap,omitempty"`
+	// Priority orders channels for the priority strategy: lower first.
+	Priority int `json:"priority,omitempty"`
+	// Weight is the channel's share for the weighted strategy; 0 means 1.
+	Weight int `json:"weight,omitempty"`
+	// Disabled takes the channel out of rotation. The zero value is enabled.
+	Disabled bool `json:"disabled,omitempty"`
+	// Headers are added to every upstream request, replacing the caller's.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Timeout bounds the wait for the upstream's response headers and, for
+	// streams, its first event; past it the next candidate is tried.
+	// Zero means the Client's default (see WithDefaultTimeout).
+	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// Enabled reports whether the channel takes traffic.
+func (c *Channel) Enabled() bool { return !c.Disabled }
+
+// Validate reports the first problem with the channel's configuration,
+// naming the channel and the field.
+func (c *Channel) Validate() error {
+	if c.ID == "" {
+		return &ConfigError{Kind: "channel", ID: c.Name, Field: "id", Err: errRequired}
+	}
+	if !c.Type.Valid() {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q or %q)", c.Type, FormatAnthropic, FormatOpenAI)}
+	}
+	if c.BaseURL == "" {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "baseUrl", Err: errRequired}
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "baseUrl", Err: fmt.Errorf("%q is not an http(s) URL", c.BaseURL)}
+	}
+	for _, m := range c.Models {
+		if _, err := path.Match(m, ""); err != nil {
+			return &ConfigError{Kind: "channel", ID: c.ID, Field: "models", Err: fmt.Errorf("bad pattern %q: %w", m, err)}
+		}
+	}
+	if c.Weight < 0 {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "weight", Err: fmt.Errorf("must not be negative")}
+	}
+	if c.Timeout < 0 {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "timeout", Err: fmt.Errorf("must not be negative")}
+	}
+	return nil
+}
+
+// Serves reports whether the channel serves model.
+func (c *Channel) Serves(model string) bool {
+	if len(c.Models) == 0 {
+		return true
+	}
+	if _, ok := c.ModelMap[model]; ok {
+		return true
+	}
+	for _, m := range c.Models {
+		if m == model {
+			return true
+		}
+		if strings.ContainsAny(m, "*?[") {
+			if ok, _ := path.Match(m, model); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// UpstreamModel returns the name the channel knows model by.
+func (c *Channel) UpstreamModel(model string) string {
+	if m, ok := c.ModelMap[model]; ok && m != "" {
+		return m
+	}
+	return model
+}
+
+// clone returns a deep copy, so the snapshot never shares maps or slices
+// with a value the caller still holds.
+func (c Channel) clone() Channel {
+	if c.Models != nil {
+		c.Models = append([]string(nil), c.Models...)
+	}
+	if c.ModelMap != nil {
+		m := make(map[string]string, len(c.ModelMap))
+		for k, v := range c.ModelMap {
+			m[k] = v
+		}
+		c.ModelMap = m
+	}
+	if c.Headers != nil {
+		h := make(map[string]string, len(c.Headers))
+		for k, v := range c.Headers {
+			h[k] = v
+		}
+		c.Headers = h
+	}
+	return c
+}
+
+// Redacted returns a copy of the channel safe to show: the API key is
+// replaced by a hint of its last four characters.
+func (c Channel) Redacted() Channel {
+	c = c.clone()
+	c.APIKey = RedactSecret(c.APIKey)
+	for k := range c.Headers {
+		if sensitiveHeader(k) {
+			c.Headers[k] = RedactSecret(c.Headers[k])
+		}
+	}
+	return c
+}
+
+// RedactSecret hides a secret, keeping only enough to tell keys apart.
+func RedactSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) <= 12 {
+		return "****"
+	}
+	return "****" + s[len(s)-4:]
+}
+
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	return n == "authorization" || n == "x-api-key" || n == "api-key" || n == "proxy-authorization" ||
+		strings.Contains(n, "token") || strings.Contains(n, "secret")
+}

@@ -1,0 +1,118 @@
+package routex
+
+import (
+	"context"
+	"time"
+
+	"github.com/routex/routex/analytics"
+)
+
+// Store keeps what routex must remember: channels, rules, the balancing
+// strategy, sticky sessions and usage records. storage/memory and
+// storage/sqlite implement it, and storage/storetest is the conformance
+// suite every implementation passes.
+//
+// Implementations must be safe for concurrent use. Reads return copies the
+// caller may keep. A Client works from an in-memory snapshot and never reads
+// the Store on the request path; it learns of changes through Watch.
+type Store interface {
+	// Channels returns every channel, ordered by ID, secrets included.
+	Channels(ctx context.Context) ([]Channel, error)
+	// PutChannel creates or replaces the channel with c.ID.
+	PutChannel(ctx context.Context, c Channel) error
+	// DeleteChannel removes a channel; ErrNotFound if there is none.
+	DeleteChannel(ctx context.Context, id string) error
+
+	// Rules returns every rule, ordered by ID. Go Matchers are not stored.
+	Rules(ctx context.Context) ([]Rule, error)
+	// PutRule creates or replaces the rule with r.ID.
+	PutRule(ctx context.Context, r Rule) error
+	// DeleteRule removes a rule; ErrNotFound if there is none.
+	DeleteRule(ctx context.Context, id string) error
+
+	// Strategy returns the balancing strategy's name, "" if never set.
+	Strategy(ctx context.Context) (string, error)
+	// SetStrategy records the balancing strategy's name.
+	SetStrategy(ctx context.Context, name string) error
+
+	// Sessions returns the sessions that have not expired at now.
+	Sessions(ctx context.Context, now time.Time) ([]Session, error)
+	// PutSession creates or replaces the session with s.Key.
+	PutSession(ctx context.Context, s Session) error
+	// DeleteSession removes a session; ErrNotFound if there is none.
+	DeleteSession(ctx context.Context, key string) error
+
+	// AddRecords appends usage records.
+	AddRecords(ctx context.Context, recs []analytics.Record) error
+	// Records returns the records matching q, newest first.
+	Records(ctx context.Context, q RecordQuery) ([]analytics.Record, error)
+	// Aggregate sums the records matching q per group and time bucket.
+	Aggregate(ctx context.Context, q AggregateQuery) ([]Aggregate, error)
+
+	// Watch calls fn after every change to channels, rules or the strategy,
+	// once the change is visible to readers and before the writing call
+	// returns. fn must not call back into the Store's write methods. The
+	// returned func stops the calls.
+	Watch(fn func()) (stop func())
+
+	// Close releases the Store's resources.
+	Close() error
+}
+
+// Session ties a session key to the channel that serves it.
+type Session struct {
+	Key       string    `json:"key"`
+	ChannelID string    `json:"channelId"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// RecordQuery selects usage records. Zero fields do not filter.
+type RecordQuery struct {
+	From, To  time.Time // Time in [From, To)
+	ChannelID string
+	Model     string
+	KeyID     string
+	Status    int  // exact HTTP status
+	Failed    bool // only records that failed
+	Limit     int  // page size; 0 means 100
+	Offset    int  // records to skip, for paging
+}
+
+// GroupBy names the dimension an aggregate is split by.
+type GroupBy string
+
+// The dimensions usage can be grouped by.
+const (
+	GroupNone    GroupBy = ""
+	GroupChannel GroupBy = "channel"
+	GroupModel   GroupBy = "model"
+	GroupKey     GroupBy = "key"
+)
+
+// AggregateQuery selects and groups records for Aggregate.
+type AggregateQuery struct {
+	From, To  time.Time     // Time in [From, To); zero means unbounded
+	ChannelID string        // filters, as in RecordQuery
+	Model     string        //
+	KeyID     string        //
+	GroupBy   GroupBy       // dimension to split by
+	Bucket    time.Duration // time bucket (time.Minute, time.Hour, 24*time.Hour); 0 means one bucket
+}
+
+// Aggregate is the sum of the records in one group and time bucket.
+type Aggregate struct {
+	Bucket time.Time `json:"bucket"` // bucket start (UTC); zero when not bucketed
+	Group  string    `json:"group"`  // the group's channel id, model or key id
+
+	Requests         int64 `json:"requests"`
+	Errors           int64 `json:"errors"`
+	InputTokens      int64 `json:"inputTokens"`
+	OutputTokens     int64 `json:"outputTokens"`
+	CacheReadTokens  int64 `json:"cacheReadTokens"`
+	CacheWriteTokens int64 `json:"cacheWriteTokens"`
+
+	LatencyP50 time.Duration `json:"latencyP50"`
+	LatencyP95 time.Duration `json:"latencyP95"`
+	LatencyP99 time.Duration `json:"latencyP99"`
+	TTFBP50    time.Duration `json:"ttfbP50"`
+}
