@@ -1,11 +1,19 @@
 package routex
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
 
 // Request is the read-only view of one inbound request that rules and
-// matchers see. It is built once per request by parsing the body a single
-// time; the costlier views (text, tools, token estimate) are computed on
-// first use. A Request is not safe for concurrent use.
+// matchers see. It is built by parsing the body once; the costlier views
+// (text, tools, images, the token estimate) are computed on first use, so a
+// rule set that looks only at the model never pays for them.
+//
+// A Request is not safe for concurrent use; matchers run one at a time.
 type Request struct {
 	// Format is the caller's wire format, from the request path.
 	Format Format
@@ -13,17 +21,308 @@ type Request struct {
 	Model string
 	// Stream reports whether the caller asked for a streamed answer.
 	Stream bool
-	// SessionKey identifies the caller's session, if it has one.
+	// SessionKey identifies the caller's session: the x-session-id header,
+	// else Anthropic metadata.user_id, else OpenAI user. Empty when none.
 	SessionKey string
 	// Body is the raw request body. Do not modify it.
 	Body []byte
 	// HTTP is the caller's request. Its body has been consumed; use Body.
 	HTTP *http.Request
+
+	counter TokenCounter
+
+	// Raw JSON of the fields the lazy views read; substrings of Body.
+	system, messages, tools, thinking gjson.Result
+	reasoning                         bool // OpenAI reasoning_effort / reasoning present
+	webSearchOpt                      bool // OpenAI web_search_options present
+	streamUsage                       bool // OpenAI stream_options.include_usage is true
+
+	scanned   bool
+	hasImages bool
+	userText  string
+	lastUser  string
+	tokens    int
+	toolNames []string
+	webSearch bool
 }
 
-func (r *Request) HasTools() bool   { return false }
-func (r *Request) HasImages() bool  { return false }
-func (r *Request) Thinking() bool   { return false }
-func (r *Request) WebSearch() bool  { return false }
-func (r *Request) UserText() string { return "" }
-func (r *Request) InputTokens() int { return 0 }
+// parseRequest reads the fields routing needs in one pass over the body's
+// top level. body must not change afterwards: the view aliases it.
+func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter) (*Request, error) {
+	r := &Request{Format: f, Body: body, HTTP: hr, counter: counter}
+	if len(body) == 0 {
+		return r, errBody("the request body is empty; send a JSON object")
+	}
+	s := bytesToString(body)
+	if !gjson.Valid(s) {
+		return r, errBody("the request body is not valid JSON")
+	}
+	root := gjson.Parse(s)
+	if !root.IsObject() {
+		return r, errBody("the request body must be a JSON object")
+	}
+	var user, metaUser string
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			r.Model = v.String()
+		case "stream":
+			r.Stream = v.Bool()
+		case "system":
+			r.system = v
+		case "messages":
+			r.messages = v
+		case "tools":
+			r.tools = v
+		case "thinking":
+			r.thinking = v
+		case "reasoning_effort":
+			r.reasoning = v.Type == gjson.String && v.Str != "" && v.Str != "none"
+		case "reasoning":
+			r.reasoning = v.IsObject()
+		case "web_search_options":
+			r.webSearchOpt = true
+		case "stream_options":
+			r.streamUsage = v.Get("include_usage").Bool()
+		case "user":
+			user = v.String()
+		case "metadata":
+			metaUser = v.Get("user_id").String()
+		}
+		return true
+	})
+	if hr != nil {
+		r.SessionKey = hr.Header.Get("X-Session-Id")
+		if r.SessionKey == "" {
+			r.SessionKey = hr.Header.Get("X-Claude-Code-Session-Id")
+		}
+	}
+	if r.SessionKey == "" {
+		if f == FormatAnthropic {
+			r.SessionKey = metaUser
+		} else {
+			r.SessionKey = user
+		}
+	}
+	return r, nil
+}
+
+// parsePassthrough builds the view of a request to an endpoint routex does
+// not interpret: only the model is read, when the body is JSON.
+func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
+	r := &Request{Format: f, Body: body, HTTP: hr, scanned: true}
+	if len(body) > 0 {
+		if m := gjson.GetBytes(body, "model"); m.Type == gjson.String {
+			r.Model = m.Str
+		}
+	}
+	if hr != nil {
+		r.SessionKey = hr.Header.Get("X-Session-Id")
+	}
+	return r
+}
+
+// HasTools reports whether the request defines tools.
+func (r *Request) HasTools() bool {
+	has := false
+	r.tools.ForEach(func(_, _ gjson.Result) bool { has = true; return false })
+	return has
+}
+
+// ToolNames returns the names of the tools the request defines.
+func (r *Request) ToolNames() []string { r.scan(); return r.toolNames }
+
+// HasImages reports whether any message carries an image.
+func (r *Request) HasImages() bool { r.scan(); return r.hasImages }
+
+// WebSearch reports whether a web search tool is offered to the model.
+func (r *Request) WebSearch() bool { r.scan(); return r.webSearch }
+
+// Thinking reports whether extended thinking (Anthropic) or reasoning
+// (OpenAI reasoning_effort / reasoning) is requested.
+func (r *Request) Thinking() bool {
+	if r.reasoning {
+		return true
+	}
+	if !r.thinking.Exists() {
+		return false
+	}
+	if r.thinking.IsObject() {
+		t := r.thinking.Get("type").Str
+		return t != "" && t != "disabled"
+	}
+	return r.thinking.Bool()
+}
+
+// SystemText returns the system prompt's text, blocks joined with "\n".
+// For OpenAI requests it is the text of the system and developer messages.
+func (r *Request) SystemText() string {
+	var b strings.Builder
+	appendText(&b, r.system)
+	if r.Format == FormatOpenAI {
+		r.messages.ForEach(func(_, m gjson.Result) bool {
+			if role := m.Get("role").Str; role == "system" || role == "developer" {
+				appendText(&b, m.Get("content"))
+			}
+			return true
+		})
+	}
+	return b.String()
+}
+
+// UserText returns the text of every user message, joined with "\n".
+// Keyword and userPattern conditions search it.
+func (r *Request) UserText() string { r.scan(); return r.userText }
+
+// LastUserText returns the text of the last user message.
+func (r *Request) LastUserText() string { r.scan(); return r.lastUser }
+
+// InputTokens returns the estimated number of input tokens: system prompt,
+// messages and tool definitions, counted by the Client's TokenCounter.
+func (r *Request) InputTokens() int { r.scan(); return r.tokens }
+
+// imageTokens is what one image is assumed to cost: its size is not known
+// without decoding it, and about a megapixel is typical.
+const imageTokens = 1200
+
+// messageOverhead approximates the role and framing tokens of each message.
+const messageOverhead = 4
+
+// scan walks the messages and tools once, filling the lazy views.
+func (r *Request) scan() {
+	if r.scanned {
+		return
+	}
+	r.scanned = true
+	count := func(s string) {
+		if r.counter != nil && s != "" {
+			r.tokens += r.counter.CountTokens(stringToBytes(s))
+		}
+	}
+	count(rawText(r.system))
+	var user strings.Builder
+	r.messages.ForEach(func(_, m gjson.Result) bool {
+		r.tokens += messageOverhead
+		role := m.Get("role").Str
+		content := m.Get("content")
+		isUser := role == "user"
+		if isUser {
+			r.lastUser = ""
+		}
+		visit := func(text string) {
+			count(text)
+			if isUser && text != "" {
+				if user.Len() > 0 {
+					user.WriteByte('\n')
+				}
+				user.WriteString(text)
+				if r.lastUser == "" {
+					r.lastUser = text
+				} else {
+					r.lastUser += "\n" + text
+				}
+			}
+		}
+		if content.Type == gjson.String {
+			visit(content.Str)
+		} else {
+			r.scanBlocks(content, visit, count)
+		}
+		if tc := m.Get("tool_calls"); tc.IsArray() {
+			count(tc.Raw)
+		}
+		return true
+	})
+	r.userText = user.String()
+	r.tools.ForEach(func(_, t gjson.Result) bool {
+		count(t.Raw)
+		name := t.Get("name").Str
+		if name == "" {
+			name = t.Get("function.name").Str
+		}
+		typ := t.Get("type").Str
+		if strings.HasPrefix(typ, "web_search") || name == "web_search" {
+			r.webSearch = true
+		}
+		if name != "" {
+			r.toolNames = append(r.toolNames, name)
+		}
+		return true
+	})
+	if r.webSearchOpt {
+		r.webSearch = true
+	}
+}
+
+// scanBlocks visits the text of content blocks (both formats) and notes
+// images, descending into tool results.
+func (r *Request) scanBlocks(content gjson.Result, visit func(string), count func(string)) {
+	content.ForEach(func(_, b gjson.Result) bool {
+		switch b.Get("type").Str {
+		case "text":
+			visit(b.Get("text").Str)
+		case "image", "image_url", "input_image":
+			r.hasImages = true
+			r.tokens += imageTokens
+		case "tool_result":
+			if c := b.Get("content"); c.Type == gjson.String {
+				count(c.Str)
+			} else {
+				r.scanBlocks(c, func(s string) { count(s) }, count)
+			}
+		case "tool_use":
+			count(b.Get("input").Raw)
+		case "thinking":
+			count(b.Get("thinking").Str)
+		case "document", "file":
+			count(b.Raw)
+		}
+		return true
+	})
+}
+
+// appendText writes the text of a string or an array of text blocks.
+func appendText(b *strings.Builder, v gjson.Result) {
+	if v.Type == gjson.String {
+		if b.Len() > 0 && v.Str != "" {
+			b.WriteByte('\n')
+		}
+		b.WriteString(v.Str)
+		return
+	}
+	v.ForEach(func(_, blk gjson.Result) bool {
+		if t := blk.Get("text"); t.Type == gjson.String {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(t.Str)
+		}
+		return true
+	})
+}
+
+// rawText returns a string value's text, or the raw JSON of anything else,
+// for counting.
+func rawText(v gjson.Result) string {
+	if v.Type == gjson.String {
+		return v.Str
+	}
+	return v.Raw
+}
+
+// bytesToString views b as a string without copying. The Client owns the
+// body it read and never writes to it afterwards.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// stringToBytes views s as bytes for read-only use.
+func stringToBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}

@@ -1,0 +1,285 @@
+// Package mockupstream is an AI provider for tests and benchmarks: an HTTP
+// server that answers the Anthropic Messages and OpenAI Chat Completions
+// endpoints, streaming or not, and can be told to fail in the ways real
+// providers do (error statuses, rate limits, hangs, resets, cut streams).
+package mockupstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Usage is what the mock reports, in Anthropic's terms (input excludes
+// cache reads and writes).
+type Usage struct {
+	Input, Output, CacheRead, CacheWrite int
+}
+
+// Behavior says how the mock answers one request. The zero value answers
+// successfully with Text and Usage.
+type Behavior struct {
+	Status     int               // non-zero: answer this status with an error body in the endpoint's format
+	Header     map[string]string // extra response headers (e.g. retry-after)
+	Hang       bool              // never answer; wait for the client to go away
+	Reset      bool              // close the connection without answering
+	CutAfter   int               // streams: stop after this many events without the final ones (0 = complete, -1 = before the first)
+	ErrorEvent bool              // streams: send an error event after the first content event
+	Garbage    bool              // answer 200 with a body that is not JSON / not SSE
+	Delay      time.Duration     // wait before answering
+	EventGap   time.Duration     // streams: wait between events
+}
+
+// Request is what the mock received.
+type Request struct {
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a running mock provider. Safe for concurrent use.
+type Server struct {
+	*httptest.Server
+	Name  string
+	Text  string // reply text; "hello from <Name>" by default
+	Usage Usage
+
+	mu       sync.Mutex
+	behave   func(n int, r *Request) Behavior
+	requests []Request
+	calls    atomic.Int64
+}
+
+// New starts a mock provider named name. Close it when done.
+func New(name string) *Server {
+	s := &Server{Name: name, Text: "hello from " + name, Usage: Usage{Input: 12, Output: 7, CacheRead: 30, CacheWrite: 50}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Behave sets how the mock answers: f gets the 1-based call number and the
+// request. nil restores plain success.
+func (s *Server) Behave(f func(n int, r *Request) Behavior) {
+	s.mu.Lock()
+	s.behave = f
+	s.mu.Unlock()
+}
+
+// Always makes every answer follow b.
+func (s *Server) Always(b Behavior) { s.Behave(func(int, *Request) Behavior { return b }) }
+
+// Calls returns how many requests reached the mock.
+func (s *Server) Calls() int { return int(s.calls.Load()) }
+
+// Requests returns copies of the requests received.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Last returns the last request received.
+func (s *Server) Last() Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		return Request{}
+	}
+	return s.requests[len(s.requests)-1]
+}
+
+func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
+	body, _ := io.ReadAll(hr.Body)
+	req := Request{Path: hr.URL.Path, Header: hr.Header.Clone(), Body: body}
+	n := int(s.calls.Add(1))
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	f := s.behave
+	s.mu.Unlock()
+	var b Behavior
+	if f != nil {
+		b = f(n, &req)
+	}
+	if b.Delay > 0 {
+		select {
+		case <-time.After(b.Delay):
+		case <-hr.Context().Done():
+			return
+		}
+	}
+	if b.Hang {
+		<-hr.Context().Done()
+		return
+	}
+	if b.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return
+	}
+	for k, v := range b.Header {
+		w.Header().Set(k, v)
+	}
+	anthropic := strings.HasSuffix(hr.URL.Path, "/messages")
+	if b.Status != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(b.Status)
+		if anthropic {
+			fmt.Fprintf(w, `{"type":"error","error":{"type":"api_error","message":"mock %s status %d"}}`, s.Name, b.Status)
+		} else {
+			fmt.Fprintf(w, `{"error":{"message":"mock %s status %d","type":"api_error","param":null,"code":null}}`, s.Name, b.Status)
+		}
+		return
+	}
+	if b.Garbage {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "<html>502 bad gateway</html>")
+		return
+	}
+	model := gjson.GetBytes(body, "model").String()
+	stream := gjson.GetBytes(body, "stream").Bool()
+	switch {
+	case anthropic && stream:
+		s.anthropicStream(w, hr, model, b)
+	case anthropic:
+		s.anthropicMessage(w, model)
+	case stream:
+		s.openaiStream(w, hr, model, b, gjson.GetBytes(body, "stream_options.include_usage").Bool())
+	default:
+		s.openaiCompletion(w, model)
+	}
+}
+
+func (s *Server) anthropicMessage(w http.ResponseWriter, model string) {
+	w.Header().Set("Content-Type", "application/json")
+	u := s.Usage
+	fmt.Fprintf(w, `{"id":"msg_mock","type":"message","role":"assistant","model":%q,"content":[{"type":"text","text":%s}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":%d,"cache_read_input_tokens":%d,"cache_creation_input_tokens":%d}}`,
+		model, jsonString(s.Text), u.Input, u.Output, u.CacheRead, u.CacheWrite)
+}
+
+func (s *Server) openaiCompletion(w http.ResponseWriter, model string) {
+	w.Header().Set("Content-Type", "application/json")
+	u := s.Usage
+	prompt := u.Input + u.CacheRead // OpenAI reports no cache writes
+	fmt.Fprintf(w, `{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}}`,
+		model, jsonString(s.Text), prompt, u.Output, prompt+u.Output, u.CacheRead)
+}
+
+// words splits the reply into stream deltas.
+func (s *Server) words() []string {
+	parts := strings.SplitAfter(s.Text, " ")
+	if len(parts) == 0 {
+		return []string{""}
+	}
+	return parts
+}
+
+type eventWriter struct {
+	w      http.ResponseWriter
+	f      http.Flusher
+	gap    time.Duration
+	n      int
+	cut    int
+	hr     *http.Request
+	halted bool
+}
+
+// event writes one event; it reports false once the stream is to stop.
+func (e *eventWriter) event(typ, data string) bool {
+	if e.halted {
+		return false
+	}
+	if e.cut != 0 && e.n >= max(e.cut, 0) {
+		e.halted = true
+		return false
+	}
+	if e.n > 0 && e.gap > 0 {
+		select {
+		case <-time.After(e.gap):
+		case <-e.hr.Context().Done():
+			e.halted = true
+			return false
+		}
+	}
+	var buf bytes.Buffer
+	if typ != "" {
+		buf.WriteString("event: " + typ + "\n")
+	}
+	buf.WriteString("data: " + data + "\n\n")
+	if _, err := e.w.Write(buf.Bytes()); err != nil {
+		e.halted = true
+		return false
+	}
+	e.f.Flush()
+	e.n++
+	return true
+}
+
+func startStream(w http.ResponseWriter, hr *http.Request, b Behavior) *eventWriter {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	return &eventWriter{w: w, f: f, gap: b.EventGap, cut: b.CutAfter, hr: hr}
+}
+
+func (s *Server) anthropicStream(w http.ResponseWriter, hr *http.Request, model string, b Behavior) {
+	e := startStream(w, hr, b)
+	u := s.Usage
+	e.event("message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","model":%q,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":1,"cache_read_input_tokens":%d,"cache_creation_input_tokens":%d}}}`, model, u.Input, u.CacheRead, u.CacheWrite))
+	e.event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
+	e.event("ping", `{"type":"ping"}`)
+	for i, wd := range s.words() {
+		e.event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+jsonString(wd)+`}}`)
+		if i == 0 && b.ErrorEvent {
+			e.event("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+			return
+		}
+	}
+	e.event("content_block_stop", `{"type":"content_block_stop","index":0}`)
+	e.event("message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, u.Output))
+	e.event("message_stop", `{"type":"message_stop"}`)
+}
+
+func (s *Server) openaiStream(w http.ResponseWriter, hr *http.Request, model string, b Behavior, usage bool) {
+	e := startStream(w, hr, b)
+	chunk := func(delta, finish string) string {
+		f := "null"
+		if finish != "" {
+			f = strconv.Quote(finish)
+		}
+		return fmt.Sprintf(`{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":%q,"choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}]}`, model, delta, f)
+	}
+	e.event("", chunk(`{"role":"assistant","content":""}`, ""))
+	for i, wd := range s.words() {
+		e.event("", chunk(`{"content":`+jsonString(wd)+`}`, ""))
+		if i == 0 && b.ErrorEvent {
+			e.event("", `{"error":{"message":"mock overloaded","type":"server_error","param":null,"code":null}}`)
+			return
+		}
+	}
+	e.event("", chunk(`{}`, "stop"))
+	if usage {
+		u := s.Usage
+		prompt := u.Input + u.CacheRead
+		e.event("", fmt.Sprintf(`{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":%q,"choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}}`, model, prompt, u.Output, prompt+u.Output, u.CacheRead))
+	}
+	e.event("", "[DONE]")
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,312 @@
+package routex
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/breaker"
+	"github.com/routex/routex/tokens"
+)
+
+// Option configures a Client in New.
+type Option func(*settings) error
+
+// TokenCounter estimates the number of tokens in a piece of text. The
+// Client uses it for Request.InputTokens, which tokenThreshold rules read.
+// Implementations must be safe for concurrent use and fast: it runs on the
+// request path.
+type TokenCounter interface {
+	CountTokens(text []byte) int
+}
+
+// TokenCounterFunc adapts a function to a TokenCounter.
+type TokenCounterFunc func(text []byte) int
+
+// CountTokens calls f(text).
+func (f TokenCounterFunc) CountTokens(text []byte) int { return f(text) }
+
+// RetryPolicy says how many upstream attempts one request may make and how
+// long to wait before trying a channel again. Moving on to a channel not yet
+// tried for this request does not wait: another provider's health does not
+// depend on how long ago the last one failed.
+type RetryPolicy struct {
+	// MaxAttempts caps the upstream attempts per request. 0 means one per
+	// candidate channel; a value above the number of candidates tries them
+	// again, in order, waiting as Backoff says.
+	MaxAttempts int
+	// Backoff returns the wait policy for one request. nil means
+	// exponential from 100 ms to 2 s with ±50% jitter.
+	Backoff func() backoff.BackOff
+}
+
+// DefaultMaxBodyBytes is the largest request body accepted unless
+// WithMaxBodyBytes says otherwise.
+const DefaultMaxBodyBytes = 32 << 20
+
+// DefaultTimeout is the wait for an upstream's answer (response headers and,
+// for streams, the first event; the whole body otherwise) when a channel
+// sets none. Long non-streamed generations take minutes.
+const DefaultTimeout = 10 * time.Minute
+
+type settings struct {
+	channels     []Channel
+	rules        []Rule
+	strategy     string
+	balancer     balancer.Balancer
+	store        Store
+	sessionTTL   time.Duration
+	sessionSize  int
+	breaker      breaker.Settings
+	retry        RetryPolicy
+	transport    http.RoundTripper
+	logger       *slog.Logger
+	recorder     analytics.Recorder
+	counter      TokenCounter
+	maxBody      int64
+	timeout      time.Duration
+	customs      map[string]Matcher
+	now          func() time.Time
+	recorderOpts analytics.Settings
+}
+
+// WithChannels adds channels defined in code. They are fixed for the
+// Client's life (update them with SetChannels); channels in a Store are
+// added to them, and on an ID clash the code's channel wins.
+func WithChannels(chs ...Channel) Option {
+	return func(s *settings) error {
+		for i := range chs {
+			s.channels = append(s.channels, chs[i].clone())
+		}
+		return nil
+	}
+}
+
+// WithRules adds routing rules defined in code; they may carry Go Matchers.
+// Rules in a Store are added to them; on an ID clash the code's rule wins.
+func WithRules(rules ...Rule) Option {
+	return func(s *settings) error {
+		s.rules = append(s.rules, rules...)
+		return nil
+	}
+}
+
+// WithCondition registers a Go condition that rules name in
+// Condition.Custom. Register conditions before the rules that use them.
+func WithCondition(name string, m Matcher) Option {
+	return func(s *settings) error {
+		if name == "" || m == nil {
+			return &ConfigError{Kind: "option", ID: "WithCondition", Field: "name", Err: errRequired}
+		}
+		if s.customs == nil {
+			s.customs = map[string]Matcher{}
+		}
+		s.customs[name] = m
+		return nil
+	}
+}
+
+// WithStrategy selects the balancing strategy by name: "priority" (the
+// default), "round_robin", "weighted", "least_used" or "latency". A
+// strategy saved in the Store takes precedence.
+func WithStrategy(name string) Option {
+	return func(s *settings) error {
+		if _, err := balancer.New(name); err != nil {
+			return &ConfigError{Kind: "option", ID: "WithStrategy", Field: "name", Err: err}
+		}
+		s.strategy = name
+		return nil
+	}
+}
+
+// WithBalancer sets a balancer of the caller's own. It takes precedence over
+// any strategy name, including one saved in the Store.
+func WithBalancer(b balancer.Balancer) Option {
+	return func(s *settings) error {
+		s.balancer = b
+		return nil
+	}
+}
+
+// WithStore makes the Client load channels, rules, the strategy and sessions
+// from st, follow its changes, persist sessions to it, and write usage
+// records to it in the background. The Client does not close st.
+func WithStore(st Store) Option {
+	return func(s *settings) error {
+		s.store = st
+		return nil
+	}
+}
+
+// WithSessionTTL sets how long a session sticks to its channel (default 5 h)
+// and, if size > 0, how many sessions are kept (default 100 000).
+func WithSessionTTL(ttl time.Duration, size int) Option {
+	return func(s *settings) error {
+		if ttl < 0 || size < 0 {
+			return &ConfigError{Kind: "option", ID: "WithSessionTTL", Field: "ttl", Err: fmt.Errorf("must not be negative")}
+		}
+		s.sessionTTL, s.sessionSize = ttl, size
+		return nil
+	}
+}
+
+// WithBreaker sets the circuit breaker and rate-limit settings shared by
+// every channel.
+func WithBreaker(b breaker.Settings) Option {
+	return func(s *settings) error {
+		s.breaker = b
+		return nil
+	}
+}
+
+// WithRetry sets the retry and failover policy.
+func WithRetry(p RetryPolicy) Option {
+	return func(s *settings) error {
+		if p.MaxAttempts < 0 {
+			return &ConfigError{Kind: "option", ID: "WithRetry", Field: "MaxAttempts", Err: fmt.Errorf("must not be negative")}
+		}
+		s.retry = p
+		return nil
+	}
+}
+
+// WithTransport sets the RoundTripper that carries requests upstream. The
+// default is an http.Transport tuned for many concurrent streams to few
+// hosts.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(s *settings) error {
+		s.transport = rt
+		return nil
+	}
+}
+
+// WithLogger sets where the Client logs failovers, breaker changes and
+// dropped records. The default discards logs. Secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		s.logger = l
+		return nil
+	}
+}
+
+// WithRecorder sends every usage record to r as well as to the Store, if
+// one is set. r.Record must not block.
+func WithRecorder(r analytics.Recorder) Option {
+	return func(s *settings) error {
+		s.recorder = r
+		return nil
+	}
+}
+
+// WithRecordQueue tunes the background writer that saves records to the
+// Store.
+func WithRecordQueue(a analytics.Settings) Option {
+	return func(s *settings) error {
+		s.recorderOpts = a
+		return nil
+	}
+}
+
+// WithTokenCounter replaces the default token estimator (tokens.Estimate,
+// within about 15% of a BPE tokenizer, at several hundred MB/s).
+func WithTokenCounter(tc TokenCounter) Option {
+	return func(s *settings) error {
+		s.counter = tc
+		return nil
+	}
+}
+
+// WithMaxBodyBytes caps the request body size (default 32 MiB). Larger
+// bodies are refused with 413 in the caller's format.
+func WithMaxBodyBytes(n int64) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return &ConfigError{Kind: "option", ID: "WithMaxBodyBytes", Field: "n", Err: fmt.Errorf("must be positive")}
+		}
+		s.maxBody = n
+		return nil
+	}
+}
+
+// WithDefaultTimeout sets the upstream timeout of channels that set none.
+func WithDefaultTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return &ConfigError{Kind: "option", ID: "WithDefaultTimeout", Field: "d", Err: fmt.Errorf("must be positive")}
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithClock sets the Client's clock, which breakers, rate limits and
+// sessions read. Tests inject a fake clock so that cool-downs pass without
+// waiting. The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) error {
+		s.now = now
+		return nil
+	}
+}
+
+func defaults(s *settings) {
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.counter == nil {
+		s.counter = TokenCounterFunc(tokens.Estimate)
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.breaker.Now == nil {
+		s.breaker.Now = s.now
+	}
+	if s.transport == nil {
+		s.transport = newTransport()
+	}
+	if s.retry.Backoff == nil {
+		s.retry.Backoff = func() backoff.BackOff {
+			b := backoff.NewExponentialBackOff()
+			b.InitialInterval = 100 * time.Millisecond
+			b.MaxInterval = 2 * time.Second
+			b.RandomizationFactor = 0.5
+			b.MaxElapsedTime = 0 // the request's context bounds it
+			b.Reset()
+			return b
+		}
+	}
+}
+
+// newTransport returns an http.Transport for AI APIs: few hosts, many
+// concurrent long-lived streams, and compression negotiated by the
+// transport itself so that bodies arrive readable.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		WriteBufferSize:       64 << 10,
+		ReadBufferSize:        64 << 10,
+	}
+}

@@ -1,0 +1,655 @@
+package routex
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/tidwall/sjson"
+
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/breaker"
+	"github.com/routex/routex/transformer"
+)
+
+// exchange carries one request through the pipeline.
+type exchange struct {
+	req   *http.Request
+	r     *Request
+	cfg   *config
+	start time.Time
+	rule  *compiledRule
+	rec   analytics.Record
+
+	// routes in the order they will be tried, and the balancer's view of
+	// them; pooled, because every request needs them.
+	routes []*route
+	cands  []balancer.Candidate
+}
+
+var exchangePool = sync.Pool{New: func() any {
+	return &exchange{routes: make([]*route, 0, 8), cands: make([]balancer.Candidate, 0, 8)}
+}}
+
+// RoundTrip routes one request. See Client for the contract.
+func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := c.s.now()
+	if c.closed.Load() {
+		closeBody(req)
+		return nil, ErrClosed
+	}
+	ep, format := classify(req)
+	if ep == endpointModels {
+		closeBody(req)
+		return c.models(req, format), nil
+	}
+	body, err := readBody(req, c.s.maxBody)
+	if err != nil {
+		if rf, ok := asRefusal(err); ok {
+			x := &exchange{req: req, start: start, r: &Request{Format: format}}
+			return c.refuse(x, rf), nil
+		}
+		return nil, err
+	}
+
+	var r *Request
+	if ep == endpointPassthrough {
+		r = parsePassthrough(format, body, req)
+	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
+		rf, _ := asRefusal(err)
+		return c.refuse(&exchange{req: req, start: start, r: r}, rf), nil
+	} else if r.Model == "" {
+		rf := errBody(`the request has no "model"; name the model to use`)
+		return c.refuse(&exchange{req: req, start: start, r: r}, rf), nil
+	}
+
+	x := exchangePool.Get().(*exchange)
+	*x = exchange{req: req, r: r, cfg: c.cfg.Load(), start: start, routes: x.routes[:0], cands: x.cands[:0]}
+	x.rec = analytics.Record{
+		Time: start, RequestID: c.newRequestID(), Model: r.Model,
+		InboundFormat: string(format), Stream: r.Stream, Session: r.SessionKey,
+	}
+	resp, err := c.serve(x)
+	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
+	clear(x.routes[:cap(x.routes)])
+	exchangePool.Put(x)
+	return resp, err
+}
+
+// serve plans and runs the attempts for x.
+func (c *Client) serve(x *exchange) (*http.Response, error) {
+	if rf := c.plan(x); rf != nil {
+		return c.refuse(x, rf), nil
+	}
+	return c.attempt(x)
+}
+
+// plan fills x.routes with the channels to try, in order: a matching rule's
+// target, else (and after it, for failover) the sticky session's channel,
+// then the balancer's order.
+func (c *Client) plan(x *exchange) *refusal {
+	cfg, r := x.cfg, x.r
+	serving := 0
+	for _, rt := range cfg.routes {
+		if !rt.Enabled() || !c.compatible(x.r.Format, rt.Type) || (r.Model != "" && !rt.Serves(r.Model)) {
+			continue
+		}
+		serving++
+		if c.breakers.Ready(rt.ID) {
+			x.cands = append(x.cands, rt.candidate())
+		}
+	}
+
+	// Rules pick a first channel, which need not be among the model's
+	// servers when the rule rewrites the model.
+	var first *route
+	for _, cr := range cfg.rules {
+		ok, err := cr.match(r)
+		if err != nil {
+			c.s.logger.Warn("routex: rule matcher failed", "rule", cr.ID, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		rt := cfg.byID[cr.Target.Channel]
+		model := r.Model
+		if cr.Target.Model != "" {
+			model = cr.Target.Model
+		}
+		if rt == nil || !rt.Enabled() || !c.compatible(r.Format, rt.Type) || !rt.Serves(model) || !c.breakers.Ready(rt.ID) {
+			continue // unavailable target: the next rule, or the balancer
+		}
+		x.rule, first = cr, rt
+		x.rec.Rule = cr.ID
+		break
+	}
+	if first == nil && len(x.cands) == 0 {
+		if serving == 0 {
+			return &refusal{status: http.StatusNotFound, code: "model_not_found", err: ErrNoChannel,
+				msg: fmt.Sprintf("no %s-format channel serves model %q", r.Format, r.Model)}
+		}
+		return &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
+			retryAfter: c.retryAfter(x),
+			msg:        fmt.Sprintf("all %d channels serving model %q are unavailable (circuit open or rate-limited); try again later", serving, r.Model)}
+	}
+
+	// A session keeps its channel while that channel is a candidate.
+	sticky := -1
+	if r.SessionKey != "" {
+		if id, ok := c.sessions.Get(r.SessionKey); ok {
+			for i := range x.cands {
+				if x.cands[i].ID == id {
+					sticky = i
+					break
+				}
+			}
+		}
+	}
+	rest := x.cands
+	if sticky >= 0 {
+		x.cands[0], x.cands[sticky] = x.cands[sticky], x.cands[0]
+		rest = x.cands[1:]
+	}
+	if len(rest) > 1 {
+		cfg.balancer.Order(rest)
+	}
+	if first != nil {
+		x.routes = append(x.routes, first)
+	}
+	for _, cd := range x.cands {
+		if rt := cfg.byID[cd.ID]; rt != nil && rt != first {
+			x.routes = append(x.routes, rt)
+		}
+	}
+	return nil
+}
+
+// compatible reports whether a caller in format from can be served by a
+// channel speaking to.
+func (c *Client) compatible(from, to Format) bool { return from == to }
+
+// retryAfter returns the seconds until the first of x's model's channels
+// comes out of its rate limit, or 0 when none is rate-limited.
+func (c *Client) retryAfter(x *exchange) int {
+	var soonest time.Time
+	for _, rt := range x.cfg.routes {
+		if !rt.Enabled() || !rt.Serves(x.r.Model) {
+			continue
+		}
+		if u := c.breakers.Status(rt.ID).RateLimitedUntil; !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
+			soonest = u
+		}
+	}
+	if soonest.IsZero() {
+		return 0
+	}
+	return int(math.Ceil(soonest.Sub(c.s.now()).Seconds()))
+}
+
+// errTimeout is the cause of an attempt cancelled by its channel's timeout.
+var errTimeout = errors.New("upstream did not answer within the channel's timeout")
+
+// errStreamEnded reports an upstream stream cut before its final event.
+var errStreamEnded = errors.New("upstream stream ended before its final event")
+
+// failure describes why an attempt did not produce the answer.
+type failure struct {
+	rt     *route
+	err    error          // transport error, or nil for an upstream status
+	resp   *http.Response // upstream error response, body buffered
+	status int
+}
+
+// attempt tries x.routes in order until one answers or attempts run out.
+func (c *Client) attempt(x *exchange) (*http.Response, error) {
+	ctx := x.req.Context()
+	max := c.s.retry.MaxAttempts
+	if max == 0 {
+		max = len(x.routes)
+	}
+	var (
+		last *failure
+		bo   backoff.BackOff
+	)
+	for i := 0; i < max; i++ {
+		rt := x.routes[i%len(x.routes)]
+		if i >= len(x.routes) {
+			// Every channel has been tried once: wait before trying again.
+			if bo == nil {
+				bo = c.s.retry.Backoff()
+			}
+			d := bo.NextBackOff()
+			if d == backoff.Stop {
+				break
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return c.finishCanceled(x, ctx.Err())
+			case <-t.C:
+			}
+		}
+		done, err := c.breakers.Allow(rt.ID)
+		if err != nil {
+			continue // opened or rate-limited since planning
+		}
+		x.rec.Attempts++
+		resp, f := c.send(x, rt, done)
+		if resp != nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			if f.resp != nil {
+				f.resp.Body.Close()
+			}
+			return c.finishCanceled(x, ctx.Err())
+		}
+		if f.resp != nil && !retryable(f.status) {
+			return c.upstreamError(x, f), nil
+		}
+		if last != nil && last.resp != nil {
+			last.resp.Body.Close()
+		}
+		last = f
+		c.s.logger.Warn("routex: attempt failed, failing over", append(logAttrs(rt, x), "status", f.status, "err", errString(f.err))...)
+	}
+	if last == nil {
+		return c.refuse(x, &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
+			retryAfter: c.retryAfter(x),
+			msg:        fmt.Sprintf("no channel for model %q could take the request (circuit open or rate-limited); try again later", x.r.Model)}), nil
+	}
+	if last.resp != nil && last.rt.Type == x.r.Format {
+		// The caller understands the upstream's own error best, Retry-After
+		// included.
+		return c.upstreamError(x, last), nil
+	}
+	if last.resp != nil {
+		last.resp.Body.Close()
+	}
+	status := http.StatusBadGateway
+	if errors.Is(last.err, errTimeout) {
+		status = http.StatusGatewayTimeout
+	}
+	return c.refuse(x, &refusal{status: status, code: "upstream_failed", err: ErrUpstream,
+		msg: fmt.Sprintf("all %d upstream attempts failed; last (channel %q): %s", x.rec.Attempts, last.rt.ID, describe(last))}), nil
+}
+
+// retryable reports whether an upstream status moves the request on to the
+// next candidate.
+func retryable(status int) bool {
+	switch status {
+	case 408, 409, 429, 500, 502, 503, 504, 529:
+		return true
+	}
+	return false
+}
+
+func describe(f *failure) string {
+	if f.err != nil {
+		return f.err.Error()
+	}
+	return fmt.Sprintf("HTTP %d", f.status)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// send makes one attempt on rt. It returns the response to give the caller,
+// or nil and why not. done reports the outcome to rt's breaker exactly once.
+func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response, *failure) {
+	model := x.r.Model
+	if x.rule != nil && rt == x.cfg.byID[x.rule.Target.Channel] && x.rule.Target.Model != "" {
+		model = x.rule.Target.Model
+	}
+	upModel := rt.UpstreamModel(model)
+	body, err := c.upstreamBody(x.r, rt, upModel)
+	if err != nil {
+		done(breaker.ErrIgnore)
+		return nil, &failure{rt: rt, err: err}
+	}
+	x.rec.ChannelID, x.rec.ChannelName = rt.ID, rt.Name
+	x.rec.UpstreamModel, x.rec.UpstreamFormat = upModel, string(rt.Type)
+
+	ctx, cancel := context.WithCancelCause(x.req.Context())
+	timer := time.AfterFunc(rt.timeout, func() { cancel(errTimeout) })
+	out, err := http.NewRequestWithContext(ctx, x.req.Method, "", bytes.NewReader(body))
+	if err != nil {
+		timer.Stop()
+		cancel(nil)
+		done(breaker.ErrIgnore)
+		return nil, &failure{rt: rt, err: err}
+	}
+	out.URL = rt.upstreamURL(x.req.URL.Path, x.req.URL.RawQuery)
+	out.Host = out.URL.Host
+	out.Header = upstreamHeader(x.req.Header, rt)
+	if len(body) == 0 {
+		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
+	}
+
+	obs := x.cfg.observer
+	sent := c.s.now()
+	if obs != nil {
+		obs.Begin(rt.ID)
+	}
+	// fail ends the attempt as a failure of the channel (or not, when the
+	// caller went away).
+	fail := func(resp *http.Response, status int, err error) (*http.Response, *failure) {
+		timer.Stop()
+		if cause := context.Cause(ctx); err != nil && cause != nil && errors.Is(cause, errTimeout) {
+			err = errTimeout
+		}
+		switch {
+		case x.req.Context().Err() != nil:
+			done(context.Canceled)
+		case status == http.StatusTooManyRequests || status == 529:
+			// Overload and rate limits are the provider's weather, not a
+			// broken channel: cool down, don't trip the breaker.
+			c.breakers.RateLimitFor(rt.ID, resp.Header)
+			done(breaker.ErrIgnore)
+		case err != nil:
+			done(err)
+		default:
+			done(fmt.Errorf("upstream status %d", status))
+		}
+		if obs != nil {
+			obs.End(rt.ID, c.s.now().Sub(sent), errOr(err, status))
+		}
+		cancel(nil)
+		return nil, &failure{rt: rt, err: sanitize(err), resp: resp, status: status}
+	}
+
+	resp, err := c.s.transport.RoundTrip(out)
+	if err != nil {
+		return fail(nil, 0, err)
+	}
+	x.rec.Status = resp.StatusCode
+	if retryable(resp.StatusCode) {
+		if _, err := bufferBody(resp, 64<<10); err != nil {
+			return fail(nil, 0, err)
+		}
+		return fail(resp, resp.StatusCode, nil)
+	}
+
+	if isEventStream(resp) && resp.StatusCode < 300 {
+		sb := newStreamBody(c, x, rt, resp.Body, done, cancel, timer)
+		if err := sb.awaitFirstEvent(); err != nil {
+			// Nothing reached the caller yet: another channel may answer.
+			resp.Body.Close()
+			return fail(nil, 0, err)
+		}
+		timer.Stop()
+		x.rec.TTFB = c.s.now().Sub(x.start)
+		sb.rec = x.rec
+		if obs != nil {
+			obs.End(rt.ID, c.s.now().Sub(sent), nil)
+		}
+		c.stick(x, rt)
+		resp.Body = sb
+		resp.ContentLength = -1
+		c.decorate(x, resp)
+		return resp, nil
+	}
+
+	// A whole body: read it now, so that a reset mid-body can still fail
+	// over and its usage is known.
+	x.rec.TTFB = c.s.now().Sub(x.start)
+	whole, err := bufferBody(resp, -1)
+	if err != nil {
+		return fail(nil, 0, err)
+	}
+	timer.Stop()
+	cancel(nil)
+	if obs != nil {
+		obs.End(rt.ID, c.s.now().Sub(sent), nil)
+	}
+	switch {
+	case resp.StatusCode < 400:
+		done(nil)
+		c.stick(x, rt)
+		if u, ok := transformer.ParseUsage(rt.Type, whole); ok {
+			x.rec.InputTokens, x.rec.OutputTokens = u.Input, u.Output
+			x.rec.CacheReadTokens, x.rec.CacheWriteTokens = u.CacheRead, u.CacheWrite
+		}
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		// A revoked key or an exhausted account: the channel's fault, so
+		// its breaker learns of it and traffic moves on.
+		done(fmt.Errorf("upstream status %d", resp.StatusCode))
+		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
+	default:
+		done(breaker.ErrIgnore) // the request's fault, not the channel's
+		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
+	}
+	x.rec.Latency = c.s.now().Sub(x.start)
+	c.decorate(x, resp)
+	c.recorder.Record(x.rec)
+	return resp, nil
+}
+
+func errOr(err error, status int) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("upstream status %d", status)
+}
+
+// upstreamBody returns the body to send to rt: the caller's, with the model
+// renamed when it must be, and stream usage requested from OpenAI upstreams
+// so that streamed tokens are never lost.
+func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, error) {
+	body := r.Body
+	if r.Model == "" || len(body) == 0 {
+		return body, nil
+	}
+	var err error
+	if upModel != r.Model {
+		if body, err = sjson.SetBytes(bytes.Clone(body), "model", upModel); err != nil {
+			return nil, err
+		}
+	}
+	if rt.Type == FormatOpenAI && r.Stream && !r.streamUsage {
+		if upModel == r.Model {
+			body = bytes.Clone(body) // never write into the caller's bytes
+		}
+		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// hopHeaders are not forwarded: they describe one connection, or are set
+// by routex or the transport.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Host": true, "Content-Length": true,
+	// The transport negotiates compression and decompresses, so that
+	// bodies stay readable for usage and conversion.
+	"Accept-Encoding": true,
+	// Session routing headers stay with routex.
+	"X-Session-Id": true,
+}
+
+// upstreamHeader builds the headers for rt from the caller's: the caller's
+// credentials are replaced by the channel's, when it has them.
+func upstreamHeader(in http.Header, rt *route) http.Header {
+	h := make(http.Header, len(in)+2)
+	for k, v := range in {
+		if hopHeaders[k] || (len(k) > 8 && k[:8] == "X-Routex") {
+			continue
+		}
+		if rt.APIKey != "" && (k == "Authorization" || k == "X-Api-Key") {
+			continue
+		}
+		h[k] = v
+	}
+	switch rt.Type {
+	case FormatAnthropic:
+		if rt.APIKey != "" {
+			h["X-Api-Key"] = []string{rt.APIKey}
+		}
+		if h.Get("Anthropic-Version") == "" {
+			h["Anthropic-Version"] = []string{"2023-06-01"}
+		}
+	case FormatOpenAI:
+		if rt.APIKey != "" {
+			h["Authorization"] = []string{"Bearer " + rt.APIKey}
+		}
+	}
+	for k, v := range rt.Headers {
+		h.Set(k, v)
+	}
+	return h
+}
+
+// stick assigns x's session to rt when it is not already there.
+func (c *Client) stick(x *exchange, rt *route) {
+	key := x.r.SessionKey
+	if key == "" {
+		return
+	}
+	if id, ok := c.sessions.Get(key); ok && id == rt.ID {
+		return
+	}
+	e := c.sessions.Set(key, rt.ID)
+	if c.persist != nil {
+		select {
+		case c.persist <- Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}:
+		default:
+			c.s.logger.Warn("routex: session not persisted, queue full", "channel", rt.ID)
+		}
+	}
+}
+
+// decorate tells the caller where its request went.
+func (c *Client) decorate(x *exchange, resp *http.Response) {
+	resp.Header.Set("X-Routex-Channel", x.rec.ChannelID)
+	resp.Header.Set("X-Routex-Request-Id", x.rec.RequestID)
+	if x.rule != nil {
+		resp.Header.Set("X-Routex-Rule", x.rule.ID)
+	}
+	resp.Request = x.req
+}
+
+// upstreamError hands the caller an upstream's error response.
+func (c *Client) upstreamError(x *exchange, f *failure) *http.Response {
+	x.rec.Status = f.status
+	x.rec.ChannelID, x.rec.ChannelName = f.rt.ID, f.rt.Name
+	x.rec.Error = fmt.Sprintf("upstream status %d", f.status)
+	x.rec.Latency = c.s.now().Sub(x.start)
+	c.decorate(x, f.resp)
+	c.recorder.Record(x.rec)
+	return f.resp
+}
+
+// refuse answers with routex's own error and records it.
+func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
+	format := FormatOpenAI
+	if x.r != nil && x.r.Format != "" {
+		format = x.r.Format
+	}
+	if x.rec.RequestID == "" {
+		x.rec = analytics.Record{Time: x.start, RequestID: c.newRequestID(), InboundFormat: string(format)}
+		if x.r != nil {
+			x.rec.Model, x.rec.Stream = x.r.Model, x.r.Stream
+		}
+	}
+	x.rec.Status, x.rec.Error = rf.status, rf.msg
+	x.rec.Latency = c.s.now().Sub(x.start)
+	c.recorder.Record(x.rec)
+	resp := refuse(x.req, format, rf)
+	resp.Header.Set("X-Routex-Request-Id", x.rec.RequestID)
+	return resp
+}
+
+// finishCanceled ends a request its caller gave up on.
+func (c *Client) finishCanceled(x *exchange, err error) (*http.Response, error) {
+	x.rec.Error = "canceled by the caller"
+	x.rec.Latency = c.s.now().Sub(x.start)
+	c.recorder.Record(x.rec)
+	return nil, err
+}
+
+// readBody reads and closes the caller's body, refusing more than max bytes.
+func readBody(req *http.Request, max int64) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	tooLarge := &refusal{status: http.StatusRequestEntityTooLarge, code: "request_too_large", err: ErrBodyTooLarge,
+		msg: fmt.Sprintf("the request body is larger than the %d-byte limit", max)}
+	if req.ContentLength > max {
+		return nil, tooLarge
+	}
+	size := req.ContentLength
+	if size < 0 {
+		size = 4096
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	n, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("routex: reading request body: %w", err)
+	}
+	if n > max {
+		return nil, tooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// bufferBody reads resp's body into memory (at most limit bytes when limit
+// > 0, the rest discarded) and replaces it with the buffered copy.
+func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	size := resp.ContentLength
+	if size < 0 || (limit > 0 && size > limit) {
+		size = 4096
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	var r io.Reader = resp.Body
+	if limit > 0 {
+		r = io.LimitReader(resp.Body, limit)
+	}
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
+	resp.ContentLength = int64(buf.Len())
+	resp.Header.Del("Content-Length")
+	return buf.Bytes(), nil
+}
+
+func isEventStream(resp *http.Response) bool {
+	ct := resp.Header.Get("Content-Type")
+	return len(ct) >= 17 && (ct[:17] == "text/event-stream" || ct[:17] == "TEXT/EVENT-STREAM")
+}
+
+// sanitize drops the URL from transport errors: a BaseURL may carry a key
+// in its query string.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}

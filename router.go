@@ -1,0 +1,431 @@
+package routex
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/breaker"
+	"github.com/routex/routex/session"
+)
+
+// Client routes AI API requests across channels. It is an http.RoundTripper:
+// put it in an http.Client (HTTPClient does) or hand that client to an
+// official SDK, and every request is routed by rules and the balancer, sent
+// with the channel's credentials, retried and failed over, and recorded.
+//
+// RoundTrip follows the http.RoundTripper contract: it returns an error only
+// when no response was obtained, never modifies the caller's request, always
+// closes its body and leaves GetBody usable for the caller's own retries.
+// Upstream errors that reach the caller are responses. When routex itself
+// must refuse (no channel serves the model, a malformed body, a body over
+// the limit, every attempt failed) it answers an error response in the
+// caller's format.
+//
+// A Client is safe for concurrent use. Configuration changes (SetChannels,
+// SetRules, SetStrategy, or writes to its Store) take effect on the next
+// request.
+type Client struct {
+	s         settings
+	cfg       atomic.Pointer[config]
+	breakers  *breaker.Set
+	sessions  *session.Table
+	recorder  analytics.Recorder
+	async     *analytics.Async // writes records to the Store; nil without one
+	persist   chan Session     // sessions waiting to be saved to the Store
+	persistWG sync.WaitGroup
+	stopWatch func()
+
+	mu         sync.Mutex // serialises configuration updates
+	codeCh     []Channel
+	codeRules  []*compiledRule
+	storeCh    []Channel
+	storeRules []Rule
+	strategy   string // from the Store, else the option
+	bal        map[string]balancer.Balancer
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	idPrefix  string
+	idSeq     atomic.Uint64
+}
+
+var _ http.RoundTripper = (*Client)(nil)
+
+// New returns a Client configured by opts. Invalid options, channels or
+// rules are refused with a *ConfigError naming the item and field at fault.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{bal: map[string]balancer.Balancer{}}
+	for _, o := range opts {
+		if err := o(&c.s); err != nil {
+			return nil, err
+		}
+	}
+	defaults(&c.s)
+	s := &c.s
+	seen := map[string]bool{}
+	for i := range s.channels {
+		if err := s.channels[i].Validate(); err != nil {
+			return nil, err
+		}
+		if seen[s.channels[i].ID] {
+			return nil, &ConfigError{Kind: "channel", ID: s.channels[i].ID, Field: "id", Err: errors.New("duplicate id")}
+		}
+		seen[s.channels[i].ID] = true
+	}
+	c.codeCh = s.channels
+	rules, err := c.compileRules(s.rules)
+	if err != nil {
+		return nil, err
+	}
+	c.codeRules = rules
+	c.strategy = s.strategy
+
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	c.idPrefix = "rx_" + hex.EncodeToString(rnd[:]) + "_"
+
+	bs := s.breaker
+	userHook := bs.OnStateChange
+	bs.OnStateChange = func(key string, from, to breaker.State) {
+		s.logger.Warn("routex: breaker state changed", "channel", key, "from", from.String(), "to", to.String())
+		if userHook != nil {
+			userHook(key, from, to)
+		}
+	}
+	c.breakers = breaker.NewSet(bs)
+	c.sessions = session.New(session.Settings{TTL: s.sessionTTL, Size: s.sessionSize, Now: s.now})
+
+	var recs []analytics.Recorder
+	if s.recorder != nil {
+		recs = append(recs, s.recorder)
+	}
+	if s.store != nil {
+		ctx := context.Background()
+		if c.storeCh, err = s.store.Channels(ctx); err != nil {
+			return nil, fmt.Errorf("routex: loading channels: %w", err)
+		}
+		if c.storeRules, err = s.store.Rules(ctx); err != nil {
+			return nil, fmt.Errorf("routex: loading rules: %w", err)
+		}
+		if name, err := s.store.Strategy(ctx); err != nil {
+			return nil, fmt.Errorf("routex: loading strategy: %w", err)
+		} else if name != "" {
+			c.strategy = name
+		}
+		sessions, err := s.store.Sessions(ctx, s.now())
+		if err != nil {
+			return nil, fmt.Errorf("routex: loading sessions: %w", err)
+		}
+		for _, ss := range sessions {
+			c.sessions.Restore(session.Entry{Key: ss.Key, ChannelID: ss.ChannelID, ExpiresAt: ss.ExpiresAt})
+		}
+		opts := s.recorderOpts
+		userErr := opts.OnError
+		opts.OnError = func(err error, dropped int) {
+			s.logger.Error("routex: saving usage records failed", "err", err, "records", dropped)
+			if userErr != nil {
+				userErr(err, dropped)
+			}
+		}
+		c.async = analytics.NewAsync(s.store.AddRecords, opts)
+		recs = append(recs, c.async)
+		c.persist = make(chan Session, 1024)
+		c.persistWG.Add(1)
+		go c.persistSessions()
+	}
+	switch len(recs) {
+	case 0:
+		c.recorder = analytics.RecorderFunc(func(analytics.Record) {})
+	case 1:
+		c.recorder = recs[0]
+	default:
+		c.recorder = analytics.Multi(recs...)
+	}
+	if err := c.rebuild(); err != nil {
+		return nil, err
+	}
+	if s.store != nil {
+		c.stopWatch = s.store.Watch(c.reloadFromStore)
+	}
+	return c, nil
+}
+
+// HTTPClient returns an http.Client that sends every request through c.
+// Give it to an SDK (option.WithHTTPClient) or use it directly. It sets no
+// overall timeout: channels' timeouts and the request's context bound it.
+func (c *Client) HTTPClient() *http.Client { return &http.Client{Transport: c} }
+
+// Close stops the Client: it waits for queued usage records and sessions to
+// reach the Store, and then refuses new requests with ErrClosed. Streams
+// already returned keep working. Close is idempotent.
+func (c *Client) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		if c.stopWatch != nil {
+			c.stopWatch()
+		}
+		if c.persist != nil {
+			close(c.persist)
+			c.persistWG.Wait()
+		}
+		if c.async != nil {
+			err = c.async.Close()
+		}
+	})
+	return err
+}
+
+func (c *Client) compileRules(rules []Rule) ([]*compiledRule, error) {
+	out := make([]*compiledRule, 0, len(rules))
+	seen := map[string]bool{}
+	for _, r := range rules {
+		cr, err := compileRule(r, c.s.customs)
+		if err != nil {
+			return nil, err
+		}
+		if seen[r.ID] {
+			return nil, &ConfigError{Kind: "rule", ID: r.ID, Field: "id", Err: errors.New("duplicate id")}
+		}
+		seen[r.ID] = true
+		out = append(out, cr)
+	}
+	return out, nil
+}
+
+// SetChannels replaces the channels defined in code. Channels from the
+// Store are kept.
+func (c *Client) SetChannels(chs ...Channel) error {
+	seen := map[string]bool{}
+	cp := make([]Channel, len(chs))
+	for i := range chs {
+		if err := chs[i].Validate(); err != nil {
+			return err
+		}
+		if seen[chs[i].ID] {
+			return &ConfigError{Kind: "channel", ID: chs[i].ID, Field: "id", Err: errors.New("duplicate id")}
+		}
+		seen[chs[i].ID] = true
+		cp[i] = chs[i].clone()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.codeCh = cp
+	return c.rebuildLocked()
+}
+
+// SetRules replaces the rules defined in code. Rules from the Store are
+// kept. An invalid rule is refused with a *ConfigError and nothing changes.
+func (c *Client) SetRules(rules ...Rule) error {
+	compiled, err := c.compileRules(rules)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.codeRules = compiled
+	return c.rebuildLocked()
+}
+
+// SetStrategy switches the balancing strategy by name for this Client. With
+// a Store, write the strategy there instead so that it persists.
+func (c *Client) SetStrategy(name string) error {
+	if _, err := balancer.New(name); err != nil {
+		return &ConfigError{Kind: "option", ID: "strategy", Field: "name", Err: err}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.strategy = name
+	return c.rebuildLocked()
+}
+
+// Strategy returns the name of the balancing strategy in use, or "" when a
+// custom Balancer is set.
+func (c *Client) Strategy() string { return c.cfg.Load().strategy }
+
+// reloadFromStore is the Store's Watch callback: it runs inside the writing
+// call, so the change is in force when that call returns.
+func (c *Client) reloadFromStore() {
+	ctx := context.Background()
+	st := c.s.store
+	chs, err := st.Channels(ctx)
+	if err != nil {
+		c.s.logger.Error("routex: reloading channels", "err", err)
+		return
+	}
+	rules, err := st.Rules(ctx)
+	if err != nil {
+		c.s.logger.Error("routex: reloading rules", "err", err)
+		return
+	}
+	name, err := st.Strategy(ctx)
+	if err != nil {
+		c.s.logger.Error("routex: reloading strategy", "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.storeCh, c.storeRules = chs, rules
+	if name != "" {
+		if _, err := balancer.New(name); err == nil {
+			c.strategy = name
+		} else {
+			c.s.logger.Error("routex: stored strategy ignored", "err", err)
+		}
+	}
+	if err := c.rebuildLocked(); err != nil {
+		c.s.logger.Error("routex: applying stored configuration", "err", err)
+	}
+}
+
+func (c *Client) rebuild() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rebuildLocked()
+}
+
+func (c *Client) rebuildLocked() error {
+	skip := func(err error) { c.s.logger.Error("routex: stored item skipped", "err", err) }
+	cfg := buildConfig(c.codeCh, c.storeCh, c.codeRules, c.storeRules, c.s.customs, c.s.timeout, skip)
+	if c.s.balancer != nil {
+		cfg.balancer = c.s.balancer
+	} else {
+		name := c.strategy
+		if name == "" {
+			name = "priority"
+		}
+		b, ok := c.bal[name]
+		if !ok {
+			var err error
+			if b, err = balancer.New(name); err != nil {
+				return &ConfigError{Kind: "option", ID: "strategy", Field: "name", Err: err}
+			}
+			// Keep one instance per strategy so that its state (weights,
+			// latencies) survives configuration changes.
+			c.bal[name] = b
+		}
+		cfg.balancer, cfg.strategy = b, name
+	}
+	cfg.observer, _ = cfg.balancer.(balancer.Observer)
+	if old := c.cfg.Load(); old != nil {
+		for id := range old.byID {
+			if _, ok := cfg.byID[id]; !ok {
+				c.breakers.Forget(id)
+			}
+		}
+	}
+	c.cfg.Store(cfg)
+	return nil
+}
+
+// persistSessions saves new session assignments to the Store off the
+// request path.
+func (c *Client) persistSessions() {
+	defer c.persistWG.Done()
+	for s := range c.persist {
+		if err := c.s.store.PutSession(context.Background(), s); err != nil {
+			c.s.logger.Error("routex: saving session", "err", err)
+		}
+	}
+}
+
+// ChannelStatus is the live state of one channel.
+type ChannelStatus struct {
+	ID               string        `json:"id"`
+	Name             string        `json:"name"`
+	Type             Format        `json:"type"`
+	Enabled          bool          `json:"enabled"`
+	Breaker          breaker.State `json:"breaker"`
+	Failures         int           `json:"consecutiveFailures"`
+	RateLimitedUntil time.Time     `json:"rateLimitedUntil,omitzero"`
+	Available        bool          `json:"available"` // would take a request now
+}
+
+// Status reports every channel's breaker and rate-limit state.
+func (c *Client) Status() []ChannelStatus {
+	cfg := c.cfg.Load()
+	out := make([]ChannelStatus, 0, len(cfg.routes))
+	for _, rt := range cfg.routes {
+		st := c.breakers.Status(rt.ID)
+		out = append(out, ChannelStatus{
+			ID: rt.ID, Name: rt.Name, Type: rt.Type, Enabled: rt.Enabled(),
+			Breaker: st.State, Failures: st.ConsecutiveFailures, RateLimitedUntil: st.RateLimitedUntil,
+			Available: rt.Enabled() && c.breakers.Ready(rt.ID),
+		})
+	}
+	return out
+}
+
+// ResetChannel closes a channel's breaker and clears its rate limit.
+func (c *Client) ResetChannel(id string) { c.breakers.Reset(id) }
+
+// Sessions returns the live sticky sessions.
+func (c *Client) Sessions() []Session {
+	es := c.sessions.Entries()
+	out := make([]Session, len(es))
+	for i, e := range es {
+		out[i] = Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}
+	}
+	return out
+}
+
+// endpoint is what the request path asks for.
+type endpoint int
+
+const (
+	endpointPassthrough endpoint = iota
+	endpointMessages             // Anthropic Messages
+	endpointChat                 // OpenAI Chat Completions
+	endpointModels               // model listing
+)
+
+// classify reads the endpoint and the caller's format from the path. Paths
+// are matched by suffix, so base URLs with prefixes ("/proxy/v1/messages")
+// work.
+func classify(req *http.Request) (endpoint, Format) {
+	p := strings.TrimSuffix(req.URL.Path, "/")
+	switch {
+	case strings.HasSuffix(p, "/v1/messages"):
+		return endpointMessages, FormatAnthropic
+	case strings.HasSuffix(p, "/chat/completions"):
+		return endpointChat, FormatOpenAI
+	case strings.HasSuffix(p, "/v1/models") && req.Method == http.MethodGet:
+		return endpointModels, headerFormat(req)
+	case strings.Contains(p, "/v1/messages/"), strings.Contains(p, "/v1/complete"):
+		return endpointPassthrough, FormatAnthropic
+	}
+	return endpointPassthrough, headerFormat(req)
+}
+
+// headerFormat guesses the caller's format from its headers, for endpoints
+// both formats share.
+func headerFormat(req *http.Request) Format {
+	if req.Header.Get("Anthropic-Version") != "" || req.Header.Get("X-Api-Key") != "" {
+		return FormatAnthropic
+	}
+	return FormatOpenAI
+}
+
+func (c *Client) newRequestID() string {
+	var b [32]byte
+	out := append(b[:0], c.idPrefix...)
+	out = strconv.AppendUint(out, c.idSeq.Add(1), 36)
+	return string(out)
+}
+
+// logAttrs names an attempt in logs without secrets.
+func logAttrs(rt *route, x *exchange) []any {
+	return []any{slog.String("request_id", x.rec.RequestID), slog.String("channel", rt.ID), slog.String("model", x.r.Model)}
+}
