@@ -262,7 +262,7 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			last.resp.Body.Close()
 		}
 		last = f
-		c.s.logger.Warn("routex: attempt failed, failing over", append(logAttrs(rt, x), "status", f.status, "err", errString(f.err))...)
+		c.s.logger.Warn("routex: attempt failed, failing over", append(logAttrs(rt, x), "reason", describe(f))...)
 	}
 	if last == nil {
 		return c.refuse(x, &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
@@ -300,13 +300,6 @@ func describe(f *failure) string {
 		return f.err.Error()
 	}
 	return fmt.Sprintf("HTTP %d", f.status)
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // send makes one attempt on rt. It returns the response to give the caller,
@@ -395,9 +388,9 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		timer.Stop()
 		x.rec.TTFB = c.s.now().Sub(x.start)
 		sb.rec = x.rec
-		if obs != nil {
-			obs.End(rt.ID, c.s.now().Sub(sent), nil)
-		}
+		// The balancer hears of the stream when it ends: it is in flight
+		// until then, and its latency is the wait for the first event.
+		sb.obs, sb.firstEvent = obs, c.s.now().Sub(sent)
 		c.stick(x, rt)
 		resp.Body = sb
 		resp.ContentLength = -1
@@ -591,22 +584,51 @@ func readBody(req *http.Request, max int64) ([]byte, error) {
 		return nil, nil
 	}
 	defer req.Body.Close()
-	tooLarge := &refusal{status: http.StatusRequestEntityTooLarge, code: "request_too_large", err: ErrBodyTooLarge,
-		msg: fmt.Sprintf("the request body is larger than the %d-byte limit", max)}
+	tooLarge := func() error {
+		return &refusal{status: http.StatusRequestEntityTooLarge, code: "request_too_large", err: ErrBodyTooLarge,
+			msg: fmt.Sprintf("the request body is larger than the %d-byte limit", max)}
+	}
 	if req.ContentLength > max {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
-	size := req.ContentLength
-	if size < 0 {
-		size = 4096
+	b, err := readAll(req.Body, req.ContentLength, max)
+	if errors.Is(err, errTooLong) {
+		return nil, tooLarge()
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	n, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("routex: reading request body: %w", err)
 	}
-	if n > max {
-		return nil, tooLarge
+	return b, nil
+}
+
+var errTooLong = errors.New("body over the limit")
+
+// readAll reads r to its end, at most max bytes (max <= 0: no limit). A
+// known size is read into an exactly sized buffer, so the common case
+// allocates once.
+func readAll(r io.Reader, size, max int64) ([]byte, error) {
+	if size >= 0 && (max <= 0 || size <= max) {
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	initial := int64(4096)
+	if size > 0 {
+		initial = size
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, initial))
+	var lr io.Reader = r
+	if max > 0 {
+		lr = io.LimitReader(r, max+1)
+	}
+	n, err := buf.ReadFrom(lr)
+	if err != nil {
+		return nil, err
+	}
+	if max > 0 && n > max {
+		return nil, errTooLong
 	}
 	return buf.Bytes(), nil
 }
@@ -618,25 +640,25 @@ func closeBody(req *http.Request) {
 }
 
 // bufferBody reads resp's body into memory (at most limit bytes when limit
-// > 0, the rest discarded) and replaces it with the buffered copy.
+// > 0, the rest left unread) and replaces it with the buffered copy.
 func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	size := resp.ContentLength
-	if size < 0 || (limit > 0 && size > limit) {
-		size = 4096
+	if limit > 0 && size > limit {
+		size = limit
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
 	var r io.Reader = resp.Body
 	if limit > 0 {
 		r = io.LimitReader(resp.Body, limit)
 	}
-	if _, err := buf.ReadFrom(r); err != nil {
+	b, err := readAll(r, size, 0)
+	if err != nil {
 		return nil, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
-	resp.ContentLength = int64(buf.Len())
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
 	resp.Header.Del("Content-Length")
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 func isEventStream(resp *http.Response) bool {

@@ -37,7 +37,7 @@ type Request struct {
 	webSearchOpt                      bool // OpenAI web_search_options present
 	streamUsage                       bool // OpenAI stream_options.include_usage is true
 
-	scanned   bool
+	done      uint8 // which lazy views are computed
 	hasImages bool
 	userText  string
 	lastUser  string
@@ -110,7 +110,7 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 // parsePassthrough builds the view of a request to an endpoint routex does
 // not interpret: only the model is read, when the body is JSON.
 func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
-	r := &Request{Format: f, Body: body, HTTP: hr, scanned: true}
+	r := &Request{Format: f, Body: body, HTTP: hr, done: doneImages | doneTools | doneUser | doneTokens}
 	if len(body) > 0 {
 		if m := gjson.GetBytes(body, "model"); m.Type == gjson.String {
 			r.Model = m.Str
@@ -130,13 +130,23 @@ func (r *Request) HasTools() bool {
 }
 
 // ToolNames returns the names of the tools the request defines.
-func (r *Request) ToolNames() []string { r.scan(); return r.toolNames }
+func (r *Request) ToolNames() []string { r.scanTools(); return r.toolNames }
 
 // HasImages reports whether any message carries an image.
-func (r *Request) HasImages() bool { r.scan(); return r.hasImages }
+func (r *Request) HasImages() bool {
+	if r.done&doneImages == 0 {
+		r.done |= doneImages
+		// Most requests carry no image: a substring test answers them
+		// without walking the conversation.
+		if strings.Contains(r.messages.Raw, `"image`) || strings.Contains(r.messages.Raw, `"input_image`) {
+			r.hasImages = hasImageBlock(r.messages)
+		}
+	}
+	return r.hasImages
+}
 
 // WebSearch reports whether a web search tool is offered to the model.
-func (r *Request) WebSearch() bool { r.scan(); return r.webSearch }
+func (r *Request) WebSearch() bool { r.scanTools(); return r.webSearch }
 
 // Thinking reports whether extended thinking (Anthropic) or reasoning
 // (OpenAI reasoning_effort / reasoning) is requested.
@@ -172,14 +182,28 @@ func (r *Request) SystemText() string {
 
 // UserText returns the text of every user message, joined with "\n".
 // Keyword and userPattern conditions search it.
-func (r *Request) UserText() string { r.scan(); return r.userText }
+func (r *Request) UserText() string { r.scanUser(); return r.userText }
 
 // LastUserText returns the text of the last user message.
-func (r *Request) LastUserText() string { r.scan(); return r.lastUser }
+func (r *Request) LastUserText() string { r.scanUser(); return r.lastUser }
 
 // InputTokens returns the estimated number of input tokens: system prompt,
 // messages and tool definitions, counted by the Client's TokenCounter.
-func (r *Request) InputTokens() int { r.scan(); return r.tokens }
+func (r *Request) InputTokens() int {
+	if r.done&doneTokens == 0 {
+		r.done |= doneTokens
+		r.countTokens()
+	}
+	return r.tokens
+}
+
+// The lazy views, each computed on first use.
+const (
+	doneImages = 1 << iota
+	doneTools
+	doneUser
+	doneTokens
+)
 
 // imageTokens is what one image is assumed to cost: its size is not known
 // without decoding it, and about a megapixel is typical.
@@ -188,60 +212,17 @@ const imageTokens = 1200
 // messageOverhead approximates the role and framing tokens of each message.
 const messageOverhead = 4
 
-// scan walks the messages and tools once, filling the lazy views.
-func (r *Request) scan() {
-	if r.scanned {
+func (r *Request) scanTools() {
+	if r.done&doneTools != 0 {
 		return
 	}
-	r.scanned = true
-	count := func(s string) {
-		if r.counter != nil && s != "" {
-			r.tokens += r.counter.CountTokens(stringToBytes(s))
-		}
-	}
-	count(rawText(r.system))
-	var user strings.Builder
-	r.messages.ForEach(func(_, m gjson.Result) bool {
-		r.tokens += messageOverhead
-		role := m.Get("role").Str
-		content := m.Get("content")
-		isUser := role == "user"
-		if isUser {
-			r.lastUser = ""
-		}
-		visit := func(text string) {
-			count(text)
-			if isUser && text != "" {
-				if user.Len() > 0 {
-					user.WriteByte('\n')
-				}
-				user.WriteString(text)
-				if r.lastUser == "" {
-					r.lastUser = text
-				} else {
-					r.lastUser += "\n" + text
-				}
-			}
-		}
-		if content.Type == gjson.String {
-			visit(content.Str)
-		} else {
-			r.scanBlocks(content, visit, count)
-		}
-		if tc := m.Get("tool_calls"); tc.IsArray() {
-			count(tc.Raw)
-		}
-		return true
-	})
-	r.userText = user.String()
+	r.done |= doneTools
 	r.tools.ForEach(func(_, t gjson.Result) bool {
-		count(t.Raw)
 		name := t.Get("name").Str
 		if name == "" {
 			name = t.Get("function.name").Str
 		}
-		typ := t.Get("type").Str
-		if strings.HasPrefix(typ, "web_search") || name == "web_search" {
+		if strings.HasPrefix(t.Get("type").Str, "web_search") || name == "web_search" {
 			r.webSearch = true
 		}
 		if name != "" {
@@ -254,21 +235,86 @@ func (r *Request) scan() {
 	}
 }
 
-// scanBlocks visits the text of content blocks (both formats) and notes
-// images, descending into tool results.
-func (r *Request) scanBlocks(content gjson.Result, visit func(string), count func(string)) {
+// scanUser collects the text of the user messages.
+func (r *Request) scanUser() {
+	if r.done&doneUser != 0 {
+		return
+	}
+	r.done |= doneUser
+	var all strings.Builder
+	r.messages.ForEach(func(_, m gjson.Result) bool {
+		if m.Get("role").Str != "user" {
+			return true
+		}
+		var last strings.Builder
+		content := m.Get("content")
+		if content.Type == gjson.String {
+			last.WriteString(content.Str)
+		} else {
+			content.ForEach(func(_, b gjson.Result) bool {
+				if b.Get("type").Str == "text" {
+					if last.Len() > 0 {
+						last.WriteByte('\n')
+					}
+					last.WriteString(b.Get("text").Str)
+				}
+				return true
+			})
+		}
+		if last.Len() == 0 {
+			return true
+		}
+		r.lastUser = last.String()
+		if all.Len() > 0 {
+			all.WriteByte('\n')
+		}
+		all.WriteString(r.lastUser)
+		return true
+	})
+	r.userText = all.String()
+}
+
+// countTokens estimates the input tokens of the whole request.
+func (r *Request) countTokens() {
+	count := func(s string) {
+		if r.counter != nil && s != "" {
+			r.tokens += r.counter.CountTokens(stringToBytes(s))
+		}
+	}
+	count(rawText(r.system))
+	r.messages.ForEach(func(_, m gjson.Result) bool {
+		r.tokens += messageOverhead
+		content := m.Get("content")
+		if content.Type == gjson.String {
+			count(content.Str)
+		} else {
+			r.countBlocks(content, count)
+		}
+		if tc := m.Get("tool_calls"); tc.IsArray() {
+			count(tc.Raw)
+		}
+		return true
+	})
+	r.tools.ForEach(func(_, t gjson.Result) bool {
+		count(t.Raw)
+		return true
+	})
+}
+
+// countBlocks counts the tokens of content blocks, both formats, descending
+// into tool results.
+func (r *Request) countBlocks(content gjson.Result, count func(string)) {
 	content.ForEach(func(_, b gjson.Result) bool {
 		switch b.Get("type").Str {
 		case "text":
-			visit(b.Get("text").Str)
+			count(b.Get("text").Str)
 		case "image", "image_url", "input_image":
-			r.hasImages = true
 			r.tokens += imageTokens
 		case "tool_result":
 			if c := b.Get("content"); c.Type == gjson.String {
 				count(c.Str)
 			} else {
-				r.scanBlocks(c, func(s string) { count(s) }, count)
+				r.countBlocks(c, count)
 			}
 		case "tool_use":
 			count(b.Get("input").Raw)
@@ -279,6 +325,30 @@ func (r *Request) scanBlocks(content gjson.Result, visit func(string), count fun
 		}
 		return true
 	})
+}
+
+// hasImageBlock reports whether any message (or tool result) holds an image.
+func hasImageBlock(messages gjson.Result) bool {
+	found := false
+	var walk func(content gjson.Result)
+	walk = func(content gjson.Result) {
+		content.ForEach(func(_, b gjson.Result) bool {
+			switch b.Get("type").Str {
+			case "image", "image_url", "input_image":
+				found = true
+			case "tool_result":
+				walk(b.Get("content"))
+			}
+			return !found
+		})
+	}
+	messages.ForEach(func(_, m gjson.Result) bool {
+		if c := m.Get("content"); c.IsArray() {
+			walk(c)
+		}
+		return !found
+	})
+	return found
 }
 
 // appendText writes the text of a string or an array of text blocks.

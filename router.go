@@ -323,6 +323,11 @@ func (c *Client) rebuildLocked() error {
 		for id := range old.byID {
 			if _, ok := cfg.byID[id]; !ok {
 				c.breakers.Forget(id)
+				for _, b := range c.bal {
+					if f, ok := b.(balancer.Forgetter); ok {
+						f.Forget(id)
+					}
+				}
 			}
 		}
 	}

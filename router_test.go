@@ -534,3 +534,84 @@ func TestClosedClient(t *testing.T) {
 	_, err = c.RoundTrip(req)
 	assert.ErrorIs(t, err, routex.ErrClosed)
 }
+
+func TestCallerCancellationIsNotAFailure(t *testing.T) {
+	a := mock(t, "a")
+	arrived := make(chan struct{}, 1)
+	a.Behave(func(int, *mockupstream.Request) mockupstream.Behavior {
+		arrived <- struct{}{}
+		return mockupstream.Behavior{Hang: true}
+	})
+	recs := newRecords()
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)), routex.WithRecorder(recs),
+		routex.WithBreaker(breaker.Settings{FailureThreshold: 1}))
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://x/v1/messages", strings.NewReader(anthropicBody("claude-x", "hi")))
+		go func() {
+			<-arrived // the upstream has the request
+			cancel()
+		}()
+		_, err := c.RoundTrip(req)
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	assert.Equal(t, breaker.Closed, statusOf(c, "a").Breaker, "a caller giving up says nothing about the channel")
+	rec := recs.last(t, 3)
+	assert.Equal(t, "canceled by the caller", rec.Error)
+
+	// A stream the caller closes early is not a failure either.
+	a.Behave(func(int, *mockupstream.Request) mockupstream.Behavior {
+		return mockupstream.Behavior{EventGap: time.Hour}
+	})
+	req, _ := http.NewRequest(http.MethodPost, "http://x/v1/messages", strings.NewReader(`{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	resp, err := c.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	rec = recs.last(t, 4)
+	assert.Contains(t, rec.Error, "closed by the caller")
+	assert.Equal(t, breaker.Closed, statusOf(c, "a").Breaker)
+}
+
+func TestConcurrentTrafficAndConfigChanges(t *testing.T) {
+	a, b := mock(t, "a"), mock(t, "b")
+	recs := newRecords()
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a), channel("b", routex.FormatAnthropic, b)),
+		routex.WithStrategy("least_used"), routex.WithRecorder(recs))
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				body := anthropicBody("claude-x", "hi")
+				if i%3 == 0 {
+					body = `{"model":"claude-x","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
+				}
+				req, _ := http.NewRequest(http.MethodPost, "http://x/v1/messages", strings.NewReader(body))
+				req.Header.Set("X-Session-Id", fmt.Sprintf("s%d", g%3))
+				resp, err := c.RoundTrip(req)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}(g)
+	}
+	for i := 0; i < 20; i++ {
+		strategy := []string{"round_robin", "weighted", "latency", "least_used", "priority"}[i%5]
+		require.NoError(t, c.SetStrategy(strategy))
+		require.NoError(t, c.SetRules(routex.Rule{ID: fmt.Sprint("r", i), Condition: routex.Condition{Keywords: []string{"hi"}}, Target: routex.Target{Channel: "b"}}))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Equal(t, 200, a.Calls()+b.Calls())
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/balancer"
 	"github.com/routex/routex/transformer"
 )
 
@@ -34,6 +35,9 @@ type streamBody struct {
 	failure error       // an error event inside the stream
 
 	pending []byte // bytes read while waiting for the first event
+
+	obs        balancer.Observer // told of the outcome at the end; may be nil
+	firstEvent time.Duration     // the attempt's wait for its first event
 
 	mu       sync.Mutex
 	finished bool
@@ -167,6 +171,13 @@ func (s *streamBody) finish(err error) {
 	rec.InputTokens, rec.OutputTokens = u.Input, u.Output
 	rec.CacheReadTokens, rec.CacheWriteTokens = u.CacheRead, u.CacheWrite
 	rec.Latency = s.c.s.now().Sub(rec.Time)
+	if s.obs != nil {
+		var outcome error
+		if err != nil && !errors.Is(err, context.Canceled) {
+			outcome = err
+		}
+		s.obs.End(s.rt.ID, s.firstEvent, outcome)
+	}
 	switch {
 	case err == nil:
 		s.done(nil)

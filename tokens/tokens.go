@@ -183,58 +183,140 @@ func estimate[T ~[]byte | ~string](s T) int {
 	n := len(s)
 	sum := 0
 	for i := 0; i < n; {
-		k, w := classAt(s, i)
-		cost := unit
-		switch k {
-		case cLower, cUpper, cBoth:
-			join := joinNone
-			if i == 0 {
+		// The common ASCII pieces are handled inline; piece handles the
+		// rest, including any word or run that meets a non-ASCII byte.
+		c := s[i]
+		j, join := i, joinNone
+		switch class[c] {
+		case cLower, cUpper:
+			if i == 0 || startsText(s[i-1]) {
 				join = joinStart
-			} else {
-				switch s[i-1] {
-				case '"', '\'', '`', '\n':
-					join = joinStart
-				}
 			}
-			i, cost, _ = word(s, i, join)
-		case cDigit:
-			// Numbers split into groups of three digits, one token each.
-			d := 1
-			for i += w; i < n; d++ {
-				k, w := classAt(s, i)
-				if k != cDigit {
+		case cSpace, cPunct:
+			if i+1 < n && s[i+1]|0x20-'a' < 26 {
+				j, join = i+1, joinOf(c)
+				break
+			}
+			// One or two punctuation characters, after a space or not,
+			// that end before an ASCII character other than a line break
+			// are one token.
+			p := i
+			if c == ' ' {
+				p++
+			}
+			j = p
+			for j < n && class[s[j]] == cPunct {
+				j++
+			}
+			if j > p && j-p <= 2 && j < n && s[j] < 0x80 && s[j] != '\n' && s[j] != '\r' {
+				sum += unit
+				if debugHook != nil { // DEVONLY
+					debugHook(i, j, unit) // DEVONLY
+				} // DEVONLY
+				i = j
+				continue
+			}
+			j = -1
+		default:
+			j = -1
+		}
+		if j >= 0 {
+			// Letter pairs index bigram by the low five bits of each
+			// letter, which fold case; prev holds the previous letter's
+			// bits shifted into place, 0 before the first.
+			start, pairs, prev := j, 0, uint(0)
+			for ; j < n; j++ {
+				c := s[j]
+				if c-'A' >= 26 {
 					break
 				}
-				i += w
+				pairs += int(bigram[(prev|uint(c&31))&1023])
+				prev = uint(c&31) << 5
 			}
-			cost = unit * ((d + 2) / 3)
-		case cSpace, cPunct, cMark:
-			next := uint8(cNewline)
-			if i+w < n {
-				next, _ = classAt(s, i+w)
-			}
-			switch {
-			case isLetter(next):
-				end, c, ok := word(s, i+w, joinOf(s[i]))
-				if !ok && k == cMark {
-					// Upper* Lower+ fails after the mark but succeeds on
-					// the mark itself, and is tried before Upper+.
-					end, c = contraction(s, i+w), unit
+			upper := j - start
+			for ; j < n; j++ {
+				c := s[j]
+				if c-'a' >= 26 {
+					break
 				}
-				i, cost = end, c
-			case k == cMark:
-				i, cost, _ = word(s, i, joinNone)
-			case k == cPunct || s[i] == ' ' && next == cPunct:
-				i, cost = punct(s, i)
-			default:
-				i, cost = space(s, i)
+				pairs += int(bigram[(prev|uint(c&31))&1023])
+				prev = uint(c&31) << 5
 			}
-		default:
-			i, cost = space(s, i)
+			if j == n || s[j] < 0x80 && s[j] != '\'' {
+				l := j - start
+				cost := max(unit+extra(join, upper, l)+pairs-(l-1)*bigramMean, unit/2)
+				sum += cost
+				if debugHook != nil { // DEVONLY
+					debugHook(i, j, cost) // DEVONLY
+				} // DEVONLY
+				i = j
+				continue
+			}
 		}
+		end, cost := piece(s, i)
 		sum += cost
+		if debugHook != nil { // DEVONLY
+			debugHook(i, end, cost) // DEVONLY
+		} // DEVONLY
+		i = end
 	}
 	return (sum + unit/2) / unit
+}
+
+// startsText reports whether a word after c starts a line or a string.
+func startsText(c byte) bool {
+	return c == '"' || c == '\'' || c == '`' || c == '\n'
+}
+
+// piece returns the end and cost of the piece starting at s[i].
+func piece[T ~[]byte | ~string](s T, i int) (end, cost int) {
+	n := len(s)
+	c := s[i]
+	k, w := class[c], 1
+	if k == cHigh {
+		k, w = classRune(s, i)
+	}
+	switch k {
+	case cLower, cUpper, cBoth:
+		join := joinNone
+		if i == 0 || startsText(s[i-1]) {
+			join = joinStart
+		}
+		end, cost, _ = word(s, i, join)
+		return end, cost
+	case cSpace, cPunct, cMark:
+		next := uint8(cNewline)
+		if i+w < n {
+			next, _ = classAt(s, i+w)
+		}
+		switch {
+		case isLetter(next):
+			end, cost, ok := word(s, i+w, joinOf(c))
+			if !ok && k == cMark {
+				// Upper* Lower+ fails after the mark but succeeds on the
+				// mark itself, and is tried before Upper+.
+				return contraction(s, i+w), unit
+			}
+			return end, cost
+		case k == cMark:
+			end, cost, _ = word(s, i, joinNone)
+			return end, cost
+		case k == cPunct || c == ' ' && next == cPunct:
+			return punct(s, i)
+		}
+	case cDigit:
+		// Numbers split into groups of three digits, one token each.
+		d := 1
+		for i += w; i < n; d++ {
+			k, w := classAt(s, i)
+			if k != cDigit {
+				break
+			}
+			i += w
+		}
+		return i, unit * ((d + 2) / 3)
+	}
+	return space(s, i)
 }
 
 // word scans a word whose letters start at j and returns its end and cost.
@@ -242,18 +324,15 @@ func estimate[T ~[]byte | ~string](s T) int {
 func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 	n := len(s)
 	var upper, lower, wide2, wide3 int
-	// Letter pairs are scored on ASCII letters only, case folded.
-	pairs, npairs, prev := 0, 0, -1
+	// Letter pairs are scored on ASCII letters, case folded by keeping the
+	// low five bits; prev 0 scores nothing.
+	pairs, prev := 0, 0
 	lastBoth := -1
 	for j < n {
 		c := s[j]
 		if c-'A' < 26 {
-			l := int(c - 'A')
-			if prev >= 0 {
-				pairs += int(bigram[prev*26+l])
-				npairs++
-			}
-			prev = l
+			pairs += int(bigram[(prev<<5|int(c&31))&1023])
+			prev = int(c & 31)
 			upper++
 			j++
 			continue
@@ -273,7 +352,7 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 		} else {
 			wide3++
 		}
-		prev = -1
+		prev = 0
 		j += w
 	}
 	if j < n && (s[j]-'a' < 26 || s[j] >= 0x80 && lowerAt(s, j)) {
@@ -281,12 +360,8 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 		for j < n {
 			c := s[j]
 			if c-'a' < 26 {
-				l := int(c - 'a')
-				if prev >= 0 {
-					pairs += int(bigram[prev*26+l])
-					npairs++
-				}
-				prev = l
+				pairs += int(bigram[(prev<<5|int(c&31))&1023])
+				prev = int(c & 31)
 				lower++
 				j++
 				continue
@@ -303,7 +378,7 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 			} else {
 				wide3++
 			}
-			prev = -1
+			prev = 0
 			j += w
 		}
 	} else if lastBoth >= 0 {
@@ -312,12 +387,17 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 		ok = true
 		j = lastBoth
 	}
-	end = contraction(s, j)
-	cost = wordCost(join, upper, lower, wide2, wide3, pairs-npairs*bigramMean)
-	if end > j {
-		cost += unit / 4
+	if latin := upper + lower; latin > 1 {
+		pairs -= (latin - 1) * bigramMean
 	}
-	return end, cost, ok
+	cost = wordCost(join, upper, lower, wide2, wide3, pairs)
+	if j < n && s[j] == '\'' {
+		if end = contraction(s, j); end > j {
+			cost += unit / 4
+		}
+		return end, cost, ok
+	}
+	return j, cost, ok
 }
 
 func lowerAt[T ~[]byte | ~string](s T, j int) bool {
@@ -353,13 +433,7 @@ func wordCost(join, upper, lower, wide2, wide3, pairs int) int {
 	if latin := upper + lower; latin > 0 {
 		// Accented letters in a Latin word cost a little more than ASCII.
 		l := latin + wide2
-		shape := min(upper, 2) // lowercase, Capitalised, ACRONYM
-		if l > 16 {
-			c = int(wordExtra[join][shape][16]) + (l-16)*unit/4
-		} else {
-			c = int(wordExtra[join][shape][l])
-		}
-		c += unit + wide2*unit*5/16 + pairs
+		c = unit + extra(join, upper, l) + wide2*unit*5/16 + pairs
 	} else if wide2 > 0 {
 		// Greek, Cyrillic and other two-byte scripts: about three letters
 		// per token after the first.
@@ -370,6 +444,16 @@ func wordCost(join, upper, lower, wide2, wide3, pairs int) int {
 	// Averages can dip below one token for words of very common letter
 	// pairs, which keeps the sum unbiased; a floor keeps any word counted.
 	return max(c, unit/2)
+}
+
+// extra returns the expected tokens beyond the first of a word of l ASCII
+// letters, upper of them leading capitals, joined to the text by join.
+func extra(join, upper, l int) int {
+	row := &wordExtra[(join*3+min(upper, 2))&15]
+	if l < 32 {
+		return int(row[l])
+	}
+	return int(row[31]) + (l-31)*unit/4
 }
 
 // punct scans ` ?[^\s\p{L}\p{N}]+[\r\n/]*` starting at i and returns its end
@@ -504,3 +588,5 @@ func whitespaceCost(n int, spaces bool) int {
 		return unit + (n-8)*unit/8
 	}
 }
+
+var debugHook func(start, end, cost int) // DEVONLY

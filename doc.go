@@ -1,0 +1,34 @@
+// Package routex routes AI API traffic in process.
+//
+// A *Client is an http.RoundTripper. Put it in an http.Client, or hand that
+// client to an official SDK, and every request to the Anthropic Messages or
+// OpenAI Chat Completions API is:
+//
+//   - matched against routing rules (model, keywords, token count, tools,
+//     images, thinking, web search, headers, Go matchers), highest priority
+//     first;
+//   - sent to a channel chosen by a balancer (priority, round_robin,
+//     weighted, least_used, latency), staying on a session's channel while
+//     it works;
+//   - kept away from channels whose circuit breaker is open or that are
+//     cooling down after a rate limit;
+//   - retried and failed over to the next channel on connection errors,
+//     timeouts and 408/409/429/5xx/529 answers, until a byte reaches the
+//     caller;
+//   - streamed through event by event, with its token usage read from the
+//     upstream's own report;
+//   - recorded as one analytics.Record, asynchronously.
+//
+// The host the SDK aims at is ignored: channels decide where requests go.
+//
+//	c, err := routex.New(routex.WithChannels(
+//		routex.Channel{ID: "anthropic", Type: routex.FormatAnthropic,
+//			BaseURL: "https://api.anthropic.com", APIKey: os.Getenv("ANTHROPIC_API_KEY")},
+//	))
+//	...
+//	client := anthropic.NewClient(option.WithHTTPClient(c.HTTPClient()))
+//
+// Configuration lives in an immutable snapshot: SetChannels, SetRules,
+// SetStrategy and writes to the Client's Store take effect on the next
+// request, with no locks on the request path.
+package routex
