@@ -4,9 +4,8 @@ package tokens
 // up without rounding each piece.
 const unit = 256
 
-// The tables below hold expected token counts measured against o200k_base
-// on a mix of English prose, Go, Python and JavaScript source, JSON and
-// Markdown.
+// The tables below hold average o200k_base token counts over English prose,
+// Markdown, Go, Python and JavaScript source, and JSON.
 
 // wordExtraByLength is the expected number of tokens beyond the first for a
 // word of ASCII letters, by what joins it to the preceding text (joinNone...),
@@ -40,17 +39,17 @@ var wordExtraByLength = [5][3][17]uint16{ // [join][shape][letters]
 	},
 }
 
-// wordExtra is wordExtraByLength flattened to rows of join*3+shape and
-// extended to 31 letters, so that a lookup needs no bounds checks.
-var wordExtra = func() (t [16][32]uint16) {
+// wordCosts holds, for rows join*3+shape and lengths up to 31 letters, the
+// cost of a word before its letter-pair scores: one token, wordExtraByLength,
+// and the mean letter-pair score taken off each pair so that the scores add
+// nothing on average. The rows and columns are powers of two so that a
+// lookup needs no bounds checks.
+var wordCosts = func() (t [16][32]uint16) {
 	for join, shapes := range wordExtraByLength {
 		for shape, row := range shapes {
 			for l := range t[0] {
-				if l <= 16 {
-					t[join*3+shape][l] = row[l]
-				} else {
-					t[join*3+shape][l] = row[16] + uint16(l-16)*unit/4
-				}
+				extra := int(row[min(l, 16)]) + max(l-16, 0)*unit/4
+				t[join*3+shape][l] = uint16(unit + extra - max(l-1, 0)*bigramMean)
 			}
 		}
 	}
@@ -61,9 +60,10 @@ var wordExtra = func() (t [16][32]uint16) {
 // tokenizer splits a word between them (255: always). Common pairs such as
 // "th" or "in" score near zero; pairs that English hardly uses score high,
 // which is what makes identifiers, names and random strings such as base64
-// cost more than dictionary words of the same length. A word's score is the
-// sum over its pairs minus bigramMean per pair, added to its cost. bigram is
-// indexed by the low five bits of the two letters, which fold case.
+// cost more than dictionary words of the same length. The scores of a word's
+// pairs are added to its cost, less bigramMean each. bigram is indexed by
+// the low five bits of the two letters, which fold case, and scores 0 for a
+// pair with no first letter.
 var bigram = func() (t [1024]uint8) {
 	for i, row := range bigramRows {
 		for j, v := range row {
@@ -73,6 +73,7 @@ var bigram = func() (t [1024]uint8) {
 	return t
 }()
 
+// bigramRows[a][b] scores the letter a followed by b.
 var bigramRows = [26][26]uint8{
 	{109, 1, 2, 1, 112, 8, 0, 51, 6, 29, 2, 0, 1, 0, 151, 1, 88, 1, 1, 0, 12, 0, 7, 2, 0, 12},                                     // a
 	{20, 111, 110, 83, 7, 136, 90, 196, 38, 3, 185, 2, 161, 224, 8, 247, 194, 23, 57, 105, 17, 43, 148, 178, 4, 87},               // b

@@ -6,8 +6,8 @@
 // into pieces (words with their leading space, numbers of up to three digits,
 // runs of punctuation, runs of whitespace), and then each piece is encoded
 // with byte-pair merges from a vocabulary of about 200,000 entries. The
-// estimator reproduces the first step exactly, in a single pass over the
-// bytes, and replaces the second with the expected number of tokens for a
+// estimator reproduces the first step exactly, in one pass over the bytes,
+// and replaces the second with the expected number of tokens for a
 // piece of that shape: most pieces are one token, and the expectation grows
 // with the length of a word, its capitalisation, the character that joins it
 // to what precedes it, and how common its letter pairs are in text the
@@ -22,8 +22,9 @@ package tokens
 import "unicode"
 
 // Estimate returns an estimate of the number of BPE tokens (o200k-like) in
-// text. It makes a single pass over text, does not allocate, and is safe for
-// concurrent use. Invalid UTF-8 is counted, never rejected.
+// text. It takes time linear in len(text), does not allocate, and is safe
+// for concurrent use. Invalid UTF-8 is counted, never rejected; the result
+// is 0 for empty text and never more than len(text).
 func Estimate(text []byte) int { return estimate(text) }
 
 // EstimateString is Estimate for a string, without converting it to a byte
@@ -74,6 +75,7 @@ var class = func() (t [256]uint8) {
 // (`":"`, `"},{"`) are far more often single tokens than other punctuation.
 var jsonPunct = [128]bool{'"': true, ':': true, ',': true, '{': true, '}': true, '[': true, ']': true}
 
+// isLetter reports whether class k may be part of a word.
 func isLetter(k uint8) bool { return k >= cLower && k <= cMark }
 
 // classAt returns the class and width of the character at s[i].
@@ -151,9 +153,10 @@ func decode[T ~[]byte | ~string](s T, i int) (rune, int) {
 	}
 }
 
-// What joins a word to the text before it; it indexes wordExtra. The pattern
-// lets one character that is not a letter, digit or line break lead a word,
-// and the leading character changes how likely the word is to be one token.
+// What joins a word to the text before it, which selects a row of
+// wordCosts. The pattern lets one character that is not a letter, digit or
+// line break lead a word, and that character changes how likely the word is
+// to be a single token.
 const (
 	joinNone  = iota // follows a letter, digit or longer punctuation run
 	joinSpace        // " word"
@@ -162,6 +165,7 @@ const (
 	joinOther        // any other leading character
 )
 
+// joinOf returns how the character c joins the word it leads.
 func joinOf(c byte) int {
 	switch c {
 	case ' ':
@@ -183,84 +187,167 @@ func estimate[T ~[]byte | ~string](s T) int {
 	n := len(s)
 	sum := 0
 	for i := 0; i < n; {
-		// The common ASCII pieces are handled inline; piece handles the
-		// rest, including any word or run that meets a non-ASCII byte.
-		c := s[i]
-		j, join := i, joinNone
-		switch class[c] {
+		// The ascii functions scan the common pieces of ASCII text and
+		// return an end of 0 when they meet a non-ASCII byte or a
+		// contraction that could change the piece; piece then handles it
+		// in full.
+		var end, cost int
+		switch c := s[i]; class[c] {
 		case cLower, cUpper:
+			join := joinNone
 			if i == 0 || startsText(s[i-1]) {
 				join = joinStart
 			}
-		case cSpace, cPunct:
+			end, cost = asciiWord(s, i, join)
+		case cSpace:
 			if i+1 < n && s[i+1]|0x20-'a' < 26 {
-				j, join = i+1, joinOf(c)
-				break
+				end, cost = asciiWord(s, i+1, joinOf(c))
+			} else {
+				end, cost = asciiSpace(s, i)
 			}
-			// One or two punctuation characters, after a space or not,
-			// that end before an ASCII character other than a line break
-			// are one token.
-			p := i
-			if c == ' ' {
-				p++
+		case cPunct:
+			if i+1 < n && s[i+1]|0x20-'a' < 26 {
+				end, cost = asciiWord(s, i+1, joinOf(c))
+			} else {
+				end, cost = asciiPunct(s, i, i)
 			}
-			j = p
-			for j < n && class[s[j]] == cPunct {
-				j++
-			}
-			if j > p && j-p <= 2 && j < n && s[j] < 0x80 && s[j] != '\n' && s[j] != '\r' {
-				sum += unit
-				if debugHook != nil { // DEVONLY
-					debugHook(i, j, unit) // DEVONLY
-				} // DEVONLY
-				i = j
-				continue
-			}
-			j = -1
-		default:
-			j = -1
+		case cNewline:
+			end, cost = newlines(s, i, i)
+		case cDigit:
+			end, cost = asciiDigits(s, i)
 		}
-		if j >= 0 {
-			// Letter pairs index bigram by the low five bits of each
-			// letter, which fold case; prev holds the previous letter's
-			// bits shifted into place, 0 before the first.
-			start, pairs, prev := j, 0, uint(0)
-			for ; j < n; j++ {
-				c := s[j]
-				if c-'A' >= 26 {
-					break
-				}
-				pairs += int(bigram[(prev|uint(c&31))&1023])
-				prev = uint(c&31) << 5
-			}
-			upper := j - start
-			for ; j < n; j++ {
-				c := s[j]
-				if c-'a' >= 26 {
-					break
-				}
-				pairs += int(bigram[(prev|uint(c&31))&1023])
-				prev = uint(c&31) << 5
-			}
-			if j == n || s[j] < 0x80 && s[j] != '\'' {
-				l := j - start
-				cost := max(unit+extra(join, upper, l)+pairs-(l-1)*bigramMean, unit/2)
-				sum += cost
-				if debugHook != nil { // DEVONLY
-					debugHook(i, j, cost) // DEVONLY
-				} // DEVONLY
-				i = j
-				continue
-			}
+		if end <= i {
+			end, cost = piece(s, i)
 		}
-		end, cost := piece(s, i)
+		// No piece has more tokens than bytes, however rare its letters.
+		cost = min(cost, (end-i)*unit)
 		sum += cost
-		if debugHook != nil { // DEVONLY
-			debugHook(i, end, cost) // DEVONLY
-		} // DEVONLY
 		i = end
 	}
 	return (sum + unit/2) / unit
+}
+
+// asciiWord scans a word of ASCII letters starting at j, joined by join to
+// the text before it, and returns its end and cost.
+func asciiWord[T ~[]byte | ~string](s T, j, join int) (end, cost int) {
+	n := len(s)
+	// Letter pairs index bigram by the low five bits of each letter, which
+	// fold case; prev holds the previous letter's bits shifted into place,
+	// 0 before the first.
+	start, pairs, prev := j, 0, uint(0)
+	for ; j < n; j++ {
+		c := s[j]
+		if c-'A' >= 26 {
+			break
+		}
+		pairs += int(bigram[(prev|uint(c&31))&1023])
+		prev = uint(c&31) << 5
+	}
+	upper := j - start
+	for ; j < n; j++ {
+		c := s[j]
+		if c-'a' >= 26 {
+			break
+		}
+		pairs += int(bigram[(prev|uint(c&31))&1023])
+		prev = uint(c&31) << 5
+	}
+	if j < n && (s[j] >= 0x80 || s[j] == '\'' && contraction(s, j) > j) {
+		return 0, 0 // letters with accents, or a contraction
+	}
+	l := j - start
+	return j, max(wordBase(join, upper, l)+pairs, unit/2)
+}
+
+// asciiPunct scans a punctuation run starting at p, led by a space at i if
+// p > i, and returns its end and cost.
+func asciiPunct[T ~[]byte | ~string](s T, i, p int) (end, cost int) {
+	n := len(s)
+	j := p
+	first := s[p]
+	repeated, json := true, true
+	for ; j < n; j++ {
+		c := s[j]
+		if class[c] != cPunct {
+			break
+		}
+		repeated = repeated && c == first
+		json = json && jsonPunct[c&127]
+	}
+	if j < n && s[j] >= 0x80 {
+		return 0, 0 // symbols and marks continue the run
+	}
+	core := j - p
+	nl, slash := 0, 0
+	for ; j < n; j++ {
+		if c := s[j]; c == '\n' || c == '\r' {
+			nl = 1
+		} else if c == '/' {
+			slash = 1
+		} else {
+			break
+		}
+	}
+	return j, punctCost(p-i, core, nl, slash, repeated, json)
+}
+
+// asciiSpace scans the piece starting with the whitespace character at i:
+// a word or punctuation run that it leads, or whitespace.
+func asciiSpace[T ~[]byte | ~string](s T, i int) (end, cost int) {
+	n := len(s)
+	c := s[i]
+	if i+1 == n {
+		return n, unit
+	}
+	c1 := s[i+1]
+	if c1|0x20-'a' < 26 {
+		return asciiWord(s, i+1, joinOf(c))
+	}
+	if c == ' ' && class[c1] == cPunct {
+		return asciiPunct(s, i, i+1)
+	}
+	j := i + 1
+	spaces := c == ' '
+	for ; j < n && class[s[j]] == cSpace; j++ {
+		spaces = spaces && s[j] == ' '
+	}
+	if j < n {
+		switch class[s[j]] {
+		case cHigh:
+			return 0, 0
+		case cNewline:
+			return newlines(s, i, j)
+		}
+		if j-i > 1 {
+			// `\s+(?!\S)`: the last whitespace character leads what
+			// follows.
+			j--
+		}
+	}
+	return j, whitespaceCost(j-i, spaces)
+}
+
+// newlines returns the end and cost of whitespace starting at i whose first
+// line break is at j. The reference tokenizer's regexp engine ends
+// `\s*[\r\n]+` after the first run of line breaks, not the last.
+func newlines[T ~[]byte | ~string](s T, i, j int) (end, cost int) {
+	for j < len(s) && (s[j] == '\n' || s[j] == '\r') {
+		j++
+	}
+	return j, whitespaceCost(j-i, false)
+}
+
+// asciiDigits scans the ASCII digits starting at i. Numbers split into
+// groups of three digits, one token each.
+func asciiDigits[T ~[]byte | ~string](s T, i int) (end, cost int) {
+	j := i + 1
+	for j < len(s) && s[j]-'0' < 10 {
+		j++
+	}
+	if j < len(s) && s[j] >= 0x80 {
+		return 0, 0 // other scripts' digits
+	}
+	return j, unit * ((j - i + 2) / 3)
 }
 
 // startsText reports whether a word after c starts a line or a string.
@@ -324,8 +411,7 @@ func piece[T ~[]byte | ~string](s T, i int) (end, cost int) {
 func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 	n := len(s)
 	var upper, lower, wide2, wide3 int
-	// Letter pairs are scored on ASCII letters, case folded by keeping the
-	// low five bits; prev 0 scores nothing.
+	// As in asciiWord, but with prev unshifted.
 	pairs, prev := 0, 0
 	lastBoth := -1
 	for j < n {
@@ -387,9 +473,6 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 		ok = true
 		j = lastBoth
 	}
-	if latin := upper + lower; latin > 1 {
-		pairs -= (latin - 1) * bigramMean
-	}
 	cost = wordCost(join, upper, lower, wide2, wide3, pairs)
 	if j < n && s[j] == '\'' {
 		if end = contraction(s, j); end > j {
@@ -400,6 +483,7 @@ func word[T ~[]byte | ~string](s T, j, join int) (end, cost int, ok bool) {
 	return j, cost, ok
 }
 
+// lowerAt reports whether the multi-byte character at s[j] is lowercase.
 func lowerAt[T ~[]byte | ~string](s T, j int) bool {
 	k, _ := classRune(s, j)
 	return k == cLower
@@ -427,13 +511,13 @@ func contraction[T ~[]byte | ~string](s T, j int) int {
 
 // wordCost returns the expected cost of a word. upper and lower count ASCII
 // letters, wide2 and wide3 other letters by their encoded width, and pairs
-// is the letter-pair score relative to its mean.
+// is the sum of bigram over its ASCII letter pairs.
 func wordCost(join, upper, lower, wide2, wide3, pairs int) int {
 	c := 0
 	if latin := upper + lower; latin > 0 {
 		// Accented letters in a Latin word cost a little more than ASCII.
 		l := latin + wide2
-		c = unit + extra(join, upper, l) + wide2*unit*5/16 + pairs
+		c = wordBase(join, upper, l) + wide2*unit*5/16 + pairs
 	} else if wide2 > 0 {
 		// Greek, Cyrillic and other two-byte scripts: about three letters
 		// per token after the first.
@@ -446,14 +530,15 @@ func wordCost(join, upper, lower, wide2, wide3, pairs int) int {
 	return max(c, unit/2)
 }
 
-// extra returns the expected tokens beyond the first of a word of l ASCII
-// letters, upper of them leading capitals, joined to the text by join.
-func extra(join, upper, l int) int {
-	row := &wordExtra[(join*3+min(upper, 2))&15]
+// wordBase returns the cost of a word of l letters, upper of them leading
+// capitals, joined to the text by join, before adding its letter pairs'
+// scores.
+func wordBase(join, upper, l int) int {
+	row := &wordCosts[(join*3+min(upper, 2))&15]
 	if l < 32 {
 		return int(row[l])
 	}
-	return int(row[31]) + (l-31)*unit/4
+	return int(row[31]) + (l-31)*(unit/4-bigramMean)
 }
 
 // punct scans ` ?[^\s\p{L}\p{N}]+[\r\n/]*` starting at i and returns its end
@@ -501,7 +586,14 @@ func punct[T ~[]byte | ~string](s T, i int) (end, cost int) {
 	if core == 0 {
 		return j, max(unit, symbols)
 	}
-	cost = unit
+	return j, punctCost(lead, core, nl, slash, repeated, json) + symbols*3/4
+}
+
+// punctCost returns the cost of a run of core ASCII punctuation characters,
+// led by a space if lead is 1 and followed by line breaks if nl is 1 and by
+// slashes after them if slash is 1.
+func punctCost(lead, core, nl, slash int, repeated, json bool) int {
+	cost := unit
 	switch {
 	case repeated && core >= 4:
 		// Rules such as "-----" or "=====" are single tokens up to long runs.
@@ -509,16 +601,16 @@ func punct[T ~[]byte | ~string](s T, i int) (end, cost int) {
 	case json:
 		cost += int(jsonExtra[min(core, 6)]) + max(0, core-6)*unit*4/5
 	case core > 8:
-		cost += int(punctExtra[lead][nl][8]) + (core-8)*unit*3/5
+		cost += int(punctExtra[lead&1][nl&1][8]) + (core-8)*unit*3/5
 	default:
-		cost += int(punctExtra[lead][nl][core])
+		cost += int(punctExtra[lead&1][nl&1][core])
 	}
-	if nl > 0 && slash > 0 && core >= 2 {
+	if nl&slash != 0 && core >= 2 {
 		// A comment opener after a line break rarely merges with the
 		// punctuation that ends the line.
 		cost += unit / 2
 	}
-	return j, cost + symbols*3/4
+	return cost
 }
 
 // symbolCost returns the cost of a non-ASCII symbol of width w at s[j].
@@ -588,5 +680,3 @@ func whitespaceCost(n int, spaces bool) int {
 		return unit + (n-8)*unit/8
 	}
 }
-
-var debugHook func(start, end, cost int) // DEVONLY
