@@ -54,6 +54,11 @@ type Channel struct {
 	// streams, its first event; past it the next candidate is tried.
 	// Zero means the Client's default (see WithDefaultTimeout).
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// Transformers edit requests and responses on their way to and from
+	// this channel, in order: "maxtoken", "sampling", "cleancache" or any
+	// name registered with transformer.Register. Conversion between the
+	// caller's format and Type needs no entry.
+	Transformers []transformer.Spec `json:"transformers,omitempty"`
 }
 
 // Enabled reports whether the channel takes traffic.
@@ -85,6 +90,9 @@ func (c *Channel) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "timeout", Err: fmt.Errorf("must not be negative")}
+	}
+	if _, err := transformer.NewChain(c.Type, c.Transformers); err != nil {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "transformers", Err: err}
 	}
 	return nil
 }
@@ -130,6 +138,9 @@ func (c Channel) clone() Channel {
 			m[k] = v
 		}
 		c.ModelMap = m
+	}
+	if c.Transformers != nil {
+		c.Transformers = append([]transformer.Spec(nil), c.Transformers...)
 	}
 	if c.Headers != nil {
 		h := make(map[string]string, len(c.Headers))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/transformer"
 )
 
 // config is one immutable snapshot of what routing needs. A change builds a
@@ -28,6 +29,7 @@ type route struct {
 	basePath string  // base.Path without its trailing slash
 	timeout  time.Duration
 	weight   int
+	chain    transformer.Chain // validated with the channel
 }
 
 func newRoute(ch Channel, defTimeout time.Duration) *route {
@@ -39,6 +41,7 @@ func newRoute(ch Channel, defTimeout time.Duration) *route {
 	if rt.timeout == 0 {
 		rt.timeout = defTimeout
 	}
+	rt.chain, _ = transformer.NewChain(ch.Type, ch.Transformers)
 	if rt.weight <= 0 {
 		rt.weight = 1
 	}

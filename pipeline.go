@@ -9,10 +9,12 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/routex/routex/analytics"
@@ -23,6 +25,7 @@ import (
 
 // exchange carries one request through the pipeline.
 type exchange struct {
+	ep    endpoint
 	req   *http.Request
 	r     *Request
 	cfg   *config
@@ -73,7 +76,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	x := exchangePool.Get().(*exchange)
-	*x = exchange{req: req, r: r, cfg: c.cfg.Load(), start: start, routes: x.routes[:0], cands: x.cands[:0]}
+	*x = exchange{ep: ep, req: req, r: r, cfg: c.cfg.Load(), start: start, routes: x.routes[:0], cands: x.cands[:0]}
 	x.rec = analytics.Record{
 		Time: start, RequestID: c.newRequestID(), Model: r.Model,
 		InboundFormat: string(format), Stream: r.Stream, Session: r.SessionKey,
@@ -100,7 +103,7 @@ func (c *Client) plan(x *exchange) *refusal {
 	cfg, r := x.cfg, x.r
 	serving := 0
 	for _, rt := range cfg.routes {
-		if !rt.Enabled() || !c.compatible(x.r.Format, rt.Type) || (r.Model != "" && !rt.Serves(r.Model)) {
+		if !rt.Enabled() || !c.compatible(x, rt.Type) || (r.Model != "" && !rt.Serves(r.Model)) {
 			continue
 		}
 		serving++
@@ -126,7 +129,7 @@ func (c *Client) plan(x *exchange) *refusal {
 		if cr.Target.Model != "" {
 			model = cr.Target.Model
 		}
-		if rt == nil || !rt.Enabled() || !c.compatible(r.Format, rt.Type) || !rt.Serves(model) || !c.breakers.Ready(rt.ID) {
+		if rt == nil || !rt.Enabled() || !c.compatible(x, rt.Type) || !rt.Serves(model) || !c.breakers.Ready(rt.ID) {
 			continue // unavailable target: the next rule, or the balancer
 		}
 		x.rule, first = cr, rt
@@ -136,7 +139,7 @@ func (c *Client) plan(x *exchange) *refusal {
 	if first == nil && len(x.cands) == 0 {
 		if serving == 0 {
 			return &refusal{status: http.StatusNotFound, code: "model_not_found", err: ErrNoChannel,
-				msg: fmt.Sprintf("no %s-format channel serves model %q", r.Format, r.Model)}
+				msg: fmt.Sprintf("no channel serves model %q", r.Model)}
 		}
 		return &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
 			retryAfter: c.retryAfter(x),
@@ -174,9 +177,12 @@ func (c *Client) plan(x *exchange) *refusal {
 	return nil
 }
 
-// compatible reports whether a caller in format from can be served by a
-// channel speaking to.
-func (c *Client) compatible(from, to Format) bool { return from == to }
+// compatible reports whether x's caller can be served by a channel speaking
+// to: in its own format always, in the other through conversion, except on
+// endpoints routex passes through without reading.
+func (c *Client) compatible(x *exchange, to Format) bool {
+	return x.r.Format == to || (x.ep != endpointPassthrough && to.Valid())
+}
 
 // retryAfter returns the seconds until the first of x's model's channels
 // comes out of its rate limit, or 0 when none is rate-limited.
@@ -199,15 +205,20 @@ func (c *Client) retryAfter(x *exchange) int {
 // errTimeout is the cause of an attempt cancelled by its channel's timeout.
 var errTimeout = errors.New("upstream did not answer within the channel's timeout")
 
+// errMalformed reports a 2xx answer whose body is not JSON.
+var errMalformed = errors.New("upstream answered 200 with a body that is not JSON")
+
 // errStreamEnded reports an upstream stream cut before its final event.
 var errStreamEnded = errors.New("upstream stream ended before its final event")
 
 // failure describes why an attempt did not produce the answer.
 type failure struct {
-	rt     *route
-	err    error          // transport error, or nil for an upstream status
-	resp   *http.Response // upstream error response, body buffered
-	status int
+	rt      *route
+	conv    *transformer.Conversion // the attempt's conversion, for its error body
+	invalid bool                    // the request could not be converted for rt
+	err     error                   // transport error, or nil for an upstream status
+	resp    *http.Response          // upstream error response, body buffered
+	status  int
 }
 
 // attempt tries x.routes in order until one answers or attempts run out.
@@ -269,13 +280,14 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			retryAfter: c.retryAfter(x),
 			msg:        fmt.Sprintf("no channel for model %q could take the request (circuit open or rate-limited); try again later", x.r.Model)}), nil
 	}
-	if last.resp != nil && last.rt.Type == x.r.Format {
+	if last.resp != nil {
 		// The caller understands the upstream's own error best, Retry-After
 		// included.
 		return c.upstreamError(x, last), nil
 	}
-	if last.resp != nil {
-		last.resp.Body.Close()
+	if last.invalid {
+		return c.refuse(x, &refusal{status: http.StatusBadRequest, code: "invalid_request", err: ErrBadRequest,
+			msg: last.err.Error()}), nil
 	}
 	status := http.StatusBadGateway
 	if errors.Is(last.err, errTimeout) {
@@ -310,11 +322,13 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		model = x.rule.Target.Model
 	}
 	upModel := rt.UpstreamModel(model)
-	body, err := c.upstreamBody(x.r, rt, upModel)
+	body, conv, err := c.upstreamBody(x.r, rt, upModel)
 	if err != nil {
+		// The caller's request cannot be put into this channel's format.
 		done(breaker.ErrIgnore)
-		return nil, &failure{rt: rt, err: err}
+		return nil, &failure{rt: rt, err: err, invalid: true}
 	}
+	cross := conv.From != conv.To
 	x.rec.ChannelID, x.rec.ChannelName = rt.ID, rt.Name
 	x.rec.UpstreamModel, x.rec.UpstreamFormat = upModel, string(rt.Type)
 
@@ -327,9 +341,13 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		done(breaker.ErrIgnore)
 		return nil, &failure{rt: rt, err: err}
 	}
-	out.URL = rt.upstreamURL(x.req.URL.Path, x.req.URL.RawQuery)
+	path := x.req.URL.Path
+	if cross {
+		path = transformer.EndpointPath(rt.Type)
+	}
+	out.URL = rt.upstreamURL(path, x.req.URL.RawQuery)
 	out.Host = out.URL.Host
-	out.Header = upstreamHeader(x.req.Header, rt)
+	out.Header = upstreamHeader(x.req.Header, rt, cross)
 	if len(body) == 0 {
 		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
 	}
@@ -363,7 +381,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			obs.End(rt.ID, c.s.now().Sub(sent), errOr(err, status))
 		}
 		cancel(nil)
-		return nil, &failure{rt: rt, err: sanitize(err), resp: resp, status: status}
+		return nil, &failure{rt: rt, err: sanitize(err), resp: resp, status: status, conv: conv}
 	}
 
 	resp, err := c.s.transport.RoundTrip(out)
@@ -379,7 +397,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 
 	if isEventStream(resp) && resp.StatusCode < 300 {
-		sb := newStreamBody(c, x, rt, resp.Body, done, cancel, timer)
+		sb := newStreamBody(c, x, rt, resp.Body, conv, done, cancel, timer)
 		if err := sb.awaitFirstEvent(); err != nil {
 			// Nothing reached the caller yet: another channel may answer.
 			resp.Body.Close()
@@ -394,6 +412,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		c.stick(x, rt)
 		resp.Body = sb
 		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
 		c.decorate(x, resp)
 		return resp, nil
 	}
@@ -404,6 +423,11 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	whole, err := bufferBody(resp, -1)
 	if err != nil {
 		return fail(nil, 0, err)
+	}
+	if resp.StatusCode < 300 && x.ep != endpointPassthrough && !gjson.ValidBytes(whole) {
+		// A success that is not JSON is a broken upstream (a captive
+		// portal, a proxy's HTML page): try the next channel.
+		return fail(nil, 0, errMalformed)
 	}
 	timer.Stop()
 	cancel(nil)
@@ -418,6 +442,27 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			x.rec.InputTokens, x.rec.OutputTokens = u.Input, u.Output
 			x.rec.CacheReadTokens, x.rec.CacheWriteTokens = u.CacheRead, u.CacheWrite
 		}
+		if len(rt.chain) > 0 {
+			if edited, err := rt.chain.TransformResponse(conv, whole); err == nil {
+				whole = edited
+				setBody(resp, whole)
+			} else {
+				x.rec.Error = "response transformer: " + err.Error()
+			}
+		}
+		if cross {
+			converted, err := transformer.ConvertResponse(conv, whole)
+			if err != nil {
+				// A 2xx body that is not the format it claims: the upstream
+				// is broken, and nothing has reached the caller.
+				x.rec.Error = "upstream response could not be converted: " + err.Error()
+				setBody(resp, ErrorBody(x.r.Format, http.StatusBadGateway, "upstream_invalid", x.rec.Error))
+				resp.StatusCode, resp.Status = http.StatusBadGateway, "502 Bad Gateway"
+				x.rec.Status = http.StatusBadGateway
+			} else {
+				setBody(resp, converted)
+			}
+		}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		// A revoked key or an exhausted account: the channel's fault, so
 		// its breaker learns of it and traffic moves on.
@@ -426,6 +471,10 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	default:
 		done(breaker.ErrIgnore) // the request's fault, not the channel's
 		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
+	}
+	if resp.StatusCode >= 400 && cross {
+		convertError(resp, conv, whole)
+		x.rec.Status = resp.StatusCode
 	}
 	x.rec.Latency = c.s.now().Sub(x.start)
 	c.decorate(x, resp)
@@ -440,29 +489,71 @@ func errOr(err error, status int) error {
 	return fmt.Errorf("upstream status %d", status)
 }
 
-// upstreamBody returns the body to send to rt: the caller's, with the model
-// renamed when it must be, and stream usage requested from OpenAI upstreams
-// so that streamed tokens are never lost.
-func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, error) {
+// upstreamBody returns the body to send to rt: the caller's, converted to
+// the channel's format when it speaks another, with the model renamed when
+// it must be, and stream usage requested from OpenAI upstreams so that
+// streamed tokens are never lost. The caller's bytes are never written to.
+func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *transformer.Conversion, error) {
 	body := r.Body
+	var conv *transformer.Conversion
+	if rt.Type != r.Format {
+		var err error
+		if body, conv, err = transformer.ConvertRequest(r.Format, rt.Type, body); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		conv = &transformer.Conversion{From: r.Format, To: rt.Type, Model: r.Model, Stream: r.Stream, IncludeUsage: r.streamUsage}
+	}
 	if r.Model == "" || len(body) == 0 {
-		return body, nil
+		return body, conv, nil
 	}
-	var err error
+	owned := conv.From != conv.To
+	set := func(path string, v any) error {
+		if !owned {
+			body, owned = bytes.Clone(body), true
+		}
+		var err error
+		body, err = sjson.SetBytes(body, path, v)
+		return err
+	}
 	if upModel != r.Model {
-		if body, err = sjson.SetBytes(bytes.Clone(body), "model", upModel); err != nil {
-			return nil, err
+		if err := set("model", upModel); err != nil {
+			return nil, nil, err
 		}
 	}
-	if rt.Type == FormatOpenAI && r.Stream && !r.streamUsage {
-		if upModel == r.Model {
-			body = bytes.Clone(body) // never write into the caller's bytes
-		}
-		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
-			return nil, err
+	if rt.Type == FormatOpenAI && r.Format == FormatOpenAI && r.Stream && !r.streamUsage {
+		if err := set("stream_options.include_usage", true); err != nil {
+			return nil, nil, err
 		}
 	}
-	return body, nil
+	if len(rt.chain) > 0 {
+		if !owned {
+			body = bytes.Clone(body)
+		}
+		var err error
+		if body, err = rt.chain.TransformRequest(conv, body); err != nil {
+			return nil, nil, err
+		}
+	}
+	return body, conv, nil
+}
+
+// setBody replaces a response's buffered body.
+func setBody(resp *http.Response, b []byte) {
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Del("Content-Length")
+	resp.Header.Set("Content-Type", "application/json")
+}
+
+// convertError turns an upstream error response (body buffered in whole)
+// into the caller's format, status included.
+func convertError(resp *http.Response, conv *transformer.Conversion, whole []byte) {
+	status, b := transformer.ConvertError(conv, resp.StatusCode, whole)
+	if status != resp.StatusCode {
+		resp.StatusCode, resp.Status = status, fmt.Sprintf("%d %s", status, http.StatusText(status))
+	}
+	setBody(resp, b)
 }
 
 // hopHeaders are not forwarded: they describe one connection, or are set
@@ -479,14 +570,18 @@ var hopHeaders = map[string]bool{
 }
 
 // upstreamHeader builds the headers for rt from the caller's: the caller's
-// credentials are replaced by the channel's, when it has them.
-func upstreamHeader(in http.Header, rt *route) http.Header {
+// credentials are replaced by the channel's, when it has them. Across
+// formats, the caller's format-specific headers stay behind.
+func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 	h := make(http.Header, len(in)+2)
 	for k, v := range in {
-		if hopHeaders[k] || (len(k) > 8 && k[:8] == "X-Routex") {
+		if hopHeaders[k] || strings.HasPrefix(k, "X-Routex") {
 			continue
 		}
-		if rt.APIKey != "" && (k == "Authorization" || k == "X-Api-Key") {
+		if (rt.APIKey != "" || cross) && (k == "Authorization" || k == "X-Api-Key") {
+			continue
+		}
+		if cross && (strings.HasPrefix(k, "Anthropic-") || strings.HasPrefix(k, "Openai-")) {
 			continue
 		}
 		h[k] = v
@@ -539,8 +634,13 @@ func (c *Client) decorate(x *exchange, resp *http.Response) {
 	resp.Request = x.req
 }
 
-// upstreamError hands the caller an upstream's error response.
+// upstreamError hands the caller an upstream's error response, in the
+// caller's format.
 func (c *Client) upstreamError(x *exchange, f *failure) *http.Response {
+	if f.conv != nil && f.conv.From != f.conv.To {
+		whole, _ := io.ReadAll(f.resp.Body)
+		convertError(f.resp, f.conv, whole)
+	}
 	x.rec.Status = f.status
 	x.rec.ChannelID, x.rec.ChannelName = f.rt.ID, f.rt.Name
 	x.rec.Error = fmt.Sprintf("upstream status %d", f.status)

@@ -19,6 +19,7 @@ import (
 	"github.com/routex/routex/breaker"
 	"github.com/routex/routex/internal/mockupstream"
 	"github.com/routex/routex/storage/memory"
+	"github.com/routex/routex/transformer"
 )
 
 // post sends body to path through c and returns the response with its body
@@ -188,8 +189,8 @@ func TestRefusalsInCallersFormat(t *testing.T) {
 		{"not an object", openaiPath, `[1,2]`, 400, `must be a JSON object`},
 		{"empty body", anthropicPath, ``, 400, `empty`},
 		{"missing model", anthropicPath, `{"max_tokens":1,"messages":[]}`, 400, `no \"model\"`},
-		{"unknown model anthropic", anthropicPath, anthropicBody("gpt-4o", "hi"), 404, `not_found_error`},
-		{"unknown model openai", openaiPath, `{"model":"claude-x","messages":[]}`, 404, `model_not_found`},
+		{"unknown model anthropic", anthropicPath, anthropicBody("llama-3", "hi"), 404, `not_found_error`},
+		{"unknown model openai", openaiPath, `{"model":"llama-3","messages":[]}`, 404, `model_not_found`},
 		{"too large", anthropicPath, anthropicBody("claude-x", strings.Repeat("a", 2000)), 413, `request_too_large`},
 	}
 	for _, tc := range cases {
@@ -614,4 +615,44 @@ func TestConcurrentTrafficAndConfigChanges(t *testing.T) {
 		t.Error(err)
 	}
 	assert.Equal(t, 200, a.Calls()+b.Calls())
+}
+
+func TestGarbageFromUpstreamFailsOver(t *testing.T) {
+	a, b := mock(t, "a"), mock(t, "b")
+	a.Always(mockupstream.Behavior{Garbage: true})
+	bc := channel("b", routex.FormatAnthropic, b)
+	bc.Priority = 1
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a), bc))
+	resp, body := post(t, c, anthropicPath, anthropicBody("claude-x", "hi"))
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "b", channelOf(resp))
+	assert.Contains(t, body, "hello from b")
+
+	b.Always(mockupstream.Behavior{Garbage: true})
+	resp, body = post(t, c, anthropicPath, anthropicBody("claude-x", "hi"))
+	assert.Equal(t, 502, resp.StatusCode)
+	assert.Contains(t, body, "not JSON")
+	assert.Contains(t, body, `"type":"error"`)
+}
+
+func TestChannelTransformers(t *testing.T) {
+	a := mock(t, "a")
+	ch := channel("a", routex.FormatAnthropic, a)
+	ch.Transformers = []transformer.Spec{{Name: "anthropic"}, {Name: "maxtoken", Options: json.RawMessage(`{"max":1000}`)}, {Name: "cleancache"}}
+	c := newClient(t, routex.WithChannels(ch))
+	resp, _ := post(t, c, anthropicPath, `{"model":"claude-x","max_tokens":64000,"system":[{"type":"text","text":"s","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"}]}`)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.JSONEq(t, `{"model":"claude-x","max_tokens":1000,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":"hi"}]}`, string(a.Last().Body))
+
+	bad := ch
+	bad.ID = "b"
+	bad.Transformers = []transformer.Spec{{Name: "no-such"}}
+	_, err := routex.New(routex.WithChannels(bad))
+	var ce *routex.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "transformers", ce.Field)
+
+	var spec []transformer.Spec
+	require.NoError(t, json.Unmarshal([]byte(`["openai", ["maxtoken", {"max": 5}], {"name":"cleancache"}]`), &spec))
+	assert.Equal(t, []transformer.Spec{{Name: "openai"}, {Name: "maxtoken", Options: json.RawMessage(`{"max": 5}`)}, {Name: "cleancache"}}, spec)
 }

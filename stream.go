@@ -1,10 +1,8 @@
 package routex
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -15,9 +13,11 @@ import (
 	"github.com/routex/routex/transformer"
 )
 
-// streamBody passes an upstream event stream to the caller as it arrives,
-// reading usage and the stream's end out of the events on the way. It holds
-// at most one read's worth of bytes: nothing buffers the whole stream.
+// streamBody hands an upstream event stream to the caller event by event,
+// converted to the caller's format when the channel speaks another. It reads
+// usage, the final event and in-stream errors on the way, and ends a stream
+// the upstream cut short with a well-formed end and an error event. It holds
+// at most one upstream read's worth of events: nothing buffers the stream.
 type streamBody struct {
 	c      *Client
 	rt     *route
@@ -27,14 +27,21 @@ type streamBody struct {
 	timer  *time.Timer
 	rec    analytics.Record
 
-	format  Format
-	dec     transformer.Decoder
-	meter   transformer.UsageMeter
-	events  int
-	ended   atomic.Bool // the upstream sent its final event
-	failure error       // an error event inside the stream
+	upFormat Format
+	dec      transformer.Decoder
+	conv     transformer.StreamConverter
+	filter   transformer.EventFilter // the channel's transformers; may be nil
+	meter    transformer.UsageMeter
+	events   int
+	ended    atomic.Bool // the upstream sent its final event
+	upDone   atomic.Bool // the upstream is finished and err is set
+	failure  error       // an error event inside the stream
 
-	pending []byte // bytes read while waiting for the first event
+	buf []byte // upstream read buffer
+	out []byte // converted bytes not yet read by the caller
+	off int    // read position in out
+	eof bool   // the upstream is finished; out holds the last bytes
+	err error  // what Read returns once out is drained
 
 	obs        balancer.Observer // told of the outcome at the end; may be nil
 	firstEvent time.Duration     // the attempt's wait for its first event
@@ -43,39 +50,37 @@ type streamBody struct {
 	finished bool
 }
 
-func newStreamBody(c *Client, x *exchange, rt *route, up io.ReadCloser, done func(error),
-	cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func newStreamBody(c *Client, x *exchange, rt *route, up io.ReadCloser, conv *transformer.Conversion,
+	done func(error), cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
 	return &streamBody{c: c, rt: rt, up: up, done: done, cancel: cancel, timer: timer,
-		rec: x.rec, format: rt.Type}
+		rec: x.rec, upFormat: rt.Type, conv: transformer.NewStreamConverter(conv), filter: rt.chain.NewStream(conv)}
 }
 
-// observe is the decoder's callback: it looks at each event for usage, the
-// final event and in-stream errors.
-func (s *streamBody) observe(ev transformer.Event) error {
+// onEvent is the decoder's callback: it converts one upstream event and
+// watches for usage, the final event and in-stream errors.
+func (s *streamBody) onEvent(ev transformer.Event) error {
 	s.events++
-	s.meter.Observe(s.format, ev)
-	switch s.format {
-	case FormatAnthropic:
-		switch ev.Type {
-		case "message_stop":
-			s.ended.Store(true)
-		case "error":
-			s.failure = fmt.Errorf("upstream stream error: %s", firstLine(ev.Data))
-		}
-	default:
-		if bytes.Equal(ev.Data, doneMarker) {
-			s.ended.Store(true)
-		} else if bytes.HasPrefix(ev.Data, errorPrefix) {
-			s.failure = fmt.Errorf("upstream stream error: %s", firstLine(ev.Data))
+	s.meter.Observe(s.upFormat, ev)
+	switch {
+	case s.upFormat == FormatAnthropic && ev.Type == "message_stop",
+		s.upFormat == FormatOpenAI && string(ev.Data) == "[DONE]":
+		s.ended.Store(true)
+	case s.upFormat == FormatAnthropic && ev.Type == "error",
+		s.upFormat == FormatOpenAI && len(ev.Data) > 8 && string(ev.Data[:8]) == `{"error"`:
+		s.failure = errors.New("upstream stream error: " + firstLine(ev.Data))
+	}
+	if s.filter != nil {
+		var keep bool
+		if ev, keep = s.filter.Filter(ev); !keep {
+			return nil
 		}
 	}
-	return nil
+	var err error
+	s.out, err = s.conv.Event(s.out, ev)
+	return err
 }
-
-var (
-	doneMarker  = []byte("[DONE]")
-	errorPrefix = []byte(`{"error"`)
-)
 
 func firstLine(b []byte) string {
 	if len(b) > 200 {
@@ -84,27 +89,46 @@ func firstLine(b []byte) string {
 	return string(b)
 }
 
+// fill reads from the upstream until converted bytes are waiting or the
+// upstream is finished.
+func (s *streamBody) fill() {
+	if s.buf == nil {
+		s.buf = *readBufPool.Get().(*[]byte)
+	}
+	for s.off == len(s.out) && !s.eof {
+		s.out, s.off = s.out[:0], 0
+		n, err := s.up.Read(s.buf)
+		if n > 0 {
+			if ferr := s.dec.Feed(s.buf[:n], s.onEvent); ferr != nil && err == nil {
+				err = ferr
+			}
+		}
+		if err == nil {
+			continue
+		}
+		s.eof = true
+		if err == io.EOF {
+			_ = s.dec.Flush(s.onEvent)
+			err = s.failure
+			if err == nil && !s.ended.Load() {
+				err = errStreamEnded
+			}
+		}
+		s.out = s.conv.End(s.out, err)
+		s.err = err
+		s.upDone.Store(true)
+	}
+}
+
 // awaitFirstEvent reads until the upstream has sent one whole event, so that
 // a stream that fails before it can still fail over.
 func (s *streamBody) awaitFirstEvent() error {
-	buf := make([]byte, 4096)
-	for s.events == 0 {
-		n, err := s.up.Read(buf)
-		if n > 0 {
-			s.pending = append(s.pending, buf[:n]...)
-			if ferr := s.dec.Feed(buf[:n], s.observe); ferr != nil {
-				return ferr
-			}
+	s.fill()
+	if s.events == 0 {
+		if s.err != nil {
+			return s.err
 		}
-		if err != nil {
-			if s.events > 0 {
-				break // the rest is Read's business
-			}
-			if err == io.EOF {
-				return errStreamEnded
-			}
-			return err
-		}
+		return errStreamEnded
 	}
 	if s.failure != nil && s.events == 1 {
 		// An error as the very first event: nothing useful was sent yet.
@@ -113,31 +137,25 @@ func (s *streamBody) awaitFirstEvent() error {
 	return nil
 }
 
-// Read passes upstream bytes through unchanged.
+// Read hands the caller the converted stream.
 func (s *streamBody) Read(p []byte) (int, error) {
-	if len(s.pending) > 0 {
-		n := copy(p, s.pending)
-		s.pending = s.pending[n:]
-		return n, nil
-	}
-	n, err := s.up.Read(p)
-	if n > 0 {
-		if ferr := s.dec.Feed(p[:n], s.observe); ferr != nil && err == nil {
-			err = ferr
-		}
-	}
-	if err != nil {
-		if err == io.EOF {
-			_ = s.dec.Flush(s.observe)
-			if !s.ended.Load() && s.failure == nil {
-				s.failure = errStreamEnded
+	if s.off == len(s.out) {
+		if s.eof {
+			s.finish(s.err)
+			if b := s.buf; b != nil {
+				// Only Read uses the buffer, so only Read gives it back.
+				s.buf = nil
+				readBufPool.Put(&b)
 			}
-			s.finish(s.failure)
-		} else {
-			s.finish(err)
+			// The caller already has a well-formed end, with an error
+			// event when the upstream failed.
+			return 0, io.EOF
 		}
+		s.fill()
 	}
-	return n, err
+	n := copy(p, s.out[s.off:])
+	s.off += n
+	return n, nil
 }
 
 // Close ends the stream. Closing before the upstream's final event is the
@@ -145,16 +163,19 @@ func (s *streamBody) Read(p []byte) (int, error) {
 // it (SDKs stop reading at [DONE]) is a complete stream.
 func (s *streamBody) Close() error {
 	err := s.up.Close()
-	if s.ended.Load() {
+	switch {
+	case s.upDone.Load():
+		s.finish(s.err) // the upstream had finished, well or not
+	case s.ended.Load():
 		s.finish(nil)
-	} else {
+	default:
 		s.finish(context.Canceled)
 	}
 	return err
 }
 
-// finish reports the outcome once: to the breaker, the record and the
-// attempt's context.
+// finish reports the outcome once: to the breaker, the balancer, the record
+// and the attempt's context.
 func (s *streamBody) finish(err error) {
 	s.mu.Lock()
 	if s.finished {

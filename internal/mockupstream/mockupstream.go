@@ -47,12 +47,21 @@ type Request struct {
 	Body   []byte
 }
 
-// Server is a running mock provider. Safe for concurrent use.
+// ToolCall is a tool call the mock makes in its reply.
+type ToolCall struct {
+	ID, Name string
+	Args     string // JSON object
+}
+
+// Server is a running mock provider. Set its reply fields before sending
+// requests; it is safe for concurrent requests.
 type Server struct {
 	*httptest.Server
-	Name  string
-	Text  string // reply text; "hello from <Name>" by default
-	Usage Usage
+	Name     string
+	Text     string // reply text; "hello from <Name>" by default
+	Thinking string // reasoning to reply with first, if any
+	Tools    []ToolCall
+	Usage    Usage
 
 	mu       sync.Mutex
 	behave   func(n int, r *Request) Behavior
@@ -165,16 +174,46 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 func (s *Server) anthropicMessage(w http.ResponseWriter, model string) {
 	w.Header().Set("Content-Type", "application/json")
 	u := s.Usage
-	fmt.Fprintf(w, `{"id":"msg_mock","type":"message","role":"assistant","model":%q,"content":[{"type":"text","text":%s}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":%d,"cache_read_input_tokens":%d,"cache_creation_input_tokens":%d}}`,
-		model, jsonString(s.Text), u.Input, u.Output, u.CacheRead, u.CacheWrite)
+	var content []string
+	if s.Thinking != "" {
+		content = append(content, `{"type":"thinking","thinking":`+jsonString(s.Thinking)+`,"signature":"sig-mock"}`)
+	}
+	if s.Text != "" {
+		content = append(content, `{"type":"text","text":`+jsonString(s.Text)+`}`)
+	}
+	for _, tc := range s.Tools {
+		content = append(content, fmt.Sprintf(`{"type":"tool_use","id":%q,"name":%q,"input":%s}`, tc.ID, tc.Name, tc.Args))
+	}
+	stop := "end_turn"
+	if len(s.Tools) > 0 {
+		stop = "tool_use"
+	}
+	fmt.Fprintf(w, `{"id":"msg_mock","type":"message","role":"assistant","model":%q,"content":[%s],"stop_reason":%q,"stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":%d,"cache_read_input_tokens":%d,"cache_creation_input_tokens":%d}}`,
+		model, strings.Join(content, ","), stop, u.Input, u.Output, u.CacheRead, u.CacheWrite)
 }
 
 func (s *Server) openaiCompletion(w http.ResponseWriter, model string) {
 	w.Header().Set("Content-Type", "application/json")
 	u := s.Usage
 	prompt := u.Input + u.CacheRead // OpenAI reports no cache writes
-	fmt.Fprintf(w, `{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}}`,
-		model, jsonString(s.Text), prompt, u.Output, prompt+u.Output, u.CacheRead)
+	msg := `"role":"assistant","content":` + jsonString(s.Text)
+	if s.Text == "" {
+		msg = `"role":"assistant","content":null`
+	}
+	if s.Thinking != "" {
+		msg += `,"reasoning_content":` + jsonString(s.Thinking)
+	}
+	finish := "stop"
+	if len(s.Tools) > 0 {
+		var calls []string
+		for _, tc := range s.Tools {
+			calls = append(calls, fmt.Sprintf(`{"id":%q,"type":"function","function":{"name":%q,"arguments":%s}}`, tc.ID, tc.Name, jsonString(tc.Args)))
+		}
+		msg += `,"tool_calls":[` + strings.Join(calls, ",") + `]`
+		finish = "tool_calls"
+	}
+	fmt.Fprintf(w, `{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":%q,"choices":[{"index":0,"message":{%s,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":%q}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}}`,
+		model, msg, finish, prompt, u.Output, prompt+u.Output, u.CacheRead)
 }
 
 // words splits the reply into stream deltas.
@@ -239,17 +278,41 @@ func (s *Server) anthropicStream(w http.ResponseWriter, hr *http.Request, model 
 	e := startStream(w, hr, b)
 	u := s.Usage
 	e.event("message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","model":%q,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":1,"cache_read_input_tokens":%d,"cache_creation_input_tokens":%d}}}`, model, u.Input, u.CacheRead, u.CacheWrite))
-	e.event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
 	e.event("ping", `{"type":"ping"}`)
-	for i, wd := range s.words() {
-		e.event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+jsonString(wd)+`}}`)
-		if i == 0 && b.ErrorEvent {
-			e.event("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
-			return
-		}
+	idx := 0
+	if s.Thinking != "" {
+		e.event("content_block_start", fmt.Sprintf(`{"type":"content_block_start","index":%d,"content_block":{"type":"thinking","thinking":"","signature":""}}`, idx))
+		e.event("content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"thinking_delta","thinking":%s}}`, idx, jsonString(s.Thinking)))
+		e.event("content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"signature_delta","signature":"sig-mock"}}`, idx))
+		e.event("content_block_stop", fmt.Sprintf(`{"type":"content_block_stop","index":%d}`, idx))
+		idx++
 	}
-	e.event("content_block_stop", `{"type":"content_block_stop","index":0}`)
-	e.event("message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, u.Output))
+	if s.Text != "" {
+		e.event("content_block_start", fmt.Sprintf(`{"type":"content_block_start","index":%d,"content_block":{"type":"text","text":""}}`, idx))
+		for i, wd := range s.words() {
+			e.event("content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}`, idx, jsonString(wd)))
+			if i == 0 && b.ErrorEvent {
+				e.event("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+				return
+			}
+		}
+		e.event("content_block_stop", fmt.Sprintf(`{"type":"content_block_stop","index":%d}`, idx))
+		idx++
+	}
+	for _, tc := range s.Tools {
+		e.event("content_block_start", fmt.Sprintf(`{"type":"content_block_start","index":%d,"content_block":{"type":"tool_use","id":%q,"name":%q,"input":{}}}`, idx, tc.ID, tc.Name))
+		half := len(tc.Args) / 2
+		for _, part := range []string{tc.Args[:half], tc.Args[half:]} {
+			e.event("content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"input_json_delta","partial_json":%s}}`, idx, jsonString(part)))
+		}
+		e.event("content_block_stop", fmt.Sprintf(`{"type":"content_block_stop","index":%d}`, idx))
+		idx++
+	}
+	stop := "end_turn"
+	if len(s.Tools) > 0 {
+		stop = "tool_use"
+	}
+	e.event("message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":%q,"stop_sequence":null},"usage":{"output_tokens":%d}}`, stop, u.Output))
 	e.event("message_stop", `{"type":"message_stop"}`)
 }
 
@@ -263,14 +326,35 @@ func (s *Server) openaiStream(w http.ResponseWriter, hr *http.Request, model str
 		return fmt.Sprintf(`{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":%q,"choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}]}`, model, delta, f)
 	}
 	e.event("", chunk(`{"role":"assistant","content":""}`, ""))
-	for i, wd := range s.words() {
-		e.event("", chunk(`{"content":`+jsonString(wd)+`}`, ""))
-		if i == 0 && b.ErrorEvent {
-			e.event("", `{"error":{"message":"mock overloaded","type":"server_error","param":null,"code":null}}`)
-			return
+	if s.Thinking != "" {
+		for _, wd := range strings.SplitAfter(s.Thinking, " ") {
+			e.event("", chunk(`{"reasoning_content":`+jsonString(wd)+`}`, ""))
 		}
 	}
-	e.event("", chunk(`{}`, "stop"))
+	if s.Text != "" {
+		for i, wd := range s.words() {
+			e.event("", chunk(`{"content":`+jsonString(wd)+`}`, ""))
+			if i == 0 && b.ErrorEvent {
+				e.event("", `{"error":{"message":"mock overloaded","type":"server_error","param":null,"code":null}}`)
+				return
+			}
+		}
+	}
+	// Tool calls start together and their arguments interleave, as
+	// parallel calls do on real upstreams.
+	for i, tc := range s.Tools {
+		half := len(tc.Args) / 2
+		e.event("", chunk(fmt.Sprintf(`{"tool_calls":[{"index":%d,"id":%q,"type":"function","function":{"name":%q,"arguments":%s}}]}`, i, tc.ID, tc.Name, jsonString(tc.Args[:half])), ""))
+	}
+	for i, tc := range s.Tools {
+		half := len(tc.Args) / 2
+		e.event("", chunk(fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":%s}}]}`, i, jsonString(tc.Args[half:])), ""))
+	}
+	finish := "stop"
+	if len(s.Tools) > 0 {
+		finish = "tool_calls"
+	}
+	e.event("", chunk(`{}`, finish))
 	if usage {
 		u := s.Usage
 		prompt := u.Input + u.CacheRead

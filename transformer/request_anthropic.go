@@ -1,0 +1,596 @@
+package transformer
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// openAIFields are the top-level request members the O→A conversion reads.
+// The rest (n, logprobs, response_format, seed, penalties, logit_bias,
+// store, modalities, OpenAI's own metadata…) has no Anthropic equivalent
+// and is dropped.
+// maxAnthropicUser is the longest metadata.user_id Anthropic accepts.
+const maxAnthropicUser = 256
+
+type openAIFields struct {
+	model, messages, maxTokens, maxCompletionTokens, stop, temperature, topP,
+	user, stream, streamOptions, tools, functions, toolChoice, functionCall,
+	parallel, reasoningEffort, reasoning gjson.Result
+}
+
+func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, error) {
+	var f openAIFields
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			f.model = v
+		case "messages":
+			f.messages = v
+		case "max_tokens":
+			f.maxTokens = v
+		case "max_completion_tokens":
+			f.maxCompletionTokens = v
+		case "stop":
+			f.stop = v
+		case "temperature":
+			f.temperature = v
+		case "top_p":
+			f.topP = v
+		case "user":
+			f.user = v
+		case "stream":
+			f.stream = v
+		case "stream_options":
+			f.streamOptions = v
+		case "tools":
+			f.tools = v
+		case "functions":
+			f.functions = v
+		case "tool_choice":
+			f.toolChoice = v
+		case "function_call":
+			f.functionCall = v
+		case "parallel_tool_calls":
+			f.parallel = v
+		case "reasoning_effort":
+			f.reasoningEffort = v
+		case "reasoning":
+			f.reasoning = v
+		}
+		return true
+	})
+	if !f.messages.IsArray() {
+		return nil, invalid("messages: an array of messages is required")
+	}
+	c := w.c
+	c.Model = strings.Clone(f.model.String())
+	c.Stream = f.stream.Type == gjson.True
+	c.IncludeUsage = c.Stream && f.streamOptions.Get("include_usage").Type == gjson.True
+
+	out := make([]byte, 0, size+size/8+256)
+	out = append(out, '{')
+	if f.model.Exists() {
+		out = appendKey(out, "model")
+		out = appendStringValue(out, f.model)
+	}
+
+	// Tools come first because thinking depends on the tool choice.
+	out, forced := w.anthropicTools(out, &f)
+
+	budget := thinkingBudget(f.reasoningEffort, f.reasoning)
+	if forced {
+		// Anthropic rejects thinking with a forced tool; the forced tool
+		// is what the caller's code depends on.
+		budget = 0
+	}
+	maxTokens := int64(DefaultMaxTokens)
+	mt := f.maxCompletionTokens
+	if mt.Type != gjson.Number {
+		mt = f.maxTokens
+	}
+	if mt.Type == gjson.Number && mt.Int() > 0 {
+		maxTokens = mt.Int()
+	}
+	if budget > 0 {
+		// The budget must stay below max_tokens. OpenAI counts reasoning
+		// within the caller's limit already, so it is raised only when
+		// it would leave no room for the answer.
+		if maxTokens <= budget {
+			maxTokens += budget
+		}
+		out = append(out, `,"thinking":{"type":"enabled","budget_tokens":`...)
+		out = appendInt(out, budget)
+		out = append(out, '}')
+	}
+	out = appendKey(out, "max_tokens")
+	out = appendInt(out, maxTokens)
+
+	out = appendKey(out, "messages")
+	out = append(out, '[')
+	f.messages.ForEach(func(_, m gjson.Result) bool {
+		out = w.openAIMessage(out, m)
+		return true
+	})
+	out = w.flushTurn(out)
+	out = append(out, ']')
+	if len(w.system) > 0 {
+		out = append(out, `,"system":"`...)
+		out = append(out, w.system...)
+		out = append(out, '"')
+	}
+
+	switch s := f.stop; {
+	case s.Type == gjson.String:
+		if !isBlank(s.Str) {
+			out = append(out, `,"stop_sequences":[`...)
+			out = append(out, s.Raw...)
+			out = append(out, ']')
+		}
+	case s.IsArray():
+		mark := len(out)
+		out = append(out, `,"stop_sequences":[`...)
+		start := len(out)
+		s.ForEach(func(_, v gjson.Result) bool {
+			// Anthropic rejects stop sequences without non-whitespace.
+			if v.Type == gjson.String && !isBlank(v.Str) {
+				out = appendSep(out)
+				out = append(out, v.Raw...)
+			}
+			return true
+		})
+		if len(out) == start {
+			out = out[:mark]
+		} else {
+			out = append(out, ']')
+		}
+	}
+	// With thinking Anthropic accepts neither a temperature other than 1
+	// nor a top_p below 0.95. Current Claude models also reject
+	// temperature and top_p together ("cannot both be specified"), which
+	// OpenAI clients often send: temperature, the common knob, wins.
+	hasTemp := false
+	if t := f.temperature; t.Type == gjson.Number && budget == 0 {
+		hasTemp = true
+		out = appendKey(out, "temperature")
+		switch v := t.Float(); {
+		case v > 1: // OpenAI allows up to 2, Anthropic up to 1
+			out = append(out, '1')
+		case v < 0:
+			out = append(out, '0')
+		default:
+			out = append(out, t.Raw...)
+		}
+	}
+	if p := f.topP; p.Type == gjson.Number && !hasTemp && (budget == 0 || p.Float() >= 0.95) {
+		out = appendKey(out, "top_p")
+		out = append(out, p.Raw...)
+	}
+	if u := f.user; u.Type == gjson.String && u.Str != "" {
+		out = append(out, `,"metadata":{"user_id":`...)
+		out = appendUserID(out, u, maxAnthropicUser)
+		out = append(out, '}')
+	}
+	if c.Stream {
+		out = append(out, `,"stream":true`...)
+	}
+	return append(out, '}'), nil
+}
+
+// thinkingBudget maps an OpenAI reasoning_effort, or OpenRouter's
+// reasoning object, to an Anthropic thinking budget; 0 means no thinking.
+func thinkingBudget(effort, reasoning gjson.Result) int64 {
+	e := effort.Str
+	if reasoning.IsObject() {
+		if n := reasoning.Get("max_tokens").Int(); n > 0 {
+			return max(n, budgetLow)
+		}
+		if e == "" {
+			e = reasoning.Get("effort").Str
+		}
+	}
+	switch e {
+	case "minimal", "low":
+		return budgetLow
+	case "medium":
+		return budgetMedium
+	case "high":
+		return budgetHigh
+	case "xhigh":
+		return budgetXHigh
+	}
+	return 0
+}
+
+// anthropicTools appends tools and tool_choice, and reports whether the
+// choice forces a tool.
+func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, bool) {
+	mark := len(out)
+	out = append(out, `,"tools":[`...)
+	addTool := func(x gjson.Result) {
+		var fn toolDef
+		fn.read(x)
+		name := fn.name.String()
+		if name == "" {
+			return
+		}
+		w.toolNames = append(w.toolNames, name)
+		out = appendSep(out)
+		out = append(out, `{"name":`...)
+		out = appendJSONString(out, w.upstreamToolName(name))
+		if fn.description.String() != "" {
+			out = append(out, `,"description":`...)
+			out = appendStringValue(out, fn.description)
+		}
+		out = append(out, `,"input_schema":`...)
+		out = appendSchema(out, fn.schema)
+		out = append(out, '}')
+	}
+	f.tools.ForEach(func(_, x gjson.Result) bool {
+		// Only function tools have a schema a Claude model can call;
+		// custom (free-text) and hosted tools are dropped.
+		var t toolDef
+		if t.read(x); t.typ == "function" || t.typ == "" {
+			addTool(t.fn)
+		}
+		return true
+	})
+	f.functions.ForEach(func(_, fn gjson.Result) bool {
+		addTool(fn)
+		return true
+	})
+	if len(w.toolNames) == 0 {
+		// tool_choice without tools is rejected.
+		return out[:mark], false
+	}
+	out = append(out, ']')
+
+	choice := f.toolChoice
+	if !choice.Exists() {
+		choice = f.functionCall
+	}
+	var typ, name string
+	switch {
+	case choice.Type == gjson.String:
+		switch choice.Str {
+		case "auto":
+			typ = "auto"
+		case "required":
+			typ = "any"
+		case "none":
+			typ = "none"
+		}
+	case choice.IsObject():
+		switch choice.Get("type").Str {
+		case "allowed_tools":
+			// The subset cannot be expressed; its mode can.
+			if choice.Get("allowed_tools.mode").Str == "required" {
+				typ = "any"
+			} else {
+				typ = "auto"
+			}
+		default:
+			n := choice.Get("function.name")
+			if !n.Exists() {
+				n = choice.Get("name") // legacy function_call
+			}
+			name = n.String()
+			typ = "tool"
+			if !w.hasTool(name) {
+				typ = "auto"
+			}
+		}
+	}
+	disableParallel := f.parallel.Type == gjson.False
+	if typ == "" && disableParallel {
+		typ = "auto"
+	}
+	if typ == "" {
+		return out, false
+	}
+	out = append(out, `,"tool_choice":{"type":"`...)
+	out = append(out, typ...)
+	out = append(out, '"')
+	if typ == "tool" {
+		out = append(out, `,"name":`...)
+		out = appendJSONString(out, w.upstreamToolName(name))
+	}
+	if disableParallel && typ != "none" {
+		out = append(out, `,"disable_parallel_tool_use":true`...)
+	}
+	out = append(out, '}')
+	return out, typ == "any" || typ == "tool"
+}
+
+// openAIMessage converts one OpenAI message into Anthropic blocks and adds
+// them to the current turn. Anthropic wants user and assistant turns to
+// alternate and tool results first in the user turn after the calls, so
+// consecutive messages of one role (role:tool counts as user) are merged,
+// results ahead of the rest. A message that converts to nothing is dropped
+// rather than sent empty, which Anthropic would reject.
+func (w *requestWriter) openAIMessage(out []byte, m gjson.Result) []byte {
+	var msg openAIMessage
+	msg.read(m)
+	content := msg.content
+	w.msgResults, w.msgBlocks = w.msgResults[:0], w.msgBlocks[:0]
+	turn := "user"
+	switch msg.role {
+	case "system", "developer":
+		w.addSystem(content)
+		return out
+	case "assistant":
+		turn = "assistant"
+		w.msgBlocks = w.anthropicContent(w.msgBlocks, content)
+		msg.toolCalls.ForEach(func(_, x gjson.Result) bool {
+			var tc openAIPart
+			if tc.read(x); tc.typ != "function" && tc.typ != "" {
+				return true
+			}
+			var fn toolDef
+			fn.read(tc.function)
+			w.msgBlocks = w.appendToolUse(w.msgBlocks, anthropicToolID(tc.id.String()), fn.name.String(), fn.arguments)
+			return true
+		})
+		if msg.functionCall.IsObject() {
+			var fc toolDef
+			fc.read(msg.functionCall)
+			w.legacyCalls++
+			w.msgBlocks = w.appendToolUse(w.msgBlocks, w.legacyCallID(), fc.name.String(), fc.arguments)
+		}
+	case "tool":
+		w.msgResults = w.appendToolResult(w.msgResults, anthropicToolID(msg.callID.String()), content)
+	case "function":
+		if w.legacyCalls > 0 {
+			w.msgResults = w.appendToolResult(w.msgResults, w.legacyCallID(), content)
+		} else {
+			// A result without a call would be rejected; keep its text.
+			w.msgBlocks = w.anthropicContent(w.msgBlocks, content)
+		}
+	default:
+		w.msgBlocks = w.anthropicContent(w.msgBlocks, content)
+	}
+	if len(w.msgResults) == 0 && len(w.msgBlocks) == 0 {
+		return out
+	}
+	if turn != w.turnRole {
+		out = w.flushTurn(out)
+		w.turnRole = turn
+	}
+	w.turnResults = appendJoined(w.turnResults, w.msgResults)
+	w.turnBlocks = appendJoined(w.turnBlocks, w.msgBlocks)
+	return out
+}
+
+// legacyCallID names the latest legacy function_call, which has no id of
+// its own; the role:function message after it answers it.
+func (w *requestWriter) legacyCallID() string {
+	return "call_fn_" + strconv.Itoa(w.legacyCalls)
+}
+
+// appendJoined appends src, a comma-separated list of elements, to dst,
+// another such list.
+func appendJoined(dst, src []byte) []byte {
+	if len(src) == 0 {
+		return dst
+	}
+	if len(dst) > 0 {
+		dst = append(dst, ',')
+	}
+	return append(dst, src...)
+}
+
+// flushTurn appends the turn collected so far as one message.
+func (w *requestWriter) flushTurn(out []byte) []byte {
+	if len(w.turnResults) > 0 || len(w.turnBlocks) > 0 {
+		out = appendSep(out)
+		out = append(out, `{"role":"`...)
+		out = append(out, w.turnRole...)
+		out = append(out, `","content":[`...)
+		out = append(out, w.turnResults...)
+		if len(w.turnResults) > 0 && len(w.turnBlocks) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, w.turnBlocks...)
+		out = append(out, `]}`...)
+	}
+	w.turnResults, w.turnBlocks, w.turnRole = w.turnResults[:0], w.turnBlocks[:0], ""
+	return out
+}
+
+// addSystem adds the text of a system or developer message to the
+// top-level system prompt.
+func (w *requestWriter) addSystem(content gjson.Result) {
+	add := func(t gjson.Result) {
+		if isBlank(t.String()) {
+			return
+		}
+		if len(w.system) > 0 {
+			w.system = append(w.system, escapedNewline...)
+		}
+		w.system = appendStringBody(w.system, t)
+	}
+	if content.Type == gjson.String {
+		add(content)
+		return
+	}
+	content.ForEach(func(_, x gjson.Result) bool {
+		var p openAIPart
+		if p.read(x); p.typ == "text" {
+			add(p.text)
+		}
+		return true
+	})
+}
+
+// anthropicContent appends the blocks for an OpenAI message content: a
+// string or a list of parts. Blank text is left out, as Anthropic rejects
+// it; so are parts it cannot take (audio, files by id).
+func (w *requestWriter) anthropicContent(dst []byte, content gjson.Result) []byte {
+	if content.Type == gjson.String {
+		return appendTextBlock(dst, content)
+	}
+	content.ForEach(func(_, x gjson.Result) bool {
+		var p openAIPart
+		p.read(x)
+		switch p.typ {
+		case "text":
+			dst = appendTextBlock(dst, p.text)
+		case "refusal":
+			dst = appendTextBlock(dst, p.refusal)
+		case "image_url":
+			u := p.imageURL
+			if u.IsObject() {
+				u = u.Get("url")
+			}
+			dst = appendImageBlock(dst, u.String())
+		case "file":
+			dst = appendFileBlock(dst, p.file)
+		}
+		return true
+	})
+	return dst
+}
+
+func appendTextBlock(dst []byte, t gjson.Result) []byte {
+	if t.Type != gjson.String || isBlank(t.Str) {
+		return dst
+	}
+	dst = appendSep(dst)
+	dst = append(dst, `{"type":"text","text":`...)
+	dst = append(dst, t.Raw...)
+	return append(dst, '}')
+}
+
+// parseDataURL splits a base64 data: URL into its media type (without
+// parameters) and data.
+func parseDataURL(u string) (mediaType, data string, ok bool) {
+	rest, found := strings.CutPrefix(u, "data:")
+	if !found {
+		return "", "", false
+	}
+	meta, data, found := strings.Cut(rest, ",")
+	if !found || !strings.HasSuffix(meta, ";base64") {
+		return "", "", false
+	}
+	mediaType, _, _ = strings.Cut(meta, ";")
+	return mediaType, data, true
+}
+
+// appendImageBlock appends an image block for an OpenAI image URL: a data:
+// URL becomes a base64 source, anything else a url source.
+func appendImageBlock(dst []byte, u string) []byte {
+	if u == "" {
+		return dst
+	}
+	if strings.HasPrefix(u, "data:") {
+		mt, data, ok := parseDataURL(u)
+		if !ok || data == "" {
+			return dst // not base64: nothing Anthropic takes
+		}
+		return appendBase64Image(dst, mt, data)
+	}
+	dst = appendSep(dst)
+	dst = append(dst, `{"type":"image","source":{"type":"url","url":`...)
+	dst = appendJSONString(dst, u)
+	return append(dst, `}}`...)
+}
+
+func appendBase64Image(dst []byte, mediaType, data string) []byte {
+	dst = appendSep(dst)
+	dst = append(dst, `{"type":"image","source":{"type":"base64","media_type":`...)
+	dst = appendJSONString(dst, mediaType)
+	dst = append(dst, `,"data":`...)
+	dst = appendJSONString(dst, data)
+	return append(dst, `}}`...)
+}
+
+// appendFileBlock appends a document for an OpenAI file part. Only inline
+// data can be sent; a file_id refers to OpenAI's storage.
+func appendFileBlock(dst []byte, file gjson.Result) []byte {
+	var fileData, title gjson.Result
+	file.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "file_data":
+			fileData = v
+		case "filename":
+			title = v
+		}
+		return true
+	})
+	raw := fileData.String()
+	if raw == "" {
+		return dst
+	}
+	mt, data, ok := parseDataURL(raw)
+	if !ok {
+		// Some clients send bare base64; PDF is the one type OpenAI
+		// documents for files.
+		mt, data = "application/pdf", raw
+	}
+	switch {
+	case mt == "application/pdf":
+		dst = appendSep(dst)
+		dst = append(dst, `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":`...)
+		dst = appendJSONString(dst, data)
+		dst = append(dst, '}')
+	case strings.HasPrefix(mt, "image/"):
+		return appendBase64Image(dst, mt, data)
+	case strings.HasPrefix(mt, "text/"):
+		// Anthropic takes plain text documents as text, not base64.
+		text, err := base64.StdEncoding.DecodeString(data)
+		if err != nil || len(text) == 0 {
+			return dst
+		}
+		dst = appendSep(dst)
+		dst = append(dst, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`...)
+		dst = appendJSONString(dst, bytesString(text))
+		dst = append(dst, '}')
+	default:
+		return dst
+	}
+	if title.String() != "" {
+		dst = append(dst, `,"title":`...)
+		dst = appendStringValue(dst, title)
+	}
+	return append(dst, '}')
+}
+
+// appendToolUse appends a tool_use block for an OpenAI function call.
+func (w *requestWriter) appendToolUse(dst []byte, id, name string, arguments gjson.Result) []byte {
+	dst = appendSep(dst)
+	dst = append(dst, `{"type":"tool_use","id":`...)
+	dst = appendJSONString(dst, id)
+	dst = append(dst, `,"name":`...)
+	dst = appendJSONString(dst, w.upstreamToolName(name))
+	dst = append(dst, `,"input":`...)
+	dst = append(dst, toolArguments(arguments)...)
+	return append(dst, '}')
+}
+
+// appendToolResult appends a tool_result block for an OpenAI tool message.
+// Blank content is left out rather than sent as an empty block.
+func (w *requestWriter) appendToolResult(dst []byte, id string, content gjson.Result) []byte {
+	dst = appendSep(dst)
+	dst = append(dst, `{"type":"tool_result","tool_use_id":`...)
+	dst = appendJSONString(dst, id)
+	switch {
+	case content.Type == gjson.String:
+		if !isBlank(content.Str) {
+			dst = append(dst, `,"content":`...)
+			dst = append(dst, content.Raw...)
+		}
+	case content.IsArray():
+		mark := len(dst)
+		dst = append(dst, `,"content":[`...)
+		start := len(dst)
+		dst = w.anthropicContent(dst, content)
+		if len(dst) == start {
+			dst = dst[:mark]
+		} else {
+			dst = append(dst, ']')
+		}
+	}
+	return append(dst, '}')
+}

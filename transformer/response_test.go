@@ -1,0 +1,141 @@
+package transformer
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+func TestConvertResponsePassThrough(t *testing.T) {
+	body := []byte(`not even JSON`)
+	for _, c := range []*Conversion{nil, {From: OpenAI, To: OpenAI}, {From: Anthropic, To: Anthropic}} {
+		out, err := ConvertResponse(c, body)
+		if err != nil || string(out) != string(body) {
+			t.Errorf("ConvertResponse(%v) = %q, %v; want the body unchanged", c, out, err)
+		}
+	}
+}
+
+func TestConvertResponseInvalid(t *testing.T) {
+	for _, body := range []string{``, `{"id":`, `[]`, `"text"`} {
+		for _, c := range []*Conversion{{From: OpenAI, To: Anthropic}, {From: Anthropic, To: OpenAI}} {
+			if _, err := ConvertResponse(c, []byte(body)); !errors.Is(err, ErrInvalidResponse) {
+				t.Errorf("%s→%s %q: err = %v, want ErrInvalidResponse", c.To, c.From, body, err)
+			}
+		}
+	}
+	if _, err := ConvertResponse(&Conversion{From: "x", To: OpenAI}, []byte(`{}`)); err == nil {
+		t.Error("unknown format: no error")
+	}
+}
+
+func TestResponseFinishAndStopReasons(t *testing.T) {
+	finish := map[string]string{
+		"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
+		"refusal": "content_filter", "pause_turn": "stop", "model_context_window_exceeded": "length", "": "stop",
+	}
+	for in, want := range finish {
+		if got := FinishReason(in); got != want {
+			t.Errorf("FinishReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+	stop := map[string]string{
+		"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
+		"content_filter": "refusal", "": "end_turn",
+	}
+	for in, want := range stop {
+		if got := StopReason(in); got != want {
+			t.Errorf("StopReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestResponseCreatedIsNow(t *testing.T) {
+	c := &Conversion{From: OpenAI, To: Anthropic, Model: "m"}
+	before := time.Now().Unix()
+	out, err := ConvertResponse(c, []byte(`{"id":"msg_1","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created := gjson.GetBytes(out, "created").Int(); created < before || created > time.Now().Unix() {
+		t.Errorf("created = %d, want the current time", created)
+	}
+}
+
+func TestResponseMadeUpIDs(t *testing.T) {
+	c := &Conversion{From: Anthropic, To: OpenAI}
+	body := []byte(`{"choices":[{"message":{"tool_calls":[{"function":{"name":"a","arguments":"{}"}},{"function":{"name":"b"}}]}}]}`)
+	out, err := ConvertResponse(c, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := gjson.GetBytes(out, "id").Str
+	if !strings.HasPrefix(id, "msg_") || len(id) < 10 {
+		t.Errorf("id = %q, want a made-up msg_ id", id)
+	}
+	a, b := gjson.GetBytes(out, "content.0.id").Str, gjson.GetBytes(out, "content.1.id").Str
+	if a == "" || a == b || !validToolID(a) || !validToolID(b) {
+		t.Errorf("tool ids %q and %q: want two distinct valid ids", a, b)
+	}
+	if got := gjson.GetBytes(out, "stop_reason").Str; got != "tool_use" {
+		t.Errorf("stop_reason = %q, want tool_use", got)
+	}
+}
+
+// TestResponseNeverEmptyText checks pitfalls 2, 10 and 16 over every
+// OpenAI-reply golden input: no empty text block, no content invented
+// from annotations, stop_sequence never "".
+func TestResponseNeverEmptyText(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "response", "o2a_*.txt"))
+	for _, path := range files {
+		g := readConvGolden(t, path)
+		out, err := ConvertResponse(&Conversion{From: Anthropic, To: OpenAI}, []byte(g.sections["input"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range gjson.GetBytes(out, "content").Array() {
+			if b.Get("type").Str == "text" && b.Get("text").Str == "" {
+				t.Errorf("%s: empty text block", path)
+			}
+		}
+		if ss := gjson.GetBytes(out, "stop_sequence"); ss.Type != gjson.Null {
+			t.Errorf("%s: stop_sequence = %s, want null", path, ss.Raw)
+		}
+	}
+}
+
+// FuzzConvertResponse checks that no upstream reply panics and that a
+// valid JSON reply always converts into valid JSON.
+func FuzzConvertResponse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "response", "*.txt"))
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, in, ok := strings.Cut(string(data), "-- input --\n"); ok {
+			in, _, _ = strings.Cut(in, "\n-- ")
+			f.Add([]byte(in), strings.HasPrefix(filepath.Base(path), "a2o_"))
+		}
+	}
+	f.Add([]byte(`{"choices":[{"message":{"content":[{"type":"text","text":"\u0000"}],"tool_calls":[{"function":{"arguments":{"a":1}}}]}}]}`), false)
+	f.Fuzz(func(t *testing.T, body []byte, fromAnthropic bool) {
+		c := &Conversion{From: Anthropic, To: OpenAI, Model: "m", ToolNames: map[string]string{"a_1": "a.1"}}
+		if fromAnthropic {
+			c.From, c.To = OpenAI, Anthropic
+		}
+		out, err := ConvertResponse(c, body)
+		if err != nil {
+			return
+		}
+		if json.Valid(body) && !json.Valid(out) {
+			t.Fatalf("valid reply converted to invalid JSON:\n%s\n→\n%s", body, out)
+		}
+	})
+}

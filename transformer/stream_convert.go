@@ -1,0 +1,583 @@
+package transformer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// NewStreamConverter returns the converter for c's direction: it reads the
+// events of an upstream speaking c.To and writes events a caller speaking
+// c.From understands. When both formats are the same it passes every event
+// through unchanged, still tracking usage and still ending a cut stream
+// well-formed. A nil c, or one naming no valid format, gives a converter
+// that passes events through and adds nothing at the end.
+//
+// The converters never fail on what the upstream sends: an event they cannot
+// read, or one of a type they do not know, is passed over. Their Event method
+// always returns a nil error.
+func NewStreamConverter(c *Conversion) StreamConverter {
+	return newStreamConverter(c, time.Now)
+}
+
+// newStreamConverter takes the clock that stamps OpenAI chunks, so that
+// golden files stay byte-identical.
+func newStreamConverter(c *Conversion, now func() time.Time) StreamConverter {
+	if c == nil {
+		return &streamPassThrough{c: &Conversion{}}
+	}
+	switch {
+	case c.From == OpenAI && c.To == Anthropic:
+		return &anthropicToOpenAIStream{c: c, created: now().Unix()}
+	case c.From == Anthropic && c.To == OpenAI:
+		return &openAIToAnthropicStream{c: c}
+	}
+	return &streamPassThrough{c: c}
+}
+
+// Interface guards.
+var (
+	_ StreamConverter = (*anthropicToOpenAIStream)(nil)
+	_ StreamConverter = (*openAIToAnthropicStream)(nil)
+	_ StreamConverter = (*streamPassThrough)(nil)
+)
+
+// streamPassThrough forwards a stream whose caller speaks the upstream's
+// format. It watches just enough of the stream to finish it properly when
+// the upstream stops early.
+type streamPassThrough struct {
+	c     *Conversion
+	meter UsageMeter
+
+	started  bool    // Anthropic: message_start seen
+	finished bool    // Anthropic: message_delta seen; OpenAI: a finish_reason seen
+	done     bool    // message_stop, [DONE] or an error event went out
+	open     []int64 // Anthropic blocks started and not stopped
+}
+
+func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
+	dst = ev.AppendTo(dst)
+	if !p.c.To.Valid() {
+		return dst, nil
+	}
+	data := streamView(ev.Data)
+	if p.c.To == Anthropic && ev.Type == "" {
+		// Forwarded as it came, but understood as the converters do.
+		ev.Type = gjson.Get(data, "type").String()
+	}
+	p.meter.Observe(p.c.To, ev)
+	if p.done {
+		return dst, nil
+	}
+	if p.c.To == Anthropic {
+		switch ev.Type {
+		case "message_start":
+			p.started = true
+		case "content_block_start":
+			if i := gjson.Get(data, "index"); i.Type == gjson.Number {
+				p.open = append(p.open, i.Int())
+			}
+		case "content_block_stop":
+			if i := gjson.Get(data, "index"); i.Type == gjson.Number {
+				for k, idx := range p.open {
+					if idx == i.Int() {
+						p.open = append(p.open[:k], p.open[k+1:]...)
+						break
+					}
+				}
+			}
+		case "message_delta":
+			p.finished = true
+		case "message_stop", "error":
+			p.done = true
+		}
+		return dst, nil
+	}
+	switch {
+	case isStreamDone(ev.Data), ev.Type == "error", hasStreamError(ev.Data):
+		p.done = true
+	case !p.finished && bytes.Contains(ev.Data, streamFinishKey):
+		gjson.Get(data, "choices").ForEach(func(_, ch gjson.Result) bool {
+			p.finished = ch.Get("finish_reason").String() != ""
+			return !p.finished
+		})
+	}
+	return dst, nil
+}
+
+func (p *streamPassThrough) End(dst []byte, err error) []byte {
+	if p.done || !p.c.To.Valid() {
+		return dst
+	}
+	p.done = true
+	if p.c.To == Anthropic {
+		if !p.started {
+			dst = appendStreamMessageStart(dst, "msg_"+rand.Text(), p.c.Model, p.meter.Usage)
+		}
+		for _, idx := range p.open {
+			dst = appendStreamBlockStop(dst, int(idx))
+		}
+		if !p.finished {
+			dst = appendStreamMessageDelta(dst, "", &p.meter)
+		}
+		dst = appendStreamAnthropicEvent(dst, "message_stop", `{"type":"message_stop"}`)
+		if err == nil && p.finished {
+			return dst
+		}
+		return appendStreamAnthropicError(dst, "api_error", streamEndMessage(err))
+	}
+	if err == nil && p.finished {
+		return append(dst, "data: [DONE]\n\n"...)
+	}
+	return appendStreamOpenAIError(dst, streamEndMessage(err), "server_error")
+}
+
+func (p *streamPassThrough) Usage() Usage { return p.meter.Usage }
+
+var (
+	streamDoneMarker = []byte("[DONE]")
+	streamFinishKey  = []byte(`"finish_reason"`)
+	streamErrorKey   = []byte(`"error"`)
+)
+
+// isStreamDone reports whether data is OpenAI's end-of-stream sentinel.
+func isStreamDone(data []byte) bool {
+	return bytes.Equal(bytes.TrimSpace(data), streamDoneMarker)
+}
+
+// hasStreamError reports whether an OpenAI chunk is an error report: a
+// top-level "error" that is not null.
+func hasStreamError(data []byte) bool {
+	if !bytes.Contains(data, streamErrorKey) {
+		return false
+	}
+	t := trimRawSpace(streamView(data))
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	e := gjson.Get(t, "error")
+	return e.Exists() && e.Type != gjson.Null
+}
+
+// streamEndMessage says why a stream ended early, in words fit for the caller:
+// a transport error's URL may carry credentials, so only its operation and
+// cause are kept.
+func streamEndMessage(err error) string {
+	if err == nil {
+		return "upstream stream ended before its final event"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "upstream stream ended early: " + ue.Op + ": " + ue.Err.Error()
+	}
+	return "upstream stream ended early: " + err.Error()
+}
+
+// appendStreamAnthropicEvent frames one Anthropic event. data is built by this
+// package and holds no line breaks, so it needs none of AppendEvent's
+// splitting.
+func appendStreamAnthropicEvent(dst []byte, typ, data string) []byte {
+	dst = append(dst, "event: "...)
+	dst = append(dst, typ...)
+	dst = append(dst, "\ndata: "...)
+	dst = append(dst, data...)
+	return append(dst, '\n', '\n')
+}
+
+func appendStreamMessageStart(dst []byte, id, model string, u Usage) []byte {
+	dst = append(dst, "event: message_start\ndata: "...)
+	dst = append(dst, `{"type":"message_start","message":{"id":`...)
+	dst = appendStreamJSONString(dst, id)
+	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
+	dst = appendStreamJSONString(dst, model)
+	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
+	dst = strconv.AppendInt(dst, u.Input, 10)
+	dst = append(dst, `,"cache_creation_input_tokens":`...)
+	dst = strconv.AppendInt(dst, u.CacheWrite, 10)
+	dst = append(dst, `,"cache_read_input_tokens":`...)
+	dst = strconv.AppendInt(dst, u.CacheRead, 10)
+	dst = append(dst, `,"output_tokens":`...)
+	dst = strconv.AppendInt(dst, u.Output, 10)
+	return append(dst, "}}}\n\n"...)
+}
+
+// appendStreamMessageDelta writes the final message_delta. stop is the
+// Anthropic stop reason, "" for null. Usage nobody reported is left out
+// rather than sent as zeros that would overwrite message_start's counts,
+// except output_tokens, which the event requires.
+func appendStreamMessageDelta(dst []byte, stop string, m *UsageMeter) []byte {
+	dst = append(dst, "event: message_delta\ndata: "...)
+	dst = append(dst, `{"type":"message_delta","delta":{"stop_reason":`...)
+	if stop == "" {
+		dst = append(dst, "null"...)
+	} else {
+		dst = appendStreamJSONString(dst, stop)
+	}
+	dst = append(dst, `,"stop_sequence":null},"usage":{`...)
+	if m.Seen() {
+		dst = append(dst, `"input_tokens":`...)
+		dst = strconv.AppendInt(dst, m.Input, 10)
+		dst = append(dst, `,"cache_creation_input_tokens":`...)
+		dst = strconv.AppendInt(dst, m.CacheWrite, 10)
+		dst = append(dst, `,"cache_read_input_tokens":`...)
+		dst = strconv.AppendInt(dst, m.CacheRead, 10)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"output_tokens":`...)
+	dst = strconv.AppendInt(dst, m.Output, 10)
+	return append(dst, "}}\n\n"...)
+}
+
+func appendStreamBlockStop(dst []byte, index int) []byte {
+	dst = append(dst, "event: content_block_stop\ndata: "...)
+	dst = append(dst, `{"type":"content_block_stop","index":`...)
+	dst = strconv.AppendInt(dst, int64(index), 10)
+	return append(dst, "}\n\n"...)
+}
+
+// appendStreamAnthropicError writes an error event, which anthropic-sdk-go turns
+// into the stream's error.
+func appendStreamAnthropicError(dst []byte, typ, message string) []byte {
+	dst = append(dst, "event: error\ndata: "...)
+	dst = append(dst, `{"type":"error","error":{"type":`...)
+	dst = appendStreamJSONString(dst, typ)
+	dst = append(dst, `,"message":`...)
+	dst = appendStreamJSONString(dst, message)
+	return append(dst, "}}\n\n"...)
+}
+
+// appendStreamOpenAIError writes an error chunk. It is the last thing an OpenAI
+// caller gets: no [DONE] follows, because clients that skip error chunks
+// would take [DONE] for a complete answer, while a stream that just stops
+// reads as the failure it is.
+func appendStreamOpenAIError(dst []byte, message, typ string) []byte {
+	dst = append(dst, `data: {"error":{"message":`...)
+	dst = appendStreamJSONString(dst, message)
+	dst = append(dst, `,"type":`...)
+	dst = appendStreamJSONString(dst, typ)
+	return append(dst, ",\"param\":null,\"code\":null}}\n\n"...)
+}
+
+// streamView views b as a string without copying. Nothing derived from it
+// may outlive the event it came from unless it is cloned: the Decoder
+// reuses the bytes.
+func streamView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+const streamHex = "0123456789abcdef"
+
+// streamPlain marks the bytes a JSON string body holds as they are.
+var streamPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendStreamJSONString appends s as a JSON string literal: valid JSON for
+// any input (invalid UTF-8 becomes U+FFFD), with U+2028 and U+2029 escaped
+// as encoding/json does.
+func appendStreamJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = appendStreamEscaped(dst, s, false)
+	return append(dst, '"')
+}
+
+// appendStreamJSONToken appends raw, a JSON string token taken from an
+// upstream event (quotes included), as a valid JSON string literal. A
+// well-formed token is copied as it is, escapes and all, which saves
+// unescaping it and escaping it again; whatever is malformed in it (raw
+// control characters, bad escapes, invalid UTF-8) is repaired on the way.
+func appendStreamJSONToken(dst []byte, raw string) []byte {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	dst = append(dst, '"')
+	dst = appendStreamEscaped(dst, raw, true)
+	return append(dst, '"')
+}
+
+// appendStreamEscaped appends the body of a JSON string literal for s.
+// With token set, s is the body of an upstream JSON string and its valid
+// escape sequences are kept; otherwise every backslash is literal.
+func appendStreamEscaped(dst []byte, s string, token bool) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if streamPlain[c] {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch {
+		case c == '\\':
+			if n := jsonEscapeLen(s[i:]); token && n > 0 {
+				dst = append(dst, s[i:i+n]...)
+				i += n
+			} else {
+				dst = append(dst, '\\', '\\')
+				i++
+			}
+		case c == '"':
+			dst = append(dst, '\\', '"')
+			i++
+		case c < 0x20:
+			switch c {
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', streamHex[c>>4], streamHex[c&0xf])
+			}
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				dst = append(dst, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				dst = append(dst, '\\', 'u', '2', '0', '2', streamHex[r&0xf])
+			default:
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+		}
+		start = i
+	}
+	return append(dst, s[start:]...)
+}
+
+// jsonEscapeLen returns the length of the JSON escape sequence s starts
+// with, or 0 when it is not one.
+func jsonEscapeLen(s string) int {
+	if len(s) < 2 {
+		return 0
+	}
+	switch s[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if len(s) < 6 {
+			return 0
+		}
+		for i := 2; i < 6; i++ {
+			if !isHexByte(s[i]) {
+				return 0
+			}
+		}
+		return 6
+	}
+	return 0
+}
+
+func isHexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Hot events are read with rawObjectIter and rawArrayIter rather than gjson: gjson
+// unescapes every string it returns, which allocates for nearly every
+// delta (tool arguments are full of \"), while the converters only copy
+// string tokens through. The cold events (message_start, errors, usage)
+// still go through gjson.
+
+// rawObjectIter iterates over the members of a JSON object, handing out each
+// key's body (escapes left alone) and each value's raw text. Malformed
+// input ends the iteration; it never panics.
+type rawObjectIter struct {
+	s string
+	i int
+}
+
+// newRawObjectIter starts iterating s; ok is false when s is not an object.
+func newRawObjectIter(s string) (rawObjectIter, bool) {
+	i := skipRawSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return rawObjectIter{}, false
+	}
+	return rawObjectIter{s: s, i: i + 1}, true
+}
+
+func (o *rawObjectIter) next() (key, val string, ok bool) {
+	s, i := o.s, skipRawSpace(o.s, o.i)
+	if i < len(s) && s[i] == ',' {
+		i = skipRawSpace(s, i+1)
+	}
+	if i >= len(s) || s[i] != '"' {
+		o.i = len(s)
+		return "", "", false
+	}
+	end := skipRawString(s, i)
+	if end < 0 {
+		o.i = len(s)
+		return "", "", false
+	}
+	key = s[i+1 : end-1]
+	i = skipRawSpace(s, end)
+	if i >= len(s) || s[i] != ':' {
+		o.i = len(s)
+		return "", "", false
+	}
+	i = skipRawSpace(s, i+1)
+	end = skipRawValue(s, i)
+	if end <= i {
+		o.i = len(s)
+		return "", "", false
+	}
+	o.i = end
+	return key, s[i:end], true
+}
+
+// rawArrayIter iterates over the elements of a JSON array, like rawObjectIter.
+type rawArrayIter struct {
+	s string
+	i int
+}
+
+func newRawArrayIter(s string) (rawArrayIter, bool) {
+	i := skipRawSpace(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return rawArrayIter{}, false
+	}
+	return rawArrayIter{s: s, i: i + 1}, true
+}
+
+func (a *rawArrayIter) next() (val string, ok bool) {
+	s, i := a.s, skipRawSpace(a.s, a.i)
+	if i < len(s) && s[i] == ',' {
+		i = skipRawSpace(s, i+1)
+	}
+	if i >= len(s) || s[i] == ']' {
+		a.i = len(s)
+		return "", false
+	}
+	end := skipRawValue(s, i)
+	if end <= i {
+		a.i = len(s)
+		return "", false
+	}
+	a.i = end
+	return s[i:end], true
+}
+
+func skipRawSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func trimRawSpace(s string) string {
+	s = s[skipRawSpace(s, 0):]
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// skipRawString returns the index just past the string starting at s[i],
+// or -1 when it does not end. It jumps from quote to quote: a quote is the
+// end unless an odd run of backslashes escapes it.
+func skipRawString(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		n := 0
+		for b := j - 1; b > i && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipRawValue returns the index just past the value starting at s[i], or
+// -1 when it does not end. Nesting is tracked by depth only; the values it
+// delimits are checked where they are used.
+func skipRawValue(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	switch s[i] {
+	case '"':
+		return skipRawString(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				j = skipRawString(s, j)
+				if j < 0 {
+					return -1
+				}
+				j--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	case ',', ':', '}', ']':
+		return -1
+	}
+	j := i
+	for j < len(s) {
+		switch s[j] {
+		case ',', '}', ']', ' ', '\n', '\r', '\t':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// isStringTokenRaw reports whether raw is a JSON string token.
+func isStringTokenRaw(raw string) bool { return len(raw) >= 2 && raw[0] == '"' }
+
+// nonEmptyStringToken reports whether raw is a string token with content.
+func nonEmptyStringToken(raw string) bool { return len(raw) > 2 && raw[0] == '"' }
+
+// parseIndexToken reads a non-negative integer token.
+func parseIndexToken(raw string) (int64, bool) {
+	if raw == "" || len(raw) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// stringTokenIs reports whether raw is the string token for s (s needing no
+// escapes).
+func stringTokenIs(raw, s string) bool {
+	return len(raw) == len(s)+2 && raw[0] == '"' && raw[len(raw)-1] == '"' && raw[1:len(raw)-1] == s
+}
