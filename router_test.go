@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -655,4 +656,33 @@ func TestChannelTransformers(t *testing.T) {
 	var spec []transformer.Spec
 	require.NoError(t, json.Unmarshal([]byte(`["openai", ["maxtoken", {"max": 5}], {"name":"cleancache"}]`), &spec))
 	assert.Equal(t, []transformer.Spec{{Name: "openai"}, {Name: "maxtoken", Options: json.RawMessage(`{"max": 5}`)}, {Name: "cleancache"}}, spec)
+}
+
+func TestRetryPolicyRetriesTheSameChannel(t *testing.T) {
+	a := mock(t, "a")
+	a.Behave(func(n int, _ *mockupstream.Request) mockupstream.Behavior {
+		if n <= 2 {
+			return mockupstream.Behavior{Status: 503}
+		}
+		return mockupstream.Behavior{}
+	})
+	recs := newRecords()
+	waits := 0
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)), routex.WithRecorder(recs),
+		routex.WithRetry(routex.RetryPolicy{MaxAttempts: 3, Backoff: func() backoff.BackOff {
+			waits++
+			return backoff.NewConstantBackOff(time.Millisecond)
+		}}))
+	resp, _ := post(t, c, anthropicPath, anthropicBody("claude-x", "hi"))
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 3, recs.last(t, 1).Attempts)
+	assert.Equal(t, 1, waits, "one backoff policy per request")
+
+	// Without MaxAttempts, each candidate is tried once.
+	a.Always(mockupstream.Behavior{Status: 503})
+	c2 := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)))
+	calls := a.Calls()
+	resp, _ = post(t, c2, anthropicPath, anthropicBody("claude-x", "hi"))
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, calls+1, a.Calls())
 }
