@@ -457,7 +457,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 				// is broken, and nothing has reached the caller.
 				x.rec.Error = "upstream response could not be converted: " + err.Error()
 				setBody(resp, ErrorBody(x.r.Format, http.StatusBadGateway, "upstream_invalid", x.rec.Error))
-				resp.StatusCode, resp.Status = http.StatusBadGateway, "502 Bad Gateway"
+				resp.StatusCode, resp.Status = http.StatusBadGateway, statusLine(http.StatusBadGateway)
 				x.rec.Status = http.StatusBadGateway
 			} else {
 				setBody(resp, converted)
@@ -521,6 +521,15 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 			return nil, nil, err
 		}
 	}
+	if conv.From == FormatAnthropic && conv.To == FormatAnthropic && bytes.Contains(body, unsignedThinking) {
+		// Thinking that came from an OpenAI-format channel has no
+		// signature, and Anthropic refuses it: a conversation that moves
+		// back to Anthropic leaves it behind.
+		if !owned {
+			body, owned = bytes.Clone(body), true
+		}
+		body = dropUnsignedThinking(body)
+	}
 	if rt.Type == FormatOpenAI && r.Format == FormatOpenAI && r.Stream && !r.streamUsage {
 		if err := set("stream_options.include_usage", true); err != nil {
 			return nil, nil, err
@@ -538,6 +547,34 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 	return body, conv, nil
 }
 
+var unsignedThinking = []byte(`"signature":""`)
+
+// dropUnsignedThinking removes thinking blocks whose signature is empty
+// from an Anthropic request's messages.
+func dropUnsignedThinking(body []byte) []byte {
+	var paths []string
+	i := 0
+	gjson.GetBytes(body, "messages").ForEach(func(_, m gjson.Result) bool {
+		j := 0
+		m.Get("content").ForEach(func(_, b gjson.Result) bool {
+			if b.Get("type").Str == "thinking" && b.Get("signature").Str == "" {
+				paths = append(paths, fmt.Sprintf("messages.%d.content.%d", i, j))
+			}
+			j++
+			return true
+		})
+		i++
+		return true
+	})
+	// Last first, so that earlier indices stay valid.
+	for k := len(paths) - 1; k >= 0; k-- {
+		if out, err := sjson.DeleteBytes(body, paths[k]); err == nil {
+			body = out
+		}
+	}
+	return body
+}
+
 // setBody replaces a response's buffered body.
 func setBody(resp *http.Response, b []byte) {
 	resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -551,7 +588,7 @@ func setBody(resp *http.Response, b []byte) {
 func convertError(resp *http.Response, conv *transformer.Conversion, whole []byte) {
 	status, b := transformer.ConvertError(conv, resp.StatusCode, whole)
 	if status != resp.StatusCode {
-		resp.StatusCode, resp.Status = status, fmt.Sprintf("%d %s", status, http.StatusText(status))
+		resp.StatusCode, resp.Status = status, statusLine(status)
 	}
 	setBody(resp, b)
 }

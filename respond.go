@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/routex/routex/transformer"
 )
 
 // refusal is routex's own answer to a request it cannot route: it becomes an
@@ -26,61 +28,22 @@ func errBody(msg string) *refusal {
 	return &refusal{status: http.StatusBadRequest, code: "invalid_request", msg: msg, err: ErrBadRequest}
 }
 
-// errorType returns the error type each format uses for a status.
-func errorType(f Format, status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable, 529:
-		if f == FormatAnthropic {
-			return "overloaded_error"
-		}
-		return "service_unavailable_error"
-	case http.StatusGatewayTimeout:
-		return "timeout_error"
-	}
-	return "api_error"
-}
-
 // ErrorBody returns an error body in format f: Anthropic's
-// {"type":"error","error":{...}} or OpenAI's {"error":{...}}.
+// {"type":"error","error":{...}} or OpenAI's {"error":{...}}, whose code
+// field carries code when it is not empty.
 func ErrorBody(f Format, status int, code, msg string) []byte {
-	type anthropicErr struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
+	if f == FormatAnthropic || code == "" {
+		return transformer.ErrorBody(f, status, msg)
 	}
 	type openaiErr struct {
 		Message string  `json:"message"`
 		Type    string  `json:"type"`
 		Param   *string `json:"param"`
-		Code    *string `json:"code"`
+		Code    string  `json:"code"`
 	}
-	var v any
-	if f == FormatAnthropic {
-		v = struct {
-			Type  string       `json:"type"`
-			Error anthropicErr `json:"error"`
-		}{"error", anthropicErr{errorType(f, status), msg}}
-	} else {
-		var c *string
-		if code != "" {
-			c = &code
-		}
-		v = struct {
-			Error openaiErr `json:"error"`
-		}{openaiErr{msg, errorType(f, status), nil, c}}
-	}
-	b, _ := json.Marshal(v) // plain structs of strings cannot fail
+	b, _ := json.Marshal(struct {
+		Error openaiErr `json:"error"`
+	}{openaiErr{msg, transformer.AnthropicErrorType(status), nil, code}}) // strings only: cannot fail
 	return b
 }
 
@@ -93,7 +56,7 @@ func respond(req *http.Request, status int, header http.Header, body []byte) *ht
 		header.Set("Content-Type", "application/json")
 	}
 	return &http.Response{
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		Status:        statusLine(status),
 		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
@@ -103,6 +66,19 @@ func respond(req *http.Request, status int, header http.Header, body []byte) *ht
 		ContentLength: int64(len(body)),
 		Request:       req,
 	}
+}
+
+// statusLine returns the text of http.Response.Status for a status code,
+// naming the statuses net/http does not know (Anthropic's 529).
+func statusLine(status int) string {
+	text := http.StatusText(status)
+	if status == 529 {
+		text = "Overloaded"
+	}
+	if text == "" {
+		return strconv.Itoa(status)
+	}
+	return strconv.Itoa(status) + " " + text
 }
 
 // refuse answers req with rf in format f.

@@ -686,3 +686,12 @@ func TestRetryPolicyRetriesTheSameChannel(t *testing.T) {
 	assert.Equal(t, 503, resp.StatusCode)
 	assert.Equal(t, calls+1, a.Calls())
 }
+
+func TestUnsignedThinkingStaysBehindTowardAnthropic(t *testing.T) {
+	a := mock(t, "a")
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)))
+	body := `{"model":"claude-x","max_tokens":9,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"thinking","thinking":"from gpt","signature":""},{"type":"thinking","thinking":"real","signature":"abc"},{"type":"text","text":"a"}]},{"role":"user","content":"next"}]}`
+	resp, _ := post(t, c, anthropicPath, body)
+	require.Equal(t, 200, resp.StatusCode)
+	assert.JSONEq(t, `{"model":"claude-x","max_tokens":9,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"thinking","thinking":"real","signature":"abc"},{"type":"text","text":"a"}]},{"role":"user","content":"next"}]}`, string(a.Last().Body))
+}

@@ -74,8 +74,8 @@ func EndpointPath(f Format) string {
 // The error is a *RequestError (matching ErrInvalidRequest) when the body
 // is not a JSON object or has no messages array. Content the other format
 // cannot express (unknown block types, server tools, cache_control…) is
-// left out, never an error. body is not modified, and the result does not
-// alias it.
+// left out, never an error. body is not modified; a converted result does
+// not alias it.
 func ConvertRequest(from, to Format, body []byte) ([]byte, *Conversion, error) {
 	if !from.Valid() || !to.Valid() {
 		return nil, nil, fmt.Errorf("transformer: cannot convert a request from %q to %q", from, to)

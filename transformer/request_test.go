@@ -391,8 +391,87 @@ func FuzzConvertRequest(f *testing.F) {
 		if c == nil {
 			t.Fatal("nil Conversion without an error")
 		}
-		if json.Valid(body) && !json.Valid(out) {
+		if !json.Valid(body) {
+			return
+		}
+		if !json.Valid(out) {
 			t.Fatalf("valid input converted to invalid JSON:\n%s\n→\n%s", body, out)
 		}
+		if to == Anthropic {
+			checkAnthropicShape(t, out)
+		} else {
+			checkOpenAIShape(t, out)
+		}
 	})
+}
+
+// checkAnthropicShape fails t when body breaks a rule Anthropic enforces
+// whatever the conversation: no empty content, no blank text, valid tool
+// ids and names, object inputs.
+func checkAnthropicShape(t *testing.T, body []byte) {
+	t.Helper()
+	gjson.GetBytes(body, "messages").ForEach(func(_, m gjson.Result) bool {
+		blocks := m.Get("content").Array()
+		if len(blocks) == 0 {
+			t.Fatalf("message with empty content in %s", body)
+		}
+		for _, b := range blocks {
+			switch b.Get("type").Str {
+			case "text":
+				if strings.TrimSpace(b.Get("text").Str) == "" {
+					t.Fatalf("blank text block in %s", body)
+				}
+			case "tool_use":
+				if !validToolID(b.Get("id").Str) || !validToolName(b.Get("name").Str) || !b.Get("input").IsObject() {
+					t.Fatalf("invalid tool_use %s", b.Raw)
+				}
+			case "tool_result":
+				if !validToolID(b.Get("tool_use_id").Str) {
+					t.Fatalf("invalid tool_result id %s", b.Raw)
+				}
+			}
+		}
+		return true
+	})
+	if s := gjson.GetBytes(body, "system"); s.Exists() && strings.TrimSpace(s.Str) == "" {
+		t.Fatalf("blank system in %s", body)
+	}
+	if tc := gjson.GetBytes(body, "tool_choice"); tc.Exists() && !gjson.GetBytes(body, "tools").IsArray() {
+		t.Fatalf("tool_choice without tools in %s", body)
+	}
+}
+
+// checkOpenAIShape fails t when body breaks a rule OpenAI enforces: string
+// arguments, valid function names, short call ids, tool_choice only with
+// tools.
+func checkOpenAIShape(t *testing.T, body []byte) {
+	t.Helper()
+	gjson.GetBytes(body, "messages").ForEach(func(_, m gjson.Result) bool {
+		m.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+			args := tc.Get("function.arguments")
+			if args.Type != gjson.String || !gjson.Valid(args.Str) {
+				t.Fatalf("arguments not a JSON string: %s", tc.Raw)
+			}
+			if id := tc.Get("id").Str; id == "" || len(id) > maxToolCallID || !validToolName(tc.Get("function.name").Str) {
+				t.Fatalf("invalid tool call %s", tc.Raw)
+			}
+			return true
+		})
+		if id := m.Get("tool_call_id"); id.Exists() && (id.Str == "" || len(id.Str) > maxToolCallID) {
+			t.Fatalf("invalid tool_call_id %s", m.Raw)
+		}
+		return true
+	})
+	gjson.GetBytes(body, "tools.#.function.name").ForEach(func(_, n gjson.Result) bool {
+		if !validToolName(n.Str) {
+			t.Fatalf("invalid function name %s", n.Raw)
+		}
+		return true
+	})
+	if gjson.GetBytes(body, "tool_choice").Exists() && !gjson.GetBytes(body, "tools").IsArray() {
+		t.Fatalf("tool_choice without tools in %s", body)
+	}
+	if u := gjson.GetBytes(body, "user"); u.Exists() && len(u.Str) > maxOpenAIUser {
+		t.Fatalf("user longer than %d: %s", maxOpenAIUser, u.Raw)
+	}
 }
