@@ -11,33 +11,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/routex/routex/internal/fakeclock"
 )
 
 var errUpstream = errors.New("upstream failed")
 
-// fakeClock is a clock tests move by hand, so nothing waits on real time.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func newFakeClock() *fakeclock.Clock { return fakeclock.New() }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestSet(s Settings) (*Set, *fakeClock) {
+func newTestSet(s Settings) (*Set, *fakeclock.Clock) {
 	clock := newFakeClock()
 	s.Now = clock.Now
 	return NewSet(s), clock
