@@ -74,6 +74,8 @@ type settings struct {
 	customs      map[string]Matcher
 	now          func() time.Time
 	recorderOpts analytics.Settings
+	pricing      *analytics.Pricing
+	pricingSet   bool
 }
 
 // WithChannels adds channels defined in code. They are fixed for the
@@ -204,6 +206,17 @@ func WithRecorder(r analytics.Recorder) Option {
 	}
 }
 
+// WithPricing sets the price table that gives every record its Cost. The
+// default is analytics.DefaultPricing(); use its With method to override
+// prices per model, or pass nil to leave costs unknown.
+func WithPricing(p *analytics.Pricing) Option {
+	return func(s *settings) error {
+		s.pricing = p
+		s.pricingSet = true
+		return nil
+	}
+}
+
 // WithRecordQueue tunes the background writer that saves records to the
 // Store.
 func WithRecordQueue(a analytics.Settings) Option {
@@ -270,6 +283,9 @@ func defaults(s *settings) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if !s.pricingSet {
+		s.pricing = analytics.DefaultPricing()
 	}
 	if s.breaker.Now == nil {
 		s.breaker.Now = s.now

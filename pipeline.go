@@ -478,7 +478,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 	x.rec.Latency = c.s.now().Sub(x.start)
 	c.decorate(x, resp)
-	c.recorder.Record(x.rec)
+	c.record(&x.rec)
 	return resp, nil
 }
 
@@ -498,7 +498,8 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 	var conv *transformer.Conversion
 	if rt.Type != r.Format {
 		var err error
-		if body, conv, err = transformer.ConvertRequest(r.Format, rt.Type, body); err != nil {
+		// parseRequest validated the body: the converter need not again.
+		if body, conv, err = transformer.ConvertRequestValidated(r.Format, rt.Type, body); err != nil {
 			return nil, nil, err
 		}
 	} else {
@@ -683,7 +684,7 @@ func (c *Client) upstreamError(x *exchange, f *failure) *http.Response {
 	x.rec.Error = fmt.Sprintf("upstream status %d", f.status)
 	x.rec.Latency = c.s.now().Sub(x.start)
 	c.decorate(x, f.resp)
-	c.recorder.Record(x.rec)
+	c.record(&x.rec)
 	return f.resp
 }
 
@@ -701,7 +702,7 @@ func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
 	}
 	x.rec.Status, x.rec.Error = rf.status, rf.msg
 	x.rec.Latency = c.s.now().Sub(x.start)
-	c.recorder.Record(x.rec)
+	c.record(&x.rec)
 	resp := refuse(x.req, format, rf)
 	resp.Header.Set("X-Routex-Request-Id", x.rec.RequestID)
 	return resp
@@ -711,7 +712,7 @@ func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
 func (c *Client) finishCanceled(x *exchange, err error) (*http.Response, error) {
 	x.rec.Error = "canceled by the caller"
 	x.rec.Latency = c.s.now().Sub(x.start)
-	c.recorder.Record(x.rec)
+	c.record(&x.rec)
 	return nil, err
 }
 

@@ -346,6 +346,14 @@ func (c *Client) persistSessions() {
 	}
 }
 
+// record prices a finished request and hands its record to the recorder.
+func (c *Client) record(rec *analytics.Record) {
+	if c.s.pricing != nil {
+		rec.Cost = c.s.pricing.RecordCost(rec)
+	}
+	c.recorder.Record(*rec)
+}
+
 // ChannelStatus is the live state of one channel.
 type ChannelStatus struct {
 	ID               string        `json:"id"`

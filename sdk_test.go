@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/internal/mockupstream"
 )
 
@@ -293,4 +294,23 @@ func TestSDKFailover(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestRecordsCarryCost(t *testing.T) {
+	up := mock(t, "claude")
+	recs := newRecords()
+	ch := channel("claude", routex.FormatAnthropic, up)
+	c := newClient(t, routex.WithChannels(ch), routex.WithRecorder(recs),
+		routex.WithPricing(analytics.DefaultPricing().With(map[string]analytics.Price{"claude-test": {Input: 3, Output: 15, CacheRead: 0.3, CacheWrite: 3.75}})))
+	sdk := anthropicSDK(c)
+	_, err := sdk.Messages.New(context.Background(), anthropicParams("claude-test", "hi"))
+	require.NoError(t, err)
+	rec := recs.last(t, 1)
+	require.NotNil(t, rec.Cost)
+	// 12 in, 7 out, 30 cache read, 50 cache write, per million tokens.
+	assert.InDelta(t, (12*3+7*15+30*0.3+50*3.75)/1e6, *rec.Cost, 1e-12)
+
+	_, err = sdk.Messages.New(context.Background(), anthropicParams("no-such-model", "hi"))
+	require.NoError(t, err)
+	assert.Nil(t, recs.last(t, 2).Cost, "an unknown model's cost is unknown, not zero")
 }

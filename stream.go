@@ -209,5 +209,5 @@ func (s *streamBody) finish(err error) {
 		rec.Error = sanitize(err).Error()
 		s.done(err)
 	}
-	s.c.recorder.Record(*rec)
+	s.c.record(rec)
 }

@@ -27,3 +27,24 @@ func ExampleNewAsync() {
 	// writing 3 records
 	// written: 3 dropped: 0
 }
+
+func ExamplePricing_Cost() {
+	pricing := analytics.DefaultPricing().With(map[string]analytics.Price{
+		// A negotiated rate, and a model the table does not know.
+		"gpt-4o":      {Input: 2, Output: 8, CacheRead: 1, CacheWrite: 2},
+		"my-finetune": {Input: 4, Output: 16},
+	})
+	for _, model := range []string{"claude-sonnet-4-5-20250929", "openai/gpt-4o", "my-finetune", "mystery-model"} {
+		usd, ok := pricing.Cost(model, 10_000, 2_000, 0, 0)
+		if !ok {
+			fmt.Printf("%s: unknown\n", model)
+			continue
+		}
+		fmt.Printf("%s: $%.4f\n", model, usd)
+	}
+	// Output:
+	// claude-sonnet-4-5-20250929: $0.0600
+	// openai/gpt-4o: $0.0360
+	// my-finetune: $0.0720
+	// mystery-model: unknown
+}

@@ -34,6 +34,11 @@ type Record struct {
 
 	Rule    string `json:"rule,omitempty"`    // routing rule that chose the channel, if any
 	Session string `json:"session,omitempty"` // session key, if any
+
+	// Cost is what the request cost in USD, from the token counts and a
+	// Pricing table. Nil means unknown (a model without a price), which is
+	// not the same as free.
+	Cost *float64 `json:"cost,omitempty"`
 }
 
 // Failed reports whether the request ended in an error.

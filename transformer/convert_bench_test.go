@@ -80,6 +80,32 @@ func BenchmarkConvertRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkConvertRequestValidated measures the conversion of a body the
+// router has already validated.
+func BenchmarkConvertRequestValidated(b *testing.B) {
+	for _, size := range []int{2 << 10, 200 << 10} {
+		a, o := benchAnthropicRequest(size), benchOpenAIRequest(size)
+		for _, tt := range []struct {
+			name     string
+			from, to Format
+			body     []byte
+		}{
+			{fmt.Sprintf("A2O/%dKB", (len(a)+512)>>10), Anthropic, OpenAI, a},
+			{fmt.Sprintf("O2A/%dKB", (len(o)+512)>>10), OpenAI, Anthropic, o},
+		} {
+			b.Run(tt.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(tt.body)))
+				for b.Loop() {
+					if _, _, err := ConvertRequestValidated(tt.from, tt.to, tt.body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkConvertResponse(b *testing.B) {
 	anthropicReply := []byte(`{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5",` +
 		`"content":[{"type":"thinking","thinking":"The user wants the weather in Paris; I will call the tool.","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},` +

@@ -103,6 +103,25 @@ func appendStringBody(dst []byte, v gjson.Result) []byte {
 	return appendEscaped(dst, v.String())
 }
 
+// appendValueString appends a request value as a JSON string literal: a
+// string is copied as it is, escapes and all; any other value is written as
+// its string form.
+func appendValueString(dst []byte, v jsonValue) []byte {
+	if v.isString() {
+		return append(dst, v...)
+	}
+	return appendJSONString(dst, v.text())
+}
+
+// appendValueBody appends the escaped body of a request value, like
+// appendValueString without the quotes.
+func appendValueBody(dst []byte, v jsonValue) []byte {
+	if v.isString() {
+		return append(dst, v[1:len(v)-1]...)
+	}
+	return appendEscaped(dst, v.text())
+}
+
 // appendJSONAsString appends raw, a valid JSON value, compacted and encoded
 // as a JSON string literal: the shape OpenAI wants for tool arguments.
 // Whitespace outside strings is dropped in the same pass.

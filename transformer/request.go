@@ -77,6 +77,18 @@ func EndpointPath(f Format) string {
 // left out, never an error. body is not modified; a converted result does
 // not alias it.
 func ConvertRequest(from, to Format, body []byte) ([]byte, *Conversion, error) {
+	return convertRequest(from, to, body, true)
+}
+
+// ConvertRequestValidated is ConvertRequest for a body that must already be
+// valid JSON, as a router that has parsed the request knows it to be: the
+// body is not validated again. Given invalid JSON it neither panics nor
+// promises any particular output.
+func ConvertRequestValidated(from, to Format, body []byte) ([]byte, *Conversion, error) {
+	return convertRequest(from, to, body, false)
+}
+
+func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conversion, error) {
 	if !from.Valid() || !to.Valid() {
 		return nil, nil, fmt.Errorf("transformer: cannot convert a request from %q to %q", from, to)
 	}
@@ -89,11 +101,11 @@ func ConvertRequest(from, to Format, body []byte) ([]byte, *Conversion, error) {
 		c.IncludeUsage = from == OpenAI && c.Stream && res[2].Bool()
 		return body, c, nil
 	}
-	if !gjson.Valid(s) {
+	if validate && !gjson.Valid(s) {
 		return nil, nil, invalid("the request body is not valid JSON")
 	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
+	root := jsonValue(trimRawSpace(s))
+	if !root.isObject() {
 		return nil, nil, invalid("the request body must be a JSON object")
 	}
 	w := writerPool.Get().(*requestWriter)
@@ -120,7 +132,7 @@ type requestWriter struct {
 	toolNames []string
 
 	// Scratch lists reused from message to message.
-	texts, thinks  []gjson.Result
+	texts, thinks  []jsonValue
 	calls, results []toolPart
 	parts, media   []userPart
 
@@ -130,6 +142,7 @@ type requestWriter struct {
 	msgBlocks   []byte // the current message's other blocks
 	turnResults []byte // the current turn's tool_result blocks
 	turnBlocks  []byte // the current turn's other blocks
+	arguments   []byte // the unescaped arguments of a tool call
 	turnRole    string
 	legacyCalls int // legacy function_call count, for their made-up ids
 }
@@ -155,9 +168,9 @@ func (w *requestWriter) release() {
 		texts: w.texts[:0], thinks: w.thinks[:0], calls: w.calls[:0], results: w.results[:0],
 		parts: w.parts[:0], media: w.media[:0], toolNames: w.toolNames[:0],
 		system: w.system[:0], msgResults: w.msgResults[:0], msgBlocks: w.msgBlocks[:0],
-		turnResults: w.turnResults[:0], turnBlocks: w.turnBlocks[:0],
+		turnResults: w.turnResults[:0], turnBlocks: w.turnBlocks[:0], arguments: w.arguments[:0],
 	}
-	if cap(w.system)+cap(w.msgResults)+cap(w.msgBlocks)+cap(w.turnResults)+cap(w.turnBlocks) > maxPooledScratch ||
+	if cap(w.system)+cap(w.msgResults)+cap(w.msgBlocks)+cap(w.turnResults)+cap(w.turnBlocks)+cap(w.arguments) > maxPooledScratch ||
 		cap(w.parts)+cap(w.media)+cap(w.calls)+cap(w.results) > 256 {
 		return
 	}
@@ -169,13 +182,14 @@ func (w *requestWriter) release() {
 // mcp_servers, service_tier…) has no OpenAI equivalent and is dropped.
 type anthropicFields struct {
 	model, system, messages, maxTokens, stopSeqs, temperature, topP,
-	metadata, stream, tools, toolChoice, thinking, outputConfig gjson.Result
+	metadata, stream, tools, toolChoice, thinking, outputConfig jsonValue
 }
 
-func (w *requestWriter) anthropicToOpenAI(root gjson.Result, size int) ([]byte, error) {
+func (w *requestWriter) anthropicToOpenAI(root jsonValue, size int) ([]byte, error) {
 	var f anthropicFields
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	it := members(root)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		switch k {
 		case "model":
 			f.model = v
 		case "system":
@@ -203,25 +217,24 @@ func (w *requestWriter) anthropicToOpenAI(root gjson.Result, size int) ([]byte, 
 		case "output_config":
 			f.outputConfig = v
 		}
-		return true
-	})
-	if !f.messages.IsArray() {
+	}
+	if !f.messages.isArray() {
 		return nil, invalid("messages: an array of messages is required")
 	}
 	c := w.c
-	c.Model = strings.Clone(f.model.String())
-	c.Stream = f.stream.Type == gjson.True
+	c.Model = strings.Clone(f.model.text())
+	c.Stream = f.stream.isTrue()
 
 	out := make([]byte, 0, size+size/8+256)
 	out = append(out, '{')
-	if f.model.Exists() {
+	if f.model != "" {
 		out = appendKey(out, "model")
-		out = appendStringValue(out, f.model)
+		out = appendValueString(out, f.model)
 	}
 
 	out = appendKey(out, "messages")
 	out = append(out, '[')
-	if sys := f.system; sys.Exists() {
+	if sys := f.system; sys != "" {
 		mark := len(out)
 		out = appendSep(out)
 		out = append(out, `{"role":"system","content":"`...)
@@ -233,33 +246,33 @@ func (w *requestWriter) anthropicToOpenAI(root gjson.Result, size int) ([]byte, 
 			out = append(out, `"}`...)
 		}
 	}
-	f.messages.ForEach(func(_, m gjson.Result) bool {
+	msgs := values(f.messages)
+	for m, ok := msgs.next(); ok; m, ok = msgs.next() {
 		out = w.anthropicMessage(out, m)
-		return true
-	})
+	}
 	out = append(out, ']')
 
 	// max_completion_tokens rather than max_tokens: OpenAI's reasoning
 	// models reject max_tokens outright, while the OpenAI-compatible servers
 	// that predate the new name ignore it and fall back to their default.
-	if f.maxTokens.Type == gjson.Number {
+	if f.maxTokens.isNumber() {
 		// Written as an integer: OpenAI rejects 1024.0.
 		out = appendKey(out, "max_completion_tokens")
-		out = appendInt(out, f.maxTokens.Int())
+		out = appendInt(out, f.maxTokens.result().Int())
 	}
-	if f.stopSeqs.IsArray() {
+	if f.stopSeqs.isArray() {
 		mark := len(out)
 		out = appendKey(out, "stop")
 		out = append(out, '[')
 		n := 0
-		f.stopSeqs.ForEach(func(_, v gjson.Result) bool {
-			if v.Type == gjson.String && v.Str != "" {
+		seqs := values(f.stopSeqs)
+		for v, ok := seqs.next(); ok && n < maxStop; v, ok = seqs.next() {
+			if v.isString() && v.hasText() {
 				out = appendSep(out)
-				out = append(out, v.Raw...)
+				out = append(out, v...)
 				n++
 			}
-			return n < maxStop
-		})
+		}
 		if n == 0 {
 			out = out[:mark]
 		} else {
@@ -267,15 +280,15 @@ func (w *requestWriter) anthropicToOpenAI(root gjson.Result, size int) ([]byte, 
 		}
 	}
 	// Anthropic's temperature range (0–1) lies within OpenAI's (0–2).
-	if f.temperature.Type == gjson.Number {
+	if f.temperature.isNumber() {
 		out = appendKey(out, "temperature")
-		out = append(out, f.temperature.Raw...)
+		out = append(out, f.temperature...)
 	}
-	if f.topP.Type == gjson.Number {
+	if f.topP.isNumber() {
 		out = appendKey(out, "top_p")
-		out = append(out, f.topP.Raw...)
+		out = append(out, f.topP...)
 	}
-	if u := f.metadata.Get("user_id"); u.Type == gjson.String && u.Str != "" {
+	if u := f.metadata.get("user_id"); u.isString() && u.hasText() {
 		out = appendKey(out, "user")
 		out = appendUserID(out, u, maxOpenAIUser)
 	}
@@ -284,15 +297,15 @@ func (w *requestWriter) anthropicToOpenAI(root gjson.Result, size int) ([]byte, 
 		out = append(out, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}
 	out = w.openAITools(out, f.tools, f.toolChoice)
-	if effort := reasoningEffort(f.thinking, f.outputConfig); effort != "" {
+	if effort := reasoningEffort(f.thinking.result(), f.outputConfig.result()); effort != "" {
 		out = appendKey(out, "reasoning_effort")
 		out = appendJSONString(out, effort)
 	}
-	if format := f.outputConfig.Get("format"); format.Get("type").Str == "json_schema" {
-		if schema := format.Get("schema"); schema.IsObject() {
+	if format := f.outputConfig.get("format"); format.get("type").str() == "json_schema" {
+		if schema := format.get("schema"); schema.isObject() {
 			out = appendKey(out, "response_format")
 			out = append(out, `{"type":"json_schema","json_schema":{"name":"response","schema":`...)
-			out = append(out, schema.Raw...)
+			out = append(out, schema...)
 			out = append(out, `}}`...)
 		}
 	}
@@ -306,30 +319,30 @@ const escapedNewline = `\n`
 // content value (a string or a list of blocks), joining text blocks with
 // sep (already escaped) and skipping empty ones and every other kind of
 // block.
-func appendAnthropicText(dst []byte, v gjson.Result, sep string) []byte {
-	if v.Type == gjson.String {
-		return appendStringBody(dst, v)
+func appendAnthropicText(dst []byte, v jsonValue, sep string) []byte {
+	if v.isString() {
+		return appendValueBody(dst, v)
 	}
 	start := len(dst)
-	v.ForEach(func(_, x gjson.Result) bool {
-		var b contentBlock
+	blocks := values(v)
+	for x, ok := blocks.next(); ok; x, ok = blocks.next() {
+		var b anthropicBlock
 		b.read(x)
-		if b.typ != "text" || b.text.String() == "" {
-			return true
+		if b.typ != "text" || !b.text.hasText() {
+			continue
 		}
 		if len(dst) > start {
 			dst = append(dst, sep...)
 		}
-		dst = appendStringBody(dst, b.text)
-		return true
-	})
+		dst = appendValueBody(dst, b.text)
+	}
 	return dst
 }
 
 // anthropicMessage appends the OpenAI messages for one Anthropic message:
 // tool results become role:tool messages ahead of the rest.
-func (w *requestWriter) anthropicMessage(out []byte, m gjson.Result) []byte {
-	var msg contentBlock
+func (w *requestWriter) anthropicMessage(out []byte, m jsonValue) []byte {
+	var msg anthropicBlock
 	msg.read(m)
 	switch msg.role {
 	case "system":
@@ -350,37 +363,37 @@ func (w *requestWriter) anthropicMessage(out []byte, m gjson.Result) []byte {
 	return w.anthropicUser(out, msg.content)
 }
 
-func (w *requestWriter) anthropicAssistant(out []byte, content gjson.Result) []byte {
-	if content.Type == gjson.String {
-		if content.Str == "" {
+func (w *requestWriter) anthropicAssistant(out []byte, content jsonValue) []byte {
+	if content.isString() {
+		if !content.hasText() {
 			return out
 		}
 		out = appendSep(out)
 		out = append(out, `{"role":"assistant","content":`...)
-		out = append(out, content.Raw...)
+		out = append(out, content...)
 		return append(out, '}')
 	}
 	w.texts, w.thinks, w.calls = w.texts[:0], w.thinks[:0], w.calls[:0]
-	content.ForEach(func(_, x gjson.Result) bool {
-		var b contentBlock
+	blocks := values(content)
+	for x, ok := blocks.next(); ok; x, ok = blocks.next() {
+		var b anthropicBlock
 		b.read(x)
 		switch b.typ {
 		case "text":
-			if b.text.String() != "" {
+			if b.text.hasText() {
 				w.texts = append(w.texts, b.text)
 			}
 		case "thinking":
 			// Redacted thinking is opaque to anyone but Anthropic and is
 			// left out; readable thinking goes to reasoning_content, the
 			// convention DeepSeek and vLLM read back.
-			if b.thinking.String() != "" {
+			if b.thinking.hasText() {
 				w.thinks = append(w.thinks, b.thinking)
 			}
 		case "tool_use":
 			w.calls = append(w.calls, toolPart{id: b.id, name: b.name, input: b.input})
 		}
-		return true
-	})
+	}
 	if len(w.texts) == 0 && len(w.calls) == 0 {
 		// Thinking alone is no message OpenAI would accept back.
 		return out
@@ -394,14 +407,14 @@ func (w *requestWriter) anthropicAssistant(out []byte, content gjson.Result) []b
 		// a stream would deliver them: joined with nothing in between.
 		out = append(out, '"')
 		for _, t := range w.texts {
-			out = appendStringBody(out, t)
+			out = appendValueBody(out, t)
 		}
 		out = append(out, '"')
 	}
 	if len(w.thinks) > 0 {
 		out = append(out, `,"reasoning_content":"`...)
 		for _, t := range w.thinks {
-			out = appendStringBody(out, t)
+			out = appendValueBody(out, t)
 		}
 		out = append(out, '"')
 	}
@@ -411,12 +424,12 @@ func (w *requestWriter) anthropicAssistant(out []byte, content gjson.Result) []b
 			b := &w.calls[i]
 			out = appendSep(out)
 			out = append(out, `{"id":`...)
-			out = appendJSONString(out, openAIToolCallID(b.id.String()))
+			out = appendJSONString(out, openAIToolCallID(b.id.text()))
 			out = append(out, `,"type":"function","function":{"name":`...)
-			out = appendJSONString(out, w.upstreamToolName(b.name.String()))
+			out = appendJSONString(out, w.upstreamToolName(b.name.text()))
 			out = append(out, `,"arguments":`...)
-			if b.input.IsObject() {
-				out = appendJSONAsString(out, b.input.Raw)
+			if b.input.isObject() {
+				out = appendJSONAsString(out, string(b.input))
 			} else {
 				out = append(out, `"{}"`...)
 			}
@@ -437,8 +450,8 @@ const (
 
 // toolPart is what a tool_use or tool_result block contributes.
 type toolPart struct {
-	id, name, input gjson.Result // tool_use
-	content         gjson.Result // tool_result; id is its tool_use_id
+	id, name, input jsonValue // tool_use
+	content         jsonValue // tool_result; id is its tool_use_id
 	isError         bool
 }
 
@@ -455,17 +468,17 @@ const (
 // to what writing it needs: tool results can set many aside at once.
 type userPart struct {
 	kind, form          int
-	v, mediaType, title gjson.Result
+	v, mediaType, title jsonValue
 }
 
 // readUserPart reads and classifies an Anthropic content block.
-func readUserPart(x gjson.Result, b *contentBlock) userPart {
+func readUserPart(x jsonValue, b *anthropicBlock) userPart {
 	b.read(x)
 	var p userPart
 	var src sourceBlock
 	switch b.typ {
 	case "text":
-		if b.text.String() != "" {
+		if b.text.hasText() {
 			p = userPart{kind: partText, form: formText, v: b.text}
 		}
 	case "image":
@@ -490,20 +503,21 @@ func readUserPart(x gjson.Result, b *contentBlock) userPart {
 	return p
 }
 
-func (w *requestWriter) anthropicUser(out []byte, content gjson.Result) []byte {
-	if content.Type == gjson.String {
-		if content.Str == "" {
+func (w *requestWriter) anthropicUser(out []byte, content jsonValue) []byte {
+	if content.isString() {
+		if !content.hasText() {
 			return out
 		}
 		out = appendSep(out)
 		out = append(out, `{"role":"user","content":`...)
-		out = append(out, content.Raw...)
+		out = append(out, content...)
 		return append(out, '}')
 	}
 	w.results, w.parts, w.media = w.results[:0], w.parts[:0], w.media[:0]
 	textOnly := true
-	content.ForEach(func(_, x gjson.Result) bool {
-		var b contentBlock
+	blocks := values(content)
+	for x, ok := blocks.next(); ok; x, ok = blocks.next() {
+		var b anthropicBlock
 		p := readUserPart(x, &b)
 		switch {
 		case b.typ == "tool_result":
@@ -514,8 +528,7 @@ func (w *requestWriter) anthropicUser(out []byte, content gjson.Result) []byte {
 			w.parts = append(w.parts, p)
 			textOnly = false
 		}
-		return true
-	})
+	}
 
 	// One tool message per result, straight after the assistant turn that
 	// called the tools, as OpenAI requires.
@@ -523,7 +536,7 @@ func (w *requestWriter) anthropicUser(out []byte, content gjson.Result) []byte {
 		r := &w.results[i]
 		out = appendSep(out)
 		out = append(out, `{"role":"tool","tool_call_id":`...)
-		out = appendJSONString(out, openAIToolCallID(r.id.String()))
+		out = appendJSONString(out, openAIToolCallID(r.id.text()))
 		out = append(out, `,"content":"`...)
 		// OpenAI has no is_error; the model still has to learn it.
 		if r.isError {
@@ -569,13 +582,14 @@ func (w *requestWriter) anthropicUser(out []byte, content gjson.Result) []byte {
 
 // toolResultText appends the escaped text of a tool_result's content and
 // sets its images and PDFs aside in w.media.
-func (w *requestWriter) toolResultText(out []byte, content gjson.Result) []byte {
-	if content.Type == gjson.String {
-		return appendStringBody(out, content)
+func (w *requestWriter) toolResultText(out []byte, content jsonValue) []byte {
+	if content.isString() {
+		return appendValueBody(out, content)
 	}
 	start := len(out)
-	content.ForEach(func(_, x gjson.Result) bool {
-		var b contentBlock
+	blocks := values(content)
+	for x, ok := blocks.next(); ok; x, ok = blocks.next() {
+		var b anthropicBlock
 		p := readUserPart(x, &b)
 		switch p.kind {
 		case partText:
@@ -586,8 +600,7 @@ func (w *requestWriter) toolResultText(out []byte, content gjson.Result) []byte 
 		case partImage, partFile:
 			w.media = append(w.media, p)
 		}
-		return true
-	})
+	}
 	return out
 }
 
@@ -600,7 +613,7 @@ func appendPartText(dst []byte, p *userPart) []byte {
 		// OpenAI cannot fetch a document; the model at least learns of it.
 		dst = append(dst, "Document: "...)
 	}
-	return appendStringBody(dst, p.v)
+	return appendValueBody(dst, p.v)
 }
 
 // appendOpenAIPart appends the OpenAI content part for p.
@@ -610,15 +623,15 @@ func appendOpenAIPart(dst []byte, p *userPart) []byte {
 	case partImage:
 		dst = append(dst, `{"type":"image_url","image_url":{"url":`...)
 		if p.form == formURL {
-			dst = appendStringValue(dst, p.v)
+			dst = appendValueString(dst, p.v)
 		} else {
 			dst = appendDataURL(dst, p)
 		}
 		return append(dst, `}}`...)
 	case partFile:
 		dst = append(dst, `{"type":"file","file":{"filename":`...)
-		if p.title.String() != "" {
-			dst = appendStringValue(dst, p.title)
+		if p.title.hasText() {
+			dst = appendValueString(dst, p.title)
 		} else {
 			dst = append(dst, `"document.pdf"`...)
 		}
@@ -634,52 +647,52 @@ func appendOpenAIPart(dst []byte, p *userPart) []byte {
 // appendDataURL appends base64 data as a data: URL string.
 func appendDataURL(dst []byte, p *userPart) []byte {
 	dst = append(dst, `"data:`...)
-	if p.mediaType.String() == "" {
+	if !p.mediaType.hasText() {
 		dst = append(dst, "application/octet-stream"...)
 	} else {
-		dst = appendStringBody(dst, p.mediaType)
+		dst = appendValueBody(dst, p.mediaType)
 	}
 	dst = append(dst, ";base64,"...)
-	dst = appendStringBody(dst, p.v)
+	dst = appendValueBody(dst, p.v)
 	return append(dst, '"')
 }
 
 // openAITools appends tools, tool_choice and parallel_tool_calls.
-func (w *requestWriter) openAITools(out []byte, tools, choice gjson.Result) []byte {
-	if tools.IsArray() {
+func (w *requestWriter) openAITools(out []byte, tools, choice jsonValue) []byte {
+	if tools.isArray() {
 		mark := len(out)
 		out = appendKey(out, "tools")
 		out = append(out, '[')
-		tools.ForEach(func(_, x gjson.Result) bool {
+		defs := values(tools)
+		for x, ok := defs.next(); ok; x, ok = defs.next() {
 			var t toolDef
 			t.read(x)
 			// Server tools (web_search_…, code_execution_…) and
 			// Anthropic-defined client tools (bash_…, text_editor_…) have
 			// a type and no schema: nothing an OpenAI model could call.
 			if t.typ != "" && t.typ != "custom" {
-				return true
+				continue
 			}
-			name := t.name.String()
+			name := t.name.text()
 			if name == "" {
-				return true
+				continue
 			}
 			w.toolNames = append(w.toolNames, name)
 			out = appendSep(out)
 			out = append(out, `{"type":"function","function":{"name":`...)
 			out = appendJSONString(out, w.upstreamToolName(name))
-			if t.description.String() != "" {
+			if t.description.hasText() {
 				out = append(out, `,"description":`...)
-				out = appendStringValue(out, t.description)
+				out = appendValueString(out, t.description)
 			}
 			out = append(out, `,"parameters":`...)
 			out = appendSchema(out, t.schema)
-			if t.strict.IsBool() {
+			if t.strict.isBool() {
 				out = append(out, `,"strict":`...)
-				out = append(out, t.strict.Raw...)
+				out = append(out, t.strict...)
 			}
 			out = append(out, `}}`...)
-			return true
-		})
+		}
 		if len(w.toolNames) == 0 {
 			out = out[:mark]
 		} else {
@@ -687,7 +700,7 @@ func (w *requestWriter) openAITools(out []byte, tools, choice gjson.Result) []by
 		}
 	}
 	// tool_choice and parallel_tool_calls without tools are a 400 on OpenAI.
-	if len(w.toolNames) == 0 || !choice.IsObject() {
+	if len(w.toolNames) == 0 || !choice.isObject() {
 		return out
 	}
 	var tc toolDef
@@ -700,7 +713,7 @@ func (w *requestWriter) openAITools(out []byte, tools, choice gjson.Result) []by
 	case "none":
 		out = append(out, `,"tool_choice":"none"`...)
 	case "tool":
-		name := tc.name.String()
+		name := tc.name.text()
 		if !w.hasTool(name) {
 			// The forced tool was dropped above; forcing it would be
 			// rejected.
@@ -711,7 +724,7 @@ func (w *requestWriter) openAITools(out []byte, tools, choice gjson.Result) []by
 		out = appendJSONString(out, w.upstreamToolName(name))
 		out = append(out, `}}`...)
 	}
-	if choice.Get("disable_parallel_tool_use").Type == gjson.True {
+	if choice.get("disable_parallel_tool_use").isTrue() {
 		out = append(out, `,"parallel_tool_calls":false`...)
 	}
 	return out
@@ -730,11 +743,11 @@ func (w *requestWriter) hasTool(name string) bool {
 // object schema.
 const emptySchema = `{"type":"object","properties":{}}`
 
-func appendSchema(dst []byte, schema gjson.Result) []byte {
-	if !schema.IsObject() || isEmptyObject(schema.Raw) {
+func appendSchema(dst []byte, schema jsonValue) []byte {
+	if !schema.isObject() || isEmptyObject(string(schema)) {
 		return append(dst, emptySchema...)
 	}
-	return append(dst, schema.Raw...)
+	return append(dst, schema...)
 }
 
 // isEmptyObject reports whether raw, a JSON object, has no members.
@@ -776,14 +789,16 @@ func reasoningEffort(thinking, outputConfig gjson.Result) string {
 	return "high"
 }
 
-// appendUserID appends the caller's user id, or when it is longer than
-// limit its SHA-256 in hex: Claude Code's user_id is a JSON object of some
-// 150 characters, and a digest keeps one stable identifier per user.
-func appendUserID(dst []byte, u gjson.Result, limit int) []byte {
-	if len(u.Str) <= limit {
-		return appendStringValue(dst, u)
+// appendUserID appends the caller's user id, a string, or when it is
+// longer than limit its SHA-256 in hex: Claude Code's user_id is a JSON
+// object of some 150 characters, and a digest keeps one stable identifier
+// per user.
+func appendUserID(dst []byte, u jsonValue, limit int) []byte {
+	s := u.str()
+	if len(s) <= limit {
+		return append(dst, u...)
 	}
-	sum := sha256.Sum256([]byte(u.Str))
+	sum := sha256.Sum256([]byte(s))
 	dst = append(dst, '"')
 	dst = hex.AppendEncode(dst, sum[:min(limit/2, len(sum))])
 	return append(dst, '"')

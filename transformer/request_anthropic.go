@@ -18,13 +18,14 @@ const maxAnthropicUser = 256
 type openAIFields struct {
 	model, messages, maxTokens, maxCompletionTokens, stop, temperature, topP,
 	user, stream, streamOptions, tools, functions, toolChoice, functionCall,
-	parallel, reasoningEffort, reasoning gjson.Result
+	parallel, reasoningEffort, reasoning jsonValue
 }
 
-func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, error) {
+func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, error) {
 	var f openAIFields
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	it := members(root)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		switch k {
 		case "model":
 			f.model = v
 		case "messages":
@@ -60,27 +61,26 @@ func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, 
 		case "reasoning":
 			f.reasoning = v
 		}
-		return true
-	})
-	if !f.messages.IsArray() {
+	}
+	if !f.messages.isArray() {
 		return nil, invalid("messages: an array of messages is required")
 	}
 	c := w.c
-	c.Model = strings.Clone(f.model.String())
-	c.Stream = f.stream.Type == gjson.True
-	c.IncludeUsage = c.Stream && f.streamOptions.Get("include_usage").Type == gjson.True
+	c.Model = strings.Clone(f.model.text())
+	c.Stream = f.stream.isTrue()
+	c.IncludeUsage = c.Stream && f.streamOptions.get("include_usage").isTrue()
 
 	out := make([]byte, 0, size+size/8+256)
 	out = append(out, '{')
-	if f.model.Exists() {
+	if f.model != "" {
 		out = appendKey(out, "model")
-		out = appendStringValue(out, f.model)
+		out = appendValueString(out, f.model)
 	}
 
 	// Tools come first because thinking depends on the tool choice.
 	out, forced := w.anthropicTools(out, &f)
 
-	budget := thinkingBudget(f.reasoningEffort, f.reasoning)
+	budget := thinkingBudget(f.reasoningEffort.result(), f.reasoning.result())
 	if forced {
 		// Anthropic rejects thinking with a forced tool; the forced tool
 		// is what the caller's code depends on.
@@ -88,11 +88,11 @@ func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, 
 	}
 	maxTokens := int64(DefaultMaxTokens)
 	mt := f.maxCompletionTokens
-	if mt.Type != gjson.Number {
+	if !mt.isNumber() {
 		mt = f.maxTokens
 	}
-	if mt.Type == gjson.Number && mt.Int() > 0 {
-		maxTokens = mt.Int()
+	if n := mt.result().Int(); mt.isNumber() && n > 0 {
+		maxTokens = n
 	}
 	if budget > 0 {
 		// The budget must stay below max_tokens. OpenAI counts reasoning
@@ -110,10 +110,10 @@ func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, 
 
 	out = appendKey(out, "messages")
 	out = append(out, '[')
-	f.messages.ForEach(func(_, m gjson.Result) bool {
+	msgs := values(f.messages)
+	for m, ok := msgs.next(); ok; m, ok = msgs.next() {
 		out = w.openAIMessage(out, m)
-		return true
-	})
+	}
 	out = w.flushTurn(out)
 	out = append(out, ']')
 	if len(w.system) > 0 {
@@ -123,24 +123,24 @@ func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, 
 	}
 
 	switch s := f.stop; {
-	case s.Type == gjson.String:
-		if !isBlank(s.Str) {
+	case s.isString():
+		if !s.blankText() {
 			out = append(out, `,"stop_sequences":[`...)
-			out = append(out, s.Raw...)
+			out = append(out, s...)
 			out = append(out, ']')
 		}
-	case s.IsArray():
+	case s.isArray():
 		mark := len(out)
 		out = append(out, `,"stop_sequences":[`...)
 		start := len(out)
-		s.ForEach(func(_, v gjson.Result) bool {
+		seqs := values(s)
+		for v, ok := seqs.next(); ok; v, ok = seqs.next() {
 			// Anthropic rejects stop sequences without non-whitespace.
-			if v.Type == gjson.String && !isBlank(v.Str) {
+			if v.isString() && !v.blankText() {
 				out = appendSep(out)
-				out = append(out, v.Raw...)
+				out = append(out, v...)
 			}
-			return true
-		})
+		}
 		if len(out) == start {
 			out = out[:mark]
 		} else {
@@ -152,23 +152,23 @@ func (w *requestWriter) openAIToAnthropic(root gjson.Result, size int) ([]byte, 
 	// temperature and top_p together ("cannot both be specified"), which
 	// OpenAI clients often send: temperature, the common knob, wins.
 	hasTemp := false
-	if t := f.temperature; t.Type == gjson.Number && budget == 0 {
+	if t := f.temperature; t.isNumber() && budget == 0 {
 		hasTemp = true
 		out = appendKey(out, "temperature")
-		switch v := t.Float(); {
+		switch v := t.result().Float(); {
 		case v > 1: // OpenAI allows up to 2, Anthropic up to 1
 			out = append(out, '1')
 		case v < 0:
 			out = append(out, '0')
 		default:
-			out = append(out, t.Raw...)
+			out = append(out, t...)
 		}
 	}
-	if p := f.topP; p.Type == gjson.Number && !hasTemp && (budget == 0 || p.Float() >= 0.95) {
+	if p := f.topP; p.isNumber() && !hasTemp && (budget == 0 || p.result().Float() >= 0.95) {
 		out = appendKey(out, "top_p")
-		out = append(out, p.Raw...)
+		out = append(out, p...)
 	}
-	if u := f.user; u.Type == gjson.String && u.Str != "" {
+	if u := f.user; u.isString() && u.hasText() {
 		out = append(out, `,"metadata":{"user_id":`...)
 		out = appendUserID(out, u, maxAnthropicUser)
 		out = append(out, '}')
@@ -209,38 +209,19 @@ func thinkingBudget(effort, reasoning gjson.Result) int64 {
 func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, bool) {
 	mark := len(out)
 	out = append(out, `,"tools":[`...)
-	addTool := func(x gjson.Result) {
-		var fn toolDef
-		fn.read(x)
-		name := fn.name.String()
-		if name == "" {
-			return
-		}
-		w.toolNames = append(w.toolNames, name)
-		out = appendSep(out)
-		out = append(out, `{"name":`...)
-		out = appendJSONString(out, w.upstreamToolName(name))
-		if fn.description.String() != "" {
-			out = append(out, `,"description":`...)
-			out = appendStringValue(out, fn.description)
-		}
-		out = append(out, `,"input_schema":`...)
-		out = appendSchema(out, fn.schema)
-		out = append(out, '}')
-	}
-	f.tools.ForEach(func(_, x gjson.Result) bool {
+	tools := values(f.tools)
+	for x, ok := tools.next(); ok; x, ok = tools.next() {
 		// Only function tools have a schema a Claude model can call;
 		// custom (free-text) and hosted tools are dropped.
 		var t toolDef
 		if t.read(x); t.typ == "function" || t.typ == "" {
-			addTool(t.fn)
+			out = w.anthropicTool(out, t.fn)
 		}
-		return true
-	})
-	f.functions.ForEach(func(_, fn gjson.Result) bool {
-		addTool(fn)
-		return true
-	})
+	}
+	fns := values(f.functions)
+	for fn, ok := fns.next(); ok; fn, ok = fns.next() {
+		out = w.anthropicTool(out, fn)
+	}
 	if len(w.toolNames) == 0 {
 		// tool_choice without tools is rejected.
 		return out[:mark], false
@@ -248,13 +229,13 @@ func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, boo
 	out = append(out, ']')
 
 	choice := f.toolChoice
-	if !choice.Exists() {
+	if choice == "" {
 		choice = f.functionCall
 	}
 	var typ, name string
 	switch {
-	case choice.Type == gjson.String:
-		switch choice.Str {
+	case choice.isString():
+		switch choice.str() {
 		case "auto":
 			typ = "auto"
 		case "required":
@@ -262,28 +243,28 @@ func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, boo
 		case "none":
 			typ = "none"
 		}
-	case choice.IsObject():
-		switch choice.Get("type").Str {
+	case choice.isObject():
+		switch choice.get("type").str() {
 		case "allowed_tools":
 			// The subset cannot be expressed; its mode can.
-			if choice.Get("allowed_tools.mode").Str == "required" {
+			if choice.get("allowed_tools").get("mode").str() == "required" {
 				typ = "any"
 			} else {
 				typ = "auto"
 			}
 		default:
-			n := choice.Get("function.name")
-			if !n.Exists() {
-				n = choice.Get("name") // legacy function_call
+			n := choice.get("function").get("name")
+			if n == "" {
+				n = choice.get("name") // legacy function_call
 			}
-			name = n.String()
+			name = n.text()
 			typ = "tool"
 			if !w.hasTool(name) {
 				typ = "auto"
 			}
 		}
 	}
-	disableParallel := f.parallel.Type == gjson.False
+	disableParallel := f.parallel.isFalse()
 	if typ == "" && disableParallel {
 		typ = "auto"
 	}
@@ -310,7 +291,7 @@ func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, boo
 // consecutive messages of one role (role:tool counts as user) are merged,
 // results ahead of the rest. A message that converts to nothing is dropped
 // rather than sent empty, which Anthropic would reject.
-func (w *requestWriter) openAIMessage(out []byte, m gjson.Result) []byte {
+func (w *requestWriter) openAIMessage(out []byte, m jsonValue) []byte {
 	var msg openAIMessage
 	msg.read(m)
 	content := msg.content
@@ -323,24 +304,24 @@ func (w *requestWriter) openAIMessage(out []byte, m gjson.Result) []byte {
 	case "assistant":
 		turn = "assistant"
 		w.msgBlocks = w.anthropicContent(w.msgBlocks, content)
-		msg.toolCalls.ForEach(func(_, x gjson.Result) bool {
+		calls := values(msg.toolCalls)
+		for x, ok := calls.next(); ok; x, ok = calls.next() {
 			var tc openAIPart
 			if tc.read(x); tc.typ != "function" && tc.typ != "" {
-				return true
+				continue
 			}
 			var fn toolDef
 			fn.read(tc.function)
-			w.msgBlocks = w.appendToolUse(w.msgBlocks, anthropicToolID(tc.id.String()), fn.name.String(), fn.arguments)
-			return true
-		})
-		if msg.functionCall.IsObject() {
+			w.msgBlocks = w.appendToolUse(w.msgBlocks, anthropicToolID(tc.id.text()), fn.name.text(), fn.arguments)
+		}
+		if msg.functionCall.isObject() {
 			var fc toolDef
 			fc.read(msg.functionCall)
 			w.legacyCalls++
-			w.msgBlocks = w.appendToolUse(w.msgBlocks, w.legacyCallID(), fc.name.String(), fc.arguments)
+			w.msgBlocks = w.appendToolUse(w.msgBlocks, w.legacyCallID(), fc.name.text(), fc.arguments)
 		}
 	case "tool":
-		w.msgResults = w.appendToolResult(w.msgResults, anthropicToolID(msg.callID.String()), content)
+		w.msgResults = w.appendToolResult(w.msgResults, anthropicToolID(msg.callID.text()), content)
 	case "function":
 		if w.legacyCalls > 0 {
 			w.msgResults = w.appendToolResult(w.msgResults, w.legacyCallID(), content)
@@ -401,37 +382,39 @@ func (w *requestWriter) flushTurn(out []byte) []byte {
 
 // addSystem adds the text of a system or developer message to the
 // top-level system prompt.
-func (w *requestWriter) addSystem(content gjson.Result) {
-	add := func(t gjson.Result) {
-		if isBlank(t.String()) {
-			return
-		}
-		if len(w.system) > 0 {
-			w.system = append(w.system, escapedNewline...)
-		}
-		w.system = appendStringBody(w.system, t)
-	}
-	if content.Type == gjson.String {
-		add(content)
+func (w *requestWriter) addSystem(content jsonValue) {
+	if content.isString() {
+		w.addSystemText(content)
 		return
 	}
-	content.ForEach(func(_, x gjson.Result) bool {
+	parts := values(content)
+	for x, ok := parts.next(); ok; x, ok = parts.next() {
 		var p openAIPart
 		if p.read(x); p.typ == "text" {
-			add(p.text)
+			w.addSystemText(p.text)
 		}
-		return true
-	})
+	}
+}
+
+func (w *requestWriter) addSystemText(t jsonValue) {
+	if t.blankText() {
+		return
+	}
+	if len(w.system) > 0 {
+		w.system = append(w.system, escapedNewline...)
+	}
+	w.system = appendValueBody(w.system, t)
 }
 
 // anthropicContent appends the blocks for an OpenAI message content: a
 // string or a list of parts. Blank text is left out, as Anthropic rejects
 // it; so are parts it cannot take (audio, files by id).
-func (w *requestWriter) anthropicContent(dst []byte, content gjson.Result) []byte {
-	if content.Type == gjson.String {
+func (w *requestWriter) anthropicContent(dst []byte, content jsonValue) []byte {
+	if content.isString() {
 		return appendTextBlock(dst, content)
 	}
-	content.ForEach(func(_, x gjson.Result) bool {
+	parts := values(content)
+	for x, ok := parts.next(); ok; x, ok = parts.next() {
 		var p openAIPart
 		p.read(x)
 		switch p.typ {
@@ -441,25 +424,24 @@ func (w *requestWriter) anthropicContent(dst []byte, content gjson.Result) []byt
 			dst = appendTextBlock(dst, p.refusal)
 		case "image_url":
 			u := p.imageURL
-			if u.IsObject() {
-				u = u.Get("url")
+			if u.isObject() {
+				u = u.get("url")
 			}
-			dst = appendImageBlock(dst, u.String())
+			dst = appendImageBlock(dst, u.text())
 		case "file":
 			dst = appendFileBlock(dst, p.file)
 		}
-		return true
-	})
+	}
 	return dst
 }
 
-func appendTextBlock(dst []byte, t gjson.Result) []byte {
-	if t.Type != gjson.String || isBlank(t.Str) {
+func appendTextBlock(dst []byte, t jsonValue) []byte {
+	if !t.isString() || t.blankText() {
 		return dst
 	}
 	dst = appendSep(dst)
 	dst = append(dst, `{"type":"text","text":`...)
-	dst = append(dst, t.Raw...)
+	dst = append(dst, t...)
 	return append(dst, '}')
 }
 
@@ -508,18 +490,18 @@ func appendBase64Image(dst []byte, mediaType, data string) []byte {
 
 // appendFileBlock appends a document for an OpenAI file part. Only inline
 // data can be sent; a file_id refers to OpenAI's storage.
-func appendFileBlock(dst []byte, file gjson.Result) []byte {
-	var fileData, title gjson.Result
-	file.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+func appendFileBlock(dst []byte, file jsonValue) []byte {
+	var fileData, title jsonValue
+	it := members(file)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		switch k {
 		case "file_data":
 			fileData = v
 		case "filename":
 			title = v
 		}
-		return true
-	})
-	raw := fileData.String()
+	}
+	raw := fileData.text()
 	if raw == "" {
 		return dst
 	}
@@ -550,38 +532,37 @@ func appendFileBlock(dst []byte, file gjson.Result) []byte {
 	default:
 		return dst
 	}
-	if title.String() != "" {
+	if title.hasText() {
 		dst = append(dst, `,"title":`...)
-		dst = appendStringValue(dst, title)
+		dst = appendValueString(dst, title)
 	}
 	return append(dst, '}')
 }
 
 // appendToolUse appends a tool_use block for an OpenAI function call.
-func (w *requestWriter) appendToolUse(dst []byte, id, name string, arguments gjson.Result) []byte {
+func (w *requestWriter) appendToolUse(dst []byte, id, name string, arguments jsonValue) []byte {
 	dst = appendSep(dst)
 	dst = append(dst, `{"type":"tool_use","id":`...)
 	dst = appendJSONString(dst, id)
 	dst = append(dst, `,"name":`...)
 	dst = appendJSONString(dst, w.upstreamToolName(name))
 	dst = append(dst, `,"input":`...)
-	dst = append(dst, toolArguments(arguments)...)
-	return append(dst, '}')
+	return append(w.appendToolInput(dst, arguments), '}')
 }
 
 // appendToolResult appends a tool_result block for an OpenAI tool message.
 // Blank content is left out rather than sent as an empty block.
-func (w *requestWriter) appendToolResult(dst []byte, id string, content gjson.Result) []byte {
+func (w *requestWriter) appendToolResult(dst []byte, id string, content jsonValue) []byte {
 	dst = appendSep(dst)
 	dst = append(dst, `{"type":"tool_result","tool_use_id":`...)
 	dst = appendJSONString(dst, id)
 	switch {
-	case content.Type == gjson.String:
-		if !isBlank(content.Str) {
+	case content.isString():
+		if !content.blankText() {
 			dst = append(dst, `,"content":`...)
-			dst = append(dst, content.Raw...)
+			dst = append(dst, content...)
 		}
-	case content.IsArray():
+	case content.isArray():
 		mark := len(dst)
 		dst = append(dst, `,"content":[`...)
 		start := len(dst)
@@ -593,4 +574,40 @@ func (w *requestWriter) appendToolResult(dst []byte, id string, content gjson.Re
 		}
 	}
 	return append(dst, '}')
+}
+
+// anthropicTool appends the Anthropic tool for an OpenAI function
+// definition, unless it has no name.
+func (w *requestWriter) anthropicTool(out []byte, x jsonValue) []byte {
+	var fn toolDef
+	fn.read(x)
+	name := fn.name.text()
+	if name == "" {
+		return out
+	}
+	w.toolNames = append(w.toolNames, name)
+	out = appendSep(out)
+	out = append(out, `{"name":`...)
+	out = appendJSONString(out, w.upstreamToolName(name))
+	if fn.description.hasText() {
+		out = append(out, `,"description":`...)
+		out = appendValueString(out, fn.description)
+	}
+	out = append(out, `,"input_schema":`...)
+	out = appendSchema(out, fn.schema)
+	return append(out, '}')
+}
+
+// appendToolInput appends the object an OpenAI function call's arguments
+// describe, as toolArguments does. The arguments string is unescaped into
+// a buffer the writer keeps, not a new string per call.
+func (w *requestWriter) appendToolInput(dst []byte, arguments jsonValue) []byte {
+	switch {
+	case arguments.isObject():
+		return append(dst, arguments...)
+	case arguments.isString():
+		w.arguments = appendUnescaped(w.arguments[:0], arguments.body())
+		return append(dst, objectOrEmpty(bytesString(w.arguments))...)
+	}
+	return append(dst, "{}"...)
 }

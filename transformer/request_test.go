@@ -109,6 +109,42 @@ func TestConvertRequestDoesNotAlias(t *testing.T) {
 	}
 }
 
+// TestConvertRequestValidated checks that skipping validation changes
+// nothing for valid bodies, and that errors are still reported for
+// bodies that are not objects or lack messages.
+func TestConvertRequestValidated(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "request", "*.txt"))
+	bodies := []string{
+		`  {"model":"m","messages":[{"role":"user","content":"hi"}]} `,
+		`{"model":"m\u0041","messages":[{"role":"user","content":[{"type":"te\u0078t","text":"\n\u0041\ud83d\ude00"}]}],"stop":"\n"}`,
+	}
+	for _, path := range files {
+		bodies = append(bodies, readConvGolden(t, path).sections["input"])
+	}
+	for _, body := range bodies {
+		for _, from := range []Format{Anthropic, OpenAI} {
+			to := OpenAI
+			if from == OpenAI {
+				to = Anthropic
+			}
+			want, wc, werr := ConvertRequest(from, to, []byte(body))
+			got, gc, gerr := ConvertRequestValidated(from, to, []byte(body))
+			if (werr == nil) != (gerr == nil) || string(got) != string(want) {
+				t.Errorf("%s→%s %.60q: validated %s, %v; want %s, %v", from, to, body, got, gerr, want, werr)
+				continue
+			}
+			if werr == nil && (wc.Model != gc.Model || wc.Stream != gc.Stream || wc.IncludeUsage != gc.IncludeUsage || len(wc.ToolNames) != len(gc.ToolNames)) {
+				t.Errorf("%s→%s %.60q: Conversion %+v, want %+v", from, to, body, *gc, *wc)
+			}
+		}
+	}
+	for _, body := range []string{``, `[1]`, `"x"`, `{"model":"m"}`} {
+		if _, _, err := ConvertRequestValidated(Anthropic, OpenAI, []byte(body)); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("%q: err = %v, want ErrInvalidRequest", body, err)
+		}
+	}
+}
+
 func TestEndpointPath(t *testing.T) {
 	for f, want := range map[Format]string{Anthropic: "/v1/messages", OpenAI: "/v1/chat/completions", "x": ""} {
 		if got := EndpointPath(f); got != want {

@@ -22,6 +22,8 @@ import (
 //	r4  10:01:30  a       m1    k1  200    yes     10   5  0  0  400ms   40ms  (Error set)
 //	r5  11:01:40  b       m2    k2  429    yes      0   0  0  0   50ms    5ms
 //	r6  11:02:00  a       m1    k2  200    -      300  30 10  0  500ms   50ms
+//
+// Only r1 has a Cost; the others' is unknown (nil) and must stay so.
 func usage() map[string]analytics.Record {
 	ms := time.Millisecond
 	return map[string]analytics.Record{
@@ -34,7 +36,7 @@ func usage() map[string]analytics.Record {
 			Model: "m1", UpstreamModel: "m1-2025", InboundFormat: "openai", UpstreamFormat: "anthropic", Stream: true,
 			Status: 200, Latency: 100 * ms, TTFB: 10 * ms, Attempts: 2,
 			InputTokens: 100, OutputTokens: 10, CacheReadTokens: 5, CacheWriteTokens: 1,
-			Rule: "long-context", Session: "sess-1",
+			Rule: "long-context", Session: "sess-1", Cost: ptr(0.00123),
 		},
 		"r2": {Time: t0.Add(30 * time.Second), RequestID: "r2", ChannelID: "a", Model: "m2", KeyID: "k2", Status: 500,
 			Error: "upstream 500", Attempts: 3, InputTokens: 200, Latency: 300 * ms, TTFB: 30 * ms},
@@ -49,6 +51,8 @@ func usage() map[string]analytics.Record {
 			InputTokens: 300, OutputTokens: 30, CacheReadTokens: 10, Latency: 500 * ms, TTFB: 50 * ms},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // addUsage stores the fixture out of time order and over several calls, as
 // an asynchronous recorder would.
