@@ -1,0 +1,271 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/routex/routex"
+	"github.com/routex/routex/transformer"
+)
+
+// storedChannel is a channel as the channels table holds it: the JSON of
+// routex.Channel, with secrets sealed and transformer options kept as the
+// exact bytes given (encoding/json would otherwise compact them).
+type storedChannel struct {
+	routex.Channel
+	// Shadows Channel.Transformers in both directions.
+	Transformers []storedSpec `json:"transformers,omitempty"`
+}
+
+type storedSpec struct {
+	Name    string `json:"name"`
+	Options string `json:"options,omitempty"`
+}
+
+func (s *Store) encodeChannel(c routex.Channel) ([]byte, error) {
+	sc := storedChannel{Channel: c}
+	sc.Channel.Transformers = nil
+	sc.APIKey = s.secret.seal(c.APIKey, c.ID, "apiKey")
+	if c.Headers != nil {
+		// Every header value is sealed, not just the ones routex redacts:
+		// a provider's key header ("X-Goog-Api-Key", say) need not look
+		// like a secret.
+		sc.Headers = make(map[string]string, len(c.Headers))
+		for k, v := range c.Headers {
+			sc.Headers[k] = s.secret.seal(v, c.ID, "header "+k)
+		}
+	}
+	for _, t := range c.Transformers {
+		sc.Transformers = append(sc.Transformers, storedSpec{Name: t.Name, Options: string(t.Options)})
+	}
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: channel %q: %w", c.ID, err)
+	}
+	return b, nil
+}
+
+func (s *Store) decodeChannel(id string, data []byte) (routex.Channel, error) {
+	var sc storedChannel
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return routex.Channel{}, fmt.Errorf("sqlite: channel %q: reading stored value: %w", id, err)
+	}
+	c := sc.Channel
+	var err error
+	if c.APIKey, err = s.secret.open(c.APIKey, id, "apiKey"); err != nil {
+		return routex.Channel{}, err
+	}
+	for k, v := range c.Headers {
+		if c.Headers[k], err = s.secret.open(v, id, "header "+k); err != nil {
+			return routex.Channel{}, err
+		}
+	}
+	for _, t := range sc.Transformers {
+		spec := transformer.Spec{Name: t.Name}
+		if t.Options != "" {
+			spec.Options = json.RawMessage(t.Options)
+		}
+		c.Transformers = append(c.Transformers, spec)
+	}
+	return c, nil
+}
+
+// Channels returns every channel, ordered by ID, secrets decrypted. It
+// fails, naming the channel, when a secret cannot be decrypted.
+func (s *Store) Channels(ctx context.Context) ([]routex.Channel, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT id, data FROM channels ORDER BY id")
+	if err != nil {
+		return nil, s.fail("reading channels", err)
+	}
+	defer rows.Close()
+	out := []routex.Channel{}
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, s.fail("reading channels", err)
+		}
+		c, err := s.decodeChannel(id, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("reading channels", err)
+	}
+	return out, nil
+}
+
+// PutChannel creates or replaces the channel with c.ID. It does not validate
+// c; routex does that before it stores a channel.
+func (s *Store) PutChannel(ctx context.Context, c routex.Channel) error {
+	data, err := s.encodeChannel(c)
+	if err != nil {
+		return err
+	}
+	return s.change(ctx, "writing channel "+quote(c.ID), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO channels (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data", c.ID, data)
+		return s.failed("writing channel "+quote(c.ID), err)
+	})
+}
+
+// DeleteChannel removes the channel with the given id, or returns an error
+// wrapping routex.ErrNotFound.
+func (s *Store) DeleteChannel(ctx context.Context, id string) error {
+	return s.change(ctx, "deleting channel "+quote(id), func(tx *sql.Tx) error {
+		return s.deleteRow(ctx, tx, "DELETE FROM channels WHERE id = ?", id, "channel")
+	})
+}
+
+// Rules returns every rule, ordered by ID. Matcher is always nil: Go code is
+// not stored.
+func (s *Store) Rules(ctx context.Context) ([]routex.Rule, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT id, data FROM rules ORDER BY id")
+	if err != nil {
+		return nil, s.fail("reading rules", err)
+	}
+	defer rows.Close()
+	out := []routex.Rule{}
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, s.fail("reading rules", err)
+		}
+		var r routex.Rule
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("sqlite: rule %q: reading stored value: %w", id, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("reading rules", err)
+	}
+	return out, nil
+}
+
+// PutRule creates or replaces the rule with r.ID. The rule's Matcher is Go
+// code and is not stored.
+func (s *Store) PutRule(ctx context.Context, r routex.Rule) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("sqlite: rule %q: %w", r.ID, err)
+	}
+	return s.change(ctx, "writing rule "+quote(r.ID), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO rules (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data", r.ID, data)
+		return s.failed("writing rule "+quote(r.ID), err)
+	})
+}
+
+// DeleteRule removes the rule with the given id, or returns an error
+// wrapping routex.ErrNotFound.
+func (s *Store) DeleteRule(ctx context.Context, id string) error {
+	return s.change(ctx, "deleting rule "+quote(id), func(tx *sql.Tx) error {
+		return s.deleteRow(ctx, tx, "DELETE FROM rules WHERE id = ?", id, "rule")
+	})
+}
+
+const strategyKey = "strategy"
+
+// Strategy returns the balancing strategy's name, "" if it was never set.
+func (s *Store) Strategy(ctx context.Context) (string, error) {
+	if err := s.usable(ctx); err != nil {
+		return "", err
+	}
+	var name string
+	err := s.r.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = ?", strategyKey).Scan(&name)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail("reading strategy", err)
+	}
+	return name, nil
+}
+
+// SetStrategy records the balancing strategy's name.
+func (s *Store) SetStrategy(ctx context.Context, name string) error {
+	return s.change(ctx, "writing strategy", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", strategyKey, name)
+		return s.failed("writing strategy", err)
+	})
+}
+
+// Sessions returns the sessions whose ExpiresAt is after now, ordered by
+// key. Expired sessions stay until they are replaced, deleted or pruned
+// (see Prune). Times are kept to the millisecond.
+func (s *Store) Sessions(ctx context.Context, now time.Time) ([]routex.Session, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT key, channel_id, expires_at FROM sessions WHERE expires_at > ? ORDER BY key", now.UnixMilli())
+	if err != nil {
+		return nil, s.fail("reading sessions", err)
+	}
+	defer rows.Close()
+	out := []routex.Session{}
+	for rows.Next() {
+		var se routex.Session
+		var exp int64
+		if err := rows.Scan(&se.Key, &se.ChannelID, &exp); err != nil {
+			return nil, s.fail("reading sessions", err)
+		}
+		se.ExpiresAt = time.UnixMilli(exp).UTC()
+		out = append(out, se)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("reading sessions", err)
+	}
+	return out, nil
+}
+
+// PutSession creates or replaces the session with se.Key.
+func (s *Store) PutSession(ctx context.Context, se routex.Session) error {
+	return s.writeTx(ctx, "writing session", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (key, channel_id, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET channel_id = excluded.channel_id, expires_at = excluded.expires_at`,
+			se.Key, se.ChannelID, se.ExpiresAt.UnixMilli())
+		return s.failed("writing session", err)
+	})
+}
+
+// DeleteSession removes the session with the given key, or returns an error
+// wrapping routex.ErrNotFound.
+func (s *Store) DeleteSession(ctx context.Context, key string) error {
+	return s.writeTx(ctx, "deleting session", func(tx *sql.Tx) error {
+		return s.deleteRow(ctx, tx, "DELETE FROM sessions WHERE key = ?", key, "session")
+	})
+}
+
+func (s *Store) deleteRow(ctx context.Context, tx *sql.Tx, query, id, kind string) error {
+	res, err := tx.ExecContext(ctx, query, id)
+	if err != nil {
+		return s.fail("deleting "+kind+" "+quote(id), err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.fail("deleting "+kind+" "+quote(id), err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: %s %q: %w", kind, id, routex.ErrNotFound)
+	}
+	return nil
+}
+
+// failed is fail for a nil-able error.
+func (s *Store) failed(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.fail(what, err)
+}
+
+func quote(id string) string { return fmt.Sprintf("%q", id) }

@@ -1,0 +1,2 @@
+-- Schema version 2: the cost of each record in USD, NULL when unknown.
+ALTER TABLE records ADD COLUMN cost REAL;
