@@ -178,6 +178,6 @@ func RedactSecret(s string) string {
 
 func sensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
-	return n == "authorization" || n == "x-api-key" || n == "api-key" || n == "proxy-authorization" ||
-		strings.Contains(n, "token") || strings.Contains(n, "secret")
+	return n == "authorization" || n == "proxy-authorization" || n == "cookie" ||
+		strings.Contains(n, "key") || strings.Contains(n, "token") || strings.Contains(n, "secret")
 }

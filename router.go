@@ -132,6 +132,11 @@ func New(opts ...Option) (*Client, error) {
 			c.sessions.Restore(session.Entry{Key: ss.Key, ChannelID: ss.ChannelID, ExpiresAt: ss.ExpiresAt})
 		}
 		opts := s.recorderOpts
+		if opts.BatchSize == 0 {
+			// Large batches are what lets a disk-backed Store keep up with
+			// tens of thousands of requests a second.
+			opts.BatchSize = 4096
+		}
 		userErr := opts.OnError
 		opts.OnError = func(err error, dropped int) {
 			s.logger.Error("routex: saving usage records failed", "err", err, "records", dropped)

@@ -695,3 +695,13 @@ func TestUnsignedThinkingStaysBehindTowardAnthropic(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	assert.JSONEq(t, `{"model":"claude-x","max_tokens":9,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"thinking","thinking":"real","signature":"abc"},{"type":"text","text":"a"}]},{"role":"user","content":"next"}]}`, string(a.Last().Body))
 }
+
+func TestRedactedChannel(t *testing.T) {
+	ch := routex.Channel{ID: "g", Type: routex.FormatOpenAI, BaseURL: "https://x", APIKey: "sk-live-0123456789abcdef",
+		Headers: map[string]string{"X-Goog-Api-Key": "AIza-secret-value-123456", "X-Title": "routex"}}
+	r := ch.Redacted()
+	assert.Equal(t, "****cdef", r.APIKey)
+	assert.NotContains(t, fmt.Sprint(r), "secret-value")
+	assert.Equal(t, "routex", r.Headers["X-Title"])
+	assert.Equal(t, "sk-live-0123456789abcdef", ch.APIKey, "the original is untouched")
+}

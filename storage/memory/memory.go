@@ -263,6 +263,13 @@ func (s *Store) AddRecords(ctx context.Context, recs []analytics.Record) error {
 		}
 		old := len(s.records)
 		s.records = append(s.records, recs...)
+		for i := old; i < len(s.records); i++ {
+			// Cost is the one pointer in a Record: keep a copy of our own.
+			if c := s.records[i].Cost; c != nil {
+				v := *c
+				s.records[i].Cost = &v
+			}
+		}
 		live := s.records[s.head:]
 		// Only the records newer than the earliest added one can be out of
 		// place, and usually that is a short tail.
