@@ -12,11 +12,11 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/watch"
 )
 
 // ErrClosed is returned by every method of a Store that has been closed.
@@ -49,16 +49,10 @@ type Store struct {
 	records  []analytics.Record // ordered by Time, oldest first; ties in insertion order
 	head     int                // records[:head] were dropped by WithMaxRecords
 
-	watchMu  sync.Mutex                 // serialises changes to watchers
-	watchers atomic.Pointer[[]*watcher] // copy-on-write, read without a lock on every write
+	watchers watch.Set
 }
 
 var _ routex.Store = (*Store)(nil)
-
-type watcher struct {
-	fn      func()
-	stopped atomic.Bool
-}
 
 // New returns an empty Store.
 func New(opts ...Option) *Store {
@@ -105,13 +99,7 @@ func (s *Store) change(ctx context.Context, fn func() error) error {
 	if err := s.write(ctx, fn); err != nil {
 		return err
 	}
-	if ws := s.watchers.Load(); ws != nil {
-		for _, w := range *ws {
-			if !w.stopped.Load() {
-				w.fn()
-			}
-		}
-	}
+	s.watchers.Notify()
 	return nil
 }
 
@@ -463,29 +451,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // must not write channels, rules or the strategy. stop unregisters fn and
 // may be called more than once; a call to fn already under way when stop
 // is called still completes.
-func (s *Store) Watch(fn func()) (stop func()) {
-	w := &watcher{fn: fn}
-	s.watchMu.Lock()
-	var next []*watcher
-	if ws := s.watchers.Load(); ws != nil {
-		next = slices.Clone(*ws)
-	}
-	next = append(next, w)
-	s.watchers.Store(&next)
-	s.watchMu.Unlock()
-
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			w.stopped.Store(true)
-			s.watchMu.Lock()
-			defer s.watchMu.Unlock()
-			ws := s.watchers.Load()
-			next := slices.DeleteFunc(slices.Clone(*ws), func(x *watcher) bool { return x == w })
-			s.watchers.Store(&next)
-		})
-	}
-}
+func (s *Store) Watch(fn func()) (stop func()) { return s.watchers.Add(fn) }
 
 // Close discards the Store's data. Every later call returns ErrClosed;
 // closing twice is not an error.

@@ -33,6 +33,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/watch"
 )
 
 // Errors Open and the Store's methods return. Match them with errors.Is.
@@ -128,16 +129,10 @@ type Store struct {
 	stopPrune context.CancelFunc
 	pruneDone chan struct{}
 
-	watchMu  sync.Mutex                 // serialises changes to watchers
-	watchers atomic.Pointer[[]*watcher] // copy-on-write, read without a lock on every write
+	watchers watch.Set
 }
 
 var _ routex.Store = (*Store)(nil)
-
-type watcher struct {
-	fn      func()
-	stopped atomic.Bool
-}
 
 // Open opens the SQLite database at path, creating it if needed, and
 // migrates its schema to the current version. A path of ":memory:" opens a
@@ -310,13 +305,7 @@ func (s *Store) change(ctx context.Context, what string, fn func(*sql.Tx) error)
 	if err := s.writeTx(ctx, what, fn); err != nil {
 		return err
 	}
-	if ws := s.watchers.Load(); ws != nil {
-		for _, w := range *ws {
-			if !w.stopped.Load() {
-				w.fn()
-			}
-		}
-	}
+	s.watchers.Notify()
 	return nil
 }
 
@@ -327,26 +316,4 @@ func (s *Store) change(ctx context.Context, what string, fn func(*sql.Tx) error)
 // unregisters fn and may be called more than once; a call to fn already
 // under way when stop is called still completes. Changes made by other
 // processes sharing the file are not seen.
-func (s *Store) Watch(fn func()) (stop func()) {
-	w := &watcher{fn: fn}
-	s.watchMu.Lock()
-	var next []*watcher
-	if ws := s.watchers.Load(); ws != nil {
-		next = slices.Clone(*ws)
-	}
-	next = append(next, w)
-	s.watchers.Store(&next)
-	s.watchMu.Unlock()
-
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			w.stopped.Store(true)
-			s.watchMu.Lock()
-			defer s.watchMu.Unlock()
-			ws := s.watchers.Load()
-			next := slices.DeleteFunc(slices.Clone(*ws), func(x *watcher) bool { return x == w })
-			s.watchers.Store(&next)
-		})
-	}
-}
+func (s *Store) Watch(fn func()) (stop func()) { return s.watchers.Add(fn) }
