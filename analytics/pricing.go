@@ -81,6 +81,9 @@ func (p *Pricing) Lookup(model string) (Price, bool) {
 	if p == nil || len(p.prices) == 0 {
 		return Price{}, false
 	}
+	if price, ok := p.prices[model]; ok {
+		return price, true // the common case: a canonical name, no rewriting
+	}
 	name := normalizeModel(model)
 	for {
 		if price, ok := p.prices[name]; ok {
