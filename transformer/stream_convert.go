@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -421,7 +420,7 @@ func (o *rawObjectIter) next() (key, val string, ok bool) {
 		o.i = len(s)
 		return "", "", false
 	}
-	end := skipRawString(s, i)
+	end := scanString(s, i)
 	if end < 0 {
 		o.i = len(s)
 		return "", "", false
@@ -433,7 +432,7 @@ func (o *rawObjectIter) next() (key, val string, ok bool) {
 		return "", "", false
 	}
 	i = skipRawSpace(s, i+1)
-	end = skipRawValue(s, i)
+	end = scanValue(s, i)
 	if end <= i {
 		o.i = len(s)
 		return "", "", false
@@ -465,7 +464,7 @@ func (a *rawArrayIter) next() (val string, ok bool) {
 		a.i = len(s)
 		return "", false
 	}
-	end := skipRawValue(s, i)
+	end := scanValue(s, i)
 	if end <= i {
 		a.i = len(s)
 		return "", false
@@ -487,71 +486,6 @@ func trimRawSpace(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-// skipRawString returns the index just past the string starting at s[i],
-// or -1 when it does not end. It jumps from quote to quote: a quote is the
-// end unless an odd run of backslashes escapes it.
-func skipRawString(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		k := strings.IndexByte(s[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		j += k
-		n := 0
-		for b := j - 1; b > i && s[b] == '\\'; b-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-	}
-	return -1
-}
-
-// skipRawValue returns the index just past the value starting at s[i], or
-// -1 when it does not end. Nesting is tracked by depth only; the values it
-// delimits are checked where they are used.
-func skipRawValue(s string, i int) int {
-	if i >= len(s) {
-		return -1
-	}
-	switch s[i] {
-	case '"':
-		return skipRawString(s, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(s); j++ {
-			switch s[j] {
-			case '"':
-				j = skipRawString(s, j)
-				if j < 0 {
-					return -1
-				}
-				j--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	case ',', ':', '}', ']':
-		return -1
-	}
-	j := i
-	for j < len(s) {
-		switch s[j] {
-		case ',', '}', ']', ' ', '\n', '\r', '\t':
-			return j
-		}
-		j++
-	}
-	return j
 }
 
 // isStringTokenRaw reports whether raw is a JSON string token.
