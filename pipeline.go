@@ -31,7 +31,9 @@ type exchange struct {
 	cfg   *config
 	start time.Time
 	rule  *compiledRule
-	rec   analytics.Record
+	// sticky is the channel the session was on when the request arrived.
+	sticky string
+	rec    analytics.Record
 
 	// routes in the order they will be tried, and the balancer's view of
 	// them; pooled, because every request needs them.
@@ -150,6 +152,7 @@ func (c *Client) plan(x *exchange) *refusal {
 	sticky := -1
 	if r.SessionKey != "" {
 		if id, ok := c.sessions.Get(r.SessionKey); ok {
+			x.sticky = id
 			for i := range x.cands {
 				if x.cands[i].ID == id {
 					sticky = i
@@ -181,7 +184,7 @@ func (c *Client) plan(x *exchange) *refusal {
 // to: in its own format always, in the other through conversion, except on
 // endpoints routex passes through without reading.
 func (c *Client) compatible(x *exchange, to Format) bool {
-	return x.r.Format == to || (x.ep != endpointPassthrough && to.Valid())
+	return x.r.Format == to || x.ep != endpointPassthrough
 }
 
 // retryAfter returns the seconds until the first of x's model's channels
@@ -218,6 +221,7 @@ type failure struct {
 	invalid bool                    // the request could not be converted for rt
 	err     error                   // transport error, or nil for an upstream status
 	resp    *http.Response          // upstream error response, body buffered
+	body    []byte                  // that body
 	status  int
 }
 
@@ -390,14 +394,17 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 	x.rec.Status = resp.StatusCode
 	if retryable(resp.StatusCode) {
-		if _, err := bufferBody(resp, 64<<10); err != nil {
+		b, err := bufferBody(resp, 64<<10)
+		if err != nil {
 			return fail(nil, 0, err)
 		}
-		return fail(resp, resp.StatusCode, nil)
+		_, f := fail(resp, resp.StatusCode, nil)
+		f.body = b
+		return nil, f
 	}
 
 	if isEventStream(resp) && resp.StatusCode < 300 {
-		sb := newStreamBody(c, x, rt, resp.Body, conv, done, cancel, timer)
+		sb := newStreamBody(c, rt, resp.Body, conv, done, cancel, timer)
 		if err := sb.awaitFirstEvent(); err != nil {
 			// Nothing reached the caller yet: another channel may answer.
 			resp.Body.Close()
@@ -649,8 +656,8 @@ func (c *Client) stick(x *exchange, rt *route) {
 	if key == "" {
 		return
 	}
-	if id, ok := c.sessions.Get(key); ok && id == rt.ID {
-		return
+	if x.sticky == rt.ID {
+		return // plan found the session already there
 	}
 	e := c.sessions.Set(key, rt.ID)
 	if c.persist != nil {
@@ -676,8 +683,7 @@ func (c *Client) decorate(x *exchange, resp *http.Response) {
 // caller's format.
 func (c *Client) upstreamError(x *exchange, f *failure) *http.Response {
 	if f.conv != nil && f.conv.From != f.conv.To {
-		whole, _ := io.ReadAll(f.resp.Body)
-		convertError(f.resp, f.conv, whole)
+		convertError(f.resp, f.conv, f.body)
 	}
 	x.rec.Status = f.status
 	x.rec.ChannelID, x.rec.ChannelName = f.rt.ID, f.rt.Name

@@ -25,13 +25,12 @@ type streamBody struct {
 	done   func(error) // the breaker's outcome report
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
-	rec    analytics.Record
+	rec    analytics.Record // set once the first event is in
 
 	upFormat Format
 	dec      transformer.Decoder
 	conv     transformer.StreamConverter
 	filter   transformer.EventFilter // the channel's transformers; may be nil
-	meter    transformer.UsageMeter
 	events   int
 	ended    atomic.Bool // the upstream sent its final event
 	upDone   atomic.Bool // the upstream is finished and err is set
@@ -52,17 +51,16 @@ type streamBody struct {
 
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-func newStreamBody(c *Client, x *exchange, rt *route, up io.ReadCloser, conv *transformer.Conversion,
+func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Conversion,
 	done func(error), cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
 	return &streamBody{c: c, rt: rt, up: up, done: done, cancel: cancel, timer: timer,
-		rec: x.rec, upFormat: rt.Type, conv: transformer.NewStreamConverter(conv), filter: rt.chain.NewStream(conv)}
+		upFormat: rt.Type, conv: transformer.NewStreamConverter(conv), filter: rt.chain.NewStream(conv)}
 }
 
 // onEvent is the decoder's callback: it converts one upstream event and
 // watches for usage, the final event and in-stream errors.
 func (s *streamBody) onEvent(ev transformer.Event) error {
 	s.events++
-	s.meter.Observe(s.upFormat, ev)
 	switch {
 	case s.upFormat == FormatAnthropic && ev.Type == "message_stop",
 		s.upFormat == FormatOpenAI && string(ev.Data) == "[DONE]":
@@ -188,7 +186,7 @@ func (s *streamBody) finish(err error) {
 	s.timer.Stop()
 	s.cancel(nil)
 	rec := &s.rec
-	u := s.meter.Usage
+	u := s.conv.Usage() // the converter reads usage from the events it converts
 	rec.InputTokens, rec.OutputTokens = u.Input, u.Output
 	rec.CacheReadTokens, rec.CacheWriteTokens = u.CacheRead, u.CacheWrite
 	rec.Latency = s.c.s.now().Sub(rec.Time)
