@@ -96,13 +96,8 @@ func TestCrossFormatAnthropicSDKOverOpenAIChannel(t *testing.T) {
 	})
 
 	t.Run("stream", func(t *testing.T) {
-		stream := sdk.Messages.NewStreaming(ctx, anthropicToolParams("gpt-4o"))
-		var msg anthropic.Message
-		for stream.Next() {
-			require.NoError(t, msg.Accumulate(stream.Current()))
-		}
-		require.NoError(t, stream.Err())
-		stream.Close()
+		msg, err := streamMessage(t, &sdk, anthropicToolParams("gpt-4o"))
+		require.NoError(t, err)
 		assertAnthropicToolTurn(t, msg)
 		assert.True(t, gjson.GetBytes(up.Last().Body, "stream_options.include_usage").Bool())
 		rec := recs.last(t, 2)
@@ -114,12 +109,8 @@ func TestCrossFormatAnthropicSDKOverOpenAIChannel(t *testing.T) {
 	t.Run("thinking", func(t *testing.T) {
 		up.Thinking = "Two tools are needed."
 		defer func() { up.Thinking = "" }()
-		stream := sdk.Messages.NewStreaming(ctx, anthropicToolParams("gpt-4o"))
-		var msg anthropic.Message
-		for stream.Next() {
-			require.NoError(t, msg.Accumulate(stream.Current()))
-		}
-		require.NoError(t, stream.Err())
+		msg, err := streamMessage(t, &sdk, anthropicToolParams("gpt-4o"))
+		require.NoError(t, err)
 		require.NotEmpty(t, msg.Content)
 		assert.Equal(t, "thinking", string(msg.Content[0].Type))
 		assert.Equal(t, "Two tools are needed.", msg.Content[0].Thinking)
@@ -260,12 +251,7 @@ func TestCrossFormatStreamCutEndsWellFormed(t *testing.T) {
 	recs := newRecords()
 	c := newClient(t, routex.WithChannels(channel("oa", routex.FormatOpenAI, up)), routex.WithRecorder(recs))
 	sdk := anthropicSDK(c)
-	stream := sdk.Messages.NewStreaming(context.Background(), anthropicParams("gpt-4o", "hi"))
-	var msg anthropic.Message
-	for stream.Next() {
-		require.NoError(t, msg.Accumulate(stream.Current()))
-	}
-	require.Error(t, stream.Err(), "the caller learns that the stream was cut")
-	stream.Close()
+	_, err := streamMessage(t, &sdk, anthropicParams("gpt-4o", "hi"))
+	require.Error(t, err, "the caller learns that the stream was cut")
 	assert.Contains(t, recs.last(t, 1).Error, "ended before")
 }

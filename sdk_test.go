@@ -47,6 +47,20 @@ func goOpenAI(c *routex.Client) *goopenai.Client {
 	return goopenai.NewClientWithConfig(cfg)
 }
 
+// streamMessage streams a message through sdk, assembles it with
+// Message.Accumulate (every event must fit) and closes the stream; the
+// error is the stream's.
+func streamMessage(t *testing.T, sdk *anthropic.Client, params anthropic.MessageNewParams) (anthropic.Message, error) {
+	t.Helper()
+	stream := sdk.Messages.NewStreaming(context.Background(), params)
+	defer func() { require.NoError(t, stream.Close()) }()
+	var msg anthropic.Message
+	for stream.Next() {
+		require.NoError(t, msg.Accumulate(stream.Current()))
+	}
+	return msg, stream.Err()
+}
+
 func anthropicParams(model, text string) anthropic.MessageNewParams {
 	return anthropic.MessageNewParams{
 		Model: anthropic.Model(model), MaxTokens: 256,
@@ -99,13 +113,8 @@ func TestSDKAnthropicSameFormat(t *testing.T) {
 
 	t.Run("stream", func(t *testing.T) {
 		up.Text = "one two three four"
-		stream := sdk.Messages.NewStreaming(ctx, anthropicParams("claude-fast", "hi"))
-		var msg anthropic.Message
-		for stream.Next() {
-			require.NoError(t, msg.Accumulate(stream.Current()))
-		}
-		require.NoError(t, stream.Err())
-		require.NoError(t, stream.Close())
+		msg, err := streamMessage(t, &sdk, anthropicParams("claude-fast", "hi"))
+		require.NoError(t, err)
 		require.Len(t, msg.Content, 1)
 		assert.Equal(t, "one two three four", msg.Content[0].Text)
 		assert.Equal(t, anthropic.StopReasonEndTurn, msg.StopReason)
@@ -272,13 +281,8 @@ func TestSDKFailover(t *testing.T) {
 				ctx := context.Background()
 				var text string
 				if streaming {
-					stream := sdk.Messages.NewStreaming(ctx, anthropicParams("claude-x", "hi"))
-					var msg anthropic.Message
-					for stream.Next() {
-						require.NoError(t, msg.Accumulate(stream.Current()))
-					}
-					require.NoError(t, stream.Err())
-					stream.Close()
+					msg, err := streamMessage(t, &sdk, anthropicParams("claude-x", "hi"))
+					require.NoError(t, err)
 					require.NotEmpty(t, msg.Content)
 					text = msg.Content[0].Text
 				} else {
