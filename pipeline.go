@@ -82,6 +82,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	x.rec = analytics.Record{
 		Time: start, RequestID: c.newRequestID(), Model: r.Model,
 		InboundFormat: string(format), Stream: r.Stream, Session: r.SessionKey,
+		KeyID: KeyIDFromContext(req.Context()),
 	}
 	resp, err := c.serve(x)
 	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
@@ -701,7 +702,8 @@ func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
 		format = x.r.Format
 	}
 	if x.rec.RequestID == "" {
-		x.rec = analytics.Record{Time: x.start, RequestID: c.newRequestID(), InboundFormat: string(format)}
+		x.rec = analytics.Record{Time: x.start, RequestID: c.newRequestID(), InboundFormat: string(format),
+			KeyID: KeyIDFromContext(x.req.Context())}
 		if x.r != nil {
 			x.rec.Model, x.rec.Stream = x.r.Model, x.r.Stream
 		}

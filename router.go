@@ -113,7 +113,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if s.store != nil {
 		ctx := context.Background()
-		if c.storeCh, err = s.store.Channels(ctx); err != nil {
+		if c.storeCh, err = s.store.RevealChannels(ctx); err != nil {
 			return nil, fmt.Errorf("routex: loading channels: %w", err)
 		}
 		if c.storeRules, err = s.store.Rules(ctx); err != nil {
@@ -265,7 +265,7 @@ func (c *Client) Strategy() string { return c.cfg.Load().strategy }
 func (c *Client) reloadFromStore() {
 	ctx := context.Background()
 	st := c.s.store
-	chs, err := st.Channels(ctx)
+	chs, err := st.RevealChannels(ctx)
 	if err != nil {
 		c.s.logger.Error("routex: reloading channels", "err", err)
 		return

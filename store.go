@@ -2,13 +2,17 @@ package routex
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/routex/routex/analytics"
 )
 
 // Store keeps what routex must remember: channels, rules, the balancing
-// strategy, sticky sessions and usage records. storage/memory and
+// strategy, sticky sessions, OAuth tokens, proxy API keys, settings and usage
+// records. storage/memory and
 // storage/sqlite implement it, and storage/storetest is the conformance
 // suite every implementation passes.
 //
@@ -16,8 +20,13 @@ import (
 // caller may keep. A Client works from an in-memory snapshot and never reads
 // the Store on the request path; it learns of changes through Watch.
 type Store interface {
-	// Channels returns every channel, ordered by ID, secrets included.
+	// Channels returns every channel, ordered by ID, with its secrets
+	// redacted as Channel.Redacted does: the listing for people and APIs.
 	Channels(ctx context.Context) ([]Channel, error)
+	// RevealChannels returns every channel, ordered by ID, secrets
+	// included: the Client calls it to send requests with them, and
+	// nothing that shows channels should.
+	RevealChannels(ctx context.Context) ([]Channel, error)
 	// PutChannel creates or replaces the channel with c.ID.
 	PutChannel(ctx context.Context, c Channel) error
 	// DeleteChannel removes a channel; ErrNotFound if there is none.
@@ -42,6 +51,31 @@ type Store interface {
 	// DeleteSession removes a session; ErrNotFound if there is none.
 	DeleteSession(ctx context.Context, key string) error
 
+	// Tokens returns the OAuth tokens, ordered by channel ID, with the
+	// access and refresh tokens redacted.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevealToken returns the OAuth token of a channel, secrets included,
+	// for the code that signs requests and refreshes it; ErrNotFound if
+	// there is none.
+	RevealToken(ctx context.Context, channelID string) (Token, error)
+	// PutToken creates or replaces the token of t.ChannelID.
+	PutToken(ctx context.Context, t Token) error
+	// DeleteToken removes a channel's token; ErrNotFound if there is none.
+	// DeleteChannel removes the channel's token too.
+	DeleteToken(ctx context.Context, channelID string) error
+
+	// Keys returns the proxy API keys, ordered by ID.
+	Keys(ctx context.Context) ([]Key, error)
+	// PutKey creates or replaces the key with k.ID.
+	PutKey(ctx context.Context, k Key) error
+	// DeleteKey removes a key; ErrNotFound if there is none.
+	DeleteKey(ctx context.Context, id string) error
+
+	// Setting returns the value stored under name, "" if none is.
+	Setting(ctx context.Context, name string) (string, error)
+	// PutSetting stores value under name; an empty value removes it.
+	PutSetting(ctx context.Context, name, value string) error
+
 	// AddRecords appends usage records.
 	AddRecords(ctx context.Context, recs []analytics.Record) error
 	// Records returns the records matching q, newest first.
@@ -49,8 +83,8 @@ type Store interface {
 	// Aggregate sums the records matching q per group and time bucket.
 	Aggregate(ctx context.Context, q AggregateQuery) ([]Aggregate, error)
 
-	// Watch calls fn after every change to channels, rules or the strategy,
-	// once the change is visible to readers and before the writing call
+	// Watch calls fn after every change to channels, rules, the strategy,
+	// tokens, keys or settings, once the change is visible to readers and before the writing call
 	// returns. fn must not call back into the Store's write methods. The
 	// returned func stops the calls.
 	Watch(fn func()) (stop func())
@@ -64,6 +98,51 @@ type Session struct {
 	Key       string    `json:"key"`
 	ChannelID string    `json:"channelId"`
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Token is the OAuth token a channel authenticates with instead of an API
+// key. Stores encrypt AccessToken and RefreshToken at rest where they can.
+type Token struct {
+	ChannelID    string    `json:"channelId"`
+	AccessToken  string    `json:"accessToken,omitempty"`
+	RefreshToken string    `json:"refreshToken,omitempty"`
+	TokenType    string    `json:"tokenType,omitempty"` // "Bearer" when empty
+	Expiry       time.Time `json:"expiry,omitzero"`     // zero: does not expire
+	Scope        string    `json:"scope,omitempty"`
+	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
+}
+
+// Redacted returns a copy of the token safe to show.
+func (t Token) Redacted() Token {
+	t.AccessToken = RedactSecret(t.AccessToken)
+	t.RefreshToken = RedactSecret(t.RefreshToken)
+	return t
+}
+
+// Key is a proxy API key: a credential that callers of a routex server
+// present, to which their usage is attributed (analytics.Record.KeyID). The
+// key itself is never stored, only its hash (HashKey).
+type Key struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	Hash      string    `json:"hash"`             // HashKey of the key
+	Hint      string    `json:"hint,omitempty"`   // enough of the key to recognise it
+	Models    []string  `json:"models,omitempty"` // allowed models; empty allows all
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+}
+
+// Allows reports whether k may be used for model.
+func (k *Key) Allows(model string) bool {
+	return len(k.Models) == 0 || slices.Contains(k.Models, model)
+}
+
+// HashKey returns the hex SHA-256 of a proxy API key, as Key.Hash holds it.
+// Keys are long random strings, so a fast hash is enough: there is no
+// dictionary to try.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
 }
 
 // RecordQuery selects usage records. Zero fields do not filter.

@@ -46,6 +46,9 @@ type Store struct {
 	rules    map[string]routex.Rule
 	strategy string
 	sessions map[string]routex.Session
+	tokens   map[string]routex.Token
+	keys     map[string]routex.Key
+	settings map[string]string
 	records  []analytics.Record // ordered by Time, oldest first; ties in insertion order
 	head     int                // records[:head] were dropped by WithMaxRecords
 
@@ -60,6 +63,9 @@ func New(opts ...Option) *Store {
 		channels: make(map[string]routex.Channel),
 		rules:    make(map[string]routex.Rule),
 		sessions: make(map[string]routex.Session),
+		tokens:   make(map[string]routex.Token),
+		keys:     make(map[string]routex.Key),
+		settings: make(map[string]string),
 	}
 	for _, o := range opts {
 		o(s)
@@ -103,13 +109,22 @@ func (s *Store) change(ctx context.Context, fn func() error) error {
 	return nil
 }
 
-// Channels returns every channel, ordered by ID, API keys included.
+// Channels returns every channel, ordered by ID, secrets redacted.
 func (s *Store) Channels(ctx context.Context) ([]routex.Channel, error) {
+	return s.channelList(ctx, routex.Channel.Redacted)
+}
+
+// RevealChannels returns every channel, ordered by ID, secrets included.
+func (s *Store) RevealChannels(ctx context.Context) ([]routex.Channel, error) {
+	return s.channelList(ctx, cloneChannel)
+}
+
+func (s *Store) channelList(ctx context.Context, copyOf func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	var out []routex.Channel
 	err := s.read(ctx, func() error {
 		out = make([]routex.Channel, 0, len(s.channels))
 		for _, c := range s.channels {
-			out = append(out, cloneChannel(c))
+			out = append(out, copyOf(c))
 		}
 		return nil
 	})
@@ -130,14 +145,127 @@ func (s *Store) PutChannel(ctx context.Context, c routex.Channel) error {
 	})
 }
 
-// DeleteChannel removes the channel with the given id, or returns an error
-// wrapping routex.ErrNotFound.
+// DeleteChannel removes the channel with the given id and its token, or
+// returns an error wrapping routex.ErrNotFound.
 func (s *Store) DeleteChannel(ctx context.Context, id string) error {
 	return s.change(ctx, func() error {
 		if _, ok := s.channels[id]; !ok {
 			return fmt.Errorf("memory: channel %q: %w", id, routex.ErrNotFound)
 		}
 		delete(s.channels, id)
+		delete(s.tokens, id)
+		return nil
+	})
+}
+
+// Tokens returns the OAuth tokens, ordered by channel ID, secrets redacted.
+func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
+	var out []routex.Token
+	err := s.read(ctx, func() error {
+		out = make([]routex.Token, 0, len(s.tokens))
+		for _, t := range s.tokens {
+			out = append(out, t.Redacted())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b routex.Token) int { return cmp.Compare(a.ChannelID, b.ChannelID) })
+	return out, nil
+}
+
+// RevealToken returns the token of the channel, secrets included, or an
+// error wrapping routex.ErrNotFound.
+func (s *Store) RevealToken(ctx context.Context, channelID string) (routex.Token, error) {
+	var t routex.Token
+	err := s.read(ctx, func() error {
+		var ok bool
+		if t, ok = s.tokens[channelID]; !ok {
+			return fmt.Errorf("memory: token of channel %q: %w", channelID, routex.ErrNotFound)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// PutToken creates or replaces the token of t.ChannelID.
+func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
+	return s.change(ctx, func() error {
+		s.tokens[t.ChannelID] = t
+		return nil
+	})
+}
+
+// DeleteToken removes the token of the channel, or returns an error wrapping
+// routex.ErrNotFound.
+func (s *Store) DeleteToken(ctx context.Context, channelID string) error {
+	return s.change(ctx, func() error {
+		if _, ok := s.tokens[channelID]; !ok {
+			return fmt.Errorf("memory: token of channel %q: %w", channelID, routex.ErrNotFound)
+		}
+		delete(s.tokens, channelID)
+		return nil
+	})
+}
+
+// Keys returns the proxy API keys, ordered by ID.
+func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
+	var out []routex.Key
+	err := s.read(ctx, func() error {
+		out = make([]routex.Key, 0, len(s.keys))
+		for _, k := range s.keys {
+			k.Models = slices.Clone(k.Models)
+			out = append(out, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b routex.Key) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// PutKey creates or replaces the key with k.ID.
+func (s *Store) PutKey(ctx context.Context, k routex.Key) error {
+	k.Models = slices.Clone(k.Models)
+	return s.change(ctx, func() error {
+		s.keys[k.ID] = k
+		return nil
+	})
+}
+
+// DeleteKey removes the key with the given id, or returns an error wrapping
+// routex.ErrNotFound.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	return s.change(ctx, func() error {
+		if _, ok := s.keys[id]; !ok {
+			return fmt.Errorf("memory: key %q: %w", id, routex.ErrNotFound)
+		}
+		delete(s.keys, id)
+		return nil
+	})
+}
+
+// Setting returns the value stored under name, "" if none is.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.read(ctx, func() error {
+		v = s.settings[name]
+		return nil
+	})
+	return v, err
+}
+
+// PutSetting stores value under name; an empty value removes it.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	return s.change(ctx, func() error {
+		if value == "" {
+			delete(s.settings, name)
+		} else {
+			s.settings[name] = value
+		}
 		return nil
 	})
 }
@@ -445,8 +573,8 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(rank, 1)-1]
 }
 
-// Watch calls fn after every successful change to channels, rules or the
-// strategy, from the goroutine that made it, after the Store's lock is
+// Watch calls fn after every successful change to channels, rules, the
+// strategy, tokens, keys or settings, from the goroutine that made it, after the Store's lock is
 // released and before the writing call returns. fn may read the Store but
 // must not write channels, rules or the strategy. stop unregisters fn and
 // may be called more than once; a call to fn already under way when stop
@@ -460,6 +588,7 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	s.closed = true
 	s.channels, s.rules, s.sessions, s.records, s.head = nil, nil, nil, nil, 0
+	s.tokens, s.keys, s.settings = nil, nil, nil
 	return nil
 }
 

@@ -73,32 +73,32 @@ func (s *Store) decodeChannel(id string, data []byte) (routex.Channel, error) {
 	return c, nil
 }
 
-// Channels returns every channel, ordered by ID, secrets decrypted. It
-// fails, naming the channel, when a secret cannot be decrypted.
+// Channels returns every channel, ordered by ID, secrets redacted.
 func (s *Store) Channels(ctx context.Context) ([]routex.Channel, error) {
-	if err := s.usable(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, "SELECT id, data FROM channels ORDER BY id")
-	if err != nil {
-		return nil, s.fail("reading channels", err)
-	}
-	defer rows.Close()
+	return s.channelList(ctx, routex.Channel.Redacted)
+}
+
+// RevealChannels returns every channel, ordered by ID, secrets decrypted. It
+// fails, naming the channel, when a secret cannot be decrypted.
+func (s *Store) RevealChannels(ctx context.Context) ([]routex.Channel, error) {
+	return s.channelList(ctx, nil)
+}
+
+func (s *Store) channelList(ctx context.Context, show func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	out := []routex.Channel{}
-	for rows.Next() {
-		var id string
-		var data []byte
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, s.fail("reading channels", err)
-		}
+	err := s.scanRows(ctx, "reading channels", "SELECT id, data FROM channels ORDER BY id", func(id string, data []byte) error {
 		c, err := s.decodeChannel(id, data)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if show != nil {
+			c = show(c)
 		}
 		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("reading channels", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -116,40 +116,32 @@ func (s *Store) PutChannel(ctx context.Context, c routex.Channel) error {
 	})
 }
 
-// DeleteChannel removes the channel with the given id, or returns an error
+// DeleteChannel removes the channel with the given id and its token, or returns an error
 // wrapping routex.ErrNotFound.
 func (s *Store) DeleteChannel(ctx context.Context, id string) error {
 	return s.change(ctx, "deleting channel "+quote(id), func(tx *sql.Tx) error {
-		return s.deleteRow(ctx, tx, "DELETE FROM channels WHERE id = ?", id, "channel")
+		if err := s.deleteRow(ctx, tx, "DELETE FROM channels WHERE id = ?", id, "channel"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM tokens WHERE channel_id = ?", id)
+		return s.failed("deleting token of channel "+quote(id), err)
 	})
 }
 
 // Rules returns every rule, ordered by ID. Matcher is always nil: Go code is
 // not stored.
 func (s *Store) Rules(ctx context.Context) ([]routex.Rule, error) {
-	if err := s.usable(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, "SELECT id, data FROM rules ORDER BY id")
-	if err != nil {
-		return nil, s.fail("reading rules", err)
-	}
-	defer rows.Close()
 	out := []routex.Rule{}
-	for rows.Next() {
-		var id string
-		var data []byte
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, s.fail("reading rules", err)
-		}
+	err := s.scanRows(ctx, "reading rules", "SELECT id, data FROM rules ORDER BY id", func(id string, data []byte) error {
 		var r routex.Rule
 		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("sqlite: rule %q: reading stored value: %w", id, err)
+			return fmt.Errorf("sqlite: rule %q: reading stored value: %w", id, err)
 		}
 		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("reading rules", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -179,26 +171,12 @@ const strategyKey = "strategy"
 
 // Strategy returns the balancing strategy's name, "" if it was never set.
 func (s *Store) Strategy(ctx context.Context) (string, error) {
-	if err := s.usable(ctx); err != nil {
-		return "", err
-	}
-	var name string
-	err := s.r.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = ?", strategyKey).Scan(&name)
-	if err == sql.ErrNoRows {
-		return "", nil
-	}
-	if err != nil {
-		return "", s.fail("reading strategy", err)
-	}
-	return name, nil
+	return s.settingValue(ctx, strategyKey)
 }
 
 // SetStrategy records the balancing strategy's name.
 func (s *Store) SetStrategy(ctx context.Context, name string) error {
-	return s.change(ctx, "writing strategy", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", strategyKey, name)
-		return s.failed("writing strategy", err)
-	})
+	return s.putSettingValue(ctx, strategyKey, name)
 }
 
 // Sessions returns the sessions whose ExpiresAt is after now, ordered by

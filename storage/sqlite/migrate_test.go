@@ -49,7 +49,7 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 
 			s := open(t, path, sqlite.WithEncryptionKey(key))
 			defer s.Close()
-			cs, err := s.Channels(ctx)
+			cs, err := s.RevealChannels(ctx)
 			must(t, err)
 			wantC := routex.Channel{ID: "c", Type: routex.FormatOpenAI, BaseURL: "https://example.com", APIKey: "sk-plain-old", Models: []string{"gpt-*"}}
 			if len(cs) != 1 || !reflect.DeepEqual(cs[0], wantC) {

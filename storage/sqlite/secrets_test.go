@@ -33,15 +33,21 @@ func rawFile(t *testing.T, path string) []byte {
 func TestSecretsEncryptedAtRest(t *testing.T) {
 	ctx := t.Context()
 	c := fullChannel()
-	secrets := []string{c.APIKey, c.Headers["X-Goog-Api-Key"]}
+	tok := routex.Token{ChannelID: c.ID, AccessToken: "oauth-access-0123456789", RefreshToken: "oauth-refresh-0123456789"}
+	secrets := []string{c.APIKey, c.Headers["X-Goog-Api-Key"], tok.AccessToken, tok.RefreshToken}
 
 	t.Run("encrypted", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "routex.db")
 		s := open(t, path, sqlite.WithEncryptionKey(testKey(t)))
 		must(t, s.PutChannel(ctx, c))
+		must(t, s.PutToken(ctx, tok))
 		// Replacing the channel must not leave the old value readable
 		// either, in the WAL or a freed page.
 		must(t, s.PutChannel(ctx, c))
+		must(t, s.PutToken(ctx, tok))
+		if got, err := s.RevealToken(ctx, c.ID); err != nil || got.AccessToken != tok.AccessToken || got.RefreshToken != tok.RefreshToken {
+			t.Errorf("RevealToken = %+v, %v; want the secrets back", got, err)
+		}
 		raw := rawFile(t, path)
 		must(t, s.Close())
 		raw = append(raw, rawFile(t, path)...)
@@ -59,8 +65,9 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "routex.db")
 		s := open(t, path, sqlite.WithPlaintextSecrets(), sqlite.WithLogger(slog.New(slog.DiscardHandler)))
 		must(t, s.PutChannel(ctx, c))
+		must(t, s.PutToken(ctx, tok))
 		must(t, s.Close())
-		if raw := rawFile(t, path); !bytes.Contains(raw, []byte(c.APIKey)) {
+		if raw := rawFile(t, path); !bytes.Contains(raw, []byte(c.APIKey)) || !bytes.Contains(raw, []byte(tok.AccessToken)) {
 			t.Error("a plaintext database does not hold the key in clear: the encrypted test proves nothing")
 		}
 	})
@@ -122,7 +129,7 @@ func TestPlaintextToEncrypted(t *testing.T) {
 
 	s = open(t, path, sqlite.WithEncryptionKey(testKey(t)))
 	defer s.Close()
-	cs, err := s.Channels(ctx)
+	cs, err := s.RevealChannels(ctx)
 	must(t, err)
 	if len(cs) != 1 || !reflect.DeepEqual(cs[0], c) {
 		t.Fatalf("Channels = %+v, want %+v", cs, c)

@@ -309,8 +309,8 @@ func (s *Store) change(ctx context.Context, what string, fn func(*sql.Tx) error)
 	return nil
 }
 
-// Watch calls fn after every successful change to channels, rules or the
-// strategy made through this Store, from the goroutine that made it, after
+// Watch calls fn after every successful change to channels, rules, the
+// strategy, tokens, keys or settings made through this Store, from the goroutine that made it, after
 // the transaction has committed and before the writing call returns. fn may
 // read the Store but must not write channels, rules or the strategy. stop
 // unregisters fn and may be called more than once; a call to fn already

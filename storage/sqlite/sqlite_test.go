@@ -70,7 +70,7 @@ func TestReopen(t *testing.T) {
 
 	s = open(t, path, sqlite.WithEncryptionKey(key))
 	defer s.Close()
-	cs, err := s.Channels(ctx)
+	cs, err := s.RevealChannels(ctx)
 	must(t, err)
 	if len(cs) != 1 || !reflect.DeepEqual(cs[0], c) {
 		t.Errorf("channel after reopen:\n got %+v\nwant %+v", cs, c)

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) routex.Store) {
 		{"RuleCopies", testRuleCopies},
 		{"Strategy", testStrategy},
 		{"Sessions", testSessions},
+		{"Tokens", testTokens},
+		{"Keys", testKeys},
+		{"Settings", testSettings},
 		{"Records", testRecords},
 		{"RecordsDefaultLimit", testRecordsDefaultLimit},
 		{"Aggregate", testAggregate},
@@ -83,9 +86,10 @@ func mustNotFound(t *testing.T, what string, err error) {
 	}
 }
 
+// channels returns the channels with their secrets, as routex loads them.
 func channels(t *testing.T, s routex.Store) []routex.Channel {
 	t.Helper()
-	cs, err := s.Channels(t.Context())
+	cs, err := s.RevealChannels(t.Context())
 	must(t, err)
 	return cs
 }
@@ -172,9 +176,18 @@ func testChannels(t *testing.T, s routex.Store) {
 	must(t, s.PutChannel(ctx, channelA()))
 	equal(t, "Channels after put", channels(t, s), []routex.Channel{channelA(), channelB()})
 
-	// The API key is a secret, but Channels is how routex loads it.
+	// RevealChannels is how routex loads the secrets; Channels, the
+	// listing, never shows them.
 	if cs := channels(t, s); cs[0].APIKey != "sk-ant-secret-0001" {
-		t.Errorf("APIKey = %q, want the secret back", cs[0].APIKey)
+		t.Errorf("RevealChannels: APIKey = %q, want the secret back", cs[0].APIKey)
+	}
+	listed, err := s.Channels(ctx)
+	must(t, err)
+	equal(t, "Channels (redacted)", listed, []routex.Channel{channelA().Redacted(), channelB().Redacted()})
+	for _, c := range listed {
+		if strings.Contains(c.APIKey, "secret") {
+			t.Errorf("Channels: channel %q shows its key %q", c.ID, c.APIKey)
+		}
 	}
 
 	replaced := channelA()

@@ -38,6 +38,11 @@ func testWatch(t *testing.T, s routex.Store) {
 		}, 6},
 		{"DeleteSession", func() error { return s.DeleteSession(ctx, "k") }, 6},
 		{"AddRecords", func() error { return s.AddRecords(ctx, []analytics.Record{{Time: t0, RequestID: "x"}}) }, 6},
+		{"PutToken", func() error { return s.PutToken(ctx, tokenA()) }, 7},
+		{"DeleteToken", func() error { return s.DeleteToken(ctx, "a") }, 8},
+		{"PutKey", func() error { return s.PutKey(ctx, keyA()) }, 9},
+		{"DeleteKey", func() error { return s.DeleteKey(ctx, keyA().ID) }, 10},
+		{"PutSetting", func() error { return s.PutSetting(ctx, "admin.user", "root") }, 11},
 	} {
 		if err := step.do(); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
@@ -50,27 +55,29 @@ func testWatch(t *testing.T, s routex.Store) {
 	// Failed writes change nothing, so there is nothing to tell.
 	mustNotFound(t, "DeleteChannel", s.DeleteChannel(ctx, "a"))
 	mustNotFound(t, "DeleteRule", s.DeleteRule(ctx, "full"))
-	if got := n.Load(); got != 6 {
-		t.Fatalf("after failed deletes: %d calls, want 6", got)
+	mustNotFound(t, "DeleteToken", s.DeleteToken(ctx, "a"))
+	mustNotFound(t, "DeleteKey", s.DeleteKey(ctx, keyA().ID))
+	if got := n.Load(); got != 11 {
+		t.Fatalf("after failed deletes: %d calls, want 11", got)
 	}
 
 	var n2 atomic.Int32
 	stop2 := s.Watch(func() { n2.Add(1) })
 	must(t, s.PutChannel(ctx, channelB()))
-	if n.Load() != 7 || n2.Load() != 1 {
-		t.Fatalf("with two watchers: %d and %d calls, want 7 and 1", n.Load(), n2.Load())
+	if n.Load() != 12 || n2.Load() != 1 {
+		t.Fatalf("with two watchers: %d and %d calls, want 12 and 1", n.Load(), n2.Load())
 	}
 
 	stop()
 	must(t, s.SetStrategy(ctx, "priority"))
-	if n.Load() != 7 || n2.Load() != 2 {
-		t.Fatalf("after stopping the first: %d and %d calls, want 7 and 2", n.Load(), n2.Load())
+	if n.Load() != 12 || n2.Load() != 2 {
+		t.Fatalf("after stopping the first: %d and %d calls, want 12 and 2", n.Load(), n2.Load())
 	}
 	stop() // stopping twice is harmless
 	stop2()
 	must(t, s.DeleteChannel(ctx, "b"))
-	if n.Load() != 7 || n2.Load() != 2 {
-		t.Fatalf("after stopping both: %d and %d calls, want 7 and 2", n.Load(), n2.Load())
+	if n.Load() != 12 || n2.Load() != 2 {
+		t.Fatalf("after stopping both: %d and %d calls, want 12 and 2", n.Load(), n2.Load())
 	}
 }
 

@@ -1,0 +1,174 @@
+package routex
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type keyIDKey struct{}
+
+// ContextWithKeyID returns a context that attributes the requests made with
+// it to the proxy API key id: their usage records carry it as KeyID. A
+// server that authenticates its callers sets it on each request before
+// handing it to the Client.
+func ContextWithKeyID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, keyIDKey{}, id)
+}
+
+// KeyIDFromContext returns the key id set by ContextWithKeyID, or "".
+func KeyIDFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(keyIDKey{}).(string)
+	return id
+}
+
+// Decision is what the Client would do with a request, as Explain tells it.
+type Decision struct {
+	Format Format `json:"format"` // the caller's format
+	Model  string `json:"model"`  // the model the caller asked for
+	// Rule is the ID of the rule that chose the first channel, "" when the
+	// balancer did.
+	Rule string `json:"rule,omitempty"`
+	// TargetModel is the model sent to the first channel, after the rule's
+	// rewrite and the channel's ModelMap.
+	TargetModel string `json:"targetModel,omitempty"`
+	// Channels are the IDs of the channels the request would try, in
+	// order; failover moves down the list.
+	Channels []string `json:"channels"`
+}
+
+// Explain answers which rule and channels req would take, without sending
+// anything upstream, recording usage or moving a session. It reads and
+// closes req.Body. The error, when the Client would refuse req, is the
+// message the caller would get; it wraps ErrNoChannel or ErrUnavailable
+// where those apply. The balancer's order is its order at the moment of the
+// call: a round-robin or random strategy may answer differently next time.
+func (c *Client) Explain(req *http.Request) (Decision, error) {
+	ep, format := classify(req)
+	d := Decision{Format: format, Channels: []string{}}
+	if ep == endpointModels {
+		closeBody(req)
+		return d, fmt.Errorf("routex: %s lists models and is answered by routex itself", req.URL.Path)
+	}
+	body, err := readBody(req, c.s.maxBody)
+	if err != nil {
+		return d, err
+	}
+	var r *Request
+	if ep == endpointPassthrough {
+		r = parsePassthrough(format, body, req)
+	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
+		return d, err
+	}
+	if r.Model == "" && ep != endpointPassthrough {
+		return d, fmt.Errorf("routex: the request has no \"model\"")
+	}
+	d.Model = r.Model
+	x := &exchange{ep: ep, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
+	if rf := c.plan(x); rf != nil {
+		return d, rf
+	}
+	if x.rule != nil {
+		d.Rule = x.rule.ID
+	}
+	for i, rt := range x.routes {
+		if i == 0 {
+			model := r.Model
+			if x.rule != nil && x.rule.Target.Model != "" {
+				model = x.rule.Target.Model
+			}
+			d.TargetModel = rt.UpstreamModel(model)
+		}
+		d.Channels = append(d.Channels, rt.ID)
+	}
+	return d, nil
+}
+
+// TestResult is the outcome of TestChannel.
+type TestResult struct {
+	ChannelID string        `json:"channelId"`
+	OK        bool          `json:"ok"`
+	Status    int           `json:"status,omitempty"` // the upstream's HTTP status, 0 if none came
+	Latency   time.Duration `json:"latency"`
+	Model     string        `json:"model,omitempty"` // the model asked for
+	Error     string        `json:"error,omitempty"` // why it failed, secrets left out
+}
+
+// TestChannel checks that ch answers: it sends a one-token request for its
+// first model with a concrete name (or model, when that is not empty)
+// straight to the channel, in the channel's own format, bypassing rules,
+// breakers and records. ch need not be one of the Client's channels, so a
+// channel can be tried before it is saved. The request uses the Client's
+// transport and ch.Timeout (the Client's default timeout when zero).
+func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) TestResult {
+	res := TestResult{ChannelID: ch.ID}
+	if err := ch.Validate(); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	if model == "" {
+		model = testModel(ch)
+	}
+	if model == "" {
+		res.Error = "the channel lists no model to test with; name one"
+		return res
+	}
+	res.Model = model
+	rt := newRoute(ch, c.s.timeout)
+	var path string
+	var body []byte
+	upModel := rt.UpstreamModel(model)
+	if ch.Type == FormatAnthropic {
+		path = "/v1/messages"
+		body = fmt.Appendf(nil, `{"model":%q,"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`, upModel)
+	} else {
+		path = "/v1/chat/completions"
+		body = fmt.Appendf(nil, `{"model":%q,"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`, upModel)
+	}
+	ctx, cancel := context.WithTimeout(ctx, rt.timeout)
+	defer cancel()
+	u := rt.upstreamURL(path, "")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	req.Header = upstreamHeader(http.Header{"Content-Type": {"application/json"}}, rt, false)
+	start := time.Now()
+	resp, err := c.s.transport.RoundTrip(req)
+	res.Latency = time.Since(start)
+	if err != nil {
+		res.Error = sanitize(err).Error()
+		return res
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	res.Status = resp.StatusCode
+	if resp.StatusCode/100 == 2 {
+		res.OK = true
+		return res
+	}
+	res.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+	if ch.APIKey != "" {
+		res.Error = strings.ReplaceAll(res.Error, ch.APIKey, RedactSecret(ch.APIKey))
+	}
+	return res
+}
+
+// testModel picks the first of ch's models that is a name rather than a
+// pattern, else the first ModelMap target.
+func testModel(ch Channel) string {
+	for _, m := range ch.Models {
+		if !strings.ContainsAny(m, "*?[") {
+			return m
+		}
+	}
+	for _, m := range ch.ModelMap {
+		return m
+	}
+	return ""
+}

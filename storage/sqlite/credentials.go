@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/routex/routex"
+)
+
+// The sealed fields of a token, bound to its channel as channel secrets are.
+const (
+	accessField  = "token access"
+	refreshField = "token refresh"
+)
+
+// Tokens returns the OAuth tokens, ordered by channel ID, with the access and
+// refresh tokens redacted.
+func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
+	out := []routex.Token{}
+	err := s.scanRows(ctx, "reading tokens", "SELECT channel_id, data FROM tokens ORDER BY channel_id", func(id string, data []byte) error {
+		t, err := s.decodeToken(id, data)
+		if err != nil {
+			return err
+		}
+		out = append(out, t.Redacted())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RevealToken returns the token of the channel with its secrets decrypted,
+// or an error wrapping routex.ErrNotFound.
+func (s *Store) RevealToken(ctx context.Context, channelID string) (routex.Token, error) {
+	if err := s.usable(ctx); err != nil {
+		return routex.Token{}, err
+	}
+	var data []byte
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM tokens WHERE channel_id = ?", channelID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return routex.Token{}, fmt.Errorf("sqlite: token of channel %q: %w", channelID, routex.ErrNotFound)
+	}
+	if err != nil {
+		return routex.Token{}, s.fail("reading token of channel "+quote(channelID), err)
+	}
+	return s.decodeToken(channelID, data)
+}
+
+// PutToken creates or replaces the token of t.ChannelID, its secrets sealed.
+func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
+	t.AccessToken = s.secret.seal(t.AccessToken, t.ChannelID, accessField)
+	t.RefreshToken = s.secret.seal(t.RefreshToken, t.ChannelID, refreshField)
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("sqlite: token of channel %q: %w", t.ChannelID, err)
+	}
+	what := "writing token of channel " + quote(t.ChannelID)
+	return s.change(ctx, what, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO tokens (channel_id, data) VALUES (?, ?) ON CONFLICT (channel_id) DO UPDATE SET data = excluded.data", t.ChannelID, data)
+		return s.failed(what, err)
+	})
+}
+
+// DeleteToken removes the token of the channel, or returns an error wrapping
+// routex.ErrNotFound.
+func (s *Store) DeleteToken(ctx context.Context, channelID string) error {
+	return s.change(ctx, "deleting token of channel "+quote(channelID), func(tx *sql.Tx) error {
+		return s.deleteRow(ctx, tx, "DELETE FROM tokens WHERE channel_id = ?", channelID, "token of channel")
+	})
+}
+
+func (s *Store) decodeToken(id string, data []byte) (routex.Token, error) {
+	var t routex.Token
+	if err := json.Unmarshal(data, &t); err != nil {
+		return routex.Token{}, fmt.Errorf("sqlite: token of channel %q: reading stored value: %w", id, err)
+	}
+	var err error
+	if t.AccessToken, err = s.secret.open(t.AccessToken, id, accessField); err != nil {
+		return routex.Token{}, err
+	}
+	if t.RefreshToken, err = s.secret.open(t.RefreshToken, id, refreshField); err != nil {
+		return routex.Token{}, err
+	}
+	return t, nil
+}
+
+// Keys returns the proxy API keys, ordered by ID.
+func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
+	out := []routex.Key{}
+	err := s.scanRows(ctx, "reading keys", "SELECT id, data FROM keys ORDER BY id", func(id string, data []byte) error {
+		var k routex.Key
+		if err := json.Unmarshal(data, &k); err != nil {
+			return fmt.Errorf("sqlite: key %q: reading stored value: %w", id, err)
+		}
+		out = append(out, k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PutKey creates or replaces the key with k.ID.
+func (s *Store) PutKey(ctx context.Context, k routex.Key) error {
+	data, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("sqlite: key %q: %w", k.ID, err)
+	}
+	what := "writing key " + quote(k.ID)
+	return s.change(ctx, what, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO keys (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data", k.ID, data)
+		return s.failed(what, err)
+	})
+}
+
+// DeleteKey removes the key with the given id, or returns an error wrapping
+// routex.ErrNotFound.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	return s.change(ctx, "deleting key "+quote(id), func(tx *sql.Tx) error {
+		return s.deleteRow(ctx, tx, "DELETE FROM keys WHERE id = ?", id, "key")
+	})
+}
+
+// settingPrefix keeps the embedding program's settings apart from the
+// Store's own entries (the strategy) in the settings table.
+const settingPrefix = "setting:"
+
+// Setting returns the value stored under name, "" if none is.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	return s.settingValue(ctx, settingPrefix+name)
+}
+
+// PutSetting stores value under name; an empty value removes it.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	return s.putSettingValue(ctx, settingPrefix+name, value)
+}
+
+func (s *Store) settingValue(ctx context.Context, name string) (string, error) {
+	if err := s.usable(ctx); err != nil {
+		return "", err
+	}
+	var v string
+	err := s.r.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail("reading setting "+quote(name), err)
+	}
+	return v, nil
+}
+
+func (s *Store) putSettingValue(ctx context.Context, name, value string) error {
+	what := "writing setting " + quote(name)
+	return s.change(ctx, what, func(tx *sql.Tx) error {
+		var err error
+		if value == "" {
+			_, err = tx.ExecContext(ctx, "DELETE FROM settings WHERE name = ?", name)
+		} else {
+			_, err = tx.ExecContext(ctx, "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+		}
+		return s.failed(what, err)
+	})
+}
+
+// scanRows runs a query of (id, data) rows and calls fn for each.
+func (s *Store) scanRows(ctx context.Context, what, query string, fn func(id string, data []byte) error) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	rows, err := s.r.QueryContext(ctx, query)
+	if err != nil {
+		return s.fail(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return s.fail(what, err)
+		}
+		if err := fn(id, data); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.fail(what, err)
+	}
+	return nil
+}

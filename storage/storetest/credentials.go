@@ -1,0 +1,183 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routex/routex"
+)
+
+func tokenA() routex.Token {
+	return routex.Token{
+		ChannelID:    "a",
+		AccessToken:  "sk-ant-oat01-access-secret-0001",
+		RefreshToken: "sk-ant-ort01-refresh-secret-0001",
+		TokenType:    "Bearer",
+		Expiry:       t0.Add(8 * time.Hour),
+		Scope:        "user:inference user:profile",
+		UpdatedAt:    t0,
+	}
+}
+
+func tokenB() routex.Token {
+	// Only what a provider must send: no refresh token, no expiry.
+	return routex.Token{ChannelID: "b", AccessToken: "access-secret-0002-long-enough"}
+}
+
+func tokens(t *testing.T, s routex.Store) []routex.Token {
+	t.Helper()
+	ts, err := s.Tokens(t.Context())
+	must(t, err)
+	return ts
+}
+
+func revealToken(t *testing.T, s routex.Store, channelID string) routex.Token {
+	t.Helper()
+	tok, err := s.RevealToken(t.Context(), channelID)
+	must(t, err)
+	return tok
+}
+
+// sameToken compares tokens with their times at the millisecond, the
+// precision the suite allows.
+func sameToken(t *testing.T, what string, got, want routex.Token) {
+	t.Helper()
+	if !got.Expiry.Equal(want.Expiry.Truncate(time.Millisecond)) || !got.UpdatedAt.Equal(want.UpdatedAt.Truncate(time.Millisecond)) {
+		t.Errorf("%s: times %v, %v; want %v, %v", what, got.Expiry, got.UpdatedAt, want.Expiry, want.UpdatedAt)
+	}
+	got.Expiry, got.UpdatedAt, want.Expiry, want.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	equal(t, what, got, want)
+}
+
+func testTokens(t *testing.T, s routex.Store) {
+	ctx := t.Context()
+	if ts := tokens(t, s); len(ts) != 0 {
+		t.Fatalf("new store has tokens: %+v", ts)
+	}
+	_, err := s.RevealToken(ctx, "a")
+	mustNotFound(t, "RevealToken of a channel without one", err)
+
+	must(t, s.PutChannel(ctx, channelA()))
+	must(t, s.PutChannel(ctx, channelB()))
+	must(t, s.PutToken(ctx, tokenB()))
+	must(t, s.PutToken(ctx, tokenA()))
+	sameToken(t, "RevealToken a", revealToken(t, s, "a"), tokenA())
+	sameToken(t, "RevealToken b", revealToken(t, s, "b"), tokenB())
+
+	// The listing is ordered by channel and shows no secret.
+	ts := tokens(t, s)
+	if len(ts) != 2 || ts[0].ChannelID != "a" || ts[1].ChannelID != "b" {
+		t.Fatalf("Tokens = %+v, want a then b", ts)
+	}
+	sameToken(t, "Tokens[0]", ts[0], tokenA().Redacted())
+	sameToken(t, "Tokens[1]", ts[1], tokenB().Redacted())
+	for _, tok := range ts {
+		if strings.Contains(tok.AccessToken, "secret") || strings.Contains(tok.RefreshToken, "secret") {
+			t.Errorf("Tokens shows a secret: %+v", tok)
+		}
+	}
+
+	// A refresh replaces the token.
+	refreshed := tokenA()
+	refreshed.AccessToken = "sk-ant-oat01-access-secret-0003"
+	refreshed.Expiry = t0.Add(16 * time.Hour)
+	refreshed.UpdatedAt = t0.Add(8 * time.Hour)
+	must(t, s.PutToken(ctx, refreshed))
+	sameToken(t, "RevealToken after refresh", revealToken(t, s, "a"), refreshed)
+
+	must(t, s.DeleteToken(ctx, "b"))
+	mustNotFound(t, "DeleteToken of a deleted token", s.DeleteToken(ctx, "b"))
+	_, err = s.RevealToken(ctx, "b")
+	mustNotFound(t, "RevealToken of a deleted token", err)
+
+	// A channel takes its token with it.
+	must(t, s.DeleteChannel(ctx, "a"))
+	_, err = s.RevealToken(ctx, "a")
+	mustNotFound(t, "RevealToken after DeleteChannel", err)
+	if ts := tokens(t, s); len(ts) != 0 {
+		t.Errorf("Tokens after deleting every channel = %+v", ts)
+	}
+}
+
+func keyA() routex.Key {
+	return routex.Key{
+		ID:        "key-a",
+		Name:      "CI runners",
+		Hash:      routex.HashKey("rx-test-key-a"),
+		Hint:      "rx-…ey-a",
+		Models:    []string{"claude-sonnet-4-5", "gpt-5"},
+		CreatedAt: t0,
+	}
+}
+
+func keys(t *testing.T, s routex.Store) []routex.Key {
+	t.Helper()
+	ks, err := s.Keys(t.Context())
+	must(t, err)
+	for i := range ks {
+		if !ks[i].CreatedAt.IsZero() {
+			ks[i].CreatedAt = ks[i].CreatedAt.UTC()
+		}
+	}
+	return ks
+}
+
+func testKeys(t *testing.T, s routex.Store) {
+	ctx := t.Context()
+	if ks := keys(t, s); len(ks) != 0 {
+		t.Fatalf("new store has keys: %+v", ks)
+	}
+	bare := routex.Key{ID: "key-0", Hash: routex.HashKey("rx-test-key-0")}
+	must(t, s.PutKey(ctx, keyA()))
+	must(t, s.PutKey(ctx, bare))
+	equal(t, "Keys after put", keys(t, s), []routex.Key{bare, keyA()})
+
+	in := keyA()
+	in.Models[0] = "changed" // the store keeps its own copy
+	got := keys(t, s)
+	got[1].Models[1] = "changed"
+	equal(t, "Keys after changing values", keys(t, s), []routex.Key{bare, keyA()})
+
+	disabled := keyA()
+	disabled.Disabled = true
+	disabled.Models = nil
+	must(t, s.PutKey(ctx, disabled))
+	equal(t, "Keys after replace", keys(t, s), []routex.Key{bare, disabled})
+
+	must(t, s.DeleteKey(ctx, "key-0"))
+	mustNotFound(t, "DeleteKey of a deleted key", s.DeleteKey(ctx, "key-0"))
+	equal(t, "Keys after delete", keys(t, s), []routex.Key{disabled})
+}
+
+func testSettings(t *testing.T, s routex.Store) {
+	ctx := t.Context()
+	get := func(name string) string {
+		t.Helper()
+		v, err := s.Setting(ctx, name)
+		must(t, err)
+		return v
+	}
+	if v := get("admin.user"); v != "" {
+		t.Errorf("Setting of a new store = %q, want \"\"", v)
+	}
+	must(t, s.PutSetting(ctx, "admin.user", "root"))
+	must(t, s.PutSetting(ctx, "admin.hash", "$2a$10$abc"))
+	must(t, s.PutSetting(ctx, "admin.user", "admin"))
+	if v := get("admin.user"); v != "admin" {
+		t.Errorf("Setting after replace = %q, want admin", v)
+	}
+	if v := get("admin.hash"); v != "$2a$10$abc" {
+		t.Errorf("Setting = %q", v)
+	}
+	// Settings and the strategy do not collide.
+	must(t, s.SetStrategy(ctx, "weighted"))
+	must(t, s.PutSetting(ctx, "strategy", "priority"))
+	if name, err := s.Strategy(ctx); err != nil || name != "weighted" {
+		t.Errorf("Strategy after PutSetting(strategy) = %q, %v; want weighted", name, err)
+	}
+	must(t, s.PutSetting(ctx, "admin.user", ""))
+	if v := get("admin.user"); v != "" {
+		t.Errorf("Setting after removing = %q", v)
+	}
+}
