@@ -386,6 +386,39 @@ func (c *Client) Status() []ChannelStatus {
 	return out
 }
 
+// ForgetSession ends a sticky session, in the Store too, so that its next
+// request is balanced afresh. It reports whether the session existed.
+func (c *Client) ForgetSession(key string) bool {
+	_, ok := c.sessions.Get(key)
+	c.sessions.Delete(key)
+	if c.s.store != nil {
+		err := c.s.store.DeleteSession(context.Background(), key)
+		if err == nil {
+			ok = true
+		} else if !errors.Is(err, ErrNotFound) {
+			c.s.logger.Error("routex: deleting session", "err", err)
+		}
+	}
+	return ok
+}
+
+// RecordStats counts the usage records of a Client's background Store
+// writer since New.
+type RecordStats struct {
+	Written uint64 `json:"written"` // saved to the Store
+	Dropped uint64 `json:"dropped"` // not queued: the queue was full
+	Failed  uint64 `json:"failed"`  // queued, but the Store refused them
+}
+
+// RecordStats reports what the background writer has done with usage
+// records; all zero without a Store.
+func (c *Client) RecordStats() RecordStats {
+	if c.async == nil {
+		return RecordStats{}
+	}
+	return RecordStats{Written: c.async.Written(), Dropped: c.async.Dropped(), Failed: c.async.Failed()}
+}
+
 // ResetChannel closes a channel's breaker and clears its rate limit.
 func (c *Client) ResetChannel(id string) { c.breakers.Reset(id) }
 

@@ -290,3 +290,13 @@ func lower(c byte) byte {
 	}
 	return c
 }
+
+// CheckRule reports whether c would accept r, with the same *ConfigError
+// New and SetRules give: every field is valid, every pattern compiles and
+// a Custom condition names one registered with WithCondition. A program
+// that writes rules to the Store checks them first, since the Client keeps
+// its previous rules when a stored one is invalid.
+func (c *Client) CheckRule(r Rule) error {
+	_, err := compileRule(r, c.s.customs)
+	return err
+}

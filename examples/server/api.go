@@ -1,0 +1,1022 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/routex/routex"
+	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/transformer"
+)
+
+// routes registers the management API (API.md).
+func (s *Server) routes(mux *http.ServeMux) {
+	// Open: the dashboard asks who it is talking to before anything else.
+	mux.HandleFunc("GET /api/session", s.getSession)
+	mux.HandleFunc("POST /api/login", s.login)
+	mux.HandleFunc("POST /api/logout", s.logout)
+	mux.HandleFunc("POST /api/setup/test-channel", s.setupOnly(s.testNewChannel))
+	mux.HandleFunc("POST /api/setup", s.setupOnly(s.setup))
+
+	admin := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.auth.require(h)) }
+	admin("GET /api/channels", s.listChannels)
+	admin("POST /api/channels", s.createChannel)
+	admin("GET /api/channels/export", s.exportChannels)
+	admin("POST /api/channels/import", s.importChannels)
+	admin("POST /api/channels/test", s.testAllChannels)
+	admin("GET /api/channels/{id}", s.getChannel)
+	admin("PUT /api/channels/{id}", s.putChannel)
+	admin("DELETE /api/channels/{id}", s.deleteChannel)
+	admin("POST /api/channels/{id}/test", s.testChannel)
+	admin("POST /api/channels/{id}/reset", s.resetChannel)
+
+	admin("GET /api/rules", s.listRules)
+	admin("POST /api/rules", s.createRule)
+	admin("POST /api/rules/test", s.testRule)
+	admin("GET /api/rules/{id}", s.getRule)
+	admin("PUT /api/rules/{id}", s.putRule)
+	admin("DELETE /api/rules/{id}", s.deleteRule)
+	admin("POST /api/rules/{id}/enable", s.enableRule(true))
+	admin("POST /api/rules/{id}/disable", s.enableRule(false))
+
+	admin("GET /api/transformers", s.listTransformers)
+	admin("POST /api/transformers/test", s.testTransformer)
+	admin("GET /api/strategy", s.getStrategy)
+	admin("PUT /api/strategy", s.putStrategy)
+	admin("GET /api/sessions", s.listSessions)
+	admin("DELETE /api/sessions/{key}", s.deleteSession)
+	admin("GET /api/status", s.status)
+
+	admin("GET /api/analytics", s.analytics)
+	admin("GET /api/overview", s.overview)
+	admin("GET /api/requests", s.requests)
+	admin("GET /api/events", s.events)
+
+	admin("GET /api/keys", s.listKeys)
+	admin("POST /api/keys", s.createKey)
+	admin("PUT /api/keys/{id}", s.putKey)
+	admin("DELETE /api/keys/{id}", s.deleteKey)
+
+	admin("GET /api/settings", s.getSettings)
+	admin("PUT /api/settings/password", s.putPassword)
+
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// apiError writes the management API's error shape.
+func apiError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"encoding the answer failed"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// readAll reads a request body (bounded by Server.bound) and leaves a copy
+// for the next reader.
+func readAll(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, fmt.Errorf("the request body is larger than %d bytes", tooBig.Limit)
+	}
+	return b, err
+}
+
+// decode reads a JSON body into v, refusing unknown fields, trailing data
+// and bodies over the bound, with a 4xx the caller can act on.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	b, err := readAll(r)
+	if err != nil {
+		apiError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		apiError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: data after the JSON value")
+		return false
+	}
+	return true
+}
+
+// storeError answers a Store error: not found, or an internal error whose
+// details go to the log only.
+func (s *Server) storeError(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, routex.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", what+" not found")
+		return
+	}
+	s.logger.Error("routex: store", "op", what, "err", err)
+	apiError(w, http.StatusInternalServerError, "internal", what+": the database failed; see the server log")
+}
+
+// ---- session and setup ----
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"setupNeeded": s.setupNeeded(), "authenticated": false}
+	if se := s.auth.fromRequest(r); se != nil {
+		out["authenticated"], out["username"], out["csrfToken"] = true, se.user, se.csrf
+	} else if s.auth.tokenOK(r) {
+		out["authenticated"] = true
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if !decode(w, r, &c) {
+		return
+	}
+	se, err := s.auth.login(r.Context(), c.Username, c.Password)
+	if errors.Is(err, errUnauthorized) {
+		s.logger.Warn("routex: failed login", "remote", r.RemoteAddr)
+		apiError(w, http.StatusUnauthorized, "unauthorized", "wrong name or password")
+		return
+	}
+	if err != nil {
+		s.storeError(w, "login", err)
+		return
+	}
+	s.startSession(w, r, se)
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, se *session) {
+	http.SetCookie(w, se.cookie(r))
+	writeJSON(w, http.StatusOK, map[string]string{"username": se.user, "csrfToken": se.csrf})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	s.auth.logout(r)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// setupOnly admits a request only while no administrator exists.
+func (s *Server) setupOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.setupNeeded() {
+			apiError(w, http.StatusForbidden, "forbidden", "setup is done; log in instead")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Channel  routex.Channel `json:"channel"`
+		Strategy string         `json:"strategy"`
+		Admin    credentials    `json:"admin"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	ctx := r.Context()
+	ch, ok := s.prepareChannel(w, ctx, in.Channel, true)
+	if !ok {
+		return
+	}
+	if in.Strategy == "" {
+		in.Strategy = "priority"
+	}
+	if err := validateStrategy(in.Strategy); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_strategy", err.Error())
+		return
+	}
+	if err := checkPassword(in.Admin.Username, in.Admin.Password); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if err := s.store.PutChannel(ctx, ch); err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	if err := s.store.SetStrategy(ctx, in.Strategy); err != nil {
+		s.storeError(w, "strategy", err)
+		return
+	}
+	// The administrator last: until it exists, setup can be retried.
+	if err := setAdmin(ctx, s.store, in.Admin.Username, in.Admin.Password); err != nil {
+		s.storeError(w, "administrator", err)
+		return
+	}
+	s.logger.Info("routex: setup done", "admin", in.Admin.Username, "channel", ch.ID)
+	s.startSession(w, r, s.auth.open(in.Admin.Username))
+}
+
+func checkPassword(user, password string) error {
+	switch {
+	case strings.TrimSpace(user) == "":
+		return errors.New("the administrator needs a name")
+	case len(password) < minPassword:
+		return fmt.Errorf("the password must have at least %d characters", minPassword)
+	case len(password) > 72:
+		return errors.New("the password must have at most 72 bytes")
+	}
+	return nil
+}
+
+// ---- channels ----
+
+type channelView struct {
+	routex.Channel
+	Status *routex.ChannelStatus `json:"status,omitempty"`
+}
+
+func (s *Server) statusByID() map[string]routex.ChannelStatus {
+	m := map[string]routex.ChannelStatus{}
+	for _, st := range s.client.Status() {
+		m[st.ID] = st
+	}
+	return m
+}
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.Channels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	status := s.statusByID()
+	out := make([]channelView, len(chs))
+	for i, c := range chs {
+		out[i] = channelView{Channel: c}
+		if st, ok := status[c.ID]; ok {
+			out[i].Status = &st
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) findChannel(ctx context.Context, id string, reveal bool) (routex.Channel, error) {
+	list := s.store.Channels
+	if reveal {
+		list = s.store.RevealChannels
+	}
+	chs, err := list(ctx)
+	if err != nil {
+		return routex.Channel{}, err
+	}
+	for _, c := range chs {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return routex.Channel{}, fmt.Errorf("channel %q: %w", id, routex.ErrNotFound)
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findChannel(r.Context(), r.PathValue("id"), false)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	v := channelView{Channel: c}
+	if st, ok := s.statusByID()[c.ID]; ok {
+		v.Status = &st
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+var slugInvalid = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug makes an id from a name: "OpenAI (backup)" → "openai-backup".
+func slug(name string) string {
+	return strings.Trim(slugInvalid.ReplaceAllString(strings.ToLower(name), "-"), "-")
+}
+
+// prepareChannel fills in a new channel's id and validates it.
+func (s *Server) prepareChannel(w http.ResponseWriter, ctx context.Context, c routex.Channel, create bool) (routex.Channel, bool) {
+	if create && c.ID == "" {
+		base := slug(c.Name)
+		if base == "" {
+			base = string(c.Type)
+		}
+		if base == "" {
+			base = "channel"
+		}
+		c.ID = base
+		for n := 2; ; n++ {
+			if _, err := s.findChannel(ctx, c.ID, false); errors.Is(err, routex.ErrNotFound) {
+				break
+			} else if err != nil {
+				s.storeError(w, "channel", err)
+				return c, false
+			}
+			c.ID = fmt.Sprintf("%s-%d", base, n)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_channel", err.Error())
+		return c, false
+	}
+	return c, true
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	ctx := r.Context()
+	if c.ID != "" {
+		if _, err := s.findChannel(ctx, c.ID, false); err == nil {
+			apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("channel %q exists; PUT /api/channels/%s replaces it", c.ID, c.ID))
+			return
+		}
+	}
+	c, ok := s.prepareChannel(w, ctx, c, true)
+	if !ok {
+		return
+	}
+	if err := s.store.PutChannel(ctx, c); err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, channelView{Channel: c.Redacted()})
+}
+
+// keepSecrets gives c the stored secrets it does not restate: an empty or
+// redacted API key, and redacted header values, mean "unchanged".
+func keepSecrets(c *routex.Channel, old routex.Channel) {
+	if c.APIKey == "" || c.APIKey == routex.RedactSecret(old.APIKey) {
+		c.APIKey = old.APIKey
+	}
+	for k, v := range c.Headers {
+		if ov, ok := old.Headers[k]; ok && v == routex.RedactSecret(ov) {
+			c.Headers[k] = ov
+		}
+	}
+}
+
+func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	id := r.PathValue("id")
+	if c.ID != "" && c.ID != id {
+		apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("the body's id %q is not the path's %q", c.ID, id))
+		return
+	}
+	c.ID = id
+	ctx := r.Context()
+	old, err := s.findChannel(ctx, id, true)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	keepSecrets(&c, old)
+	if c, ok := s.prepareChannel(w, ctx, c, false); ok {
+		if err := s.store.PutChannel(ctx, c); err != nil {
+			s.storeError(w, "channel", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, channelView{Channel: c.Redacted()})
+	}
+}
+
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteChannel(r.Context(), r.PathValue("id")); err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testResult is TestResult as API.md shows it.
+type testResult struct {
+	ChannelID string `json:"channelId"`
+	OK        bool   `json:"ok"`
+	Status    int    `json:"status"`
+	LatencyMs int64  `json:"latencyMs"`
+	Model     string `json:"model,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func (s *Server) test(ctx context.Context, c routex.Channel, model string) testResult {
+	res := s.client.TestChannel(ctx, c, model)
+	return testResult{ChannelID: res.ChannelID, OK: res.OK, Status: res.Status, LatencyMs: res.Latency.Milliseconds(), Model: res.Model, Error: res.Error}
+}
+
+func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findChannel(r.Context(), r.PathValue("id"), true)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.test(r.Context(), c, r.URL.Query().Get("model")))
+}
+
+// testNewChannel tests a channel that is not saved yet (the wizard's).
+func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	if c.ID == "" {
+		c.ID = "new"
+	}
+	writeJSON(w, http.StatusOK, s.test(r.Context(), c, ""))
+}
+
+func (s *Server) testAllChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.RevealChannels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	out := make([]testResult, len(chs))
+	done := make(chan struct{})
+	for i, c := range chs {
+		go func() {
+			out[i] = s.test(r.Context(), c, "")
+			done <- struct{}{}
+		}()
+	}
+	for range chs {
+		<-done
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) resetChannel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	st, ok := s.statusByID()[id]
+	if !ok {
+		apiError(w, http.StatusNotFound, "not_found", "channel not found")
+		return
+	}
+	s.client.ResetChannel(id)
+	st = s.statusByID()[id]
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) exportChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.Channels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="routex-channels.json"`)
+	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
+}
+
+func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Channels []routex.Channel `json:"channels"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	ctx := r.Context()
+	existing, err := s.store.RevealChannels(ctx)
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	old := map[string]routex.Channel{}
+	for _, c := range existing {
+		old[c.ID] = c
+	}
+	// Everything is checked before anything is written.
+	for i := range in.Channels {
+		c := &in.Channels[i]
+		if o, ok := old[c.ID]; ok {
+			keepSecrets(c, o)
+		}
+		if err := c.Validate(); err != nil {
+			apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("channels[%d]: %v", i, err))
+			return
+		}
+	}
+	for _, c := range in.Channels {
+		if err := s.store.PutChannel(ctx, c); err != nil {
+			s.storeError(w, "channel", err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": len(in.Channels)})
+}
+
+// ---- rules ----
+
+func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
+	rules, err := s.store.Rules(r.Context())
+	if err != nil {
+		s.storeError(w, "rules", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rules)
+}
+
+func (s *Server) findRule(ctx context.Context, id string) (routex.Rule, error) {
+	rules, err := s.store.Rules(ctx)
+	if err != nil {
+		return routex.Rule{}, err
+	}
+	for _, r := range rules {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return routex.Rule{}, fmt.Errorf("rule %q: %w", id, routex.ErrNotFound)
+}
+
+func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
+	rule, err := s.findRule(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, "rule", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rule)
+}
+
+func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule routex.Rule, status int) {
+	if err := s.client.CheckRule(rule); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_rule", err.Error())
+		return
+	}
+	if err := s.store.PutRule(ctx, rule); err != nil {
+		s.storeError(w, "rule", err)
+		return
+	}
+	writeJSON(w, status, rule)
+}
+
+func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
+	var rule routex.Rule
+	if !decode(w, r, &rule) {
+		return
+	}
+	ctx := r.Context()
+	if rule.ID == "" {
+		base := slug(rule.Name)
+		if base == "" {
+			base = "rule"
+		}
+		rule.ID = base
+		for n := 2; ; n++ {
+			if _, err := s.findRule(ctx, rule.ID); errors.Is(err, routex.ErrNotFound) {
+				break
+			}
+			rule.ID = fmt.Sprintf("%s-%d", base, n)
+		}
+	} else if _, err := s.findRule(ctx, rule.ID); err == nil {
+		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("rule %q exists; PUT /api/rules/%s replaces it", rule.ID, rule.ID))
+		return
+	}
+	s.saveRule(w, ctx, rule, http.StatusCreated)
+}
+
+func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
+	var rule routex.Rule
+	if !decode(w, r, &rule) {
+		return
+	}
+	id := r.PathValue("id")
+	if rule.ID != "" && rule.ID != id {
+		apiError(w, http.StatusBadRequest, "invalid_rule", fmt.Sprintf("the body's id %q is not the path's %q", rule.ID, id))
+		return
+	}
+	rule.ID = id
+	if _, err := s.findRule(r.Context(), id); err != nil {
+		s.storeError(w, "rule", err)
+		return
+	}
+	s.saveRule(w, r.Context(), rule, http.StatusOK)
+}
+
+func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+		s.storeError(w, "rule", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) enableRule(on bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rule, err := s.findRule(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.storeError(w, "rule", err)
+			return
+		}
+		rule.Disabled = !on
+		s.saveRule(w, r.Context(), rule, http.StatusOK)
+	}
+}
+
+// testRule is the dry run: which rule and channels a request would take.
+func (s *Server) testRule(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Path    string            `json:"path"`
+		Headers map[string]string `json:"headers"`
+		Body    json.RawMessage   `json:"body"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Path == "" {
+		in.Path = "/v1/messages"
+	}
+	if !strings.HasPrefix(in.Path, "/") {
+		apiError(w, http.StatusBadRequest, "bad_request", "path must start with /")
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://routex"+in.Path, bytes.NewReader(in.Body))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	for k, v := range in.Headers {
+		req.Header.Set(k, v)
+	}
+	d, err := s.client.Explain(req)
+	out := struct {
+		routex.Decision
+		Error string `json:"error,omitempty"`
+	}{Decision: d}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- transformers, strategy, sessions, status ----
+
+func (s *Server) listTransformers(w http.ResponseWriter, r *http.Request) {
+	names := transformer.Names()
+	slices.Sort(names)
+	writeJSON(w, http.StatusOK, names)
+}
+
+func (s *Server) testTransformer(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name      string          `json:"name"`
+		Direction string          `json:"direction"`
+		Body      json.RawMessage `json:"body"`
+		Options   json.RawMessage `json:"options"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Direction == "" {
+		in.Direction = string(transformer.DirRequest)
+	}
+	out, err := transformer.Test(in.Name, transformer.Direction(in.Direction), in.Body, in.Options)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]json.RawMessage{"body": out})
+}
+
+func validateStrategy(name string) error {
+	_, err := balancer.New(name)
+	return err
+}
+
+func (s *Server) getStrategy(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"strategy": s.client.Strategy(), "available": balancer.Names()})
+}
+
+func (s *Server) putStrategy(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Strategy string `json:"strategy"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if err := validateStrategy(in.Strategy); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_strategy", err.Error())
+		return
+	}
+	if err := s.store.SetStrategy(r.Context(), in.Strategy); err != nil {
+		s.storeError(w, "strategy", err)
+		return
+	}
+	s.getStrategy(w, r)
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.client.Sessions())
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	if !s.client.ForgetSession(r.PathValue("key")) {
+		apiError(w, http.StatusNotFound, "not_found", "session not found")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"channels": s.client.Status(), "records": s.client.RecordStats()})
+}
+
+// ---- analytics ----
+
+// timeRange reads from and to (RFC 3339), by default the last day.
+func timeRange(q map[string][]string) (from, to time.Time, err error) {
+	to = time.Now()
+	from = to.Add(-24 * time.Hour)
+	if v := first(q["from"]...); v != "" {
+		if from, err = time.Parse(time.RFC3339, v); err != nil {
+			return from, to, fmt.Errorf("from: %v", err)
+		}
+	}
+	if v := first(q["to"]...); v != "" {
+		if to, err = time.Parse(time.RFC3339, v); err != nil {
+			return from, to, fmt.Errorf("to: %v", err)
+		}
+	}
+	return from, to, nil
+}
+
+var buckets = map[string]time.Duration{"": 0, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+
+func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, to, err := timeRange(q)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	bucket, ok := buckets[q.Get("bucket")]
+	if !ok {
+		apiError(w, http.StatusBadRequest, "bad_request", "bucket must be minute, hour or day")
+		return
+	}
+	group := routex.GroupBy(q.Get("group"))
+	switch group {
+	case routex.GroupNone, routex.GroupChannel, routex.GroupModel, routex.GroupKey:
+	default:
+		apiError(w, http.StatusBadRequest, "bad_request", "group must be channel, model or key")
+		return
+	}
+	aggs, err := s.store.Aggregate(r.Context(), routex.AggregateQuery{From: from, To: to, Bucket: bucket, GroupBy: group,
+		ChannelID: q.Get("channel"), Model: q.Get("model"), KeyID: q.Get("key")})
+	if err != nil {
+		s.storeError(w, "analytics", err)
+		return
+	}
+	if aggs == nil {
+		aggs = []routex.Aggregate{}
+	}
+	writeJSON(w, http.StatusOK, aggs)
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	total := func(d time.Duration) (routex.Aggregate, error) {
+		aggs, err := s.store.Aggregate(r.Context(), routex.AggregateQuery{From: now.Add(-d), To: now})
+		if err != nil || len(aggs) == 0 {
+			return routex.Aggregate{}, err
+		}
+		return aggs[0], nil
+	}
+	hour, err := total(time.Hour)
+	if err != nil {
+		s.storeError(w, "overview", err)
+		return
+	}
+	day, err := total(24 * time.Hour)
+	if err != nil {
+		s.storeError(w, "overview", err)
+		return
+	}
+	avail := 0
+	status := s.client.Status()
+	for _, st := range status {
+		if st.Available {
+			avail++
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"hour": hour, "day": day, "rps": s.live.rate(),
+		"channels": map[string]int{"total": len(status), "available": avail},
+	})
+}
+
+func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rq := routex.RecordQuery{ChannelID: q.Get("channel"), Model: q.Get("model"), KeyID: q.Get("key"), Failed: q.Get("failed") == "true"}
+	var err error
+	num := func(name string, dst *int, max int) bool {
+		v := q.Get(name)
+		if v == "" {
+			return true
+		}
+		n, e := strconv.Atoi(v)
+		if e != nil || n < 0 || n > max {
+			apiError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number from 0 to %d", name, max))
+			return false
+		}
+		*dst = n
+		return true
+	}
+	rq.Limit = 50
+	if !num("limit", &rq.Limit, 1000) || !num("offset", &rq.Offset, 1<<30) || !num("status", &rq.Status, 999) {
+		return
+	}
+	if q.Get("from") != "" || q.Get("to") != "" {
+		if rq.From, rq.To, err = timeRange(q); err != nil {
+			apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+	}
+	recs, err := s.store.Records(r.Context(), rq)
+	if err != nil {
+		s.storeError(w, "requests", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": recs, "limit": rq.Limit, "offset": rq.Offset})
+}
+
+// ---- keys ----
+
+type keyView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Hint      string    `json:"hint"`
+	Models    []string  `json:"models"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"createdAt"`
+	Key       string    `json:"key,omitempty"` // only when created
+}
+
+func viewKey(k routex.Key) keyView {
+	models := k.Models
+	if models == nil {
+		models = []string{}
+	}
+	return keyView{ID: k.ID, Name: k.Name, Hint: k.Hint, Models: models, Disabled: k.Disabled, CreatedAt: k.CreatedAt}
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.store.Keys(r.Context())
+	if err != nil {
+		s.storeError(w, "keys", err)
+		return
+	}
+	out := make([]keyView, len(keys))
+	for i, k := range keys {
+		out[i] = viewKey(k)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type keyInput struct {
+	Name     string   `json:"name"`
+	Models   []string `json:"models"`
+	Disabled bool     `json:"disabled"`
+}
+
+func (in *keyInput) clean() {
+	in.Name = strings.TrimSpace(in.Name)
+	models := in.Models[:0]
+	for _, m := range in.Models {
+		if m = strings.TrimSpace(m); m != "" {
+			models = append(models, m)
+		}
+	}
+	in.Models = models
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
+	var in keyInput
+	if !decode(w, r, &in) {
+		return
+	}
+	in.clean()
+	key, hint := newKey()
+	k := routex.Key{ID: "key_" + randomToken()[:12], Name: in.Name, Hash: routex.HashKey(key), Hint: hint, Models: in.Models,
+		Disabled: in.Disabled, CreatedAt: time.Now().UTC().Truncate(time.Second)}
+	if err := s.store.PutKey(r.Context(), k); err != nil {
+		s.storeError(w, "key", err)
+		return
+	}
+	v := viewKey(k)
+	v.Key = key
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) findKey(ctx context.Context, id string) (routex.Key, error) {
+	keys, err := s.store.Keys(ctx)
+	if err != nil {
+		return routex.Key{}, err
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return k, nil
+		}
+	}
+	return routex.Key{}, fmt.Errorf("key %q: %w", id, routex.ErrNotFound)
+}
+
+func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
+	var in keyInput
+	if !decode(w, r, &in) {
+		return
+	}
+	in.clean()
+	k, err := s.findKey(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, "key", err)
+		return
+	}
+	k.Name, k.Models, k.Disabled = in.Name, in.Models, in.Disabled
+	if err := s.store.PutKey(r.Context(), k); err != nil {
+		s.storeError(w, "key", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewKey(k))
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteKey(r.Context(), r.PathValue("id")); err != nil {
+		s.storeError(w, "key", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ---- settings ----
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	user, err := s.store.Setting(r.Context(), settingAdminUser)
+	if err != nil {
+		s.storeError(w, "settings", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": user, "addr": s.cfg.Addr, "dataDir": s.cfg.Data, "version": version,
+		"startedAt": s.started.UTC()})
+}
+
+func (s *Server) putPassword(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Current string `json:"current"`
+		New     string `json:"new"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	ctx := r.Context()
+	user, err := s.store.Setting(ctx, settingAdminUser)
+	if err != nil {
+		s.storeError(w, "settings", err)
+		return
+	}
+	if _, err := s.auth.login(ctx, user, in.Current); err != nil {
+		apiError(w, http.StatusUnauthorized, "unauthorized", "the current password is wrong")
+		return
+	}
+	if err := checkPassword(user, in.New); err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if err := setAdmin(ctx, s.store, user, in.New); err != nil {
+		s.storeError(w, "password", err)
+		return
+	}
+	// Every session ends, the caller's too; it logs in again.
+	s.auth.logoutAll()
+	w.WriteHeader(http.StatusNoContent)
+}

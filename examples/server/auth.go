@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/routex/routex"
+)
+
+// Settings the server keeps in the Store.
+const (
+	settingAdminUser = "admin.user"
+	settingAdminHash = "admin.passwordHash" // bcrypt
+)
+
+const (
+	minPassword   = 8
+	sessionCookie = "routex_session"
+	sessionTTL    = 12 * time.Hour
+	csrfHeader    = "X-CSRF-Token"
+)
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b) // never fails
+	return b
+}
+
+func randomToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+
+// setAdmin stores the administrator's name and a bcrypt hash of the password.
+func setAdmin(ctx context.Context, st routex.Store, user, password string) error {
+	if strings.TrimSpace(user) == "" {
+		return errors.New("the administrator needs a name")
+	}
+	if len(password) < minPassword {
+		return fmt.Errorf("the password must have at least %d characters", minPassword)
+	}
+	if len(password) > 72 {
+		return errors.New("the password must have at most 72 bytes")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	if err := st.PutSetting(ctx, settingAdminHash, string(hash)); err != nil {
+		return err
+	}
+	return st.PutSetting(ctx, settingAdminUser, user)
+}
+
+// session is a logged-in administrator.
+type session struct {
+	id      string
+	user    string
+	csrf    string
+	expires time.Time
+}
+
+// auth checks administrators: dashboard sessions by cookie (with a CSRF
+// token on every change) and scripts by the admin token.
+type auth struct {
+	store routex.Store
+	token string // admin token; "" disables token auth
+
+	mu       sync.Mutex
+	sessions map[string]*session // by cookie value
+}
+
+func newAuth(st routex.Store, token string) *auth {
+	return &auth{store: st, token: token, sessions: make(map[string]*session)}
+}
+
+// dummyHash is compared against when the user is unknown, so that a wrong
+// name takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("routex-dummy-password"), bcrypt.MinCost)
+
+// login checks the credentials and opens a session.
+func (a *auth) login(ctx context.Context, user, password string) (*session, error) {
+	wantUser, err := a.store.Setting(ctx, settingAdminUser)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := a.store.Setting(ctx, settingAdminHash)
+	if err != nil {
+		return nil, err
+	}
+	okUser := wantUser != "" && subtle.ConstantTimeCompare([]byte(user), []byte(wantUser)) == 1
+	if !okUser {
+		hash = string(dummyHash)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !okUser {
+		return nil, errUnauthorized
+	}
+	return a.open(user), nil
+}
+
+func (a *auth) open(user string) *session {
+	se := &session{user: user, csrf: randomToken(), expires: time.Now().Add(sessionTTL)}
+	id := randomToken()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	for k, v := range a.sessions {
+		if now.After(v.expires) {
+			delete(a.sessions, k)
+		}
+	}
+	a.sessions[id] = se
+	se.id = id
+	return se
+}
+
+// cookie returns the session cookie for se.
+func (se *session) cookie(r *http.Request) *http.Cookie {
+	return &http.Cookie{Name: sessionCookie, Value: se.id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode, Expires: se.expires}
+}
+
+func (a *auth) logout(r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.mu.Lock()
+		delete(a.sessions, c.Value)
+		a.mu.Unlock()
+	}
+}
+
+// logoutAll ends every session, as a password change must.
+func (a *auth) logoutAll() {
+	a.mu.Lock()
+	clear(a.sessions)
+	a.mu.Unlock()
+}
+
+// fromRequest returns the request's live session, or nil.
+func (a *auth) fromRequest(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	se := a.sessions[c.Value]
+	if se == nil || time.Now().After(se.expires) {
+		return nil
+	}
+	return se
+}
+
+func (a *auth) tokenOK(r *http.Request) bool {
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && a.token != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.token)) == 1
+}
+
+var errUnauthorized = errors.New("wrong name or password")
+
+// require admits administrators: a valid admin token, or a session cookie
+// plus, on a state-changing method, the session's CSRF token.
+func (a *auth) require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.tokenOK(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		se := a.fromRequest(r)
+		if se == nil {
+			apiError(w, http.StatusUnauthorized, "unauthorized", "log in, or send the admin token as Authorization: Bearer")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get(csrfHeader)), []byte(se.csrf)) != 1 {
+				apiError(w, http.StatusForbidden, "forbidden", "missing or wrong "+csrfHeader+" header")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// keyring authenticates proxy callers by their API key. It holds the keys
+// in memory by hash, reloaded whenever the Store changes, so the request
+// path never reads the database.
+type keyring struct {
+	store  routex.Store
+	byHash atomic.Pointer[map[string]routex.Key]
+	stop   func()
+}
+
+func newKeyring(ctx context.Context, st routex.Store) (*keyring, error) {
+	k := &keyring{store: st}
+	if err := k.reload(ctx); err != nil {
+		return nil, err
+	}
+	k.stop = st.Watch(func() { k.reload(context.Background()) })
+	return k, nil
+}
+
+func (k *keyring) reload(ctx context.Context) error {
+	keys, err := k.store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]routex.Key, len(keys))
+	for _, key := range keys {
+		m[key.Hash] = key
+	}
+	k.byHash.Store(&m)
+	return nil
+}
+
+// newKey makes a proxy API key: "rx-" and 32 random bytes in hex.
+func newKey() (key string, hint string) {
+	key = "rx-" + hex.EncodeToString(randomBytes(32))
+	return key, key[:3] + "…" + key[len(key)-4:]
+}
+
+// presented returns the key a proxy caller sent, in either SDK's header.
+func presented(r *http.Request) string {
+	if k := r.Header.Get("X-Api-Key"); k != "" {
+		return k
+	}
+	k, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return k
+}
+
+// refuser answers a proxy request in the caller's format.
+type refuser func(w http.ResponseWriter, r *http.Request, status int, code, msg string)
+
+// require admits proxy callers with an enabled key, checks the key's model
+// allowlist, and attributes the request to the key.
+func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent := presented(r)
+		key, ok := (*k.byHash.Load())[routex.HashKey(sent)]
+		if sent == "" || !ok || key.Disabled {
+			refuse(w, r, http.StatusUnauthorized, "authentication_error", "invalid proxy API key: create one in the routex dashboard and send it as x-api-key or Authorization: Bearer")
+			return
+		}
+		if len(key.Models) > 0 && r.Method == http.MethodPost {
+			body, err := readAll(r)
+			if err != nil {
+				refuse(w, r, http.StatusRequestEntityTooLarge, "request_too_large", err.Error())
+				return
+			}
+			if model := gjson.GetBytes(body, "model").String(); !key.Allows(model) {
+				refuse(w, r, http.StatusForbidden, "permission_error", fmt.Sprintf("this API key may not use model %q", model))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(routex.ContextWithKeyID(r.Context(), key.ID)))
+	})
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/breaker"
+)
+
+// metrics counts every finished request for Prometheus. It is an
+// analytics.Recorder; channel health is read from the Client at scrape time.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	tokens   *prometheus.CounterVec
+	cost     *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	ttfb     *prometheus.HistogramVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "routex_requests_total", Help: "Requests answered, by channel, model and HTTP status.",
+		}, []string{"channel", "model", "status"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "routex_tokens_total", Help: "Tokens used, by channel, model and kind (input, output, cache_read, cache_write).",
+		}, []string{"channel", "model", "kind"}),
+		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "routex_cost_usd_total", Help: "Cost in USD of the requests whose model has a price.",
+		}, []string{"channel", "model"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "routex_request_duration_seconds", Help: "Time from arrival to the last byte.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"channel"}),
+		ttfb: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "routex_time_to_first_byte_seconds", Help: "Time from arrival to the response headers (first event for streams).",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"channel"}),
+	}
+	m.reg.MustRegister(m.requests, m.tokens, m.cost, m.latency, m.ttfb,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&clientCollector{s: s})
+	return m
+}
+
+// Record implements analytics.Recorder.
+func (m *metrics) Record(r analytics.Record) {
+	ch := r.ChannelID
+	m.requests.WithLabelValues(ch, r.Model, strconv.Itoa(r.Status)).Inc()
+	for _, t := range [...]struct {
+		kind string
+		n    int64
+	}{{"input", r.InputTokens}, {"output", r.OutputTokens}, {"cache_read", r.CacheReadTokens}, {"cache_write", r.CacheWriteTokens}} {
+		if t.n > 0 {
+			m.tokens.WithLabelValues(ch, r.Model, t.kind).Add(float64(t.n))
+		}
+	}
+	if r.Cost != nil {
+		m.cost.WithLabelValues(ch, r.Model).Add(*r.Cost)
+	}
+	m.latency.WithLabelValues(ch).Observe(r.Latency.Seconds())
+	if r.TTFB > 0 {
+		m.ttfb.WithLabelValues(ch).Observe(r.TTFB.Seconds())
+	}
+}
+
+// clientCollector reports channel health and the record writer's counters.
+type clientCollector struct{ s *Server }
+
+var (
+	descAvailable = prometheus.NewDesc("routex_channel_available", "1 when the channel would take a request now.", []string{"channel"}, nil)
+	descBreaker   = prometheus.NewDesc("routex_channel_breaker_open", "1 when the channel's circuit breaker is open or half-open.", []string{"channel"}, nil)
+	descWritten   = prometheus.NewDesc("routex_records_written_total", "Usage records saved to the database.", nil, nil)
+	descDropped   = prometheus.NewDesc("routex_records_dropped_total", "Usage records dropped because the write queue was full.", nil, nil)
+	descFailed    = prometheus.NewDesc("routex_records_failed_total", "Usage records the database refused.", nil, nil)
+)
+
+func (c *clientCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descAvailable, descBreaker, descWritten, descDropped, descFailed} {
+		ch <- d
+	}
+}
+
+func (c *clientCollector) Collect(ch chan<- prometheus.Metric) {
+	client := c.s.client
+	if client == nil {
+		return
+	}
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	for _, st := range client.Status() {
+		ch <- prometheus.MustNewConstMetric(descAvailable, prometheus.GaugeValue, b(st.Available), st.ID)
+		ch <- prometheus.MustNewConstMetric(descBreaker, prometheus.GaugeValue, b(st.Breaker != breaker.Closed), st.ID)
+	}
+	rs := client.RecordStats()
+	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(rs.Written))
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(rs.Dropped))
+	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(rs.Failed))
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	if s.cfg.MetricsPublic {
+		return h
+	}
+	return s.auth.require(h)
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/routex/routex"
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/examples/server/dashboard"
+	"github.com/routex/routex/storage/sqlite"
+)
+
+// version is shown in the settings; set with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Server is the proxy, the management API and the dashboard on one handler.
+// It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	store   *sqlite.Store
+	client  *routex.Client
+	auth    *auth
+	keys    *keyring
+	live    *live
+	metrics *metrics
+	proxy   *httputil.ReverseProxy
+	started time.Time
+}
+
+// NewServer opens the database in cfg.Data, applies the configuration and
+// builds the Client.
+func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, err := encryptionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := []sqlite.Option{sqlite.WithEncryptionKey(key), sqlite.WithLogger(logger)}
+	if cfg.RetentionDays > 0 {
+		opts = append(opts, sqlite.WithRetention(time.Duration(cfg.RetentionDays)*24*time.Hour, 0))
+	}
+	st, err := sqlite.Open(ctx, cfg.Data+"/routex.db", opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, store: st, started: time.Now()}
+	s.live = newLive()
+	s.metrics = newMetrics(s)
+	s.client, err = routex.New(
+		routex.WithStore(st),
+		routex.WithLogger(logger),
+		routex.WithMaxBodyBytes(cfg.MaxBodyBytes),
+		routex.WithRecorder(analytics.Multi(s.live, s.metrics)),
+	)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := s.applyConfig(ctx); err != nil {
+		s.client.Close()
+		st.Close()
+		return nil, err
+	}
+	s.auth = newAuth(st, cfg.AdminToken)
+	if s.keys, err = newKeyring(ctx, st); err != nil {
+		s.client.Close()
+		st.Close()
+		return nil, err
+	}
+	s.proxy = &httputil.ReverseProxy{
+		Transport: s.client,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// The Client routes by path and body; the host is never dialled.
+			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "routex"
+			// The caller's proxy key must not reach a provider, even one
+			// whose channel has no key of its own to replace it with.
+			pr.Out.Header.Del("Authorization")
+			pr.Out.Header.Del("X-Api-Key")
+		},
+		// Every write is flushed: streams reach the caller event by event.
+		FlushInterval: -1,
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorHandler:  s.proxyError,
+	}
+	return s, nil
+}
+
+// applyConfig writes the channels, rules, strategy and administrator given
+// in the configuration to the Store.
+func (s *Server) applyConfig(ctx context.Context) error {
+	for _, c := range s.cfg.Channels {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := s.store.PutChannel(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.cfg.Rules {
+		if err := s.client.CheckRule(r); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := s.store.PutRule(ctx, r); err != nil {
+			return err
+		}
+	}
+	if s.cfg.Strategy != "" {
+		if err := validateStrategy(s.cfg.Strategy); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := s.store.SetStrategy(ctx, s.cfg.Strategy); err != nil {
+			return err
+		}
+	}
+	if s.cfg.AdminUser != "" {
+		if err := setAdmin(ctx, s.store, s.cfg.AdminUser, s.cfg.AdminPassword); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops the Client, which drains the usage records, and closes the
+// database.
+func (s *Server) Close() error {
+	s.live.Close()
+	return errors.Join(s.client.Close(), s.store.Close())
+}
+
+func (s *Server) setupNeeded() bool {
+	user, err := s.store.Setting(context.Background(), settingAdminUser)
+	return err == nil && user == ""
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+
+	// Proxy.
+	// Proxy: every /v1/ path goes to the Client, which answers what it
+	// knows and passes the rest to a channel of the caller's format.
+	mux.Handle("/v1/", s.keys.require(s.proxy, s.proxyRefusal))
+	mux.HandleFunc("GET /health", s.health)
+	mux.Handle("GET /metrics", s.metricsHandler())
+
+	s.routes(mux)
+
+	// Dashboard: hashed assets are cached for good, index.html never.
+	dist, err := fs.Sub(dashboard.Files, "dist")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	files := http.FileServerFS(dist)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path == "/" || r.URL.Path == "/index.html" {
+			w.Header().Set("Cache-Control", "no-cache")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		securityHeaders(w.Header())
+		files.ServeHTTP(w, r)
+	})
+	return s.bound(mux)
+}
+
+// bound caps every request body: the proxy's at the Client's own limit
+// (which answers 413 in the caller's format), the rest at 1 MiB.
+func (s *Server) bound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := int64(1 << 20)
+		if isProxyPath(r.URL.Path) {
+			limit = s.cfg.MaxBodyBytes + 1
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isProxyPath(p string) bool {
+	return strings.HasPrefix(p, "/v1/")
+}
+
+func securityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'")
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if s.setupNeeded() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "setup"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// proxyError answers a request the Client could not serve at all (it
+// answers upstream failures itself, in the caller's format): a cancelled
+// caller, or a closed Client during shutdown.
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.logger.Warn("routex: proxy error", "path", r.URL.Path, "err", err)
+	s.proxyRefusal(w, r, http.StatusBadGateway, "api_error", "the request could not be routed: "+err.Error())
+}
