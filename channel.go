@@ -59,6 +59,9 @@ type Channel struct {
 	// name registered with transformer.Register. Conversion between the
 	// caller's format and Type needs no entry.
 	Transformers []transformer.Spec `json:"transformers,omitempty"`
+	// Limits are the channel's quotas: requests and tokens per minute,
+	// hour or day. A channel over one is skipped until its window rolls.
+	Limits []Limit `json:"limits,omitempty"`
 }
 
 // Enabled reports whether the channel takes traffic.
@@ -90,6 +93,11 @@ func (c *Channel) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "timeout", Err: fmt.Errorf("must not be negative")}
+	}
+	for i, l := range c.Limits {
+		if err := l.validate(); err != nil {
+			return &ConfigError{Kind: "channel", ID: c.ID, Field: fmt.Sprintf("limits[%d]", i), Err: err}
+		}
 	}
 	if _, err := transformer.NewChain(c.Type, c.Transformers); err != nil {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "transformers", Err: err}
@@ -141,6 +149,9 @@ func (c Channel) clone() Channel {
 	}
 	if c.Transformers != nil {
 		c.Transformers = append([]transformer.Spec(nil), c.Transformers...)
+	}
+	if c.Limits != nil {
+		c.Limits = append([]Limit(nil), c.Limits...)
 	}
 	if c.Headers != nil {
 		h := make(map[string]string, len(c.Headers))

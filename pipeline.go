@@ -110,7 +110,7 @@ func (c *Client) plan(x *exchange) *refusal {
 			continue
 		}
 		serving++
-		if c.breakers.Ready(rt.ID) {
+		if c.ready(rt) {
 			x.cands = append(x.cands, rt.candidate())
 		}
 	}
@@ -132,7 +132,7 @@ func (c *Client) plan(x *exchange) *refusal {
 		if cr.Target.Model != "" {
 			model = cr.Target.Model
 		}
-		if rt == nil || !rt.Enabled() || !c.compatible(x, rt.Type) || !rt.Serves(model) || !c.breakers.Ready(rt.ID) {
+		if rt == nil || !rt.Enabled() || !c.compatible(x, rt.Type) || !rt.Serves(model) || !c.ready(rt) {
 			continue // unavailable target: the next rule, or the balancer
 		}
 		x.rule, first = cr, rt
@@ -146,7 +146,7 @@ func (c *Client) plan(x *exchange) *refusal {
 		}
 		return &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
 			retryAfter: c.retryAfter(x),
-			msg:        fmt.Sprintf("all %d channels serving model %q are unavailable (circuit open or rate-limited); try again later", serving, r.Model)}
+			msg:        fmt.Sprintf("all %d channels serving model %q are unavailable (circuit open, rate-limited or over quota); try again later", serving, r.Model)}
 	}
 
 	// A session keeps its channel while that channel is a candidate.
@@ -181,6 +181,12 @@ func (c *Client) plan(x *exchange) *refusal {
 	return nil
 }
 
+// ready reports whether rt's breaker, rate limit and quotas let it take a
+// request now.
+func (c *Client) ready(rt *route) bool {
+	return c.breakers.Ready(rt.ID) && (len(rt.Limits) == 0 || c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero())
+}
+
 // compatible reports whether x's caller can be served by a channel speaking
 // to: in its own format always, in the other through conversion, except on
 // endpoints routex passes through without reading.
@@ -197,6 +203,9 @@ func (c *Client) retryAfter(x *exchange) int {
 			continue
 		}
 		if u := c.breakers.Status(rt.ID).RateLimitedUntil; !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
+			soonest = u
+		}
+		if u := c.quotas.Until(rt.ID, rt.Limits, c.s.now()); !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
 			soonest = u
 		}
 	}
@@ -260,6 +269,10 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 		if err != nil {
 			continue // opened or rate-limited since planning
 		}
+		if !c.quotas.Take(rt.ID, rt.Limits, c.s.now()) {
+			done(breaker.ErrIgnore) // over quota since planning
+			continue
+		}
 		x.rec.Attempts++
 		resp, f := c.send(x, rt, done)
 		if resp != nil {
@@ -283,7 +296,7 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 	if last == nil {
 		return c.refuse(x, &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
 			retryAfter: c.retryAfter(x),
-			msg:        fmt.Sprintf("no channel for model %q could take the request (circuit open or rate-limited); try again later", x.r.Model)}), nil
+			msg:        fmt.Sprintf("no channel for model %q could take the request (circuit open, rate-limited or over quota); try again later", x.r.Model)}), nil
 	}
 	if last.resp != nil {
 		// The caller understands the upstream's own error best, Retry-After

@@ -40,6 +40,7 @@ type Client struct {
 	s         settings
 	cfg       atomic.Pointer[config]
 	breakers  *breaker.Set
+	quotas    quotas
 	sessions  *session.Table
 	recorder  analytics.Recorder
 	async     *analytics.Async // writes records to the Store; nil without one
@@ -356,6 +357,11 @@ func (c *Client) record(rec *analytics.Record) {
 	if c.s.pricing != nil {
 		rec.Cost = c.s.pricing.RecordCost(rec)
 	}
+	if rec.ChannelID != "" {
+		if rt := c.cfg.Load().byID[rec.ChannelID]; rt != nil && len(rt.Limits) > 0 {
+			c.quotas.AddTokens(rt.ID, rt.Limits, rec.InputTokens+rec.OutputTokens+rec.CacheReadTokens+rec.CacheWriteTokens, c.s.now())
+		}
+	}
 	c.recorder.Record(*rec)
 }
 
@@ -368,19 +374,23 @@ type ChannelStatus struct {
 	Breaker          breaker.State `json:"breaker"`
 	Failures         int           `json:"consecutiveFailures"`
 	RateLimitedUntil time.Time     `json:"rateLimitedUntil,omitzero"`
-	Available        bool          `json:"available"` // would take a request now
+	OverQuotaUntil   time.Time     `json:"overQuotaUntil,omitzero"` // when an exhausted Limit rolls
+	Available        bool          `json:"available"`               // would take a request now
 }
 
 // Status reports every channel's breaker and rate-limit state.
 func (c *Client) Status() []ChannelStatus {
 	cfg := c.cfg.Load()
 	out := make([]ChannelStatus, 0, len(cfg.routes))
+	now := c.s.now()
 	for _, rt := range cfg.routes {
 		st := c.breakers.Status(rt.ID)
+		quota := c.quotas.Until(rt.ID, rt.Limits, now)
 		out = append(out, ChannelStatus{
 			ID: rt.ID, Name: rt.Name, Type: rt.Type, Enabled: rt.Enabled(),
 			Breaker: st.State, Failures: st.ConsecutiveFailures, RateLimitedUntil: st.RateLimitedUntil,
-			Available: rt.Enabled() && c.breakers.Ready(rt.ID),
+			OverQuotaUntil: quota,
+			Available:      rt.Enabled() && c.breakers.Ready(rt.ID) && quota.IsZero(),
 		})
 	}
 	return out
