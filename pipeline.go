@@ -169,6 +169,7 @@ func (c *Client) plan(x *exchange) *refusal {
 	}
 	if len(rest) > 1 {
 		cfg.balancer.Order(rest)
+		c.preferRoom(rest)
 	}
 	if first != nil {
 		x.routes = append(x.routes, first)
@@ -407,6 +408,9 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		return fail(nil, 0, err)
 	}
 	x.rec.Status = resp.StatusCode
+	if resp.StatusCode < 300 {
+		c.noteHeadroom(rt.ID, resp.Header)
+	}
 	if retryable(resp.StatusCode) {
 		b, err := bufferBody(resp, 64<<10)
 		if err != nil {

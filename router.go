@@ -41,6 +41,7 @@ type Client struct {
 	cfg       atomic.Pointer[config]
 	breakers  *breaker.Set
 	quotas    quotas
+	headroom  headroom
 	sessions  *session.Table
 	recorder  analytics.Recorder
 	async     *analytics.Async // writes records to the Store; nil without one
@@ -374,8 +375,9 @@ type ChannelStatus struct {
 	Breaker          breaker.State `json:"breaker"`
 	Failures         int           `json:"consecutiveFailures"`
 	RateLimitedUntil time.Time     `json:"rateLimitedUntil,omitzero"`
-	OverQuotaUntil   time.Time     `json:"overQuotaUntil,omitzero"` // when an exhausted Limit rolls
-	Available        bool          `json:"available"`               // would take a request now
+	OverQuotaUntil   time.Time     `json:"overQuotaUntil,omitzero"`   // when an exhausted Limit rolls
+	LowHeadroomUntil time.Time     `json:"lowHeadroomUntil,omitzero"` // a rate limit is nearly used up until then
+	Available        bool          `json:"available"`                 // would take a request now
 }
 
 // Status reports every channel's breaker and rate-limit state.
@@ -389,8 +391,8 @@ func (c *Client) Status() []ChannelStatus {
 		out = append(out, ChannelStatus{
 			ID: rt.ID, Name: rt.Name, Type: rt.Type, Enabled: rt.Enabled(),
 			Breaker: st.State, Failures: st.ConsecutiveFailures, RateLimitedUntil: st.RateLimitedUntil,
-			OverQuotaUntil: quota,
-			Available:      rt.Enabled() && c.breakers.Ready(rt.ID) && quota.IsZero(),
+			OverQuotaUntil: quota, LowHeadroomUntil: c.headroom.lowUntil(rt.ID, now),
+			Available: rt.Enabled() && c.breakers.Ready(rt.ID) && quota.IsZero(),
 		})
 	}
 	return out

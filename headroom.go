@@ -1,0 +1,91 @@
+package routex
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/breaker"
+)
+
+// headroom remembers the channels whose last answer said a rate limit was
+// nearly used up, until that limit resets, so that the balancer's order
+// puts them after the channels with room to spare.
+type headroom struct {
+	n   atomic.Int32 // len(low), read without the lock on every request
+	mu  sync.Mutex
+	low map[string]time.Time // channel ID → when its limit resets
+}
+
+// lowFallback is how long a low limit that gives no reset time counts.
+const lowFallback = time.Minute
+
+// note reads the rate-limit headers of a successful answer from channel
+// id: an exhausted limit rate-limits the channel until it resets (the next
+// request would be refused), a low one lowers the channel in the order.
+func (c *Client) noteHeadroom(id string, h http.Header) {
+	now := c.s.now()
+	low, exhausted, until := breaker.Headroom(h, now)
+	if until.IsZero() {
+		until = now.Add(lowFallback)
+	}
+	hr := &c.headroom
+	if exhausted {
+		c.breakers.RateLimit(id, until)
+	}
+	if !low && hr.n.Load() == 0 {
+		return
+	}
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	if hr.low == nil {
+		hr.low = make(map[string]time.Time)
+	}
+	if low {
+		hr.low[id] = until
+	} else {
+		delete(hr.low, id)
+	}
+	hr.n.Store(int32(len(hr.low)))
+}
+
+// lowUntil returns when channel id's low limit resets, or the zero time.
+func (hr *headroom) lowUntil(id string, now time.Time) time.Time {
+	if hr.n.Load() == 0 {
+		return time.Time{}
+	}
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	u, ok := hr.low[id]
+	if !ok {
+		return time.Time{}
+	}
+	if !u.After(now) {
+		delete(hr.low, id)
+		hr.n.Store(int32(len(hr.low)))
+		return time.Time{}
+	}
+	return u
+}
+
+// preferRoom moves the candidates with low headroom after the others,
+// keeping the balancer's order within each group.
+func (c *Client) preferRoom(cands []balancer.Candidate) {
+	if c.headroom.n.Load() == 0 || len(cands) < 2 {
+		return
+	}
+	now := c.s.now()
+	slices.SortStableFunc(cands, func(a, b balancer.Candidate) int {
+		la, lb := !c.headroom.lowUntil(a.ID, now).IsZero(), !c.headroom.lowUntil(b.ID, now).IsZero()
+		switch {
+		case la == lb:
+			return 0
+		case lb:
+			return -1
+		}
+		return 1
+	})
+}
