@@ -27,7 +27,7 @@ func TestHeadroom(t *testing.T) {
 		}, true, false, now.Add(30 * time.Second)},
 		{"anthropic requests used up", map[string]string{
 			"anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-limit": "50",
-			"anthropic-ratelimit-requests-reset": in(20 * time.Second),
+			"anthropic-ratelimit-requests-reset":   in(20 * time.Second),
 			"anthropic-ratelimit-tokens-remaining": "5", "anthropic-ratelimit-tokens-limit": "10000",
 			"anthropic-ratelimit-tokens-reset": in(50 * time.Second),
 		}, true, true, now.Add(20 * time.Second)},
