@@ -1,0 +1,320 @@
+// Client for the routex management API (see examples/server/API.md).
+
+export type ChannelType = 'anthropic' | 'openai';
+
+export type TransformerSpec = string | [string] | [string, unknown] | { name: string; options?: unknown };
+
+export interface Channel {
+  id: string;
+  name?: string;
+  type: ChannelType;
+  baseUrl: string;
+  apiKey?: string;
+  models?: string[];
+  modelMap?: Record<string, string>;
+  priority?: number;
+  weight?: number;
+  disabled?: boolean;
+  headers?: Record<string, string>;
+  timeout?: number;
+  transformers?: TransformerSpec[];
+}
+
+export interface ChannelStatus {
+  id: string;
+  name: string;
+  type: ChannelType;
+  enabled: boolean;
+  breaker: 'closed' | 'open' | 'half-open' | string;
+  consecutiveFailures: number;
+  rateLimitedUntil?: string;
+  available: boolean;
+}
+
+export interface ChannelWithStatus extends Channel {
+  status?: ChannelStatus;
+}
+
+export interface TestResult {
+  channelId: string;
+  ok: boolean;
+  status?: number;
+  latencyMs?: number;
+  model?: string;
+  error?: string;
+}
+
+export interface Condition {
+  tokenThreshold?: number;
+  keywords?: string[];
+  userPattern?: string;
+  modelPattern?: string;
+  hasTools?: boolean;
+  hasImages?: boolean;
+  thinking?: boolean;
+  webSearch?: boolean;
+  header?: { name: string; pattern: string };
+  custom?: string;
+}
+
+export interface Rule {
+  id: string;
+  name?: string;
+  priority?: number;
+  disabled?: boolean;
+  condition: Condition;
+  target: { channel: string; model?: string };
+}
+
+export interface DryRun {
+  format?: string;
+  model?: string;
+  rule?: string;
+  targetModel?: string;
+  channels?: string[] | null;
+  error?: string;
+}
+
+export interface Aggregate {
+  bucket?: string;
+  group?: string;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  cost?: number | null;
+  unpriced?: number;
+  latencyP50: number;
+  latencyP95: number;
+  latencyP99: number;
+  ttfbP50: number;
+}
+
+export interface Overview {
+  hour: Aggregate;
+  day: Aggregate;
+  rps: number;
+  channels: { total: number; available: number };
+}
+
+export interface RequestRecord {
+  time: string;
+  requestId: string;
+  channelId?: string;
+  channelName?: string;
+  keyId?: string;
+  model: string;
+  upstreamModel?: string;
+  inboundFormat: string;
+  upstreamFormat?: string;
+  stream: boolean;
+  status: number;
+  latency: number;
+  ttfb: number;
+  attempts: number;
+  error?: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  cost?: number | null;
+  rule?: string;
+  session?: string;
+}
+
+export interface StatsEvent {
+  time: string;
+  rps: number;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cost?: number | null;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+}
+
+export interface ProxyKey {
+  id: string;
+  name: string;
+  hint: string;
+  models?: string[] | null;
+  disabled?: boolean;
+  createdAt?: string;
+  key?: string;
+}
+
+export interface SessionInfo {
+  setupNeeded: boolean;
+  authenticated: boolean;
+  username?: string;
+  csrfToken?: string;
+}
+
+export interface Settings {
+  username?: string;
+  addr?: string;
+  dataDir?: string;
+  version?: string;
+}
+
+export interface StickySession {
+  key: string;
+  channelId: string;
+  expiresAt: string;
+}
+
+export interface StrategyInfo {
+  strategy: string;
+  available: string[];
+}
+
+export class ApiError extends Error {
+  status: number;
+  code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrfToken = '';
+let unauthorizedHandler: (() => void) | null = null;
+
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token ?? '';
+}
+
+export function onUnauthorized(handler: (() => void) | null): void {
+  unauthorizedHandler = handler;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  // When true, a 401 is returned to the caller instead of ending the session.
+  allow401?: boolean;
+}
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the routex server. Is it running?');
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const message = err?.message || (text && !data ? text.trim().slice(0, 300) : '') || `${res.status} ${res.statusText}`;
+    const apiErr = new ApiError(res.status, err?.code || 'http_' + res.status, message);
+    if (res.status === 401 && !opts.allow401 && unauthorizedHandler) unauthorizedHandler();
+    throw apiErr;
+  }
+  return data as T;
+}
+
+function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '' || v === false) continue;
+    p.set(k, String(v));
+  }
+  const s = p.toString();
+  return s ? '?' + s : '';
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  session: () => request<SessionInfo>('GET', '/api/session'),
+  login: (username: string, password: string) =>
+    request<{ username: string; csrfToken: string }>('POST', '/api/login', { body: { username, password }, allow401: true }),
+  logout: () => request<void>('POST', '/api/logout', { allow401: true }),
+
+  setupTestChannel: (ch: Channel) => request<TestResult>('POST', '/api/setup/test-channel', { body: ch }),
+  setup: (body: { channel: Channel; strategy: string; admin: { username: string; password: string } }) =>
+    request<{ username: string; csrfToken: string }>('POST', '/api/setup', { body }),
+
+  channels: () => request<ChannelWithStatus[] | null>('GET', '/api/channels').then((r) => r ?? []),
+  createChannel: (ch: Channel) => request<ChannelWithStatus>('POST', '/api/channels', { body: ch }),
+  updateChannel: (id: string, ch: Channel) => request<ChannelWithStatus>('PUT', `/api/channels/${enc(id)}`, { body: ch }),
+  deleteChannel: (id: string) => request<void>('DELETE', `/api/channels/${enc(id)}`),
+  testChannel: (id: string) => request<TestResult>('POST', `/api/channels/${enc(id)}/test`),
+  testAllChannels: () => request<TestResult[] | null>('POST', '/api/channels/test').then((r) => r ?? []),
+  resetChannel: (id: string) => request<ChannelStatus>('POST', `/api/channels/${enc(id)}/reset`),
+  exportChannels: () => request<{ channels: Channel[] }>('GET', '/api/channels/export'),
+  importChannels: (body: { channels: Channel[] }) => request<{ imported: number }>('POST', '/api/channels/import', { body }),
+
+  rules: () => request<Rule[] | null>('GET', '/api/rules').then((r) => r ?? []),
+  createRule: (r: Rule) => request<Rule>('POST', '/api/rules', { body: r }),
+  updateRule: (id: string, r: Rule) => request<Rule>('PUT', `/api/rules/${enc(id)}`, { body: r }),
+  deleteRule: (id: string) => request<void>('DELETE', `/api/rules/${enc(id)}`),
+  setRuleEnabled: (id: string, enabled: boolean) =>
+    request<Rule>('POST', `/api/rules/${enc(id)}/${enabled ? 'enable' : 'disable'}`),
+  testRules: (body: { path: string; headers: Record<string, string>; body: unknown }) =>
+    request<DryRun>('POST', '/api/rules/test', { body }),
+
+  transformers: () => request<string[] | null>('GET', '/api/transformers').then((r) => r ?? []),
+  testTransformer: (body: { name: string; direction: string; body: unknown; options?: unknown }) =>
+    request<{ body: unknown }>('POST', '/api/transformers/test', { body }),
+
+  strategy: () => request<StrategyInfo>('GET', '/api/strategy'),
+  setStrategy: (strategy: string) => request<StrategyInfo>('PUT', '/api/strategy', { body: { strategy } }),
+
+  sessions: () => request<StickySession[] | null>('GET', '/api/sessions').then((r) => r ?? []),
+  deleteSession: (key: string) => request<void>('DELETE', `/api/sessions/${enc(key)}`),
+
+  analytics: (q: { from?: string; to?: string; bucket?: string; group?: string; channel?: string; model?: string; key?: string }) =>
+    request<Aggregate[] | null>('GET', '/api/analytics' + qs(q)).then((r) => r ?? []),
+  overview: () => request<Overview>('GET', '/api/overview'),
+  requests: (q: {
+    limit?: number;
+    offset?: number;
+    channel?: string;
+    model?: string;
+    key?: string;
+    status?: string;
+    failed?: boolean;
+    from?: string;
+    to?: string;
+  }) =>
+    request<{ records: RequestRecord[] | null; limit: number; offset: number }>('GET', '/api/requests' + qs(q)).then((r) => ({
+      ...r,
+      records: r?.records ?? [],
+    })),
+
+  keys: () => request<ProxyKey[] | null>('GET', '/api/keys').then((r) => r ?? []),
+  createKey: (name: string, models: string[]) => request<ProxyKey>('POST', '/api/keys', { body: { name, models } }),
+  updateKey: (id: string, k: { name: string; models: string[]; disabled: boolean }) =>
+    request<ProxyKey>('PUT', `/api/keys/${enc(id)}`, { body: k }),
+  deleteKey: (id: string) => request<void>('DELETE', `/api/keys/${enc(id)}`),
+
+  settings: () => request<Settings>('GET', '/api/settings'),
+  changePassword: (current: string, next: string) =>
+    request<void>('PUT', '/api/settings/password', { body: { current, new: next }, allow401: true }),
+};
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

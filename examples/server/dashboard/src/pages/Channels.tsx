@@ -1,0 +1,527 @@
+import { useRef, useState, type FormEvent } from 'react';
+import { api, errorMessage, type Channel, type ChannelWithStatus, type TestResult, type TransformerSpec } from '../api';
+import { fmtDateTime, fmtMs, fmtRelative, splitList } from '../format';
+import {
+  Badge,
+  Card,
+  Empty,
+  ErrorBox,
+  Field,
+  Icon,
+  KVEditor,
+  Loading,
+  Modal,
+  PageHeader,
+  Spinner,
+  confirmDialog,
+  downloadJSON,
+  formChecked,
+  formValue,
+  fromRows,
+  toRows,
+  toast,
+  useLoad,
+  type KVRow,
+  type Tone,
+} from '../ui';
+
+export function channelState(c: ChannelWithStatus): { label: string; tone: Tone; title?: string; key: string } {
+  const s = c.status;
+  if (c.disabled || (s && !s.enabled)) return { label: 'disabled', tone: 'gray', key: 'disabled' };
+  if (s?.breaker === 'open')
+    return { label: 'breaker open', tone: 'red', key: 'breaker-open', title: `${s.consecutiveFailures} consecutive failures` };
+  const until = s?.rateLimitedUntil ? Date.parse(s.rateLimitedUntil) : NaN;
+  if (Number.isFinite(until) && until > Date.now())
+    return { label: 'rate limited', tone: 'amber', key: 'rate-limited', title: `until ${fmtDateTime(s!.rateLimitedUntil)} (${fmtRelative(s!.rateLimitedUntil)})` };
+  if (s?.breaker === 'half-open') return { label: 'half-open', tone: 'amber', key: 'half-open', title: 'Probing after failures' };
+  if (s && !s.available) return { label: 'unavailable', tone: 'red', key: 'unavailable' };
+  return { label: 'available', tone: 'green', key: 'available', title: s?.consecutiveFailures ? `${s.consecutiveFailures} recent failures` : undefined };
+}
+
+export function ChannelsPage() {
+  const list = useLoad(() => api.channels(), [], 5000);
+  const [editing, setEditing] = useState<ChannelWithStatus | 'new' | null>(null);
+  const [tests, setTests] = useState<Record<string, TestResult | 'running'>>({});
+  const [testingAll, setTestingAll] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const channels = list.data ?? [];
+
+  const testOne = async (id: string) => {
+    setTests((t) => ({ ...t, [id]: 'running' }));
+    try {
+      const r = await api.testChannel(id);
+      setTests((t) => ({ ...t, [id]: r }));
+    } catch (e) {
+      setTests((t) => ({ ...t, [id]: { channelId: id, ok: false, error: errorMessage(e) } }));
+    }
+    list.reload();
+  };
+
+  const testAll = async () => {
+    setTestingAll(true);
+    setTests(Object.fromEntries(channels.map((c) => [c.id, 'running' as const])));
+    try {
+      const results = await api.testAllChannels();
+      const map: Record<string, TestResult> = {};
+      for (const r of results) map[r.channelId] = r;
+      setTests(map);
+      const ok = results.filter((r) => r.ok).length;
+      toast(`${ok} of ${results.length} channels answered`, ok === results.length ? 'ok' : 'error');
+    } catch (e) {
+      setTests({});
+      toast(errorMessage(e), 'error');
+    } finally {
+      setTestingAll(false);
+      list.reload();
+    }
+  };
+
+  const reset = async (c: ChannelWithStatus) => {
+    try {
+      await api.resetChannel(c.id);
+      toast(`Breaker of ${c.name || c.id} reset`);
+      list.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  };
+
+  const remove = async (c: ChannelWithStatus) => {
+    const ok = await confirmDialog({
+      title: 'Delete channel',
+      message: (
+        <>
+          Delete <b>{c.name || c.id}</b> (<code>{c.id}</code>)? Rules that target it stop matching. This cannot be undone.
+        </>
+      ),
+      confirmLabel: 'Delete',
+    });
+    if (!ok) return;
+    try {
+      await api.deleteChannel(c.id);
+      toast(`Deleted ${c.name || c.id}`);
+      list.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  };
+
+  const exportAll = async () => {
+    try {
+      const data = await api.exportChannels();
+      downloadJSON('routex-channels.json', data);
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  };
+
+  const importFile = async (file: File) => {
+    try {
+      const parsed = JSON.parse(await file.text());
+      const body = Array.isArray(parsed) ? { channels: parsed } : parsed;
+      if (!body || !Array.isArray(body.channels)) throw new Error('The file must hold {"channels": [...]}, as exported.');
+      const res = await api.importChannels(body);
+      toast(`Imported ${res?.imported ?? body.channels.length} channels`);
+      list.reload();
+    } catch (e) {
+      toast(e instanceof SyntaxError ? 'That file is not valid JSON.' : errorMessage(e), 'error');
+    } finally {
+      if (fileInput.current) fileInput.current.value = '';
+    }
+  };
+
+  return (
+    <div className="page">
+      <PageHeader title="Channels" subtitle="Upstream providers routex sends requests to.">
+        <input
+          ref={fileInput}
+          type="file"
+          accept="application/json,.json"
+          hidden
+          data-testid="channels-import-file"
+          onChange={(e) => e.target.files?.[0] && importFile(e.target.files[0])}
+        />
+        <button className="btn" onClick={() => fileInput.current?.click()} data-testid="channels-import">
+          <Icon name="upload" /> Import
+        </button>
+        <button className="btn" onClick={exportAll} data-testid="channels-export" disabled={channels.length === 0}>
+          <Icon name="download" /> Export
+        </button>
+        <button className="btn" onClick={testAll} disabled={testingAll || channels.length === 0} data-testid="channels-test-all">
+          {testingAll ? <Spinner small /> : <Icon name="zap" />} Test all
+        </button>
+        <button className="btn btn-primary" onClick={() => setEditing('new')} data-testid="channel-add">
+          <Icon name="plus" /> Add channel
+        </button>
+      </PageHeader>
+
+      <Card>
+        <ErrorBox error={list.error} />
+        {list.loading && !list.data ? (
+          <Loading />
+        ) : channels.length === 0 ? (
+          <Empty title="No channels yet">
+            <button className="btn btn-primary" onClick={() => setEditing('new')}>
+              <Icon name="plus" /> Add your first channel
+            </button>
+          </Empty>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" data-testid="channels-table">
+              <thead>
+                <tr>
+                  <th>Channel</th>
+                  <th>Type</th>
+                  <th>Models</th>
+                  <th className="num">Priority</th>
+                  <th className="num">Weight</th>
+                  <th>Status</th>
+                  <th>Last test</th>
+                  <th className="actions-col" />
+                </tr>
+              </thead>
+              <tbody>
+                {channels.map((c) => {
+                  const st = channelState(c);
+                  const t = tests[c.id];
+                  const canReset = c.status && (c.status.breaker !== 'closed' || st.key === 'rate-limited' || c.status.consecutiveFailures > 0);
+                  return (
+                    <tr key={c.id} data-testid={`channel-row-${c.id}`}>
+                      <td>
+                        <div className="strong">{c.name || c.id}</div>
+                        <div className="sub mono">{c.id}</div>
+                        <div className="sub mono ellipsis" title={c.baseUrl}>
+                          {c.baseUrl}
+                        </div>
+                      </td>
+                      <td>
+                        <Badge tone={c.type === 'anthropic' ? 'violet' : 'blue'}>{c.type}</Badge>
+                      </td>
+                      <td>
+                        <ModelChips models={c.models} />
+                      </td>
+                      <td className="num">{c.priority ?? 0}</td>
+                      <td className="num">{c.weight || 1}</td>
+                      <td>
+                        <Badge tone={st.tone} title={st.title} testid={`channel-status-${c.id}`}>
+                          {st.label}
+                        </Badge>
+                        {c.status && c.status.consecutiveFailures > 0 && st.key !== 'disabled' && (
+                          <div className="sub">{c.status.consecutiveFailures} failures</div>
+                        )}
+                      </td>
+                      <td data-testid={`channel-test-result-${c.id}`}>
+                        {t === 'running' ? (
+                          <Spinner small />
+                        ) : t ? (
+                          t.ok ? (
+                            <span className="ok-text">
+                              <Icon name="check" /> {t.latencyMs !== undefined ? fmtMs(t.latencyMs) : 'ok'}
+                            </span>
+                          ) : (
+                            <span className="err-text" title={t.error}>
+                              <Icon name="alert" /> {t.status ? `HTTP ${t.status}` : 'failed'}
+                              {t.error && <span className="sub block ellipsis">{t.error}</span>}
+                            </span>
+                          )
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                      <td className="actions-col">
+                        <div className="row-actions">
+                          <button
+                            className="btn btn-sm"
+                            onClick={() => testOne(c.id)}
+                            disabled={t === 'running'}
+                            data-testid={`channel-test-${c.id}`}
+                            title="Send a one-token request"
+                          >
+                            <Icon name="play" /> Test
+                          </button>
+                          <button
+                            className="btn btn-sm btn-icon"
+                            onClick={() => reset(c)}
+                            disabled={!canReset}
+                            title="Reset breaker"
+                            aria-label="Reset breaker"
+                            data-testid={`channel-reset-${c.id}`}
+                          >
+                            <Icon name="reset" />
+                          </button>
+                          <button className="btn btn-sm btn-icon" onClick={() => setEditing(c)} title="Edit" aria-label="Edit" data-testid={`channel-edit-${c.id}`}>
+                            <Icon name="edit" />
+                          </button>
+                          <button
+                            className="btn btn-sm btn-icon btn-danger-ghost"
+                            onClick={() => remove(c)}
+                            title="Delete"
+                            aria-label="Delete"
+                            data-testid={`channel-delete-${c.id}`}
+                          >
+                            <Icon name="trash" />
+                          </button>
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      {editing && (
+        <ChannelForm
+          channel={editing === 'new' ? null : editing}
+          onClose={() => setEditing(null)}
+          onSaved={(c, created) => {
+            setEditing(null);
+            toast(created ? `Added ${c.name || c.id}` : `Saved ${c.name || c.id}`);
+            list.reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+export function ModelChips({ models, max = 3 }: { models?: string[] | null; max?: number }) {
+  if (!models || models.length === 0) return <span className="muted">any model</span>;
+  return (
+    <div className="chips" title={models.join(', ')}>
+      {models.slice(0, max).map((m) => (
+        <span key={m} className="chip mono">
+          {m}
+        </span>
+      ))}
+      {models.length > max && <span className="chip chip-more">+{models.length - max}</span>}
+    </div>
+  );
+}
+
+const DEFAULT_BASE: Record<string, string> = { anthropic: 'https://api.anthropic.com', openai: 'https://api.openai.com' };
+
+function specsToText(specs: TransformerSpec[] | undefined): string {
+  if (!specs || specs.length === 0) return '';
+  const simple = specs.map((s) => {
+    if (typeof s === 'string') return s;
+    if (Array.isArray(s)) return s.length === 1 ? s[0] : s;
+    if (s && typeof s === 'object') return s.options === undefined || s.options === null ? s.name : [s.name, s.options];
+    return s;
+  });
+  if (simple.every((s) => typeof s === 'string')) return (simple as string[]).join(', ');
+  return JSON.stringify(simple);
+}
+
+function textToSpecs(text: string): TransformerSpec[] {
+  const t = text.trim();
+  if (!t) return [];
+  if (t.startsWith('[')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(t);
+    } catch {
+      throw new Error('Transformers: not valid JSON.');
+    }
+    if (!Array.isArray(v)) throw new Error('Transformers: expected a JSON array.');
+    return v as TransformerSpec[];
+  }
+  return splitList(t);
+}
+
+function ChannelForm({
+  channel,
+  onClose,
+  onSaved,
+}: {
+  channel: ChannelWithStatus | null;
+  onClose: () => void;
+  onSaved: (c: Channel, created: boolean) => void;
+}) {
+  const isNew = !channel;
+  const form = useRef<HTMLFormElement>(null);
+  const [modelMap, setModelMap] = useState<KVRow[]>(() => toRows(channel?.modelMap));
+  const [headers, setHeaders] = useState<KVRow[]>(() => toRows(channel?.headers));
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const known = useLoad(() => api.transformers(), []);
+
+  const onType = (type: string) => {
+    const input = form.current?.elements.namedItem('baseUrl') as HTMLInputElement | null;
+    if (!input) return;
+    const cur = input.value.trim().replace(/\/+$/, '');
+    if (!cur || Object.values(DEFAULT_BASE).includes(cur)) input.value = DEFAULT_BASE[type] ?? '';
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const f = form.current;
+    setError('');
+    try {
+      const name = formValue(f, 'name').trim();
+      const id = isNew ? formValue(f, 'id').trim() : channel!.id;
+      const baseUrl = formValue(f, 'baseUrl').trim().replace(/\/+$/, '');
+      if (!name && !id) throw new Error('Give the channel a name or an id.');
+      if (!baseUrl) throw new Error('The base URL is required.');
+      const num = (field: string, label: string): number => {
+        const raw = formValue(f, field).trim();
+        if (!raw) return 0;
+        const n = Number(raw);
+        if (!Number.isFinite(n)) throw new Error(`${label} must be a number.`);
+        return n;
+      };
+      const timeoutSec = num('timeout', 'Timeout');
+      const ch: Channel = {
+        id,
+        name,
+        type: (formValue(f, 'type') || 'anthropic') as Channel['type'],
+        baseUrl,
+        apiKey: formValue(f, 'apiKey').trim(),
+        models: splitList(formValue(f, 'models')),
+        modelMap: fromRows(modelMap),
+        priority: Math.trunc(num('priority', 'Priority')),
+        weight: Math.trunc(num('weight', 'Weight')),
+        disabled: !formChecked(f, 'enabled'),
+        headers: fromRows(headers),
+        timeout: Math.round(timeoutSec * 1e9),
+        transformers: textToSpecs(formValue(f, 'transformers')),
+      };
+      if (!ch.id) delete (ch as Partial<Channel>).id;
+      setBusy(true);
+      const saved = isNew ? await api.createChannel(ch) : await api.updateChannel(channel!.id, ch);
+      onSaved(saved ?? ch, isNew);
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      title={isNew ? 'Add channel' : `Edit ${channel!.name || channel!.id}`}
+      onClose={onClose}
+      wide
+      testid="channel-form"
+      footer={
+        <>
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="channel-form" className="btn btn-primary" disabled={busy} data-testid="channel-save">
+            {busy && <Spinner small />} {isNew ? 'Add channel' : 'Save changes'}
+          </button>
+        </>
+      }
+    >
+      <form id="channel-form" ref={form} onSubmit={submit} noValidate>
+        <div className="grid-2">
+          <Field label="Name" htmlFor="channel-name">
+            <input id="channel-name" name="name" data-testid="channel-name" defaultValue={channel?.name ?? ''} placeholder="Anthropic main" autoFocus />
+          </Field>
+          <Field label="Id" htmlFor="channel-id" hint={isNew ? 'Optional: generated from the name.' : 'The id cannot be changed.'}>
+            <input
+              id="channel-id"
+              name="id"
+              data-testid="channel-id"
+              defaultValue={channel?.id ?? ''}
+              disabled={!isNew}
+              placeholder="anthropic-main"
+              spellCheck={false}
+            />
+          </Field>
+          <Field label="Type" htmlFor="channel-type">
+            <select id="channel-type" name="type" data-testid="channel-type" defaultValue={channel?.type ?? 'anthropic'} onChange={(e) => onType(e.target.value)}>
+              <option value="anthropic">Anthropic</option>
+              <option value="openai">OpenAI / OpenAI-compatible</option>
+            </select>
+          </Field>
+          <Field label="Base URL" htmlFor="channel-baseurl">
+            <input
+              id="channel-baseurl"
+              name="baseUrl"
+              data-testid="channel-baseurl"
+              defaultValue={channel?.baseUrl ?? DEFAULT_BASE.anthropic}
+              spellCheck={false}
+            />
+          </Field>
+        </div>
+        <Field
+          label="API key"
+          htmlFor="channel-key"
+          hint={isNew ? undefined : `Stored key ${channel?.apiKey || '(none)'}. Leave empty to keep it.`}
+        >
+          <input
+            id="channel-key"
+            name="apiKey"
+            type="password"
+            data-testid="channel-key"
+            placeholder={isNew ? 'sk-…' : 'unchanged'}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </Field>
+        <Field label="Models" htmlFor="channel-models" hint="Comma separated; globs like claude-* work. Empty accepts any model.">
+          <input
+            id="channel-models"
+            name="models"
+            data-testid="channel-models"
+            defaultValue={(channel?.models ?? []).join(', ')}
+            placeholder="claude-sonnet-4-5, claude-haiku-*"
+            spellCheck={false}
+          />
+        </Field>
+        <div className="grid-3">
+          <Field label="Priority" htmlFor="channel-priority" hint="Lower is tried first (priority strategy).">
+            <input id="channel-priority" name="priority" type="number" data-testid="channel-priority" defaultValue={channel?.priority ?? 0} />
+          </Field>
+          <Field label="Weight" htmlFor="channel-weight" hint="Share for the weighted strategy.">
+            <input id="channel-weight" name="weight" type="number" min={0} data-testid="channel-weight" defaultValue={channel?.weight || 1} />
+          </Field>
+          <Field label="Timeout (seconds)" htmlFor="channel-timeout" hint="Wait for the first byte; 0 = default.">
+            <input
+              id="channel-timeout"
+              name="timeout"
+              type="number"
+              min={0}
+              step="any"
+              data-testid="channel-timeout"
+              defaultValue={channel?.timeout ? channel.timeout / 1e9 : 0}
+            />
+          </Field>
+        </div>
+        <Field label="Model map" hint="Rename a requested model to this channel’s own name for it.">
+          <KVEditor rows={modelMap} onChange={setModelMap} keyPlaceholder="requested model" valuePlaceholder="channel model" testid="channel-modelmap" addLabel="Add mapping" />
+        </Field>
+        <Field label="Extra headers" hint="Sent with every upstream request. Sensitive values are shown masked.">
+          <KVEditor rows={headers} onChange={setHeaders} keyPlaceholder="Header-Name" valuePlaceholder="value" testid="channel-headers" addLabel="Add header" />
+        </Field>
+        <Field
+          label="Transformers"
+          htmlFor="channel-transformers"
+          hint={
+            <>
+              Names, comma separated, or a JSON array such as <code>["cleancache", ["maxtoken", {'{'}"max": 8192{'}'}]]</code>.
+              {known.data && known.data.length > 0 && <> Available: {known.data.join(', ')}.</>}
+            </>
+          }
+        >
+          <input
+            id="channel-transformers"
+            name="transformers"
+            data-testid="channel-transformers"
+            defaultValue={specsToText(channel?.transformers)}
+            placeholder="cleancache"
+            spellCheck={false}
+            className="mono"
+          />
+        </Field>
+        <label className="check">
+          <input type="checkbox" name="enabled" data-testid="channel-enabled" defaultChecked={!channel?.disabled} /> Enabled (takes traffic)
+        </label>
+        <ErrorBox error={error} testid="channel-error" />
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,378 @@
+import { useRef, useState, type FormEvent } from 'react';
+import { api, errorMessage, type Channel, type TestResult } from '../api';
+import { fmtMs, slugify, splitList } from '../format';
+import { ErrorBox, Field, Icon, Spinner, formValue } from '../ui';
+
+export const STRATEGIES: { name: string; title: string; desc: string }[] = [
+  { name: 'priority', title: 'Priority', desc: 'Always use the lowest-priority-number channel; others only as fallback.' },
+  { name: 'round_robin', title: 'Round robin', desc: 'Take turns: each request goes to the next channel in order.' },
+  { name: 'weighted', title: 'Weighted', desc: 'Spread requests randomly in proportion to each channel’s weight.' },
+  { name: 'least_used', title: 'Least used', desc: 'Send each request to the channel with the fewest requests in flight.' },
+  { name: 'latency', title: 'Lowest latency', desc: 'Prefer the channel that has been answering fastest lately.' },
+];
+
+export const CHANNEL_KINDS = [
+  { value: 'anthropic', label: 'Anthropic', type: 'anthropic' as const, baseUrl: 'https://api.anthropic.com' },
+  { value: 'openai', label: 'OpenAI', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
+  { value: 'openai-compatible', label: 'OpenAI-compatible', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
+];
+
+const DEFAULT_URLS = new Set(CHANNEL_KINDS.map((k) => k.baseUrl));
+
+const MODEL_HINTS: Record<string, string> = {
+  anthropic: 'claude-sonnet-4-5, claude-haiku-4-5',
+  openai: 'gpt-4.1, gpt-4.1-mini',
+  'openai-compatible': 'llama-3.3-70b, qwen-2.5-72b',
+};
+
+interface ChannelDraft {
+  kind: string;
+  name: string;
+  baseUrl: string;
+  apiKey: string;
+  models: string;
+}
+
+const STEPS = ['Add a channel', 'Balancing', 'Administrator'];
+
+export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: string) => void }) {
+  const [step, setStep] = useState(0);
+  const [draft, setDraft] = useState<ChannelDraft>({
+    kind: 'anthropic',
+    name: '',
+    baseUrl: 'https://api.anthropic.com',
+    apiKey: '',
+    models: '',
+  });
+  const [strategy, setStrategy] = useState('priority');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [test, setTest] = useState<TestResult | null>(null);
+  const [testing, setTesting] = useState(false);
+  const form1 = useRef<HTMLFormElement>(null);
+  const form2 = useRef<HTMLFormElement>(null);
+  const form3 = useRef<HTMLFormElement>(null);
+  const [kind, setKind] = useState(draft.kind);
+
+  const readDraft = (): ChannelDraft => {
+    const f = form1.current;
+    return {
+      kind: formValue(f, 'kind') || 'anthropic',
+      name: formValue(f, 'name').trim(),
+      baseUrl: formValue(f, 'baseUrl').trim(),
+      apiKey: formValue(f, 'apiKey').trim(),
+      models: formValue(f, 'models'),
+    };
+  };
+
+  const toChannel = (d: ChannelDraft): Channel => {
+    const k = CHANNEL_KINDS.find((x) => x.value === d.kind) ?? CHANNEL_KINDS[0];
+    const ch: Channel = {
+      id: slugify(d.name) || k.value,
+      name: d.name || k.label,
+      type: k.type,
+      baseUrl: d.baseUrl.replace(/\/+$/, ''),
+      apiKey: d.apiKey,
+    };
+    const models = splitList(d.models);
+    if (models.length) ch.models = models;
+    return ch;
+  };
+
+  const validate1 = (d: ChannelDraft): string => {
+    if (!d.name) return 'Give the channel a name, e.g. “Anthropic”.';
+    if (!d.baseUrl) return 'Enter the provider’s base URL.';
+    if (!/^https?:\/\/[^\s]+$/i.test(d.baseUrl)) return 'The base URL must start with http:// or https://.';
+    if (!d.apiKey && d.kind !== 'openai-compatible') return 'Enter the API key of this provider.';
+    return '';
+  };
+
+  const onKind = (value: string) => {
+    setKind(value);
+    const input = form1.current?.elements.namedItem('baseUrl') as HTMLInputElement | null;
+    const next = CHANNEL_KINDS.find((k) => k.value === value);
+    if (input && next && (input.value.trim() === '' || DEFAULT_URLS.has(input.value.trim().replace(/\/+$/, '')))) {
+      input.value = next.baseUrl;
+    }
+    setTest(null);
+  };
+
+  const runTest = async () => {
+    const d = readDraft();
+    const v = validate1(d);
+    setError(v);
+    setTest(null);
+    if (v) return;
+    setTesting(true);
+    try {
+      setTest(await api.setupTestChannel(toChannel(d)));
+    } catch (e) {
+      setTest({ channelId: '', ok: false, error: errorMessage(e) });
+    } finally {
+      setTesting(false);
+    }
+  };
+
+  const next1 = (e?: FormEvent) => {
+    e?.preventDefault();
+    const d = readDraft();
+    const v = validate1(d);
+    setError(v);
+    if (v) return;
+    setDraft(d);
+    setStep(1);
+  };
+
+  const next2 = (e?: FormEvent) => {
+    e?.preventDefault();
+    const chosen = formValue(form2.current, 'strategy') || strategy;
+    setStrategy(chosen);
+    setError('');
+    setStep(2);
+  };
+
+  const finish = async (e?: FormEvent) => {
+    e?.preventDefault();
+    const f = form3.current;
+    const username = formValue(f, 'username').trim() || 'admin';
+    const password = formValue(f, 'password');
+    const confirm = formValue(f, 'confirm');
+    if (password.length < 8) return setError('The password needs at least 8 characters.');
+    if (password !== confirm) return setError('The two passwords do not match.');
+    setError('');
+    setBusy(true);
+    try {
+      const res = await api.setup({ channel: toChannel(draft), strategy, admin: { username, password } });
+      onDone(res?.username || username, res?.csrfToken ?? '');
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  const back = () => {
+    setError('');
+    setStep((s) => Math.max(0, s - 1));
+  };
+
+  return (
+    <div className="auth-screen">
+      <div className="auth-card wizard" data-testid="wizard">
+        <div className="auth-brand">
+          <BrandMark />
+          <div>
+            <div className="auth-title">Welcome to routex</div>
+            <div className="muted">Three steps and your proxy is ready.</div>
+          </div>
+        </div>
+
+        <ol className="steps" data-testid="wizard-steps">
+          {STEPS.map((s, i) => (
+            <li key={s} className={i < step ? 'done' : i === step ? 'current' : ''} data-testid={`wizard-step-${i + 1}`}>
+              <span className="step-dot">{i < step ? <Icon name="check" size={14} /> : i + 1}</span>
+              <span className="step-label">{s}</span>
+            </li>
+          ))}
+        </ol>
+
+        {step === 0 && (
+          <form ref={form1} onSubmit={next1} noValidate>
+            <h2 className="wizard-h">Connect your first provider</h2>
+            <div className="grid-2">
+              <Field label="Provider" htmlFor="wizard-channel-type">
+                <select
+                  id="wizard-channel-type"
+                  name="kind"
+                  data-testid="wizard-channel-type"
+                  defaultValue={draft.kind}
+                  onChange={(e) => onKind(e.target.value)}
+                >
+                  {CHANNEL_KINDS.map((k) => (
+                    <option key={k.value} value={k.value}>
+                      {k.label}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field label="Name" htmlFor="wizard-channel-name">
+                <input
+                  id="wizard-channel-name"
+                  name="name"
+                  data-testid="wizard-channel-name"
+                  defaultValue={draft.name}
+                  placeholder="Anthropic"
+                  autoComplete="off"
+                  autoFocus
+                />
+              </Field>
+            </div>
+            <Field label="Base URL" htmlFor="wizard-channel-baseurl" hint="The provider’s API root. Change it for proxies and compatible providers.">
+              <input
+                id="wizard-channel-baseurl"
+                name="baseUrl"
+                data-testid="wizard-channel-baseurl"
+                defaultValue={draft.baseUrl}
+                autoComplete="off"
+                spellCheck={false}
+              />
+            </Field>
+            <Field label="API key" htmlFor="wizard-channel-key" hint={kind === 'openai-compatible' ? 'Optional for local servers.' : 'Stored on the server; never shown again in full.'}>
+              <input
+                id="wizard-channel-key"
+                name="apiKey"
+                type="password"
+                data-testid="wizard-channel-key"
+                defaultValue={draft.apiKey}
+                placeholder={kind === 'anthropic' ? 'sk-ant-…' : 'sk-…'}
+                autoComplete="off"
+                spellCheck={false}
+              />
+            </Field>
+            <Field label="Models" htmlFor="wizard-channel-models" hint="Comma separated; globs like claude-* work. Leave empty to accept any model.">
+              <input
+                id="wizard-channel-models"
+                name="models"
+                data-testid="wizard-channel-models"
+                defaultValue={draft.models}
+                placeholder={MODEL_HINTS[kind]}
+                autoComplete="off"
+                spellCheck={false}
+              />
+            </Field>
+
+            <div className="test-row">
+              <button type="button" className="btn" onClick={runTest} disabled={testing} data-testid="wizard-test">
+                {testing ? <Spinner small /> : <Icon name="zap" />} Test connection
+              </button>
+              {test && <TestOutcome result={test} testid="wizard-test-result" />}
+            </div>
+
+            <ErrorBox error={error} testid="wizard-error" />
+            <div className="wizard-actions">
+              <span />
+              <button type="submit" className="btn btn-primary" data-testid="wizard-next">
+                Next <Icon name="chevronRight" />
+              </button>
+            </div>
+          </form>
+        )}
+
+        {step === 1 && (
+          <form ref={form2} onSubmit={next2}>
+            <h2 className="wizard-h">How should requests be spread?</h2>
+            <p className="muted wizard-p">You can change this any time in Settings. With one channel, all strategies behave the same.</p>
+            <div className="radio-cards" role="radiogroup">
+              {STRATEGIES.map((s) => (
+                <label
+                  key={s.name}
+                  className={'radio-card' + (strategy === s.name ? ' selected' : '')}
+                  data-testid={`wizard-strategy-${s.name}`}
+                >
+                  <input
+                    type="radio"
+                    name="strategy"
+                    value={s.name}
+                    checked={strategy === s.name}
+                    onChange={() => setStrategy(s.name)}
+                  />
+                  <span className="radio-card-body">
+                    <span className="radio-card-title">
+                      {s.title} <code>{s.name}</code>
+                    </span>
+                    <span className="radio-card-desc">{s.desc}</span>
+                  </span>
+                </label>
+              ))}
+            </div>
+            <ErrorBox error={error} testid="wizard-error" />
+            <div className="wizard-actions">
+              <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back">
+                <Icon name="chevronLeft" /> Back
+              </button>
+              <button type="submit" className="btn btn-primary" data-testid="wizard-next">
+                Next <Icon name="chevronRight" />
+              </button>
+            </div>
+          </form>
+        )}
+
+        {step === 2 && (
+          <form ref={form3} onSubmit={finish} noValidate>
+            <h2 className="wizard-h">Create the administrator</h2>
+            <p className="muted wizard-p">This account signs in to this dashboard.</p>
+            <Field label="Username" htmlFor="wizard-username" hint="Defaults to “admin” when left empty.">
+              <input id="wizard-username" name="username" data-testid="wizard-username" placeholder="admin" autoComplete="username" autoFocus />
+            </Field>
+            <div className="grid-2">
+              <Field label="Password" htmlFor="wizard-password" hint="At least 8 characters.">
+                <input id="wizard-password" name="password" type="password" data-testid="wizard-password" autoComplete="new-password" />
+              </Field>
+              <Field label="Confirm password" htmlFor="wizard-password-confirm">
+                <input
+                  id="wizard-password-confirm"
+                  name="confirm"
+                  type="password"
+                  data-testid="wizard-password-confirm"
+                  autoComplete="new-password"
+                />
+              </Field>
+            </div>
+            <div className="summary">
+              <div>
+                <span className="muted">Channel</span> {draft.name} · {CHANNEL_KINDS.find((k) => k.value === draft.kind)?.label} ·{' '}
+                <code>{draft.baseUrl}</code>
+              </div>
+              <div>
+                <span className="muted">Strategy</span> {STRATEGIES.find((s) => s.name === strategy)?.title}
+              </div>
+            </div>
+            <ErrorBox error={error} testid="wizard-error" />
+            <div className="wizard-actions">
+              <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back" disabled={busy}>
+                <Icon name="chevronLeft" /> Back
+              </button>
+              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-finish">
+                {busy ? <Spinner small /> : <Icon name="check" />} Finish setup
+              </button>
+            </div>
+          </form>
+        )}
+      </div>
+    </div>
+  );
+}
+
+export function TestOutcome({ result, testid }: { result: TestResult; testid?: string }) {
+  const latency = result.latencyMs !== undefined && result.latencyMs !== null ? fmtMs(result.latencyMs) : '';
+  if (result.ok)
+    return (
+      <div className="test-outcome ok" data-testid={testid} data-ok="true">
+        <Icon name="check" />
+        <span>
+          Connected{latency && <> · {latency}</>}
+          {result.model && <> · {result.model}</>}
+        </span>
+      </div>
+    );
+  return (
+    <div className="test-outcome fail" data-testid={testid} data-ok="false">
+      <Icon name="alert" />
+      <span>
+        Failed{result.status ? ` (HTTP ${result.status})` : ''}
+        {latency && <> · {latency}</>}
+        {result.error && <>: {result.error}</>}
+      </span>
+    </div>
+  );
+}
+
+export function BrandMark() {
+  return (
+    <span className="brand-mark lg">
+      <svg viewBox="0 0 32 32" width="40" height="40" aria-hidden="true">
+        <rect width="32" height="32" rx="8" fill="currentColor" />
+        <path d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
+      </svg>
+    </span>
+  );
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/chromedp/chromedp"
+
+	"github.com/routex/routex/internal/mockupstream"
+)
+
+// browser finds a Chromium to drive. Without one the test is skipped,
+// unless ROUTEX_E2E=1 (set by .ci/run, which installs Chromium) makes the
+// missing browser a failure.
+func browser(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("ROUTEX_E2E") == "1" {
+		t.Fatal("ROUTEX_E2E=1 but no Chromium is installed")
+	}
+	t.Skip("no Chromium installed; .ci/run installs it and sets ROUTEX_E2E=1")
+	return ""
+}
+
+// setField sets an input's, select's or textarea's value the way a person
+// typing would, so that React sees it: through the native setter, then the
+// input and change events.
+func setField(testid, value string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => {
+		const el = document.querySelector('[data-testid=%q]');
+		if (!el) throw new Error('no element %s');
+		const proto = Object.getPrototypeOf(el);
+		Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, %q);
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+		return true;
+	})()`, testid, testid, value)
+	return discard(chromedp.Evaluate[bool](js))
+}
+
+// discard makes an action whose value is not needed fit in a list of steps.
+func discard[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+func byTestID(id string) string { return fmt.Sprintf(`[data-testid=%q]`, id) }
+
+// screenshot saves the page to ROUTEX_SCREENSHOTS (or the test's temp dir).
+func screenshot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
+	dir := os.Getenv("ROUTEX_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	})
+}
+
+// TestDashboardEndToEnd drives the dashboard in headless Chromium: the
+// setup wizard adds a channel pointing at a local provider, a rule is
+// created in the rules page, a request goes through the proxy with the
+// official Anthropic SDK, and the overview counts it.
+func TestDashboardEndToEnd(t *testing.T) {
+	exe := browser(t)
+	up := mockupstream.New("upstream")
+	t.Cleanup(up.Close)
+
+	cfg := Config{Addr: "127.0.0.1:0", Data: t.TempDir(), AdminToken: "e2e-admin-token-0123456789", MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second}
+	srv, err := NewServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		web.Close()
+		srv.Close()
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1400, 900), chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancelAlloc()
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML("body"))
+			if len(html) > 3000 {
+				html = html[:3000]
+			}
+			t.Fatalf("%s: %v\npage: %s", step, err, html)
+		}
+	}
+
+	// 1. The wizard: the channel, tested; the strategy; the administrator.
+	run("wizard step 1",
+		chromedp.Navigate(web.URL+"/"),
+		chromedp.WaitVisible(byTestID("wizard-channel-type")),
+		setField("wizard-channel-type", "anthropic"),
+		setField("wizard-channel-name", "Local Claude"),
+		setField("wizard-channel-baseurl", up.URL),
+		setField("wizard-channel-key", "sk-ant-e2e-upstream-key-0001"),
+		setField("wizard-channel-models", "claude-sonnet-4-5, claude-haiku-4-5"),
+		chromedp.Click(byTestID("wizard-test")),
+		chromedp.WaitVisible(byTestID("wizard-test-result")),
+		screenshot(t, "1-wizard-channel"),
+	)
+	if ok, err := chromedp.Run(ctx, chromedp.AttributeValue(byTestID("wizard-test-result"), "data-ok")); err != nil || ok.Value != "true" {
+		t.Fatalf("the wizard's connection test failed (data-ok=%q, %v)", ok.Value, err)
+	}
+	run("wizard step 2",
+		chromedp.Click(byTestID("wizard-next")),
+		chromedp.WaitVisible(byTestID("wizard-strategy-round_robin")),
+		chromedp.Click(byTestID("wizard-strategy-round_robin")),
+		screenshot(t, "2-wizard-strategy"),
+		chromedp.Click(byTestID("wizard-next")),
+	)
+	run("wizard step 3",
+		chromedp.WaitVisible(byTestID("wizard-username")),
+		setField("wizard-username", "admin"),
+		setField("wizard-password", "correct horse battery"),
+		setField("wizard-password-confirm", "correct horse battery"),
+		chromedp.Click(byTestID("wizard-finish")),
+		chromedp.WaitVisible(byTestID("nav-overview")),
+		screenshot(t, "3-overview-empty"),
+	)
+
+	// The wizard's choices are in the Store, and the Client uses them.
+	chs, err := srv.store.RevealChannels(t.Context())
+	if err != nil || len(chs) != 1 || chs[0].BaseURL != up.URL || chs[0].APIKey != "sk-ant-e2e-upstream-key-0001" {
+		t.Fatalf("channels after the wizard = %+v, %v", chs, err)
+	}
+	if got := srv.client.Strategy(); got != "round_robin" {
+		t.Errorf("strategy after the wizard = %q, want round_robin", got)
+	}
+	channelID := chs[0].ID
+
+	// 2. A rule, made in the rules page: Haiku requests go to the channel
+	// as Sonnet.
+	run("rule",
+		chromedp.Click(byTestID("nav-rules")),
+		chromedp.WaitVisible(byTestID("rule-add")),
+		chromedp.Click(byTestID("rule-add")),
+		chromedp.WaitVisible(byTestID("rule-id")),
+		setField("rule-id", "haiku-upgrade"),
+		setField("rule-name", "Haiku to Sonnet"),
+		setField("rule-model-pattern", "claude-haiku-*"),
+		setField("rule-target-channel", channelID),
+		setField("rule-target-model", "claude-sonnet-4-5"),
+		chromedp.Click(byTestID("rule-save")),
+		chromedp.WaitVisible(byTestID("rule-row-haiku-upgrade")),
+		screenshot(t, "4-rules"),
+	)
+
+	// 3. A proxy key (through the API with the admin token), and a request
+	// with the official SDK.
+	key := createKeyWithToken(t, web.URL, cfg.AdminToken)
+	sdk := anthropic.NewClient(option.WithBaseURL(web.URL), option.WithAPIKey(key), option.WithMaxRetries(0))
+	msg, err := sdk.Messages.New(t.Context(), anthropic.MessageNewParams{
+		Model:     "claude-haiku-4-5",
+		MaxTokens: 64,
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello"))},
+	})
+	if err != nil {
+		t.Fatalf("request through the proxy: %v", err)
+	}
+	if len(msg.Content) == 0 || !strings.Contains(msg.Content[0].Text, "hello from upstream") {
+		t.Fatalf("answer = %+v", msg.Content)
+	}
+	if got := up.Last().Body; !strings.Contains(string(got), `"claude-sonnet-4-5"`) {
+		t.Errorf("the rule did not rewrite the model: upstream got %s", got)
+	}
+
+	// 4. The overview counts it, once the record is written (the writer
+	// batches; the page polls).
+	run("overview", chromedp.Click(byTestID("nav-overview")), chromedp.WaitVisible(byTestID("stat-requests-hour")))
+	count, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+		const el = document.querySelector('[data-testid="stat-requests-hour"]');
+		return el && el.textContent.trim() === "1" ? el.textContent : null;
+	})()`, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(250*time.Millisecond)))
+	if err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(byTestID("overview-stats")))
+		t.Fatalf("the overview never counted the request: %v\n%s", err, html)
+	}
+	run("screenshot", screenshot(t, "5-overview-counted"))
+	t.Logf("overview shows %q requests in the last hour", count)
+}
+
+func createKeyWithToken(t *testing.T, base, token string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/keys", strings.NewReader(`{"name":"e2e"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Key string `json:"key"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || out.Key == "" {
+		t.Fatalf("creating a key: status %d, %v", resp.StatusCode, err)
+	}
+	return out.Key
+}
