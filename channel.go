@@ -59,6 +59,10 @@ type Channel struct {
 	// name registered with transformer.Register. Conversion between the
 	// caller's format and Type needs no entry.
 	Transformers []transformer.Spec `json:"transformers,omitempty"`
+	// OAuth makes the Client's Authorizer (WithAuthorizer) sign the
+	// channel's requests, with an OAuth access token kept in the Store,
+	// instead of APIKey. Without an Authorizer the channel takes no traffic.
+	OAuth bool `json:"oauth,omitempty"`
 	// Limits are the channel's quotas: requests and tokens per minute,
 	// hour or day. A channel over one is skipped until its window rolls.
 	Limits []Limit `json:"limits,omitempty"`

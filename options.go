@@ -66,6 +66,7 @@ type settings struct {
 	breaker      breaker.Settings
 	retry        RetryPolicy
 	transport    http.RoundTripper
+	authorizer   Authorizer
 	logger       *slog.Logger
 	recorder     analytics.Recorder
 	counter      TokenCounter

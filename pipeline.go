@@ -185,7 +185,7 @@ func (c *Client) plan(x *exchange) *refusal {
 // ready reports whether rt's breaker, rate limit and quotas let it take a
 // request now.
 func (c *Client) ready(rt *route) bool {
-	return c.breakers.Ready(rt.ID) && (len(rt.Limits) == 0 || c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero())
+	return c.breakers.Ready(rt.ID) && (len(rt.Limits) == 0 || c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero()) && c.authorized(rt)
 }
 
 // compatible reports whether x's caller can be served by a channel speaking
@@ -285,7 +285,7 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			}
 			return c.finishCanceled(x, ctx.Err())
 		}
-		if f.resp != nil && !retryable(f.status) {
+		if f.resp != nil && !failsOver(rt, f.status) {
 			return c.upstreamError(x, f), nil
 		}
 		if last != nil && last.resp != nil {
@@ -367,6 +367,14 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	out.URL = rt.upstreamURL(path, x.req.URL.RawQuery)
 	out.Host = out.URL.Host
 	out.Header = upstreamHeader(x.req.Header, rt, cross)
+	if rt.OAuth {
+		if err := c.authorize(ctx, rt, out.Header); err != nil {
+			timer.Stop()
+			cancel(nil)
+			done(breaker.ErrIgnore)
+			return nil, &failure{rt: rt, err: err}
+		}
+	}
 	if len(body) == 0 {
 		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
 	}
@@ -386,6 +394,13 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		switch {
 		case x.req.Context().Err() != nil:
 			done(context.Canceled)
+		case status == http.StatusUnauthorized && rt.OAuth:
+			// The token was refused: the Authorizer gets a fresh one for
+			// the next attempt, and this one fails over.
+			if inv, ok := c.s.authorizer.(invalidator); ok {
+				inv.Invalidate(rt.ID, out.Header.Get("Authorization"))
+			}
+			done(breaker.ErrIgnore)
 		case status == http.StatusTooManyRequests || status == 529:
 			// Overload and rate limits are the provider's weather, not a
 			// broken channel: cool down, don't trip the breaker.
@@ -411,7 +426,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	if resp.StatusCode < 300 {
 		c.noteHeadroom(rt.ID, resp.Header)
 	}
-	if retryable(resp.StatusCode) {
+	if failsOver(rt, resp.StatusCode) {
 		b, err := bufferBody(resp, 64<<10)
 		if err != nil {
 			return fail(nil, 0, err)
@@ -641,7 +656,7 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 		if hopHeaders[k] || strings.HasPrefix(k, "X-Routex") {
 			continue
 		}
-		if (rt.APIKey != "" || cross) && (k == "Authorization" || k == "X-Api-Key") {
+		if (rt.APIKey != "" || rt.OAuth || cross) && (k == "Authorization" || k == "X-Api-Key") {
 			continue
 		}
 		if cross && (strings.HasPrefix(k, "Anthropic-") || strings.HasPrefix(k, "Openai-")) {

@@ -123,7 +123,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		apiError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
 		return false
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		apiError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: data after the JSON value")
 		return false
 	}
@@ -516,6 +516,7 @@ func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 		old[c.ID] = c
 	}
 	// Everything is checked before anything is written.
+	seen := map[string]bool{}
 	for i := range in.Channels {
 		c := &in.Channels[i]
 		if o, ok := old[c.ID]; ok {
@@ -525,6 +526,11 @@ func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("channels[%d]: %v", i, err))
 			return
 		}
+		if seen[c.ID] {
+			apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("channels[%d]: id %q appears twice", i, c.ID))
+			return
+		}
+		seen[c.ID] = true
 	}
 	for _, c := range in.Channels {
 		if err := s.store.PutChannel(ctx, c); err != nil {
@@ -595,6 +601,9 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 		for n := 2; ; n++ {
 			if _, err := s.findRule(ctx, rule.ID); errors.Is(err, routex.ErrNotFound) {
 				break
+			} else if err != nil {
+				s.storeError(w, "rule", err)
+				return
 			}
 			rule.ID = fmt.Sprintf("%s-%d", base, n)
 		}
@@ -839,21 +848,22 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	rq := routex.RecordQuery{ChannelID: q.Get("channel"), Model: q.Get("model"), KeyID: q.Get("key"), Failed: q.Get("failed") == "true"}
 	var err error
-	num := func(name string, dst *int, max int) bool {
+	num := func(name string, dst *int, min, max int) bool {
 		v := q.Get(name)
 		if v == "" {
 			return true
 		}
 		n, e := strconv.Atoi(v)
-		if e != nil || n < 0 || n > max {
-			apiError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number from 0 to %d", name, max))
+		if e != nil || n < min || n > max {
+			apiError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number from %d to %d", name, min, max))
 			return false
 		}
 		*dst = n
 		return true
 	}
+	// The Store reads a zero limit as its own default: limit starts at 1.
 	rq.Limit = 50
-	if !num("limit", &rq.Limit, 1000) || !num("offset", &rq.Offset, 1<<30) || !num("status", &rq.Status, 999) {
+	if !num("limit", &rq.Limit, 1, 1000) || !num("offset", &rq.Offset, 0, 1<<30) || !num("status", &rq.Status, 0, 999) {
 		return
 	}
 	if q.Get("from") != "" || q.Get("to") != "" {
@@ -1004,8 +1014,11 @@ func (s *Server) putPassword(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "settings", err)
 		return
 	}
-	if _, err := s.auth.login(ctx, user, in.Current); err != nil {
+	if err := s.auth.check(ctx, user, in.Current); errors.Is(err, errUnauthorized) {
 		apiError(w, http.StatusUnauthorized, "unauthorized", "the current password is wrong")
+		return
+	} else if err != nil {
+		s.storeError(w, "settings", err)
 		return
 	}
 	if err := checkPassword(user, in.New); err != nil {

@@ -26,6 +26,10 @@ const (
 	settingAdminHash = "admin.passwordHash" // bcrypt
 )
 
+// bcryptCost is the work factor of stored password hashes and of the
+// dummy hash that unknown names are checked against.
+var bcryptCost = bcrypt.DefaultCost
+
 const (
 	minPassword   = 8
 	sessionCookie = "routex_session"
@@ -52,7 +56,7 @@ func setAdmin(ctx context.Context, st routex.Store, user, password string) error
 	if len(password) > 72 {
 		return errors.New("the password must have at most 72 bytes")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
 		return err
 	}
@@ -85,25 +89,37 @@ func newAuth(st routex.Store, token string) *auth {
 }
 
 // dummyHash is compared against when the user is unknown, so that a wrong
-// name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("routex-dummy-password"), bcrypt.MinCost)
+// name takes as long as a wrong password: it has the cost of real hashes.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("routex-dummy-password"), bcryptCost)
+	return h
+})
 
-// login checks the credentials and opens a session.
-func (a *auth) login(ctx context.Context, user, password string) (*session, error) {
+// check reports errUnauthorized unless user and password are the
+// administrator's.
+func (a *auth) check(ctx context.Context, user, password string) error {
 	wantUser, err := a.store.Setting(ctx, settingAdminUser)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	hash, err := a.store.Setting(ctx, settingAdminHash)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	okUser := wantUser != "" && subtle.ConstantTimeCompare([]byte(user), []byte(wantUser)) == 1
 	if !okUser {
-		hash = string(dummyHash)
+		hash = string(dummyHash())
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !okUser {
-		return nil, errUnauthorized
+		return errUnauthorized
+	}
+	return nil
+}
+
+// login checks the credentials and opens a session.
+func (a *auth) login(ctx context.Context, user, password string) (*session, error) {
+	if err := a.check(ctx, user, password); err != nil {
+		return nil, err
 	}
 	return a.open(user), nil
 }
@@ -251,13 +267,15 @@ func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
 			refuse(w, r, http.StatusUnauthorized, "authentication_error", "invalid proxy API key: create one in the routex dashboard and send it as x-api-key or Authorization: Bearer")
 			return
 		}
-		if len(key.Models) > 0 && r.Method == http.MethodPost {
+		// Any method with a body is checked: the Client forwards the
+		// caller's method, so a PUT would reach a channel as well as a POST.
+		if len(key.Models) > 0 {
 			body, err := readAll(r)
 			if err != nil {
 				refuse(w, r, http.StatusRequestEntityTooLarge, "request_too_large", err.Error())
 				return
 			}
-			if model := gjson.GetBytes(body, "model").String(); !key.Allows(model) {
+			if model := gjson.GetBytes(body, "model").String(); len(body) > 0 && !key.Allows(model) {
 				refuse(w, r, http.StatusForbidden, "permission_error", fmt.Sprintf("this API key may not use model %q", model))
 				return
 			}

@@ -71,7 +71,8 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("%w\n\nflags:\n%s", err, b.String())
 	}
 
-	var cfg Config
+	// Defaults a file may override, even with a zero value.
+	cfg := Config{RetentionDays: 90}
 	path := first(*configPath, getenv("ROUTEX_CONFIG"))
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -104,8 +105,6 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("ROUTEX_RETENTION_DAYS=%q: want a whole number of days", v)
 		}
 		cfg.RetentionDays = n
-	} else if path == "" {
-		cfg.RetentionDays = 90
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 32 << 20

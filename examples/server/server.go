@@ -87,6 +87,8 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 			// whose channel has no key of its own to replace it with.
 			pr.Out.Header.Del("Authorization")
 			pr.Out.Header.Del("X-Api-Key")
+			// Nor its dashboard session, which a browser sends to every path.
+			pr.Out.Header.Del("Cookie")
 		},
 		// Every write is flushed: streams reach the caller event by event.
 		FlushInterval: -1,
