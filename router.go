@@ -392,7 +392,7 @@ func (c *Client) Status() []ChannelStatus {
 			ID: rt.ID, Name: rt.Name, Type: rt.Type, Enabled: rt.Enabled(),
 			Breaker: st.State, Failures: st.ConsecutiveFailures, RateLimitedUntil: st.RateLimitedUntil,
 			OverQuotaUntil: quota, LowHeadroomUntil: c.headroom.lowUntil(rt.ID, now),
-			Available: rt.Enabled() && c.breakers.Ready(rt.ID) && quota.IsZero(),
+			Available: rt.Enabled() && c.breakers.Ready(rt.ID) && quota.IsZero() && c.authorized(rt),
 		})
 	}
 	return out
