@@ -27,7 +27,9 @@ type Authorizer interface {
 
 type availability interface{ Available(channelID string) bool }
 
-type invalidator interface{ Invalidate(channelID, credential string) }
+type invalidator interface {
+	Invalidate(channelID, credential string)
+}
 
 // WithAuthorizer sets what signs the requests of channels with OAuth set.
 func WithAuthorizer(a Authorizer) Option {
