@@ -16,6 +16,7 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/balancer"
+	"github.com/routex/routex/oauth"
 	"github.com/routex/routex/transformer"
 )
 
@@ -39,6 +40,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	admin("DELETE /api/channels/{id}", s.deleteChannel)
 	admin("POST /api/channels/{id}/test", s.testChannel)
 	admin("POST /api/channels/{id}/reset", s.resetChannel)
+	admin("POST /api/channels/{id}/signin", s.startSignIn)
+	admin("POST /api/channels/{id}/signin/finish", s.finishSignIn)
+	admin("DELETE /api/channels/{id}/signin", s.signOut)
+	admin("GET /api/accounts", s.listAccounts)
 
 	admin("GET /api/rules", s.listRules)
 	admin("POST /api/rules", s.createRule)
@@ -207,6 +212,12 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
+	s.setupMu.Lock()
+	defer s.setupMu.Unlock()
+	if !s.setupNeeded() {
+		apiError(w, http.StatusForbidden, "forbidden", "setup is done; log in instead")
+		return
+	}
 	ctx := r.Context()
 	ch, ok := s.prepareChannel(w, ctx, in.Channel, true)
 	if !ok {
@@ -257,6 +268,21 @@ func checkPassword(user, password string) error {
 type channelView struct {
 	routex.Channel
 	Status *routex.ChannelStatus `json:"status,omitempty"`
+	// Account is the sign-in state of an OAuth channel.
+	Account *oauth.Status `json:"account,omitempty"`
+}
+
+// view shows a channel (already redacted) with its live state.
+func (s *Server) view(c routex.Channel, status map[string]routex.ChannelStatus) channelView {
+	v := channelView{Channel: c}
+	if st, ok := status[c.ID]; ok {
+		v.Status = &st
+	}
+	if c.OAuth {
+		st := s.accounts.manager.Status(c.ID)
+		v.Account = &st
+	}
+	return v
 }
 
 func (s *Server) statusByID() map[string]routex.ChannelStatus {
@@ -276,10 +302,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 	status := s.statusByID()
 	out := make([]channelView, len(chs))
 	for i, c := range chs {
-		out[i] = channelView{Channel: c}
-		if st, ok := status[c.ID]; ok {
-			out[i].Status = &st
-		}
+		out[i] = s.view(c, status)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -307,11 +330,7 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "channel", err)
 		return
 	}
-	v := channelView{Channel: c}
-	if st, ok := s.statusByID()[c.ID]; ok {
-		v.Status = &st
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, s.view(c, s.statusByID()))
 }
 
 var slugInvalid = regexp.MustCompile(`[^a-z0-9]+`)

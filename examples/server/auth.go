@@ -142,7 +142,7 @@ func (a *auth) open(user string) *session {
 
 // cookie returns the session cookie for se.
 func (se *session) cookie(r *http.Request) *http.Cookie {
-	return &http.Cookie{Name: sessionCookie, Value: se.id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	return &http.Cookie{Name: sessionCookie, Value: se.id, Path: "/", HttpOnly: true, Secure: secureRequest(r),
 		SameSite: http.SameSiteStrictMode, Expires: se.expires}
 }
 
@@ -282,4 +282,11 @@ func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(routex.ContextWithKeyID(r.Context(), key.ID)))
 	})
+}
+
+// secureRequest reports whether the browser reached the server over TLS,
+// directly or through a proxy that says so. Trusting the header can only
+// make the cookie stricter.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

@@ -3,6 +3,7 @@
 // dashboard or the management API (API.md).
 //
 //	go run ./examples/server            # then open http://localhost:8080
+//	go run ./examples/server signin -channel max   # sign an account in over SSH
 //
 // Everything it does is done by a routex.Client and a routex.Store
 // (storage/sqlite); the rest is HTTP plumbing, so it doubles as the example
@@ -24,6 +25,13 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if len(os.Args) > 1 && os.Args[1] == "signin" {
+		if err := signInCommand(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, logger); err != nil {
+			fmt.Fprintln(os.Stderr, "routex:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := loadConfig(os.Args[1:], os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "routex:", err)

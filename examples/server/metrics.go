@@ -52,18 +52,24 @@ func newMetrics(s *Server) *metrics {
 
 // Record implements analytics.Recorder.
 func (m *metrics) Record(r analytics.Record) {
-	ch := r.ChannelID
-	m.requests.WithLabelValues(ch, r.Model, strconv.Itoa(r.Status)).Inc()
+	ch, model := r.ChannelID, r.Model
+	if ch == "" {
+		// Refused before a channel was chosen: the model is whatever the
+		// caller wrote, and a label per made-up name would grow without
+		// bound.
+		model = ""
+	}
+	m.requests.WithLabelValues(ch, model, strconv.Itoa(r.Status)).Inc()
 	for _, t := range [...]struct {
 		kind string
 		n    int64
 	}{{"input", r.InputTokens}, {"output", r.OutputTokens}, {"cache_read", r.CacheReadTokens}, {"cache_write", r.CacheWriteTokens}} {
 		if t.n > 0 {
-			m.tokens.WithLabelValues(ch, r.Model, t.kind).Add(float64(t.n))
+			m.tokens.WithLabelValues(ch, model, t.kind).Add(float64(t.n))
 		}
 	}
 	if r.Cost != nil {
-		m.cost.WithLabelValues(ch, r.Model).Add(*r.Cost)
+		m.cost.WithLabelValues(ch, model).Add(*r.Cost)
 	}
 	m.latency.WithLabelValues(ch).Observe(r.Latency.Seconds())
 	if r.TTFB > 0 {

@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/routex/routex"
@@ -32,6 +33,10 @@ type Server struct {
 	keys    *keyring
 	live    *live
 	metrics *metrics
+	// accounts signs in OAuth channels and keeps their tokens fresh.
+	accounts *accounts
+	// setupMu makes the first-run setup happen once.
+	setupMu sync.Mutex
 	proxy   *httputil.ReverseProxy
 	started time.Time
 }
@@ -39,6 +44,12 @@ type Server struct {
 // NewServer opens the database in cfg.Data, applies the configuration and
 // builds the Client.
 func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -57,8 +68,13 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	s := &Server{cfg: cfg, logger: logger, store: st, started: time.Now()}
 	s.live = newLive()
 	s.metrics = newMetrics(s)
+	if s.accounts, err = newAccounts(st, logger); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.client, err = routex.New(
 		routex.WithStore(st),
+		routex.WithAuthorizer(s.accounts.manager),
 		routex.WithLogger(logger),
 		routex.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		routex.WithRecorder(analytics.Multi(s.live, s.metrics)),
@@ -207,12 +223,10 @@ func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'")
 }
 
+// health answers 200 whenever the server is up, before setup too: a
+// platform's health check must let traffic reach the setup wizard.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	if s.setupNeeded() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "setup"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "setupNeeded": s.setupNeeded()})
 }
 
 // proxyError answers a request the Client could not serve at all (it

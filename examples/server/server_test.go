@@ -41,8 +41,8 @@ func TestSetup(t *testing.T) {
 		return decodeAs[map[string]any](t, c.do(t, http.MethodGet, "/api/session", nil).want(t, http.StatusOK))
 	}
 
-	r := c.do(t, http.MethodGet, "/health", nil).want(t, http.StatusServiceUnavailable)
-	assert.JSONEq(t, `{"status":"setup"}`, string(r.body))
+	r := c.do(t, http.MethodGet, "/health", nil).want(t, http.StatusOK)
+	assert.JSONEq(t, `{"status":"ok","setupNeeded":true}`, string(r.body))
 	assert.Equal(t, map[string]any{"setupNeeded": true, "authenticated": false}, session(t, c))
 	c.do(t, http.MethodGet, "/api/channels", nil).wantError(t, http.StatusUnauthorized, "unauthorized")
 	c.do(t, http.MethodPost, "/api/login", credentials{adminName, adminPassword}).wantError(t, http.StatusUnauthorized, "unauthorized")
@@ -127,7 +127,7 @@ func TestSetup(t *testing.T) {
 		settings := decodeAs[map[string]any](t, c.do(t, http.MethodGet, "/api/settings", nil).want(t, http.StatusOK))
 		assert.Equal(t, adminName, settings["username"])
 		r = c.do(t, http.MethodGet, "/health", nil).want(t, http.StatusOK)
-		assert.JSONEq(t, `{"status":"ok"}`, string(r.body))
+		assert.JSONEq(t, `{"status":"ok","setupNeeded":false}`, string(r.body))
 	})
 
 	t.Run("only once", func(t *testing.T) {
