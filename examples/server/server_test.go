@@ -1181,7 +1181,7 @@ func TestMetrics(t *testing.T) {
 	}{
 		{"routex_requests_total", []string{"channel", "main", "model", sonnet, "status", "200"}, 2},
 		{"routex_requests_total", []string{"channel", "main", "model", haiku, "status", "200"}, 1},
-		{"routex_requests_total", []string{"channel", "", "model", "llama-3", "status", "404"}, 1},
+		{"routex_requests_total", []string{"channel", "", "model", "", "status", "404"}, 1},
 		{"routex_tokens_total", []string{"channel", "main", "model", sonnet, "kind", "input"}, 24},
 		{"routex_tokens_total", []string{"channel", "main", "model", sonnet, "kind", "output"}, 14},
 		{"routex_tokens_total", []string{"channel", "main", "model", sonnet, "kind", "cache_read"}, 60},
