@@ -2,16 +2,21 @@ package routex_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/internal/mockupstream"
+	"github.com/routex/routex/storage/memory"
 )
 
 func TestExplain(t *testing.T) {
@@ -113,4 +118,24 @@ func TestTestChannel(t *testing.T) {
 	if res := c.TestChannel(t.Context(), routex.Channel{ID: "y", Type: "nope"}, ""); res.OK || res.Error == "" {
 		t.Errorf("TestChannel of an invalid channel = %+v", res)
 	}
+}
+
+func TestForgetSessionIsNotResurrected(t *testing.T) {
+	up := mock(t, "up")
+	st := memory.New()
+	defer st.Close()
+	c, err := routex.New(routex.WithStore(st), routex.WithChannels(channel("a", routex.FormatAnthropic, up)))
+	require.NoError(t, err)
+	for i := range 50 {
+		key := fmt.Sprint("s", i)
+		post(t, c, anthropicPath, anthropicBody("claude-x", "hi"), "X-Session-Id", key)
+		// Forgotten at once, while its save may still be queued.
+		require.True(t, c.ForgetSession(key))
+	}
+	require.False(t, c.ForgetSession("never"))
+	require.NoError(t, c.Close())
+	left, err := st.Sessions(t.Context(), time.Now())
+	require.NoError(t, err)
+	assert.Empty(t, left, "forgotten sessions came back from the Store")
+	assert.False(t, c.ForgetSession("s1"), "after Close")
 }

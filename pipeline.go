@@ -693,12 +693,8 @@ func (c *Client) stick(x *exchange, rt *route) {
 		return // plan found the session already there
 	}
 	e := c.sessions.Set(key, rt.ID)
-	if c.persist != nil {
-		select {
-		case c.persist <- Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}:
-		default:
-			c.s.logger.Warn("routex: session not persisted, queue full", "channel", rt.ID)
-		}
+	if c.persist != nil && !c.queueSession(Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}, false) {
+		c.s.logger.Warn("routex: session not persisted, queue full or Client closed", "channel", rt.ID)
 	}
 }
 

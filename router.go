@@ -45,7 +45,10 @@ type Client struct {
 	sessions  *session.Table
 	recorder  analytics.Recorder
 	async     *analytics.Async // writes records to the Store; nil without one
-	persist   chan Session     // sessions waiting to be saved to the Store
+	persist   chan Session     // sessions waiting to be saved to the Store; no channel ID: delete
+	// persistMu guards sends on persist against Close closing it.
+	persistMu     sync.RWMutex
+	persistClosed bool
 	persistWG sync.WaitGroup
 	stopWatch func()
 
@@ -185,7 +188,10 @@ func (c *Client) Close() error {
 			c.stopWatch()
 		}
 		if c.persist != nil {
+			c.persistMu.Lock()
+			c.persistClosed = true
 			close(c.persist)
+			c.persistMu.Unlock()
 			c.persistWG.Wait()
 		}
 		if c.async != nil {
@@ -347,9 +353,36 @@ func (c *Client) rebuildLocked() error {
 func (c *Client) persistSessions() {
 	defer c.persistWG.Done()
 	for s := range c.persist {
+		if s.ChannelID == "" {
+			err := c.s.store.DeleteSession(context.Background(), s.Key)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				c.s.logger.Error("routex: deleting session", "err", err)
+			}
+			continue
+		}
 		if err := c.s.store.PutSession(context.Background(), s); err != nil {
 			c.s.logger.Error("routex: saving session", "err", err)
 		}
+	}
+}
+
+// queueSession hands s to the session saver, without waiting when block is
+// false; it reports whether s was queued.
+func (c *Client) queueSession(s Session, block bool) bool {
+	c.persistMu.RLock()
+	defer c.persistMu.RUnlock()
+	if c.persistClosed {
+		return false
+	}
+	if block {
+		c.persist <- s
+		return true
+	}
+	select {
+	case c.persist <- s:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -399,17 +432,14 @@ func (c *Client) Status() []ChannelStatus {
 }
 
 // ForgetSession ends a sticky session, in the Store too, so that its next
-// request is balanced afresh. It reports whether the session existed.
+// request is balanced afresh. It reports whether the session existed. The
+// Store's copy is deleted by the same queue that saves sessions, after any
+// save of it still waiting, so a forgotten session does not come back.
 func (c *Client) ForgetSession(key string) bool {
 	_, ok := c.sessions.Get(key)
 	c.sessions.Delete(key)
-	if c.s.store != nil {
-		err := c.s.store.DeleteSession(context.Background(), key)
-		if err == nil {
-			ok = true
-		} else if !errors.Is(err, ErrNotFound) {
-			c.s.logger.Error("routex: deleting session", "err", err)
-		}
+	if c.persist != nil {
+		c.queueSession(Session{Key: key}, true)
 	}
 	return ok
 }

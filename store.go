@@ -179,6 +179,13 @@ type AggregateQuery struct {
 }
 
 // Aggregate is the sum of the records in one group and time bucket.
+//
+// Latency and TTFB percentiles use the nearest-rank method over every record
+// in the group. A Store may compute them from histograms rather than from
+// the exact values, within this precision: below 1 ms, the value truncated
+// to the microsecond; from 1 ms to 1024 ms, truncated to the millisecond, so
+// that whole milliseconds are exact; above, within 1% of the exact value.
+// storage/memory's percentiles are exact; storage/sqlite's come from histograms.
 type Aggregate struct {
 	Bucket time.Time `json:"bucket"` // bucket start (UTC); zero when not bucketed
 	Group  string    `json:"group"`  // the group's channel id, model or key id
@@ -189,6 +196,12 @@ type Aggregate struct {
 	OutputTokens     int64 `json:"outputTokens"`
 	CacheReadTokens  int64 `json:"cacheReadTokens"`
 	CacheWriteTokens int64 `json:"cacheWriteTokens"`
+
+	// Cost is the sum in USD of the records' costs where known. Unpriced
+	// counts the records whose cost is unknown (analytics.Record.Cost nil),
+	// which Cost leaves out: when it is not zero, Cost is incomplete.
+	Cost     float64 `json:"cost"`
+	Unpriced int64   `json:"unpriced"`
 
 	LatencyP50 time.Duration `json:"latencyP50"`
 	LatencyP95 time.Duration `json:"latencyP95"`

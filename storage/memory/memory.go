@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -534,6 +535,11 @@ func (s *Store) Aggregate(ctx context.Context, q routex.AggregateQuery) ([]route
 			a.OutputTokens += r.OutputTokens
 			a.CacheReadTokens += r.CacheReadTokens
 			a.CacheWriteTokens += r.CacheWriteTokens
+			if r.Cost != nil && !math.IsNaN(*r.Cost) && !math.IsInf(*r.Cost, 0) {
+				a.Cost += *r.Cost
+			} else {
+				a.Unpriced++
+			}
 			g.latency = append(g.latency, r.Latency)
 			g.ttfb = append(g.ttfb, r.TTFB)
 		}

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -16,27 +18,26 @@ import (
 
 // usageFunc names the SQL aggregate function that computes Aggregate.
 //
-// Aggregate needs exact percentiles, so every matching row's latency must be
-// seen. Reading a million rows through database/sql costs several times
-// what SQLite takes to scan them (each column read is a locked call into
-// the driver), and SQLite's GROUP BY, ORDER BY and window functions sort
-// every row in its sorter, slower still. An aggregate function written in
-// Go sees each row in one call, groups in a map and sorts in Go, and hands
-// back only the result.
+// Reading rows through database/sql costs several times what SQLite takes
+// to scan them (each column read is a locked call into the driver), and
+// SQLite's GROUP BY sorts every row in its sorter. An aggregate function
+// written in Go sees each row in one call and groups in a map. It does not
+// hand its result back through SQL: its first argument names a usageRun
+// that Aggregate registered, and the rows are added into it.
 //
 // The driver registers functions for every connection it opens in the
 // process, hence the prefix, and the version in case its arguments change.
-const usageFunc = "routex_usage_v1"
+const usageFunc = "routex_usage_v2"
 
 func init() {
 	msqlite.MustRegisterFunction(usageFunc, &msqlite.FunctionImpl{
-		NArgs: 10,
+		NArgs: 13,
 		// Group strings are looked up without a copy and cloned only when
-		// a new group is kept.
+		// a new group is kept; histograms are decoded during the call.
 		VolatileArgs:  true,
 		Deterministic: true,
 		MakeAggregate: func(msqlite.FunctionContext) (msqlite.AggregateFunction, error) {
-			return &usage{groups: make(map[string]map[int64]*usageGroup)}, nil
+			return &usageStep{}, nil
 		},
 	})
 }
@@ -49,147 +50,390 @@ var zeroMilli = time.Time{}.UnixMilli()
 // Aggregate sums the records matching q per group and time bucket, ordered
 // by bucket and then group. Buckets are q.Bucket-long intervals of UTC time
 // (time.Time.Truncate); q.Bucket must be a whole number of milliseconds.
-// Percentiles use the nearest-rank method over every record in the group:
-// the p-th percentile of n sorted values is the ceil(p*n/100)-th.
+//
+// Percentiles use the nearest-rank method (the p-th percentile of n sorted
+// values is the ceil(p*n/100)-th) over histograms of every record in the
+// group, with the precision routex.Aggregate allows: truncated to the
+// microsecond below 1 ms and to the millisecond below 1024 ms, so that
+// whole milliseconds are exact, and within 0.8% above. Costs are summed
+// exactly in whole picodollars (1e-12 USD), each record's cost rounded to
+// the nearest one; a cost that is not a finite number counts as unknown.
+//
+// The whole hours and minutes of q's window are read from the rollups that
+// AddRecords maintains, when q.Bucket is a whole number of them (or zero),
+// and only what remains from the records themselves: the result is the
+// same as from the records alone.
 func (s *Store) Aggregate(ctx context.Context, q routex.AggregateQuery) ([]routex.Aggregate, error) {
-	var group string
-	switch q.GroupBy {
-	case routex.GroupNone:
-		group = "''"
-	case routex.GroupChannel:
-		group = "channel_id"
-	case routex.GroupModel:
-		group = "model"
-	case routex.GroupKey:
-		group = "key_id"
-	default:
-		return nil, fmt.Errorf("sqlite: unknown group %q", q.GroupBy)
-	}
-	if q.Bucket < 0 || q.Bucket%time.Millisecond != 0 {
-		return nil, fmt.Errorf("sqlite: bucket %v is not a positive whole number of milliseconds", q.Bucket)
+	group, err := groupColumn(q)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	where, args := filter(q.From, q.To, q.ChannelID, q.Model, q.KeyID)
-	query := "SELECT " + usageFunc + "(?, " + group + `, time, latency, ttfb, failed,
-		input_tokens, output_tokens, cache_read_tokens, cache_write_tokens) FROM records` + where
-	var out []byte
-	if err := s.r.QueryRowContext(ctx, query, append([]any{q.Bucket.Milliseconds()}, args...)...).Scan(&out); err != nil {
-		return nil, s.fail("aggregating records", err)
-	}
-	var aggs []routex.Aggregate
-	if len(out) > 0 {
-		if err := json.Unmarshal(out, &aggs); err != nil {
-			return nil, s.fail("aggregating records", err)
+	var levels []*rollupLevel
+	for _, l := range rollupLevels {
+		if q.Bucket.Milliseconds()%l.period == 0 {
+			levels = append(levels, l)
 		}
 	}
-	return aggs, nil
+	return s.aggregate(ctx, q, group, levels)
 }
 
-// usage is one evaluation of usageFunc. Its arguments are the bucket size in
-// milliseconds (0 for none), then the group, time, latency, ttfb, failed and
-// the four token counts of a record. Its value is the JSON of the
-// []routex.Aggregate that Aggregate returns.
-type usage struct {
+// groupColumn checks q and returns the SQL for the group of a row.
+func groupColumn(q routex.AggregateQuery) (string, error) {
+	if q.Bucket < 0 || q.Bucket%time.Millisecond != 0 {
+		return "", fmt.Errorf("sqlite: bucket %v is not a positive whole number of milliseconds", q.Bucket)
+	}
+	switch q.GroupBy {
+	case routex.GroupNone:
+		return "''", nil
+	case routex.GroupChannel:
+		return "channel_id", nil
+	case routex.GroupModel:
+		return "model", nil
+	case routex.GroupKey:
+		return "key_id", nil
+	}
+	return "", fmt.Errorf("sqlite: unknown group %q", q.GroupBy)
+}
+
+// aggregate runs Aggregate, reading the given rollup levels (finest first)
+// where they answer for whole periods.
+func (s *Store) aggregate(ctx context.Context, q routex.AggregateQuery, group string, levels []*rollupLevel) ([]routex.Aggregate, error) {
+	run := newUsageRun(q.Bucket.Milliseconds())
+	defer run.release()
+	query, args := aggregateQuery(run.id, group, q, levels)
+	var discard any
+	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&discard); err != nil {
+		return nil, s.fail("aggregating records", err)
+	}
+	return run.result(), nil
+}
+
+// aggregateQuery returns the statement that feeds usageFunc every row that
+// matches q, and its arguments: the coarsest of levels for the whole
+// periods of q's window, the next finer for the whole periods of what
+// remains at either end, and so on down to the records.
+func aggregateQuery(run int64, group string, q routex.AggregateQuery, levels []*rollupLevel) (string, []any) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64) // unbounded
+	if !q.From.IsZero() {
+		lo = q.From.UnixMilli()
+	}
+	if !q.To.IsZero() {
+		hi = q.To.UnixMilli()
+	}
+	args := []any{run}
+	var parts []string
+	add := func(table string, columns []string, from, to int64) {
+		var sel, conds []string
+		for i, c := range columns {
+			if i == 0 && q.Bucket == 0 {
+				// One bucket: the time is not needed, and a constant
+				// costs neither a column read nor an allocation per row.
+				c = "0"
+			}
+			sel = append(sel, c+" AS "+usageArgs[i])
+		}
+		if from != math.MinInt64 {
+			conds = append(conds, columns[0]+" >= ?")
+			args = append(args, from)
+		}
+		if to != math.MaxInt64 {
+			conds = append(conds, columns[0]+" < ?")
+			args = append(args, to)
+		}
+		for _, f := range []struct{ column, value string }{
+			{"channel_id", q.ChannelID}, {"model", q.Model}, {"key_id", q.KeyID},
+		} {
+			if f.value != "" {
+				conds = append(conds, f.column+" = ?")
+				args = append(args, f.value)
+			}
+		}
+		part := "SELECT " + group + " AS g, " + strings.Join(sel, ", ") + " FROM " + table
+		if len(conds) > 0 {
+			part += " WHERE " + strings.Join(conds, " AND ")
+		}
+		parts = append(parts, part)
+	}
+	// plan adds the parts for [from, to) from levels, finest first.
+	var plan func(from, to int64, levels []*rollupLevel)
+	plan = func(from, to int64, levels []*rollupLevel) {
+		if len(levels) == 0 {
+			add("records", recordArgs, from, to)
+			return
+		}
+		l, finer := levels[len(levels)-1], levels[:len(levels)-1]
+		start, end := from, to
+		if from != math.MinInt64 {
+			start = l.ceil(from)
+		}
+		if to != math.MaxInt64 {
+			end = l.floor(to)
+		}
+		if start >= end {
+			plan(from, to, finer)
+			return
+		}
+		add(l.table, append([]string{l.column}, rollupArgs...), start, end)
+		if from < start {
+			plan(from, start, finer)
+		}
+		if end < to {
+			plan(end, to, finer)
+		}
+	}
+	plan(lo, hi, levels)
+	return "SELECT " + usageFunc + "(?, g, " + strings.Join(usageArgs, ", ") + ") FROM (" +
+		strings.Join(parts, " UNION ALL ") + ")", args
+}
+
+// usageFunc's arguments after the run and the group, as the columns of
+// the union of records and rollups that feeds it, and the expressions for
+// each in either table, the time first. A record is a request with its
+// failed flag for errors, its cost in USD or NULL, and its latency and
+// TTFB in nanoseconds; a rollup carries its counts, its cost in
+// picodollars and the number it leaves out, and histograms.
+var (
+	usageArgs  = []string{"t", "r", "e", "i", "o", "cr", "cw", "c", "u", "l", "f"}
+	recordArgs = []string{"time", "1", "failed", "input_tokens", "output_tokens",
+		"cache_read_tokens", "cache_write_tokens", "cost", "0", "latency", "ttfb"}
+	// After the level's time column.
+	rollupArgs = []string{"requests", "errors", "input_tokens", "output_tokens",
+		"cache_read_tokens", "cache_write_tokens", "cost_pico", "unpriced", "latency", "ttfb"}
+)
+
+// usageRun collects one Aggregate call's groups. usageFunc finds it by its
+// id, which it is given as its first argument.
+type usageRun struct {
+	id     int64
+	bucket int64 // milliseconds; 0 for one bucket
 	// By group, then bucket, so that a group is found from the driver's
 	// volatile string without a copy.
 	groups map[string]map[int64]*usageGroup
 }
 
 type usageGroup struct {
-	agg     routex.Aggregate
-	latency []int64
-	ttfb    []int64
+	agg           routex.Aggregate
+	cost          picoSum
+	latency, ttfb histCounts
 }
 
-var _ msqlite.AggregateFunction = (*usage)(nil)
-
-func (u *usage) Step(_ *msqlite.FunctionContext, args []driver.Value) error {
-	var v [10]int64
-	for i, a := range args {
-		if i == 1 {
-			continue
-		}
-		n, ok := a.(int64)
-		if !ok {
-			return fmt.Errorf("%s: argument %d is %T, want an integer", usageFunc, i, a)
-		}
-		v[i] = n
-	}
-	g, ok := args[1].(string)
-	if !ok {
-		return fmt.Errorf("%s: group is %T, want text", usageFunc, args[1])
-	}
-	bucket, ms := v[0], v[2]
-	var b int64
-	if bucket > 0 {
-		// Positive for any time after year 1, so % is a true modulus and
-		// this is Truncate in integers.
-		b = ms - (ms-zeroMilli)%bucket
-	}
-	byBucket := u.groups[g]
-	if byBucket == nil {
-		g = strings.Clone(g)
-		byBucket = make(map[int64]*usageGroup)
-		u.groups[g] = byBucket
-	}
-	a := byBucket[b]
-	if a == nil {
-		a = &usageGroup{agg: routex.Aggregate{Group: strings.Clone(g)}}
-		if bucket > 0 {
-			a.agg.Bucket = time.UnixMilli(b).UTC()
-		}
-		byBucket[b] = a
-	}
-	a.agg.Requests++
-	a.agg.Errors += v[5]
-	a.agg.InputTokens += v[6]
-	a.agg.OutputTokens += v[7]
-	a.agg.CacheReadTokens += v[8]
-	a.agg.CacheWriteTokens += v[9]
-	a.latency = append(a.latency, v[3])
-	a.ttfb = append(a.ttfb, v[4])
-	return nil
+// usageRuns holds the runs under way. Ids are reused, so that they stay
+// small: the driver boxes every argument of every row, and small integers
+// box without allocating.
+var usageRuns struct {
+	sync.Mutex
+	byID []*usageRun
 }
 
-func (u *usage) WindowInverse(*msqlite.FunctionContext, []driver.Value) error {
-	return fmt.Errorf("%s cannot be used as a window function", usageFunc)
+func newUsageRun(bucket int64) *usageRun {
+	usageRuns.Lock()
+	defer usageRuns.Unlock()
+	id := slices.Index(usageRuns.byID, nil)
+	if id < 0 {
+		id = len(usageRuns.byID)
+		usageRuns.byID = append(usageRuns.byID, nil)
+	}
+	r := &usageRun{id: int64(id), bucket: bucket, groups: make(map[string]map[int64]*usageGroup)}
+	usageRuns.byID[id] = r
+	return r
 }
 
-func (u *usage) WindowValue(*msqlite.FunctionContext) (driver.Value, error) {
-	var result []routex.Aggregate
-	for _, byBucket := range u.groups {
-		for _, a := range byBucket {
-			slices.Sort(a.latency)
-			slices.Sort(a.ttfb)
-			a.agg.LatencyP50 = time.Duration(percentile(a.latency, 50))
-			a.agg.LatencyP95 = time.Duration(percentile(a.latency, 95))
-			a.agg.LatencyP99 = time.Duration(percentile(a.latency, 99))
-			a.agg.TTFBP50 = time.Duration(percentile(a.ttfb, 50))
-			result = append(result, a.agg)
+func findUsageRun(id int64) *usageRun {
+	usageRuns.Lock()
+	defer usageRuns.Unlock()
+	if id < 0 || id >= int64(len(usageRuns.byID)) {
+		return nil
+	}
+	return usageRuns.byID[id]
+}
+
+func (r *usageRun) release() {
+	usageRuns.Lock()
+	defer usageRuns.Unlock()
+	usageRuns.byID[r.id] = nil
+}
+
+// result returns the aggregates, ordered by bucket and then group.
+func (r *usageRun) result() []routex.Aggregate {
+	var out []routex.Aggregate
+	for _, byBucket := range r.groups {
+		for _, g := range byBucket {
+			g.agg.Cost = g.cost.usd()
+			g.agg.LatencyP50 = time.Duration(g.latency.percentile(50))
+			g.agg.LatencyP95 = time.Duration(g.latency.percentile(95))
+			g.agg.LatencyP99 = time.Duration(g.latency.percentile(99))
+			g.agg.TTFBP50 = time.Duration(g.ttfb.percentile(50))
+			out = append(out, g.agg)
 		}
 	}
-	slices.SortFunc(result, func(a, b routex.Aggregate) int {
+	slices.SortFunc(out, func(a, b routex.Aggregate) int {
 		if c := a.Bucket.Compare(b.Bucket); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Group, b.Group)
 	})
-	if result == nil {
-		return nil, nil
-	}
-	return json.Marshal(result)
+	return out
 }
 
-func (u *usage) Final(*msqlite.FunctionContext) { u.groups = nil }
-
-// percentile returns the nearest-rank p-th percentile of sorted, computed
-// in integers so that, say, the 95th of 100 values is exactly the 95th.
-func percentile(sorted []int64, p int) int64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
+// group returns the group g's aggregate for the bucket starting at b, a new
+// one if there is none yet. g may be the driver's volatile string.
+func (r *usageRun) group(g string, b int64) *usageGroup {
+	byBucket := r.groups[g]
+	if byBucket == nil {
+		g = strings.Clone(g)
+		byBucket = make(map[int64]*usageGroup)
+		r.groups[g] = byBucket
 	}
-	return sorted[max((p*n+99)/100, 1)-1]
+	a := byBucket[b]
+	if a == nil {
+		a = &usageGroup{agg: routex.Aggregate{Group: strings.Clone(g)}}
+		if r.bucket > 0 {
+			a.agg.Bucket = time.UnixMilli(b).UTC()
+		}
+		byBucket[b] = a
+	}
+	return a
+}
+
+// usageStep is one evaluation of usageFunc. Its arguments are the run's id,
+// the group, then the usageArgs of a record or a rollup.
+type usageStep struct {
+	run *usageRun
+	// The group of the previous row: rows come in time order, so the next
+	// is often in the same one.
+	last       *usageGroup
+	lastBucket int64
+}
+
+var _ msqlite.AggregateFunction = (*usageStep)(nil)
+
+func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error {
+	if u.run == nil {
+		id, _ := args[0].(int64)
+		if u.run = findUsageRun(id); u.run == nil {
+			return fmt.Errorf("%s: no aggregation %v under way", usageFunc, args[0])
+		}
+	}
+	g, ok := args[1].(string)
+	if !ok {
+		return fmt.Errorf("%s: group is %T, want text", usageFunc, args[1])
+	}
+	// Time, requests, errors and the four token counts.
+	var v [7]int64
+	for i := range v {
+		n, ok := args[2+i].(int64)
+		if !ok {
+			return fmt.Errorf("%s: argument %d is %T, want an integer", usageFunc, 2+i, args[2+i])
+		}
+		v[i] = n
+	}
+	ms := v[0]
+	var b int64
+	if bucket := u.run.bucket; bucket > 0 {
+		// Positive for any time after year 1, so % is a true modulus and
+		// this is Truncate in integers.
+		b = ms - (ms-zeroMilli)%bucket
+	}
+	a := u.last
+	if a == nil || u.lastBucket != b || a.agg.Group != g {
+		a = u.run.group(g, b)
+		u.last, u.lastBucket = a, b
+	}
+	a.agg.Requests += v[1]
+	a.agg.Errors += v[2]
+	a.agg.InputTokens += v[3]
+	a.agg.OutputTokens += v[4]
+	a.agg.CacheReadTokens += v[5]
+	a.agg.CacheWriteTokens += v[6]
+
+	cost, unpriced, latency, ttfb := args[9], args[10], args[11], args[12]
+	switch latency := latency.(type) {
+	case int64: // a record
+		t, ok := ttfb.(int64)
+		if !ok {
+			return fmt.Errorf("%s: ttfb is %T, want an integer", usageFunc, ttfb)
+		}
+		a.latency.addDuration(latency)
+		a.ttfb.addDuration(t)
+		switch c := cost.(type) {
+		case nil:
+			a.agg.Unpriced++
+		case float64:
+			if !finite(c) {
+				a.agg.Unpriced++
+				break
+			}
+			a.cost.add(picoUSD(c))
+		case int64:
+			a.cost.add(picoUSD(float64(c)))
+		default:
+			return fmt.Errorf("%s: cost is %T, want a number", usageFunc, c)
+		}
+	case []byte: // a rollup
+		t, ok := ttfb.([]byte)
+		if !ok {
+			return fmt.Errorf("%s: ttfb is %T, want a histogram", usageFunc, ttfb)
+		}
+		if err := a.latency.addEncoded(latency); err != nil {
+			return fmt.Errorf("%s: latency: %w", usageFunc, err)
+		}
+		if err := a.ttfb.addEncoded(t); err != nil {
+			return fmt.Errorf("%s: ttfb: %w", usageFunc, err)
+		}
+		switch c := cost.(type) {
+		case int64:
+			a.cost.add(c)
+		case float64:
+			// SQLite turns an integer sum that overflows into a real.
+			a.cost.add(picoUSD(c / 1e12))
+		default:
+			return fmt.Errorf("%s: cost is %T, want a number", usageFunc, c)
+		}
+		n, ok := unpriced.(int64)
+		if !ok {
+			return fmt.Errorf("%s: unpriced is %T, want an integer", usageFunc, unpriced)
+		}
+		a.agg.Unpriced += n
+	default:
+		return fmt.Errorf("%s: latency is %T, want an integer or a histogram", usageFunc, latency)
+	}
+	return nil
+}
+
+func (u *usageStep) WindowInverse(*msqlite.FunctionContext, []driver.Value) error {
+	return fmt.Errorf("%s cannot be used as a window function", usageFunc)
+}
+
+// WindowValue is NULL: the result is in the run.
+func (u *usageStep) WindowValue(*msqlite.FunctionContext) (driver.Value, error) { return nil, nil }
+
+func (u *usageStep) Final(*msqlite.FunctionContext) { u.run, u.last = nil, nil }
+
+// picoSum is a sum of picodollars in 128 bits, which no number of records
+// overflows.
+type picoSum struct {
+	hi int64
+	lo uint64
+}
+
+func (s *picoSum) add(v int64) {
+	var carry uint64
+	s.lo, carry = bits.Add64(s.lo, uint64(v), 0)
+	s.hi += v>>63 + int64(carry) // v>>63 is -1 for a negative v: its sign extended
+}
+
+// usd returns the sum in USD.
+func (s picoSum) usd() float64 {
+	hi, lo := s.hi, s.lo
+	sign := 1.0
+	if hi < 0 {
+		var borrow uint64
+		lo, borrow = bits.Sub64(0, lo, 0)
+		hi = -hi - int64(borrow)
+		sign = -1
+	}
+	return sign * (float64(uint64(hi))*0x1p64 + float64(lo)) / 1e12
 }

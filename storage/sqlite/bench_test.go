@@ -127,28 +127,48 @@ func fill(b *testing.B, s *sqlite.Store, n int) time.Time {
 	return t0
 }
 
-// BenchmarkAggregate runs dashboard queries over a million records.
+// BenchmarkAggregate runs dashboard queries over a million records spread
+// over a day, and reports each in milliseconds. "now" is a little before
+// the last record, and not on a minute.
 func BenchmarkAggregate(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "routex.db"), sqlite.WithEncryptionKey(testKey(b)))
 	defer s.Close()
 	t0 := fill(b, s, 1_000_000)
+	now := t0.Add(24*time.Hour - 17*time.Second)
 	for _, bq := range []struct {
 		name string
 		q    routex.AggregateQuery
 	}{
 		{"all", routex.AggregateQuery{}},
 		{"channel-hourly", routex.AggregateQuery{GroupBy: routex.GroupChannel, Bucket: time.Hour}},
-		{"model-minute-last-hour", routex.AggregateQuery{From: t0.Add(23 * time.Hour), GroupBy: routex.GroupModel, Bucket: time.Minute}},
+		{"model-minute-last-hour", routex.AggregateQuery{From: now.Add(-time.Hour), To: now, GroupBy: routex.GroupModel, Bucket: time.Minute}},
 		{"one-key-daily", routex.AggregateQuery{KeyID: "key7", Bucket: 24 * time.Hour}},
+		{"one-key-last-day", routex.AggregateQuery{From: now.Add(-24 * time.Hour), To: now, KeyID: "key7"}},
 	} {
-		b.Run(bq.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := s.Aggregate(context.Background(), bq.q); err != nil {
-					b.Fatal(err)
+		// The rollups of both levels, as Aggregate reads them, then the
+		// minute rollups alone, then the records alone.
+		for _, path := range []struct {
+			name      string
+			aggregate func(context.Context, routex.AggregateQuery) ([]routex.Aggregate, error)
+		}{
+			{"", s.Aggregate},
+			{"/minutes", func(ctx context.Context, q routex.AggregateQuery) ([]routex.Aggregate, error) {
+				return sqlite.AggregateFrom(ctx, s, q, "minute")
+			}},
+			{"/records", func(ctx context.Context, q routex.AggregateQuery) ([]routex.Aggregate, error) {
+				return sqlite.AggregateFrom(ctx, s, q)
+			}},
+		} {
+			b.Run(bq.name+path.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := path.aggregate(context.Background(), bq.q); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/query")
+			})
+		}
 	}
 }
 

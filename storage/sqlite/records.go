@@ -28,7 +28,8 @@ func insertRecords(n int) string {
 	return "INSERT INTO records (" + recordColumns + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
-// AddRecords appends usage records in one transaction. Times are kept to the
+// AddRecords appends usage records in one transaction, which also adds
+// them to the rollups that Aggregate reads. Times are kept to the
 // millisecond; Latency and TTFB exactly. Records may arrive in any time
 // order.
 func (s *Store) AddRecords(ctx context.Context, recs []analytics.Record) error {
@@ -41,6 +42,7 @@ func (s *Store) AddRecords(ctx context.Context, recs []analytics.Record) error {
 		one := tx.StmtContext(ctx, s.insertOne)
 		defer one.Close()
 		args := make([]any, 0, recordsPerInsert*recordColumnCount)
+		all := recs
 		for len(recs) > 0 {
 			stmt, n := many, recordsPerInsert
 			if len(recs) < recordsPerInsert {
@@ -55,7 +57,7 @@ func (s *Store) AddRecords(ctx context.Context, recs []analytics.Record) error {
 			}
 			recs = recs[n:]
 		}
-		return nil
+		return s.addRollups(ctx, tx, all)
 	})
 }
 

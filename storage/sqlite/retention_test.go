@@ -67,6 +67,7 @@ func TestPrune(t *testing.T) {
 			if got := ids(t, s); got != tt.kept {
 				t.Errorf("kept %q, want %q", got, tt.kept)
 			}
+			checkRollups(t, s)
 			// Pruning again finds nothing more.
 			if n, err := s.Prune(t.Context()); err != nil || n != 0 {
 				t.Errorf("second Prune = %d, %v; want 0", n, err)

@@ -11,9 +11,10 @@
 // Usage records are meant to arrive in batches from analytics.Async, whose
 // Sink is Store.AddRecords; each batch is one transaction.
 //
-// Importing the package registers an SQL aggregate function named
-// routex_usage_v1 with the modernc.org/sqlite driver, for every connection
-// the process opens through it; Aggregate uses it.
+// Importing the package registers SQL functions named routex_* (the usage
+// aggregate, latency histograms, exact cost sums) with the modernc.org/sqlite
+// driver, for every connection the process opens through it; AddRecords and
+// Aggregate use them.
 package sqlite
 
 import (

@@ -14,16 +14,16 @@ import (
 // usage is the fixture for the record and aggregate tests. Every expected
 // value below was worked out by hand from this table:
 //
-//	id  time      channel model key status failed  in  out cr cw latency ttfb
-//	r7  09:59:59  a       m1    k1  200    -     1000 100  0  0  600ms   60ms
-//	r1  10:00:00  a       m1    k1  200    -      100  10  5  1  100ms   10ms
-//	r2  10:00:30  a       m2    k2  500    yes    200   0  0  0  300ms   30ms
-//	r3  10:01:10  b       m1    k1  200    -       50  20  0  2  200ms   20ms
-//	r4  10:01:30  a       m1    k1  200    yes     10   5  0  0  400ms   40ms  (Error set)
-//	r5  11:01:40  b       m2    k2  429    yes      0   0  0  0   50ms    5ms
-//	r6  11:02:00  a       m1    k2  200    -      300  30 10  0  500ms   50ms
+//	id  time      channel model key status failed  in  out cr cw latency ttfb  cost
+//	r7  09:59:59  a       m1    k1  200    -     1000 100  0  0  600ms   60ms  -
+//	r1  10:00:00  a       m1    k1  200    -      100  10  5  1  100ms   10ms  0.00123
+//	r2  10:00:30  a       m2    k2  500    yes    200   0  0  0  300ms   30ms  -
+//	r3  10:01:10  b       m1    k1  200    -       50  20  0  2  200ms   20ms  -
+//	r4  10:01:30  a       m1    k1  200    yes     10   5  0  0  400ms   40ms  0.002   (Error set)
+//	r5  11:01:40  b       m2    k2  429    yes      0   0  0  0   50ms    5ms  -
+//	r6  11:02:00  a       m1    k2  200    -      300  30 10  0  500ms   50ms  0.0004
 //
-// Only r1 has a Cost; the others' is unknown (nil) and must stay so.
+// A cost of "-" is unknown (nil) and must stay so.
 func usage() map[string]analytics.Record {
 	ms := time.Millisecond
 	return map[string]analytics.Record{
@@ -43,12 +43,12 @@ func usage() map[string]analytics.Record {
 		"r3": {Time: t0.Add(70 * time.Second), RequestID: "r3", ChannelID: "b", Model: "m1", KeyID: "k1", Status: 200,
 			InputTokens: 50, OutputTokens: 20, CacheWriteTokens: 2, Latency: 200 * ms, TTFB: 20 * ms},
 		"r4": {Time: t0.Add(90 * time.Second), RequestID: "r4", ChannelID: "a", Model: "m1", KeyID: "k1", Status: 200,
-			Error: "stream cut", Stream: true, InputTokens: 10, OutputTokens: 5, Latency: 400 * ms, TTFB: 40 * ms},
+			Error: "stream cut", Stream: true, InputTokens: 10, OutputTokens: 5, Latency: 400 * ms, TTFB: 40 * ms, Cost: ptr(0.002)},
 		// r5 is written in another zone; only the instant matters.
 		"r5": {Time: t0.Add(3700 * time.Second).In(time.FixedZone("X", -7*3600)), RequestID: "r5", ChannelID: "b", Model: "m2", KeyID: "k2",
 			Status: 429, Latency: 50 * ms, TTFB: 5 * ms},
 		"r6": {Time: t0.Add(3720 * time.Second), RequestID: "r6", ChannelID: "a", Model: "m1", KeyID: "k2", Status: 200,
-			InputTokens: 300, OutputTokens: 30, CacheReadTokens: 10, Latency: 500 * ms, TTFB: 50 * ms},
+			InputTokens: 300, OutputTokens: 30, CacheReadTokens: 10, Latency: 500 * ms, TTFB: 50 * ms, Cost: ptr(0.0004)},
 	}
 }
 
@@ -168,13 +168,27 @@ func aggLine(a routex.Aggregate) string {
 		a.LatencyP50, a.LatencyP95, a.LatencyP99, a.TTFBP50)
 }
 
+// aggCostLine is aggLine with the cost, to six significant digits, and the
+// unpriced count after the token sums.
+func aggCostLine(a routex.Aggregate) string {
+	line := aggLine(a)
+	at := strings.Index(line, " lat=")
+	return fmt.Sprintf("%s cost=%.6g unpriced=%d%s", line[:at], a.Cost, a.Unpriced, line[at:])
+}
+
 func checkAggregate(t *testing.T, s routex.Store, q routex.AggregateQuery, want ...string) {
+	t.Helper()
+	checkAggregateLines(t, s, q, aggLine, want...)
+}
+
+// checkAggregateLines is checkAggregate with the lines rendered by line.
+func checkAggregateLines(t *testing.T, s routex.Store, q routex.AggregateQuery, line func(routex.Aggregate) string, want ...string) {
 	t.Helper()
 	got, err := s.Aggregate(t.Context(), q)
 	must(t, err)
 	lines := make([]string, len(got))
 	for i, a := range got {
-		lines[i] = aggLine(a)
+		lines[i] = line(a)
 	}
 	if g, w := strings.Join(lines, "\n"), strings.Join(want, "\n"); g != w {
 		t.Errorf("Aggregate(%+v):\n got:\n%s\nwant:\n%s", q, g, w)
@@ -191,45 +205,48 @@ func testAggregate(t *testing.T, s routex.Store) {
 		want []string
 	}{
 		{"everything", routex.AggregateQuery{},
-			[]string{"-  req=7 err=3 in=1660 out=165 cr=15 cw=3 lat=300ms/600ms/600ms ttfb=30ms"}},
+			[]string{"-  req=7 err=3 in=1660 out=165 cr=15 cw=3 cost=0.00363 unpriced=4 lat=300ms/600ms/600ms ttfb=30ms"}},
 		{"window", routex.AggregateQuery{From: from, To: to},
-			[]string{"-  req=6 err=3 in=660 out=65 cr=15 cw=3 lat=200ms/500ms/500ms ttfb=20ms"}},
+			[]string{"-  req=6 err=3 in=660 out=65 cr=15 cw=3 cost=0.00363 unpriced=3 lat=200ms/500ms/500ms ttfb=20ms"}},
+		// From and To inside minutes: r2 to r5.
+		{"window in partial minutes", routex.AggregateQuery{From: t0.Add(30 * time.Second), To: t0.Add(3710 * time.Second)},
+			[]string{"-  req=4 err=3 in=260 out=25 cr=0 cw=2 cost=0.002 unpriced=3 lat=200ms/400ms/400ms ttfb=20ms"}},
 		{"by channel", routex.AggregateQuery{From: from, To: to, GroupBy: routex.GroupChannel}, []string{
-			"- a req=4 err=2 in=610 out=45 cr=15 cw=1 lat=300ms/500ms/500ms ttfb=30ms",
-			"- b req=2 err=1 in=50 out=20 cr=0 cw=2 lat=50ms/200ms/200ms ttfb=5ms",
+			"- a req=4 err=2 in=610 out=45 cr=15 cw=1 cost=0.00363 unpriced=1 lat=300ms/500ms/500ms ttfb=30ms",
+			"- b req=2 err=1 in=50 out=20 cr=0 cw=2 cost=0 unpriced=2 lat=50ms/200ms/200ms ttfb=5ms",
 		}},
 		{"by model", routex.AggregateQuery{From: from, To: to, GroupBy: routex.GroupModel}, []string{
-			"- m1 req=4 err=1 in=460 out=65 cr=15 cw=3 lat=200ms/500ms/500ms ttfb=20ms",
-			"- m2 req=2 err=2 in=200 out=0 cr=0 cw=0 lat=50ms/300ms/300ms ttfb=5ms",
+			"- m1 req=4 err=1 in=460 out=65 cr=15 cw=3 cost=0.00363 unpriced=1 lat=200ms/500ms/500ms ttfb=20ms",
+			"- m2 req=2 err=2 in=200 out=0 cr=0 cw=0 cost=0 unpriced=2 lat=50ms/300ms/300ms ttfb=5ms",
 		}},
 		{"by key", routex.AggregateQuery{From: from, To: to, GroupBy: routex.GroupKey}, []string{
-			"- k1 req=3 err=1 in=160 out=35 cr=5 cw=3 lat=200ms/400ms/400ms ttfb=20ms",
-			"- k2 req=3 err=2 in=500 out=30 cr=10 cw=0 lat=300ms/500ms/500ms ttfb=30ms",
+			"- k1 req=3 err=1 in=160 out=35 cr=5 cw=3 cost=0.00323 unpriced=1 lat=200ms/400ms/400ms ttfb=20ms",
+			"- k2 req=3 err=2 in=500 out=30 cr=10 cw=0 cost=0.0004 unpriced=2 lat=300ms/500ms/500ms ttfb=30ms",
 		}},
 		{"hourly", routex.AggregateQuery{From: from, To: to, Bucket: time.Hour}, []string{
-			"2025-03-01T10:00  req=4 err=2 in=360 out=35 cr=5 cw=3 lat=200ms/400ms/400ms ttfb=20ms",
-			"2025-03-01T11:00  req=2 err=1 in=300 out=30 cr=10 cw=0 lat=50ms/500ms/500ms ttfb=5ms",
+			"2025-03-01T10:00  req=4 err=2 in=360 out=35 cr=5 cw=3 cost=0.00323 unpriced=2 lat=200ms/400ms/400ms ttfb=20ms",
+			"2025-03-01T11:00  req=2 err=1 in=300 out=30 cr=10 cw=0 cost=0.0004 unpriced=1 lat=50ms/500ms/500ms ttfb=5ms",
 		}},
 		{"per minute by channel", routex.AggregateQuery{From: from, To: to, Bucket: time.Minute, GroupBy: routex.GroupChannel}, []string{
-			"2025-03-01T10:00 a req=2 err=1 in=300 out=10 cr=5 cw=1 lat=100ms/300ms/300ms ttfb=10ms",
-			"2025-03-01T10:01 a req=1 err=1 in=10 out=5 cr=0 cw=0 lat=400ms/400ms/400ms ttfb=40ms",
-			"2025-03-01T10:01 b req=1 err=0 in=50 out=20 cr=0 cw=2 lat=200ms/200ms/200ms ttfb=20ms",
-			"2025-03-01T11:01 b req=1 err=1 in=0 out=0 cr=0 cw=0 lat=50ms/50ms/50ms ttfb=5ms",
-			"2025-03-01T11:02 a req=1 err=0 in=300 out=30 cr=10 cw=0 lat=500ms/500ms/500ms ttfb=50ms",
+			"2025-03-01T10:00 a req=2 err=1 in=300 out=10 cr=5 cw=1 cost=0.00123 unpriced=1 lat=100ms/300ms/300ms ttfb=10ms",
+			"2025-03-01T10:01 a req=1 err=1 in=10 out=5 cr=0 cw=0 cost=0.002 unpriced=0 lat=400ms/400ms/400ms ttfb=40ms",
+			"2025-03-01T10:01 b req=1 err=0 in=50 out=20 cr=0 cw=2 cost=0 unpriced=1 lat=200ms/200ms/200ms ttfb=20ms",
+			"2025-03-01T11:01 b req=1 err=1 in=0 out=0 cr=0 cw=0 cost=0 unpriced=1 lat=50ms/50ms/50ms ttfb=5ms",
+			"2025-03-01T11:02 a req=1 err=0 in=300 out=30 cr=10 cw=0 cost=0.0004 unpriced=0 lat=500ms/500ms/500ms ttfb=50ms",
 		}},
 		{"daily, including the record before t0", routex.AggregateQuery{Bucket: 24 * time.Hour}, []string{
-			"2025-03-01T00:00  req=7 err=3 in=1660 out=165 cr=15 cw=3 lat=300ms/600ms/600ms ttfb=30ms",
+			"2025-03-01T00:00  req=7 err=3 in=1660 out=165 cr=15 cw=3 cost=0.00363 unpriced=4 lat=300ms/600ms/600ms ttfb=30ms",
 		}},
 		{"channel filter by model", routex.AggregateQuery{From: from, To: to, ChannelID: "a", GroupBy: routex.GroupModel}, []string{
-			"- m1 req=3 err=1 in=410 out=45 cr=15 cw=1 lat=400ms/500ms/500ms ttfb=40ms",
-			"- m2 req=1 err=1 in=200 out=0 cr=0 cw=0 lat=300ms/300ms/300ms ttfb=30ms",
+			"- m1 req=3 err=1 in=410 out=45 cr=15 cw=1 cost=0.00363 unpriced=0 lat=400ms/500ms/500ms ttfb=40ms",
+			"- m2 req=1 err=1 in=200 out=0 cr=0 cw=0 cost=0 unpriced=1 lat=300ms/300ms/300ms ttfb=30ms",
 		}},
 		{"model and key filters", routex.AggregateQuery{Model: "m1", KeyID: "k2"}, []string{
-			"-  req=1 err=0 in=300 out=30 cr=10 cw=0 lat=500ms/500ms/500ms ttfb=50ms",
+			"-  req=1 err=0 in=300 out=30 cr=10 cw=0 cost=0.0004 unpriced=0 lat=500ms/500ms/500ms ttfb=50ms",
 		}},
 		{"no match", routex.AggregateQuery{ChannelID: "zzz", GroupBy: routex.GroupModel}, nil},
 	} {
-		t.Run(tt.name, func(t *testing.T) { checkAggregate(t, s, tt.q, tt.want...) })
+		t.Run(tt.name, func(t *testing.T) { checkAggregateLines(t, s, tt.q, aggCostLine, tt.want...) })
 	}
 
 	t.Run("unknown group", func(t *testing.T) {
