@@ -112,7 +112,7 @@ func TestManagerRefresh(t *testing.T) {
 				t.Errorf("second call: %v, %d refreshes", err, f.a.refreshes.Load())
 			}
 			// An hour later it is due again, and the rotated token works.
-			f.clk.Add(56 * time.Minute)
+			f.clk.Advance(56 * time.Minute)
 			third, err := f.m.AccessToken(t.Context(), "ch")
 			if err != nil || third == got || f.a.refreshes.Load() != 2 {
 				t.Errorf("third call: %v, %d refreshes", err, f.a.refreshes.Load())
@@ -209,18 +209,18 @@ func TestManagerBackoffThenFailed(t *testing.T) {
 	}
 
 	// Second failure: back off two minutes (exponential).
-	f.clk.Add(time.Minute)
+	f.clk.Advance(time.Minute)
 	if _, err := f.m.AccessToken(ctx, "ch"); !errors.As(err, &re) || re.Failures != 2 ||
 		!re.RetryAt.Equal(f.clk.Now().Add(2*time.Minute)) {
 		t.Fatalf("second failure: %v", err)
 	}
-	f.clk.Add(time.Minute)
+	f.clk.Advance(time.Minute)
 	if _, err := f.m.AccessToken(ctx, "ch"); !errors.Is(err, ErrBackoff) || f.a.refreshes.Load() != 2 {
 		t.Fatalf("still backing off: %v, %d refreshes", err, f.a.refreshes.Load())
 	}
 
 	// Third failure: out of rotation.
-	f.clk.Add(time.Minute)
+	f.clk.Advance(time.Minute)
 	_, err = f.m.AccessToken(ctx, "ch")
 	if !errors.Is(err, ErrSignInRequired) || errors.Is(err, ErrBackoff) {
 		t.Fatalf("err = %v, want ErrSignInRequired", err)
@@ -241,7 +241,7 @@ func TestManagerBackoffThenFailed(t *testing.T) {
 	}
 
 	// Not retried forever.
-	f.clk.Add(24 * time.Hour)
+	f.clk.Advance(24 * time.Hour)
 	for range 5 {
 		if _, err := f.m.AccessToken(ctx, "ch"); !errors.Is(err, ErrSignInRequired) {
 			t.Fatalf("err = %v", err)
@@ -291,7 +291,7 @@ func TestManagerServesValidTokenWhileRefreshFails(t *testing.T) {
 		t.Fatalf("during back-off: %v, %d refreshes", err, f.a.refreshes.Load())
 	}
 	// Once it expires, the back-off error shows.
-	f.clk.Add(3*time.Minute - expirySkew + time.Second)
+	f.clk.Advance(3*time.Minute - expirySkew + time.Second)
 	if _, err := f.m.AccessToken(t.Context(), "ch"); err == nil {
 		t.Fatal("an expired token was served")
 	}
@@ -349,7 +349,7 @@ func TestManagerExpiredWithoutRefreshToken(t *testing.T) {
 	if got, err := f.m.AccessToken(t.Context(), "ch"); err != nil || got != tok.AccessToken {
 		t.Fatalf("still valid: %v", err)
 	}
-	f.clk.Add(2 * time.Minute)
+	f.clk.Advance(2 * time.Minute)
 	if _, err := f.m.AccessToken(t.Context(), "ch"); !errors.Is(err, ErrSignInRequired) {
 		t.Fatalf("err = %v", err)
 	}
@@ -384,7 +384,7 @@ func TestManagerAdoptsNewerStoredToken(t *testing.T) {
 	}
 	// Another instance sharing the Store refreshed the token.
 	access, refresh := f.a.issue()
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	newer := routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
 		Expiry: f.clk.Now().Add(time.Hour), UpdatedAt: f.clk.Now()}
 	if err := f.store.PutToken(t.Context(), newer); err != nil {
@@ -414,7 +414,7 @@ func TestManagerLoad(t *testing.T) {
 	}
 	// A sign-in written to the Store directly, then loaded, revives it.
 	access, refresh := f.a.issue()
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	if err := f.store.PutToken(t.Context(), routex.Token{ChannelID: "ch", AccessToken: access,
 		RefreshToken: refresh, Expiry: f.clk.Now().Add(time.Hour), UpdatedAt: f.clk.Now()}); err != nil {
 		t.Fatal(err)
@@ -597,7 +597,7 @@ func TestManagerShortLivedTokens(t *testing.T) {
 	if n := f.a.refreshes.Load(); n != 0 {
 		t.Fatalf("%d refreshes of a token with 4 minutes left of 4", n)
 	}
-	f.clk.Add(2 * time.Minute)
+	f.clk.Advance(2 * time.Minute)
 	for range 5 {
 		if _, err := f.m.AccessToken(t.Context(), "ch"); err != nil {
 			t.Fatal(err)

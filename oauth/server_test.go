@@ -16,7 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/routex/routex/internal/fakeclock"
 )
 
 // authServer is an OAuth 2.0 authorization server for tests: it issues
@@ -259,25 +260,10 @@ func (a *authServer) code(t *testing.T, f *Flow) *url.URL {
 	return u
 }
 
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the fake clock of the tests.
+type clock = fakeclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return fakeclock.New() }
 
 // logBuffer collects log output from any goroutine.
 type logBuffer struct {

@@ -18,6 +18,7 @@ import (
 
 // authServer is a local OAuth authorization server: it trades the code
 // "good-code" for a token, checking the PKCE verifier is there.
+// Subscription sign-ins use it until the test ends.
 func authServer(t *testing.T, access string) (*httptest.Server, *atomic.Int32) {
 	var exchanges atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,19 +35,20 @@ func authServer(t *testing.T, access string) (*httptest.Server, *atomic.Int32) {
 			"token_type": "Bearer", "expires_in": 28800})
 	}))
 	t.Cleanup(srv.Close)
+	// Subscription sign-ins go to it for the rest of the test.
+	old := signInModes["subscription"]
+	signInModes["subscription"] = func() oauth.Provider {
+		p := oauth.AnthropicSubscription()
+		p.AuthURL, p.TokenURL = srv.URL+"/authorize", srv.URL+"/token"
+		return p
+	}
+	t.Cleanup(func() { signInModes["subscription"] = old })
 	return srv, &exchanges
 }
 
 func TestAddAccount(t *testing.T) {
 	access := "sk-ant-oat01-" + secretMark + "-access"
-	auth, exchanges := authServer(t, access)
-	old := signInModes["subscription"]
-	signInModes["subscription"] = func() oauth.Provider {
-		p := oauth.AnthropicSubscription()
-		p.AuthURL, p.TokenURL = auth.URL+"/authorize", auth.URL+"/token"
-		return p
-	}
-	t.Cleanup(func() { signInModes["subscription"] = old })
+	_, exchanges := authServer(t, access)
 
 	ts, c := setUp(t)
 	acct := newMock(t, "account")
@@ -103,13 +105,6 @@ func TestAddAccount(t *testing.T) {
 func TestSignInCommand(t *testing.T) {
 	access := "sk-ant-oat01-" + secretMark + "-terminal"
 	auth, _ := authServer(t, access)
-	old := signInModes["subscription"]
-	signInModes["subscription"] = func() oauth.Provider {
-		p := oauth.AnthropicSubscription()
-		p.AuthURL, p.TokenURL = auth.URL+"/authorize", auth.URL+"/token"
-		return p
-	}
-	t.Cleanup(func() { signInModes["subscription"] = old })
 
 	data := t.TempDir()
 	var out strings.Builder
