@@ -37,20 +37,20 @@ import (
 // SetRules, SetStrategy, or writes to its Store) take effect on the next
 // request.
 type Client struct {
-	s         settings
-	cfg       atomic.Pointer[config]
-	breakers  *breaker.Set
-	quotas    quotas
-	headroom  headroom
-	sessions  *session.Table
-	recorder  analytics.Recorder
-	async     *analytics.Async // writes records to the Store; nil without one
-	persist   chan Session     // sessions waiting to be saved to the Store; no channel ID: delete
+	s        settings
+	cfg      atomic.Pointer[config]
+	breakers *breaker.Set
+	quotas   quotas
+	headroom headroom
+	sessions *session.Table
+	recorder analytics.Recorder
+	async    *analytics.Async // writes records to the Store; nil without one
+	persist  chan Session     // sessions waiting to be saved to the Store; no channel ID: delete
 	// persistMu guards sends on persist against Close closing it.
 	persistMu     sync.RWMutex
 	persistClosed bool
-	persistWG sync.WaitGroup
-	stopWatch func()
+	persistWG     sync.WaitGroup
+	stopWatch     func()
 
 	mu         sync.Mutex // serialises configuration updates
 	codeCh     []Channel
