@@ -169,49 +169,51 @@ function Shell({ username, onLogout }: { username: string; onLogout: () => void 
   return (
     <div className="layout">
       <aside className="sidebar">
-        <a className="brand" href="#/overview">
-          <span className="brand-mark">
-            <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
-              <rect width="32" height="32" rx="8" fill="currentColor" />
-              <path
-                d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4"
-                fill="none"
-                stroke="#fff"
-                strokeWidth="2.6"
-                strokeLinecap="round"
-                strokeLinejoin="round"
-              />
-            </svg>
-          </span>
-          <span className="brand-name">routex</span>
-        </a>
-        <nav className="nav">
-          {NAV.map((n) => (
-            <a
-              key={n.id}
-              href={'#' + n.path}
-              className={'nav-link' + (path === n.path ? ' active' : '')}
-              data-testid={'nav-' + n.id}
-              id={'nav-' + n.id}
-              aria-current={path === n.path ? 'page' : undefined}
-            >
-              <Icon name={n.id} size={17} />
-              <span>{n.label}</span>
-            </a>
-          ))}
-        </nav>
-        <div className="sidebar-footer">
-          <div className={'live-pill' + (live.connected ? ' on' : '')} title={live.connected ? 'Live updates connected' : 'Live updates disconnected'}>
-            <span className="dot" /> {live.connected ? 'Live' : 'Offline'}
-          </div>
-          <div className="user">
-            <div className="avatar">{(username || 'a').slice(0, 1).toUpperCase()}</div>
-            <div className="user-name" data-testid="current-user">
-              {username || 'admin'}
+        <div className="sidebar-inner">
+          <a className="brand" href="#/overview">
+            <span className="brand-mark">
+              <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+                <rect width="32" height="32" rx="8" fill="currentColor" />
+                <path
+                  d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4"
+                  fill="none"
+                  stroke="#fff"
+                  strokeWidth="2.6"
+                  strokeLinecap="round"
+                  strokeLinejoin="round"
+                />
+              </svg>
+            </span>
+            <span className="brand-name">routex</span>
+          </a>
+          <nav className="nav">
+            {NAV.map((n) => (
+              <a
+                key={n.id}
+                href={'#' + n.path}
+                className={'nav-link' + (path === n.path ? ' active' : '')}
+                data-testid={'nav-' + n.id}
+                id={'nav-' + n.id}
+                aria-current={path === n.path ? 'page' : undefined}
+              >
+                <Icon name={n.id} size={17} />
+                <span>{n.label}</span>
+              </a>
+            ))}
+          </nav>
+          <div className="sidebar-footer">
+            <div className={'live-pill' + (live.connected ? ' on' : '')} title={live.connected ? 'Live updates connected' : 'Live updates disconnected'}>
+              <span className="dot" /> {live.connected ? 'Live' : 'Offline'}
             </div>
-            <button className="btn btn-icon btn-ghost" onClick={onLogout} title="Sign out" aria-label="Sign out" data-testid="logout">
-              <Icon name="logout" />
-            </button>
+            <div className="user">
+              <div className="avatar">{(username || 'a').slice(0, 1).toUpperCase()}</div>
+              <div className="user-name" data-testid="current-user">
+                {username || 'admin'}
+              </div>
+              <button className="btn btn-icon btn-ghost" onClick={onLogout} title="Sign out" aria-label="Sign out" data-testid="logout">
+                <Icon name="logout" />
+              </button>
+            </div>
           </div>
         </div>
       </aside>

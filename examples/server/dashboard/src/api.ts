@@ -18,7 +18,31 @@ export interface Channel {
   headers?: Record<string, string>;
   timeout?: number;
   transformers?: TransformerSpec[];
+  oauth?: boolean;
+  limits?: Limit[] | null;
 }
+
+// A quota per fixed window of UTC time; per is in nanoseconds.
+export interface Limit {
+  per: number;
+  requests?: number;
+  tokens?: number;
+}
+
+export type AccountState = 'ok' | 'refreshing' | 'backoff' | 'failed' | 'missing' | 'unknown';
+
+export interface AccountStatus {
+  channelId: string;
+  provider?: string;
+  state: AccountState | string;
+  expiry?: string;
+  failures?: number;
+  lastError?: string;
+  nextRetry?: string;
+  refreshedAt?: string;
+}
+
+export type SignInMode = 'subscription' | 'console';
 
 export interface ChannelStatus {
   id: string;
@@ -28,11 +52,25 @@ export interface ChannelStatus {
   breaker: 'closed' | 'open' | 'half-open' | string;
   consecutiveFailures: number;
   rateLimitedUntil?: string;
+  overQuotaUntil?: string;
+  lowHeadroomUntil?: string;
   available: boolean;
 }
 
 export interface ChannelWithStatus extends Channel {
   status?: ChannelStatus;
+  account?: AccountStatus;
+}
+
+export interface RecordStats {
+  written: number;
+  dropped: number;
+  failed: number;
+}
+
+export interface ServerStatus {
+  channels: ChannelStatus[] | null;
+  records: RecordStats;
 }
 
 export interface TestResult {
@@ -263,6 +301,13 @@ export const api = {
   resetChannel: (id: string) => request<ChannelStatus>('POST', `/api/channels/${enc(id)}/reset`),
   exportChannels: () => request<{ channels: Channel[] }>('GET', '/api/channels/export'),
   importChannels: (body: { channels: Channel[] }) => request<{ imported: number }>('POST', '/api/channels/import', { body }),
+  startSignIn: (id: string, mode: SignInMode) =>
+    request<{ url: string; mode: SignInMode }>('POST', `/api/channels/${enc(id)}/signin`, { body: { mode } }),
+  finishSignIn: (id: string, code: string) =>
+    request<ChannelWithStatus>('POST', `/api/channels/${enc(id)}/signin/finish`, { body: { code } }),
+  signOut: (id: string) => request<void>('DELETE', `/api/channels/${enc(id)}/signin`),
+  accounts: () => request<AccountStatus[] | null>('GET', '/api/accounts').then((r) => r ?? []),
+  status: () => request<ServerStatus>('GET', '/api/status'),
 
   rules: () => request<Rule[] | null>('GET', '/api/rules').then((r) => r ?? []),
   createRule: (r: Rule) => request<Rule>('POST', '/api/rules', { body: r }),

@@ -36,6 +36,7 @@ export function TimeChart({
   height = 240,
   testid,
   legend = true,
+  valueFormat,
 }: {
   data: Point[];
   series: Series[];
@@ -47,7 +48,11 @@ export function TimeChart({
   height?: number;
   testid?: string;
   legend?: boolean;
+  // Formats one series' value in the tooltip; yFormat when not given.
+  valueFormat?: (v: number, key: string, point: Point) => string;
 }) {
+  // A line through fewer than three points would not show without dots.
+  const points = (key: string) => data.reduce((n, p) => (p[key] === null || p[key] === undefined ? n : n + 1), 0);
   return (
     <div className="chart" data-testid={testid} style={{ height }}>
       <ResponsiveContainer width="100%" height="100%">
@@ -77,7 +82,14 @@ export function TimeChart({
           <Tooltip
             isAnimationActive={false}
             labelFormatter={(t) => (tooltipFormat ?? xFormat)(Number(t))}
-            formatter={(v, name) => [typeof v === 'number' ? yFormat(v) : String(v ?? ''), name]}
+            formatter={(v, name, item) => [
+              typeof v === 'number'
+                ? valueFormat
+                  ? valueFormat(v, String(item?.dataKey ?? ''), (item?.payload ?? {}) as Point)
+                  : yFormat(v)
+                : String(v ?? ''),
+              name,
+            ]}
             contentStyle={{ borderRadius: 8, border: '1px solid #e3e6ee', boxShadow: '0 4px 16px rgba(20,24,40,.08)', fontSize: 12 }}
             cursor={{ fill: 'rgba(79,70,229,.06)', stroke: '#c7c9f5' }}
           />
@@ -121,7 +133,7 @@ export function TimeChart({
                 stroke={s.color}
                 strokeWidth={s.dashed ? 1.5 : 2}
                 strokeDasharray={s.dashed ? '4 3' : undefined}
-                dot={false}
+                dot={points(s.key) < 3 ? { r: 3, fill: s.color, strokeWidth: 0 } : false}
                 connectNulls
                 isAnimationActive={false}
               />

@@ -59,18 +59,20 @@ export function fmtCostAxis(c: number): string {
   return '$' + trimZero(c.toPrecision(2));
 }
 
-// Cost of an aggregate: unknown when nothing was priced, incomplete when some
-// requests had no price.
-export function costLabel(cost: number | null | undefined, unpriced: number | undefined, requests: number): {
+// Cost of an aggregate. When some requests had no price the sum leaves them
+// out, so it is a lower bound: shown as "≥ $x", with a note saying how many.
+export function costLabel(
+  cost: number | null | undefined,
+  unpriced: number | undefined,
+): {
   text: string;
   note?: string;
 } {
   const u = unpriced ?? 0;
   const known = cost !== null && cost !== undefined && Number.isFinite(cost);
-  if (u > 0 && (!known || cost === 0)) return { text: DASH, note: `${fmtNum(u)} unpriced` };
-  if (u > 0) return { text: fmtCost(cost), note: `incomplete: ${fmtNum(u)} unpriced` };
-  if (!known) return { text: requests > 0 ? DASH : '$0' };
-  return { text: fmtCost(cost) };
+  const text = fmtCost(known ? cost : 0);
+  if (u > 0) return { text: '≥ ' + text, note: `${fmtInt(u)} ${u === 1 ? 'request' : 'requests'} had no price` };
+  return { text };
 }
 
 export function nsToMs(ns: number | null | undefined): number {
@@ -138,6 +140,14 @@ export function fmtDateTime(t: string | number | Date | undefined | null): strin
   return (sameDay ? '' : fmtDay(d) + ' ') + fmtClock(d);
 }
 
+// A moment later today as "14:00", another day as "Nov 27 14:00".
+export function fmtUntil(t: string | number | Date | undefined | null, seconds = false): string {
+  const d = parseTime(t);
+  if (!d) return DASH;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return (sameDay ? '' : fmtDay(d) + ' ') + fmtClock(d, seconds);
+}
+
 export function fmtRelative(t: string | number | Date | undefined | null): string {
   const d = parseTime(t);
   if (!d) return DASH;
@@ -165,4 +175,44 @@ export function slugify(s: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
+}
+
+// Quota windows (Limit.per, in nanoseconds).
+export const WINDOWS: { per: number; unit: string; label: string }[] = [
+  { per: 60e9, unit: 'min', label: 'minute' },
+  { per: 3600e9, unit: 'h', label: 'hour' },
+  { per: 86400e9, unit: 'day', label: 'day' },
+];
+
+export function fmtWindow(perNs: number): string {
+  const w = WINDOWS.find((x) => x.per === perNs);
+  if (w) return w.unit;
+  const s = perNs / 1e9;
+  if (s % 86400 === 0) return `${s / 86400}d`;
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}min`;
+  return `${trimZero(s.toFixed(3))}s`;
+}
+
+// "50 req/min · 400k tok/day"
+export function limitsSummary(limits: { per: number; requests?: number; tokens?: number }[] | null | undefined): string {
+  const parts: string[] = [];
+  for (const l of limits ?? []) {
+    const w = fmtWindow(l.per);
+    if (l.requests) parts.push(`${fmtNum(l.requests)} req/${w}`);
+    if (l.tokens) parts.push(`${fmtNum(l.tokens)} tok/${w}`);
+  }
+  return parts.join(' · ');
+}
+
+// Reads a count such as "400000", "400k", "1.5M" or "400,000".
+export function parseCount(s: string): number {
+  const t = s.trim().replace(/[,_\s]/g, '');
+  if (!t) return 0;
+  const m = /^(\d+(?:\.\d+)?)([kKmMbB]?)$/.exec(t);
+  if (!m) return NaN;
+  const mult = { '': 1, k: 1e3, m: 1e6, b: 1e9 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'b'];
+  const n = Number(m[1]) * mult;
+  const r = Math.round(n);
+  return Math.abs(n - r) < 1e-6 ? r : NaN;
 }

@@ -30,6 +30,9 @@ const ICONS: Record<string, string> = {
   reset: 'M3 12a9 9 0 1 0 3-6.7L3 8M3 3v5h5',
   search: 'M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16zM21 21l-4.3-4.3',
   zap: 'M13 2L3 14h9l-1 8 10-12h-9l1-8z',
+  login: 'M15 3h4a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-4M10 17l5-5-5-5M15 12H3',
+  external: 'M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6M15 3h6v6M10 14L21 3',
+  user: 'M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z',
 };
 
 export function Icon({ name, size = 16 }: { name: string; size?: number }) {
@@ -190,17 +193,19 @@ export function StatCard({
   sub,
   testid,
   tone,
+  title,
 }: {
   label: string;
   value: ReactNode;
   sub?: ReactNode;
   testid?: string;
   tone?: Tone;
+  title?: string;
 }) {
   return (
     <div className={'stat' + (tone ? ' stat-' + tone : '')}>
       <div className="stat-label">{label}</div>
-      <div className="stat-value" data-testid={testid}>
+      <div className={'stat-value' + (title ? ' has-tip' : '')} data-testid={testid} title={title}>
         {value}
       </div>
       {sub !== undefined && <div className="stat-sub">{sub}</div>}
@@ -498,24 +503,30 @@ export async function copyText(text: string): Promise<boolean> {
   return ok;
 }
 
-export function CopyBox({ value, testid }: { value: string; testid?: string }) {
+export function CopyButton({ value, testid }: { value: string; testid?: string }) {
   const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn btn-sm"
+      data-testid={testid}
+      onClick={async () => {
+        const ok = await copyText(value);
+        setCopied(ok);
+        if (!ok) toast('Copy failed: select the text and copy it by hand', 'error');
+        window.setTimeout(() => setCopied(false), 2000);
+      }}
+    >
+      <Icon name={copied ? 'check' : 'copy'} /> {copied ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
+
+export function CopyBox({ value, testid }: { value: string; testid?: string }) {
   return (
     <div className="copybox">
       <code data-testid={testid}>{value}</code>
-      <button
-        type="button"
-        className="btn btn-sm"
-        data-testid={testid ? testid + '-copy' : undefined}
-        onClick={async () => {
-          const ok = await copyText(value);
-          setCopied(ok);
-          if (!ok) toast('Copy failed: select the text and copy it by hand', 'error');
-          window.setTimeout(() => setCopied(false), 2000);
-        }}
-      >
-        <Icon name={copied ? 'check' : 'copy'} /> {copied ? 'Copied' : 'Copy'}
-      </button>
+      <CopyButton value={value} testid={testid ? testid + '-copy' : undefined} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { api, type Aggregate } from '../api';
-import { BUCKET_MS, fillSeries, PALETTE, TimeChart, type Series } from '../charts';
-import { costLabel, fmtClock, fmtCostAxis, fmtDay, fmtMs, fmtNs, fmtNum, fmtPct, nsToMs } from '../format';
+import { BUCKET_MS, fillSeries, PALETTE, TimeChart, type Point, type Series } from '../charts';
+import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNs, fmtNum, fmtPct, nsToMs } from '../format';
 import { navigate } from '../router';
 import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, StatCard, useLoad } from '../ui';
 
@@ -117,16 +117,20 @@ export function AnalyticsPage() {
     return s;
   };
 
-  const groupData = (pick: (a: Aggregate) => number | null) => {
+  const groupData = (pick: (a: Aggregate) => number | null, extra?: (a: Aggregate) => number) => {
     const zero: Record<string, number | null> = { other: 0 };
     seriesGroups.top.forEach((_, i) => (zero['g' + i] = 0));
+    if (extra) for (const k of Object.keys(zero)) zero['x_' + k] = 0;
     const index = new Map(seriesGroups.top.map((g, i) => [g, 'g' + i]));
     return fillSeries(
       grouped.data ?? [],
       from,
       to,
       bucketMs,
-      (a) => ({ [index.get(a.group ?? '') ?? 'other']: pick(a) }),
+      (a) => {
+        const k = index.get(a.group ?? '') ?? 'other';
+        return extra ? { [k]: pick(a), ['x_' + k]: extra(a) } : { [k]: pick(a) };
+      },
       zero,
     );
   };
@@ -136,7 +140,15 @@ export function AnalyticsPage() {
     () => groupData((a) => a.inputTokens + a.outputTokens + a.cacheReadTokens + a.cacheWriteTokens),
     [grouped.data, seriesGroups, from, to, bucketMs], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  const costData = useMemo(() => groupData((a) => (a.cost === null || a.cost === undefined ? null : a.cost)), [grouped.data, seriesGroups, from, to, bucketMs]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Each point also carries x_<series>, the requests without a price.
+  const costData = useMemo(
+    () => groupData((a) => a.cost ?? 0, (a) => a.unpriced ?? 0),
+    [grouped.data, seriesGroups, from, to, bucketMs], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const costValue = (v: number, key: string, p: Point) => {
+    const u = Number(p['x_' + key] ?? 0);
+    return u > 0 ? `≥ ${fmtCost(v)} (${fmtInt(u)} unpriced)` : fmtCost(v);
+  };
   const hasCost = (grouped.data ?? []).some((a) => a.cost !== null && a.cost !== undefined && a.cost > 0);
 
   const latencyData = useMemo(
@@ -157,7 +169,8 @@ export function AnalyticsPage() {
 
   const loading = grouped.loading && !grouped.data;
   const error = grouped.error || overall.error || groupTotals.error || total.error;
-  const totCost = costLabel(overallTotal.cost, overallTotal.unpriced, overallTotal.requests);
+  const totCost = costLabel(overallTotal.cost, overallTotal.unpriced);
+  const unpricedTotal = overallTotal.unpriced ?? 0;
   const empty = !loading && (grouped.data?.length ?? 0) === 0;
 
   return (
@@ -225,7 +238,7 @@ export function AnalyticsPage() {
           }
           sub={`cache read ${fmtNum(overallTotal.cacheReadTokens)}`}
         />
-        <StatCard label="Cost" value={totCost.text} sub={totCost.note ? <span className="warn-text">{totCost.note}</span> : 'USD'} />
+        <StatCard label="Cost" value={totCost.text} title={totCost.note} testid="analytics-cost" sub={totCost.note ? <span className="warn-text">{totCost.note}</span> : 'USD'} />
         <StatCard
           label="Latency p50 / p95"
           value={
@@ -260,12 +273,33 @@ export function AnalyticsPage() {
             <Card title="Tokens" actions={<span className="muted small">input + output, by {group}</span>} testid="analytics-chart-tokens">
               <TimeChart data={tokensData} series={groupSeries('area')} yFormat={fmtNum} xFormat={xTick} tooltipFormat={xFormat} height={250} />
             </Card>
-            <Card title="Cost" actions={<span className="muted small">USD, by {group}</span>} testid="analytics-chart-cost">
+            <Card
+              title="Cost"
+              actions={
+                unpricedTotal > 0 ? (
+                  <span className="small" title="Costs leave these requests out, so they are lower bounds (≥).">
+                    <span className="muted">USD, by {group} · </span>
+                    <span className="warn-text">{totCost.note}</span>
+                  </span>
+                ) : (
+                  <span className="muted small">USD, by {group}</span>
+                )
+              }
+              testid="analytics-chart-cost"
+            >
               {hasCost ? (
-                <TimeChart data={costData} series={groupSeries('bar')} yFormat={fmtCostAxis} xFormat={xTick} tooltipFormat={xFormat} height={250} />
+                <TimeChart
+                  data={costData}
+                  series={groupSeries('bar')}
+                  yFormat={fmtCostAxis}
+                  valueFormat={costValue}
+                  xFormat={xTick}
+                  tooltipFormat={xFormat}
+                  height={250}
+                />
               ) : (
                 <div className="chart-placeholder" style={{ height: 250 }}>
-                  No priced requests in this period.
+                  {unpricedTotal > 0 ? `No priced requests in this period (${totCost.note}).` : 'No priced requests in this period.'}
                 </div>
               )}
             </Card>
@@ -307,7 +341,7 @@ export function AnalyticsPage() {
                   </thead>
                   <tbody>
                     {totalsByGroup.map(({ group: g, agg: a }) => {
-                      const c = costLabel(a.cost, a.unpriced, a.requests);
+                      const c = costLabel(a.cost, a.unpriced);
                       return (
                         <tr
                           key={g}
@@ -328,9 +362,10 @@ export function AnalyticsPage() {
                           <td className="num">{fmtNum(a.inputTokens)}</td>
                           <td className="num">{fmtNum(a.outputTokens)}</td>
                           <td className="num">{fmtNum(a.cacheReadTokens)}</td>
-                          <td className="num" title={c.note}>
-                            {c.text}
-                            {c.note && c.text !== '—' && <span className="warn-text">*</span>}
+                          <td className="num" data-testid="analytics-row-cost">
+                            <span className={c.note ? 'has-tip' : undefined} title={c.note}>
+                              {c.text}
+                            </span>
                           </td>
                           <td className="num">{fmtNs(a.latencyP50)}</td>
                           <td className="num">{fmtNs(a.latencyP95)}</td>

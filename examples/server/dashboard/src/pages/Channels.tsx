@@ -1,6 +1,7 @@
-import { useRef, useState, type FormEvent } from 'react';
-import { api, errorMessage, type Channel, type ChannelWithStatus, type TestResult, type TransformerSpec } from '../api';
-import { fmtDateTime, fmtMs, fmtRelative, splitList } from '../format';
+import { Fragment, useRef, useState, type FormEvent } from 'react';
+import { api, errorMessage, type Channel, type ChannelWithStatus, type Limit, type TestResult, type TransformerSpec } from '../api';
+import { fmtDateTime, fmtMs, fmtNum, fmtRelative, fmtUntil, fmtWindow, limitsSummary, parseCount, splitList, WINDOWS } from '../format';
+import { AccountBadge, accountView, SignInModal, signOut } from './Accounts';
 import {
   Badge,
   Card,
@@ -25,16 +26,28 @@ import {
   type Tone,
 } from '../ui';
 
+function future(t: string | undefined): boolean {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) && ms > Date.now();
+}
+
 export function channelState(c: ChannelWithStatus): { label: string; tone: Tone; title?: string; key: string } {
   const s = c.status;
   if (c.disabled || (s && !s.enabled)) return { label: 'disabled', tone: 'gray', key: 'disabled' };
   if (s?.breaker === 'open')
     return { label: 'breaker open', tone: 'red', key: 'breaker-open', title: `${s.consecutiveFailures} consecutive failures` };
-  const until = s?.rateLimitedUntil ? Date.parse(s.rateLimitedUntil) : NaN;
-  if (Number.isFinite(until) && until > Date.now())
+  if (future(s?.rateLimitedUntil))
     return { label: 'rate limited', tone: 'amber', key: 'rate-limited', title: `until ${fmtDateTime(s!.rateLimitedUntil)} (${fmtRelative(s!.rateLimitedUntil)})` };
+  if (future(s?.overQuotaUntil))
+    return {
+      label: `over quota until ${fmtUntil(s!.overQuotaUntil)}`,
+      tone: 'amber',
+      key: 'over-quota',
+      title: `A limit of this channel is used up; it takes requests again when the window rolls, ${fmtRelative(s!.overQuotaUntil)}.`,
+    };
   if (s?.breaker === 'half-open') return { label: 'half-open', tone: 'amber', key: 'half-open', title: 'Probing after failures' };
-  if (s && !s.available) return { label: 'unavailable', tone: 'red', key: 'unavailable' };
+  if (s && !s.available)
+    return { label: 'unavailable', tone: 'red', key: 'unavailable', title: c.oauth ? `Account: ${accountView(c.account).title}` : undefined };
   return { label: 'available', tone: 'green', key: 'available', title: s?.consecutiveFailures ? `${s.consecutiveFailures} recent failures` : undefined };
 }
 
@@ -43,6 +56,7 @@ export function ChannelsPage() {
   const [editing, setEditing] = useState<ChannelWithStatus | 'new' | null>(null);
   const [tests, setTests] = useState<Record<string, TestResult | 'running'>>({});
   const [testingAll, setTestingAll] = useState(false);
+  const [signingIn, setSigningIn] = useState<ChannelWithStatus | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const channels = list.data ?? [];
@@ -105,6 +119,10 @@ export function ChannelsPage() {
     } catch (e) {
       toast(errorMessage(e), 'error');
     }
+  };
+
+  const doSignOut = async (c: ChannelWithStatus) => {
+    if (await signOut(c)) list.reload();
   };
 
   const exportAll = async () => {
@@ -172,12 +190,10 @@ export function ChannelsPage() {
               <thead>
                 <tr>
                   <th>Channel</th>
-                  <th>Type</th>
+                  <th>Type · auth</th>
                   <th>Models</th>
-                  <th className="num">Priority</th>
-                  <th className="num">Weight</th>
+                  <th>Routing</th>
                   <th>Status</th>
-                  <th>Last test</th>
                   <th className="actions-col" />
                 </tr>
               </thead>
@@ -191,43 +207,89 @@ export function ChannelsPage() {
                       <td>
                         <div className="strong">{c.name || c.id}</div>
                         <div className="sub mono">{c.id}</div>
-                        <div className="sub mono ellipsis" title={c.baseUrl}>
+                        <div className="sub mono ellipsis channel-url" title={c.baseUrl}>
                           {c.baseUrl}
                         </div>
                       </td>
                       <td>
-                        <Badge tone={c.type === 'anthropic' ? 'violet' : 'blue'}>{c.type}</Badge>
+                        <div className="auth-cell">
+                          <Badge tone={c.type === 'anthropic' ? 'violet' : 'blue'}>{c.type}</Badge>
+                          {c.oauth ? (
+                            <AccountBadge channel={c} />
+                          ) : (
+                            <span className="sub mono" title="API key">
+                              {c.apiKey ? `key ${c.apiKey}` : 'no key'}
+                            </span>
+                          )}
+                          {c.type === 'anthropic' && (
+                            <div className="auth-actions">
+                              <button
+                                type="button"
+                                className="link-btn"
+                                onClick={() => setSigningIn(c)}
+                                data-testid={`channel-signin-${c.id}`}
+                                title={c.oauth ? 'Sign in again, with this or another account' : 'Sign in with a Claude subscription or a Console account'}
+                              >
+                                {c.oauth ? 'Sign in' : 'Sign in account'}
+                              </button>
+                              {c.oauth && c.account?.state !== 'missing' && (
+                                <button type="button" className="link-btn link-btn-danger" onClick={() => doSignOut(c)} data-testid={`channel-signout-${c.id}`}>
+                                  Sign out
+                                </button>
+                              )}
+                            </div>
+                          )}
+                        </div>
                       </td>
                       <td>
                         <ModelChips models={c.models} />
                       </td>
-                      <td className="num">{c.priority ?? 0}</td>
-                      <td className="num">{c.weight || 1}</td>
                       <td>
-                        <Badge tone={st.tone} title={st.title} testid={`channel-status-${c.id}`}>
-                          {st.label}
-                        </Badge>
-                        {c.status && c.status.consecutiveFailures > 0 && st.key !== 'disabled' && (
-                          <div className="sub">{c.status.consecutiveFailures} failures</div>
-                        )}
+                        <div className="routing-cell">
+                          <span className="nowrap" title="Priority (lower is tried first) and weight (share for the weighted strategy)">
+                            priority <b>{c.priority ?? 0}</b> · weight <b>{c.weight || 1}</b>
+                          </span>
+                          <span data-testid={`channel-limits-${c.id}`}>
+                            {c.limits && c.limits.length > 0 ? <LimitsSummary limits={c.limits} /> : <span className="muted">no limits</span>}
+                          </span>
+                        </div>
                       </td>
-                      <td data-testid={`channel-test-result-${c.id}`}>
-                        {t === 'running' ? (
-                          <Spinner small />
-                        ) : t ? (
-                          t.ok ? (
-                            <span className="ok-text">
-                              <Icon name="check" /> {t.latencyMs !== undefined ? fmtMs(t.latencyMs) : 'ok'}
-                            </span>
-                          ) : (
-                            <span className="err-text" title={t.error}>
-                              <Icon name="alert" /> {t.status ? `HTTP ${t.status}` : 'failed'}
-                              {t.error && <span className="sub block ellipsis">{t.error}</span>}
-                            </span>
-                          )
-                        ) : (
-                          <span className="muted">—</span>
-                        )}
+                      <td>
+                        <div className="status-cell">
+                          <Badge tone={st.tone} title={st.title} testid={`channel-status-${c.id}`}>
+                            {st.label}
+                          </Badge>
+                          {future(c.status?.lowHeadroomUntil) && st.key !== 'disabled' && (
+                            <Badge
+                              tone="amber"
+                              testid={`channel-headroom-${c.id}`}
+                              title={`The provider says a rate limit is nearly used up; the channel is tried after the others until ${fmtDateTime(c.status!.lowHeadroomUntil)}.`}
+                            >
+                              low headroom
+                            </Badge>
+                          )}
+                          {c.status && c.status.consecutiveFailures > 0 && st.key !== 'disabled' && (
+                            <div className="sub">{c.status.consecutiveFailures} failures</div>
+                          )}
+                          <div className="test-result" data-testid={`channel-test-result-${c.id}`}>
+                            {t === 'running' ? (
+                              <>
+                                <Spinner small /> <span className="sub">testing…</span>
+                              </>
+                            ) : t ? (
+                              t.ok ? (
+                                <span className="ok-text" title="Last test">
+                                  <Icon name="check" /> test {t.latencyMs !== undefined ? fmtMs(t.latencyMs) : 'ok'}
+                                </span>
+                              ) : (
+                                <span className="err-text" title={t.error}>
+                                  <Icon name="alert" /> test {t.status ? `HTTP ${t.status}` : 'failed'}
+                                  {t.error && <span className="sub block ellipsis">{t.error}</span>}
+                                </span>
+                              )
+                            ) : null}
+                          </div>
+                        </div>
                       </td>
                       <td className="actions-col">
                         <div className="row-actions">
@@ -276,9 +338,23 @@ export function ChannelsPage() {
         <ChannelForm
           channel={editing === 'new' ? null : editing}
           onClose={() => setEditing(null)}
-          onSaved={(c, created) => {
+          onSaved={(c, created, signIn) => {
             setEditing(null);
             toast(created ? `Added ${c.name || c.id}` : `Saved ${c.name || c.id}`);
+            list.reload();
+            if (signIn) setSigningIn(c);
+          }}
+        />
+      )}
+      {signingIn && (
+        <SignInModal
+          channel={signingIn}
+          onClose={() => {
+            setSigningIn(null);
+            list.reload();
+          }}
+          onDone={() => {
+            setSigningIn(null);
             list.reload();
           }}
         />
@@ -301,7 +377,133 @@ export function ModelChips({ models, max = 3 }: { models?: string[] | null; max?
   );
 }
 
-const DEFAULT_BASE: Record<string, string> = { anthropic: 'https://api.anthropic.com', openai: 'https://api.openai.com' };
+function LimitsSummary({ limits }: { limits: Limit[] }) {
+  const title = limits
+    .map((l) => {
+      const w = WINDOWS.find((x) => x.per === l.per)?.label ?? fmtWindow(l.per);
+      const caps = [l.requests ? `${fmtNum(l.requests)} requests` : '', l.tokens ? `${fmtNum(l.tokens)} tokens` : ''].filter(Boolean).join(' and ');
+      return `At most ${caps} per ${w} (UTC)`;
+    })
+    .join('\n');
+  const parts = limitsSummary(limits).split(' · ');
+  return (
+    <span className="limits-summary" title={title}>
+      {parts.map((p, i) => (
+        <Fragment key={i}>
+          {i > 0 && ' · '}
+          <span className="nowrap">{p}</span>
+        </Fragment>
+      ))}
+    </span>
+  );
+}
+
+interface LimitRow {
+  key: number;
+  per: number;
+  requests: string;
+  tokens: string;
+}
+
+let limitRowSeq = 0;
+
+function toLimitRows(limits: Limit[] | null | undefined): LimitRow[] {
+  return (limits ?? []).map((l) => ({
+    key: ++limitRowSeq,
+    per: l.per,
+    requests: l.requests ? String(l.requests) : '',
+    tokens: l.tokens ? String(l.tokens) : '',
+  }));
+}
+
+// Reads the limit rows from the form; rows with neither cap are dropped.
+function readLimits(f: HTMLFormElement | null, rows: LimitRow[]): Limit[] {
+  const out: Limit[] = [];
+  rows.forEach((r, i) => {
+    const per = Number(formValue(f, `limitPer-${r.key}`));
+    const rawReq = formValue(f, `limitRequests-${r.key}`);
+    const rawTok = formValue(f, `limitTokens-${r.key}`);
+    if (!rawReq.trim() && !rawTok.trim()) return;
+    const requests = parseCount(rawReq);
+    const tokens = parseCount(rawTok);
+    if (!Number.isFinite(requests) || requests < 0) throw new Error(`Limit ${i + 1}: requests must be a whole number, such as 50.`);
+    if (!Number.isFinite(tokens) || tokens < 0) throw new Error(`Limit ${i + 1}: tokens must be a whole number, such as 400000 or 400k.`);
+    if (requests === 0 && tokens === 0) throw new Error(`Limit ${i + 1}: set requests, tokens or both above zero.`);
+    if (!Number.isFinite(per) || per <= 0) throw new Error(`Limit ${i + 1}: pick a window.`);
+    const l: Limit = { per };
+    if (requests) l.requests = requests;
+    if (tokens) l.tokens = tokens;
+    out.push(l);
+  });
+  return out;
+}
+
+function LimitsEditor({ rows, onChange }: { rows: LimitRow[]; onChange: (rows: LimitRow[]) => void }) {
+  return (
+    <div className="limits" data-testid="channel-limits">
+      {rows.length > 0 && (
+        <div className="limits-row limits-head" aria-hidden="true">
+          <span>Window</span>
+          <span>Requests</span>
+          <span>Tokens</span>
+          <span />
+        </div>
+      )}
+      {rows.map((r, i) => (
+        <div className="limits-row" key={r.key}>
+          <select name={`limitPer-${r.key}`} defaultValue={String(r.per)} data-testid={`channel-limits-per-${i}`} aria-label={`Limit ${i + 1} window`}>
+            {WINDOWS.map((w) => (
+              <option key={w.per} value={String(w.per)}>
+                per {w.label}
+              </option>
+            ))}
+            {!WINDOWS.some((w) => w.per === r.per) && <option value={String(r.per)}>per {fmtWindow(r.per)}</option>}
+          </select>
+          <input
+            name={`limitRequests-${r.key}`}
+            defaultValue={r.requests}
+            inputMode="numeric"
+            placeholder="no cap"
+            data-testid={`channel-limits-requests-${i}`}
+            aria-label={`Limit ${i + 1} requests`}
+          />
+          <input
+            name={`limitTokens-${r.key}`}
+            defaultValue={r.tokens}
+            inputMode="numeric"
+            placeholder="no cap, or e.g. 400k"
+            data-testid={`channel-limits-tokens-${i}`}
+            aria-label={`Limit ${i + 1} tokens`}
+          />
+          <button
+            type="button"
+            className="btn btn-icon btn-ghost"
+            title="Remove limit"
+            aria-label="Remove limit"
+            data-testid={`channel-limits-remove-${i}`}
+            onClick={() => onChange(rows.filter((x) => x.key !== r.key))}
+          >
+            <Icon name="x" />
+          </button>
+        </div>
+      ))}
+      <button
+        type="button"
+        className="btn btn-sm btn-ghost"
+        data-testid="channel-limits-add"
+        onClick={() => onChange([...rows, { key: ++limitRowSeq, per: 60e9, requests: '', tokens: '' }])}
+      >
+        <Icon name="plus" /> Add limit
+      </button>
+    </div>
+  );
+}
+
+const DEFAULT_BASE: Record<string, string> = {
+  anthropic: 'https://api.anthropic.com',
+  'anthropic-account': 'https://api.anthropic.com',
+  openai: 'https://api.openai.com',
+};
 
 function specsToText(specs: TransformerSpec[] | undefined): string {
   if (!specs || specs.length === 0) return '';
@@ -338,17 +540,21 @@ function ChannelForm({
 }: {
   channel: ChannelWithStatus | null;
   onClose: () => void;
-  onSaved: (c: Channel, created: boolean) => void;
+  onSaved: (c: ChannelWithStatus, created: boolean, signIn: boolean) => void;
 }) {
   const isNew = !channel;
   const form = useRef<HTMLFormElement>(null);
+  const initialKind = channel?.oauth ? 'anthropic-account' : (channel?.type ?? 'anthropic');
+  const [kind, setKind] = useState(initialKind);
   const [modelMap, setModelMap] = useState<KVRow[]>(() => toRows(channel?.modelMap));
   const [headers, setHeaders] = useState<KVRow[]>(() => toRows(channel?.headers));
+  const [limits, setLimits] = useState<LimitRow[]>(() => toLimitRows(channel?.limits));
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const known = useLoad(() => api.transformers(), []);
 
   const onType = (type: string) => {
+    setKind(type);
     const input = form.current?.elements.namedItem('baseUrl') as HTMLInputElement | null;
     if (!input) return;
     const cur = input.value.trim().replace(/\/+$/, '');
@@ -373,12 +579,16 @@ function ChannelForm({
         return n;
       };
       const timeoutSec = num('timeout', 'Timeout');
+      const typeValue = formValue(f, 'type') || 'anthropic';
+      const account = typeValue === 'anthropic-account';
       const ch: Channel = {
         id,
         name,
-        type: (formValue(f, 'type') || 'anthropic') as Channel['type'],
+        type: (account ? 'anthropic' : typeValue) as Channel['type'],
         baseUrl,
-        apiKey: formValue(f, 'apiKey').trim(),
+        apiKey: account ? '' : formValue(f, 'apiKey').trim(),
+        oauth: account,
+        limits: readLimits(f, limits),
         models: splitList(formValue(f, 'models')),
         modelMap: fromRows(modelMap),
         priority: Math.trunc(num('priority', 'Priority')),
@@ -388,10 +598,12 @@ function ChannelForm({
         timeout: Math.round(timeoutSec * 1e9),
         transformers: textToSpecs(formValue(f, 'transformers')),
       };
+      if (!account && channel?.oauth && !ch.apiKey && !channel.apiKey) throw new Error('Enter the API key the channel uses instead of its account.');
       if (!ch.id) delete (ch as Partial<Channel>).id;
       setBusy(true);
       const saved = isNew ? await api.createChannel(ch) : await api.updateChannel(channel!.id, ch);
-      onSaved(saved ?? ch, isNew);
+      // A channel just switched to an account signs in next.
+      onSaved(saved ?? ch, isNew, account && !channel?.oauth);
     } catch (err) {
       setError(errorMessage(err));
       setBusy(false);
@@ -432,8 +644,9 @@ function ChannelForm({
             />
           </Field>
           <Field label="Type" htmlFor="channel-type">
-            <select id="channel-type" name="type" data-testid="channel-type" defaultValue={channel?.type ?? 'anthropic'} onChange={(e) => onType(e.target.value)}>
-              <option value="anthropic">Anthropic</option>
+            <select id="channel-type" name="type" data-testid="channel-type" defaultValue={initialKind} onChange={(e) => onType(e.target.value)}>
+              <option value="anthropic">Anthropic (API key)</option>
+              <option value="anthropic-account">Anthropic account (sign in)</option>
               <option value="openai">OpenAI / OpenAI-compatible</option>
             </select>
           </Field>
@@ -447,21 +660,43 @@ function ChannelForm({
             />
           </Field>
         </div>
-        <Field
-          label="API key"
-          htmlFor="channel-key"
-          hint={isNew ? undefined : `Stored key ${channel?.apiKey || '(none)'}. Leave empty to keep it.`}
-        >
-          <input
-            id="channel-key"
-            name="apiKey"
-            type="password"
-            data-testid="channel-key"
-            placeholder={isNew ? 'sk-…' : 'unchanged'}
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </Field>
+        {kind === 'anthropic-account' ? (
+          <div className="alert alert-info" data-testid="channel-account-note">
+            <Icon name="user" />
+            <span>
+              {channel?.oauth ? (
+                <>This channel signs in with an Anthropic account. Sign it in again or out from the channels table.</>
+              ) : (
+                <>
+                  No API key: after saving, you sign in with a Claude subscription (Pro or Max) or a Console account. Requests skip the
+                  channel until then.
+                </>
+              )}
+            </span>
+          </div>
+        ) : (
+          <Field
+            label="API key"
+            htmlFor="channel-key"
+            hint={
+              isNew
+                ? undefined
+                : channel?.oauth
+                  ? 'The channel will use this key instead of its account.'
+                  : `Stored key ${channel?.apiKey || '(none)'}. Leave empty to keep it.`
+            }
+          >
+            <input
+              id="channel-key"
+              name="apiKey"
+              type="password"
+              data-testid="channel-key"
+              placeholder={isNew || channel?.oauth ? 'sk-…' : 'unchanged'}
+              autoComplete="off"
+              spellCheck={false}
+            />
+          </Field>
+        )}
         <Field label="Models" htmlFor="channel-models" hint="Comma separated; globs like claude-* work. Empty accepts any model.">
           <input
             id="channel-models"
@@ -491,6 +726,12 @@ function ChannelForm({
             />
           </Field>
         </div>
+        <Field
+          label="Limits"
+          hint="Quotas per window of UTC time, such as an account’s requests per minute or tokens per day. A channel over one is skipped until the window rolls."
+        >
+          <LimitsEditor rows={limits} onChange={setLimits} />
+        </Field>
         <Field label="Model map" hint="Rename a requested model to this channel’s own name for it.">
           <KVEditor rows={modelMap} onChange={setModelMap} keyPlaceholder="requested model" valuePlaceholder="channel model" testid="channel-modelmap" addLabel="Add mapping" />
         </Field>

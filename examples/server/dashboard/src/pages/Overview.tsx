@@ -91,8 +91,8 @@ export function OverviewPage() {
   const hour = o ? (o.hour ?? ZERO) : undefined;
   const day = o ? (o.day ?? ZERO) : undefined;
   const errRate = hour && hour.requests > 0 ? hour.errors / hour.requests : 0;
-  const cost = hour ? costLabel(hour.cost, hour.unpriced, hour.requests) : { text: '—' };
-  const dayCost = day ? costLabel(day.cost, day.unpriced, day.requests) : { text: '—' };
+  const cost: { text: string; note?: string } = hour ? costLabel(hour.cost, hour.unpriced) : { text: '—' };
+  const dayCost: { text: string; note?: string } = day ? costLabel(day.cost, day.unpriced) : { text: '—' };
 
   return (
     <div className="page">
@@ -149,12 +149,14 @@ export function OverviewPage() {
           <StatCard
             label="Cost · last hour"
             value={cost.text}
+            title={cost.note}
             testid="stat-cost"
             sub={
               <>
-                {cost.note && <span className="warn-text">{cost.note} · </span>}
-                24 h: {dayCost.text}
-                {dayCost.note && dayCost.text !== '—' ? ' (incomplete)' : ''}
+                24 h:{' '}
+                <span className={dayCost.note ? 'has-tip' : undefined} title={dayCost.note} data-testid="stat-cost-day">
+                  {dayCost.text}
+                </span>
               </>
             }
           />
