@@ -92,7 +92,7 @@ func testSecretsNeverShown(t *testing.T, jsonRequests bool) {
 		f.a.failRefresh = fail
 		f.a.mu.Unlock()
 		f.m.Invalidate("ch", mustToken(t, f))
-		f.clk.Add(time.Hour)
+		f.clk.Advance(time.Hour)
 		_, err = f.m.AccessToken(ctx, "ch")
 		if err == nil {
 			t.Fatal("a failing refresh succeeded")
