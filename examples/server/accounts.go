@@ -111,6 +111,19 @@ func (a *accounts) finish(ctx context.Context, st routex.Store, ch routex.Channe
 	return ch, st.PutChannel(ctx, ch)
 }
 
+// status reports channel id's account, reading its token from the Store
+// first if the Manager has not yet, so that an account never signed in
+// shows as missing rather than unknown.
+func (a *accounts) status(ctx context.Context, id string) oauth.Status {
+	st := a.manager.Status(id)
+	if st.State == oauth.StateUnknown {
+		if err := a.manager.Load(ctx, id); err == nil {
+			st = a.manager.Status(id)
+		}
+	}
+	return st
+}
+
 var errNoSignIn = fmt.Errorf("no sign-in is waiting for this channel; start one first")
 
 // ---- handlers ----
@@ -164,12 +177,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger.Info("routex: account signed in", "channel", ch.ID, "oauth", ch.OAuth)
-	v := channelView{Channel: ch.Redacted()}
-	if ch.OAuth {
-		st := s.accounts.manager.Status(ch.ID)
-		v.Account = &st
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, s.view(ctx, ch.Redacted(), s.statusByID()))
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +197,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	out := []oauth.Status{}
 	for _, c := range chs {
 		if c.OAuth {
-			out = append(out, s.accounts.manager.Status(c.ID))
+			out = append(out, s.accounts.status(r.Context(), c.ID))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -129,3 +129,15 @@ func TestSignInCommand(t *testing.T) {
 	require.Error(t, signInCommand([]string{"-data", data}, func(string) string { return "" }, strings.NewReader(""), &out, silent))
 	require.Error(t, signInCommand([]string{"-channel", "x", "-mode", "odd", "-data", data}, func(string) string { return "" }, strings.NewReader(""), &out, silent))
 }
+
+func TestAccountNeverSignedInShowsMissing(t *testing.T) {
+	_, c := setUp(t)
+	acct := newMock(t, "account")
+	c.do(t, http.MethodPost, "/api/channels", routex.Channel{ID: "max", Type: routex.FormatAnthropic, BaseURL: acct.URL, OAuth: true}).
+		want(t, http.StatusCreated)
+	v := decodeAs[channelView](t, c.do(t, http.MethodGet, "/api/channels/max", nil).want(t, http.StatusOK))
+	require.NotNil(t, v.Account)
+	assert.Equal(t, oauth.StateMissing, v.Account.State)
+	require.NotNil(t, v.Status)
+	assert.False(t, v.Status.Available, "an account without a token takes no traffic")
+}

@@ -273,13 +273,13 @@ type channelView struct {
 }
 
 // view shows a channel (already redacted) with its live state.
-func (s *Server) view(c routex.Channel, status map[string]routex.ChannelStatus) channelView {
+func (s *Server) view(ctx context.Context, c routex.Channel, status map[string]routex.ChannelStatus) channelView {
 	v := channelView{Channel: c}
 	if st, ok := status[c.ID]; ok {
 		v.Status = &st
 	}
 	if c.OAuth {
-		st := s.accounts.manager.Status(c.ID)
+		st := s.accounts.status(ctx, c.ID)
 		v.Account = &st
 	}
 	return v
@@ -299,10 +299,17 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "channels", err)
 		return
 	}
+	// Accounts are read first: whether one is signed in decides whether
+	// its channel is available.
+	for _, c := range chs {
+		if c.OAuth {
+			s.accounts.status(r.Context(), c.ID)
+		}
+	}
 	status := s.statusByID()
 	out := make([]channelView, len(chs))
 	for i, c := range chs {
-		out[i] = s.view(c, status)
+		out[i] = s.view(r.Context(), c, status)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -330,7 +337,10 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "channel", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.view(c, s.statusByID()))
+	if c.OAuth {
+		s.accounts.status(r.Context(), c.ID)
+	}
+	writeJSON(w, http.StatusOK, s.view(r.Context(), c, s.statusByID()))
 }
 
 var slugInvalid = regexp.MustCompile(`[^a-z0-9]+`)
