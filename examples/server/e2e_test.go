@@ -210,6 +210,23 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	run("screenshot", screenshot(t, "5-overview-counted"))
 	t.Logf("overview shows %q requests in the last hour", count)
+
+	// 5. Every other page renders with the data it has, without an error.
+	for i, page := range []struct{ nav, ready string }{
+		{"nav-channels", "channels-table"},
+		{"nav-requests", "request-row"},
+		{"nav-analytics", "analytics-totals"},
+		{"nav-keys", "keys-table"},
+		{"nav-transformers", "transformers-list"},
+		{"nav-settings", "records-card"},
+	} {
+		run(page.nav, chromedp.Click(byTestID(page.nav)), chromedp.WaitVisible(byTestID(page.ready)),
+			screenshot(t, fmt.Sprintf("%d-%s", 6+i, strings.TrimPrefix(page.nav, "nav-"))))
+		if errs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[role="alert"]').length`)); err != nil || errs != 0 {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML("main"))
+			t.Errorf("%s shows %d errors (%v): %.2000s", page.nav, errs, err, html)
+		}
+	}
 }
 
 func createKeyWithToken(t *testing.T, base, token string) string {

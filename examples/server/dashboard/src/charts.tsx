@@ -76,7 +76,7 @@ export function TimeChart({
             tick={{ fontSize: 11, fill: '#8a90a2' }}
             tickLine={false}
             axisLine={false}
-            width={56}
+            width={72}
             allowDecimals
           />
           <Tooltip
