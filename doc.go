@@ -10,8 +10,10 @@
 //   - sent to a channel chosen by a balancer (priority, round_robin,
 //     weighted, least_used, latency), staying on a session's channel while
 //     it works;
-//   - kept away from channels whose circuit breaker is open or that are
-//     cooling down after a rate limit;
+//   - kept away from channels whose circuit breaker is open, that are
+//     cooling down after a rate limit or over one of their quotas (Limit),
+//     and tried last on channels whose provider says a rate limit is nearly
+//     used up;
 //   - retried and failed over to the next channel on connection errors,
 //     timeouts and 408/409/429/5xx/529 answers, until a byte reaches the
 //     caller;
@@ -28,7 +30,12 @@
 //	...
 //	client := anthropic.NewClient(option.WithHTTPClient(c.HTTPClient()))
 //
+// Channels authenticate with an API key, or with an OAuth token kept fresh
+// by an Authorizer (package oauth provides one), so that several accounts
+// of one provider serve as a pool.
+//
 // Configuration lives in an immutable snapshot: SetChannels, SetRules,
 // SetStrategy and writes to the Client's Store take effect on the next
-// request, with no locks on the request path.
+// request, with no locks on the request path. Explain answers which rule
+// and channels a request would take, without sending it.
 package routex
