@@ -1,0 +1,258 @@
+// Package mockllm is the upstream of the load benchmarks: an HTTP handler
+// that answers the Anthropic Messages (POST …/messages) and OpenAI Chat
+// Completions (POST …/chat/completions) endpoints, streamed or not, after
+// a configurable latency and with a configurable number of stream events
+// and gap between them. It keeps nothing per request, so it can take load
+// for as long as the benchmark runs.
+package mockllm
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Settings say how the mock answers. The zero value answers at once with
+// one content event.
+type Settings struct {
+	// Latency is the wait before the response headers, as a model's time
+	// to first token. Zero answers at once.
+	Latency time.Duration
+	// Events is the number of content deltas in a stream, and of words in
+	// a non-streamed answer. Zero or less means 1.
+	Events int
+	// EventGap is the wait between two stream events. Zero flushes them
+	// back to back.
+	EventGap time.Duration
+}
+
+// Stats counts the requests answered, by endpoint.
+type Stats struct {
+	Anthropic, OpenAI, Other atomic.Int64
+}
+
+// Handler answers requests according to its Settings. It is safe for
+// concurrent use.
+type Handler struct {
+	s     Settings
+	Stats Stats
+}
+
+// New returns a Handler with settings s.
+func New(s Settings) *Handler {
+	if s.Events <= 0 {
+		s.Events = 1
+	}
+	return &Handler{s: s}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// word is each content delta: a token-sized piece of text.
+const word = "lorem "
+
+// ServeHTTP answers one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var anthropic bool
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/messages"):
+		anthropic = true
+		h.Stats.Anthropic.Add(1)
+	case strings.HasSuffix(r.URL.Path, "/chat/completions"):
+		h.Stats.OpenAI.Add(1)
+	default:
+		h.Stats.Other.Add(1)
+		http.NotFound(w, r)
+		return
+	}
+	in := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(in)
+	in.Reset()
+	if _, err := in.ReadFrom(r.Body); err != nil {
+		return
+	}
+	res := gjson.GetManyBytes(in.Bytes(), "model", "stream", "stream_options.include_usage")
+	model, stream, usage := res[0].String(), res[1].Bool(), res[2].Bool()
+	if !res[0].Exists() {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"message":"no model","type":"invalid_request_error"}}`)
+		return
+	}
+	if h.s.Latency > 0 && !h.wait(r, h.s.Latency) {
+		return
+	}
+	out := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(out)
+	out.Reset()
+	switch {
+	case stream && anthropic:
+		h.anthropicStream(w, r, out, model)
+	case stream:
+		h.openaiStream(w, r, out, model, usage)
+	case anthropic:
+		w.Header().Set("Content-Type", "application/json")
+		out.WriteString(`{"id":"msg_mock","type":"message","role":"assistant","model":`)
+		quote(out, model)
+		out.WriteString(`,"content":[{"type":"text","text":"`)
+		h.text(out)
+		out.WriteString(`"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":`)
+		out.WriteString(strconv.Itoa(h.s.Events))
+		out.WriteString(`,"cache_read_input_tokens":30,"cache_creation_input_tokens":0}}`)
+		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+		w.Write(out.Bytes())
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		out.WriteString(`{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":`)
+		quote(out, model)
+		out.WriteString(`,"choices":[{"index":0,"message":{"role":"assistant","content":"`)
+		h.text(out)
+		out.WriteString(`","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":`)
+		out.WriteString(strconv.Itoa(h.s.Events))
+		out.WriteString(`,"total_tokens":`)
+		out.WriteString(strconv.Itoa(42 + h.s.Events))
+		out.WriteString(`,"prompt_tokens_details":{"cached_tokens":30}}}`)
+		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+		w.Write(out.Bytes())
+	}
+}
+
+func (h *Handler) text(out *bytes.Buffer) {
+	for range h.s.Events {
+		out.WriteString(word)
+	}
+}
+
+// wait sleeps d unless the caller goes away first; it reports whether to
+// go on.
+func (h *Handler) wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// events writes stream events, each flushed on its own as providers do,
+// with the configured gap between them.
+type events struct {
+	h   *Handler
+	w   http.ResponseWriter
+	f   http.Flusher
+	r   *http.Request
+	out *bytes.Buffer
+	n   int
+}
+
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, out *bytes.Buffer) *events {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	return &events{h: h, w: w, f: f, r: r, out: out}
+}
+
+// send writes the event in e.out; it reports false once the caller has
+// gone.
+func (e *events) send() bool {
+	if e.n > 0 && e.h.s.EventGap > 0 && !e.h.wait(e.r, e.h.s.EventGap) {
+		return false
+	}
+	e.n++
+	_, err := e.w.Write(e.out.Bytes())
+	e.out.Reset()
+	if err != nil {
+		return false
+	}
+	if e.f != nil {
+		e.f.Flush()
+	}
+	return true
+}
+
+func (e *events) named(typ, data string) bool {
+	e.out.WriteString("event: ")
+	e.out.WriteString(typ)
+	e.out.WriteString("\ndata: ")
+	e.out.WriteString(data)
+	e.out.WriteString("\n\n")
+	return e.send()
+}
+
+func (h *Handler) anthropicStream(w http.ResponseWriter, r *http.Request, out *bytes.Buffer, model string) {
+	e := h.start(w, r, out)
+	out.WriteString("event: message_start\ndata: ")
+	out.WriteString(`{"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","model":`)
+	quote(out, model)
+	out.WriteString(`,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1,"cache_read_input_tokens":30,"cache_creation_input_tokens":0}}}` + "\n\n")
+	if !e.send() ||
+		!e.named("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`) {
+		return
+	}
+	for range h.s.Events {
+		if !e.named("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"`+word+`"}}`) {
+			return
+		}
+	}
+	_ = e.named("content_block_stop", `{"type":"content_block_stop","index":0}`) &&
+		e.named("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":`+strconv.Itoa(h.s.Events)+`}}`) &&
+		e.named("message_stop", `{"type":"message_stop"}`)
+}
+
+func (h *Handler) openaiStream(w http.ResponseWriter, r *http.Request, out *bytes.Buffer, model string, usage bool) {
+	e := h.start(w, r, out)
+	chunk := func(delta, finish string) bool {
+		out.WriteString(`data: {"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":`)
+		quote(out, model)
+		out.WriteString(`,"choices":[{"index":0,"delta":`)
+		out.WriteString(delta)
+		out.WriteString(`,"logprobs":null,"finish_reason":`)
+		out.WriteString(finish)
+		out.WriteString("}]}\n\n")
+		return e.send()
+	}
+	if !chunk(`{"role":"assistant","content":""}`, "null") {
+		return
+	}
+	for range h.s.Events {
+		if !chunk(`{"content":"`+word+`"}`, "null") {
+			return
+		}
+	}
+	if !chunk(`{}`, `"stop"`) {
+		return
+	}
+	if usage {
+		out.WriteString(`data: {"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":`)
+		quote(out, model)
+		out.WriteString(`,"choices":[],"usage":{"prompt_tokens":42,"completion_tokens":` + strconv.Itoa(h.s.Events) + `,"total_tokens":` + strconv.Itoa(42+h.s.Events) + `,"prompt_tokens_details":{"cached_tokens":30}}}` + "\n\n")
+		if !e.send() {
+			return
+		}
+	}
+	out.WriteString("data: [DONE]\n\n")
+	e.send()
+}
+
+// quote writes s as a JSON string; model names need no escaping beyond
+// quotes and backslashes.
+func quote(out *bytes.Buffer, s string) {
+	out.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			out.WriteByte('\\')
+		}
+		out.WriteByte(s[i])
+	}
+	out.WriteByte('"')
+}

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Load comparison of routex against a bare reverse proxy, on one machine,
+# in one run: see BENCHMARKS.md for what it measures and the last results.
+#
+#   bench/run.sh            # the full matrix, about 18 minutes on 2 cores
+#   QUICK=1 bench/run.sh    # a small subset, about 3 minutes
+#
+# Environment: DUR (measured seconds per run), WARM (warm-up seconds per
+# run), ROUNDS (passes over the closed-loop matrix, each in turn; the
+# report takes medians), OUT (results directory, default bench/out),
+# PORT_BASE (default 19100: the mock, the floor and the server listen on
+# the next three), PROFILE=0 (skip the profiles), GOTEST=0 (skip the
+# in-process benchmarks), STARTUP=0 (skip bench/startup.sh), NICE (a
+# niceness for the whole run, e.g. -5 as root on a machine others share).
+#
+# Writes $OUT/results.jsonl (one line per load run), meta.jsonl, gotest.txt,
+# startup.txt, the profiles, and report.md, which it prints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+	DUR=${DUR:-1} WARM=${WARM:-0.3} PDUR=2
+	formats=(anthropic openai) sizes=(2048) streams=(0 1) concs=(1 64)
+	rate_formats=(anthropic) rate_streams=(0) rate_fracs=(0.5 1.0)
+	hold_systems=(server library) hold_events=20 hold_gap=100ms hold_dur=3
+	bench_filter='BenchmarkLibrary/(anthropic|openai)/2KB/' benchtime=0.5s count=1 startup_runs=2
+else
+	DUR=${DUR:-2} WARM=${WARM:-0.5} PDUR=5
+	formats=(anthropic openai) sizes=(200 2048 102400) streams=(0 1) concs=(1 64 512)
+	rate_formats=(anthropic openai) rate_streams=(0 1) rate_fracs=(0.25 0.5 0.75 1.0)
+	hold_systems=(floor server server-cross library) hold_events=100 hold_gap=100ms hold_dur=12
+	bench_filter='BenchmarkLibrary' benchtime=1s count=3 startup_runs=5
+fi
+systems=(direct floor server server-cross library library-cross)
+ROUNDS=${ROUNDS:-1} PROFILE=${PROFILE:-1} GOTEST=${GOTEST:-1} STARTUP=${STARTUP:-1}
+OUT=${OUT:-bench/out}
+if [[ -n ${NICE:-} ]]; then renice -n "$NICE" -p $$ >/dev/null; fi
+PORT_BASE=${PORT_BASE:-19100}
+mock_port=$((PORT_BASE + 1)) floor_port=$((PORT_BASE + 2)) server_port=$((PORT_BASE + 3))
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d)
+pids=()
+stop_all() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	pids=()
+}
+trap 'stop_all; rm -rf "$work"' EXIT
+
+mkdir -p "$OUT"
+rm -f "$OUT"/results.jsonl "$OUT"/meta.jsonl "$OUT"/*.txt "$OUT"/*.pprof "$OUT"/*.perf "$OUT"/report.md
+log() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
+meta() { echo "$1" >>"$OUT/meta.jsonl"; }
+
+log "building"
+bin=$work/bin
+mkdir -p "$bin"
+go build -trimpath -o "$bin/" ./bench/cmd/mockllm ./bench/cmd/floor ./bench/cmd/load ./bench/cmd/report
+go build -trimpath -o "$bin/routex" ./examples/server
+
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "cpu: $(nproc) × $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+	echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "kernel: $(uname -r)"
+	echo "go: $(go version | cut -d' ' -f3-)"
+	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "mode: $([[ $QUICK == 1 ]] && echo QUICK || echo full), ${DUR}s measured + ${WARM}s warm-up per run, $ROUNDS round(s), niceness $(ps -o ni= -p $$ | tr -d ' ')"
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.txt"
+
+wait_ready() { # url [tries]: until the URL answers at all
+	local i
+	for ((i = 0; i < ${2:-5000}; i++)); do
+		if curl -so /dev/null "$1" 2>/dev/null; then return 0; fi
+		sleep 0.002
+	done
+	echo "bench: $1 did not come up" >&2
+	return 1
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# start_stack [mock flags...]: the mock, the floor in front of it, and
+# examples/server on a new data directory with both kinds of channel on
+# the mock; sets mock_pid, floor_pid, server_pid and key.
+start_stack() {
+	"$bin/mockllm" -addr "127.0.0.1:$mock_port" "$@" 2>>"$OUT/mock.log" &
+	mock_pid=$!
+	pids+=("$mock_pid")
+	"$bin/floor" -addr "127.0.0.1:$floor_port" -upstream "http://127.0.0.1:$mock_port" 2>>"$OUT/floor.log" &
+	floor_pid=$!
+	pids+=("$floor_pid")
+	wait_ready "http://127.0.0.1:$mock_port/stats"
+	wait_ready "http://127.0.0.1:$floor_port/"
+
+	local data cfg token start ready_ms
+	data=$(mktemp -d "$work/data.XXXX")
+	cfg=$work/routex.json
+	cat >"$cfg" <<-EOF
+		{"channels": [
+		  {"id": "anthropic", "type": "anthropic", "baseUrl": "http://127.0.0.1:$mock_port", "apiKey": "mock", "models": ["claude-*"]},
+		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]}
+		]}
+	EOF
+	token=bench-$RANDOM$RANDOM$RANDOM
+	start=$(date +%s%N)
+	ROUTEX_ADMIN_PASSWORD=bench-admin-password "$bin/routex" -addr "127.0.0.1:$server_port" -data "$data" \
+		-config "$cfg" -admin-user admin -admin-token "$token" 2>>"$OUT/server.log" &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_ready "http://127.0.0.1:$server_port/health"
+	ready_ms=$((($(date +%s%N) - start) / 1000000))
+	key=$(curl -fsS -X POST "http://127.0.0.1:$server_port/api/keys" -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d '{"name":"bench"}' | jq -r .key)
+	[[ $key == rx-* ]] || { echo "bench: could not create a proxy key" >&2; exit 1; }
+	sleep 2
+	meta "$(printf '{"kind":"stack","mock_flags":"%s","server_ready_ms":%d,"server_idle_rss_kib":%d,"floor_idle_rss_kib":%d,"mock_idle_rss_kib":%d}' \
+		"$*" "$ready_ms" "$(rss_kib "$server_pid")" "$(rss_kib "$floor_pid")" "$(rss_kib "$mock_pid")")"
+	log "stack up: server ready in ${ready_ms} ms, idle RSS $(rss_kib "$server_pid") KiB"
+}
+
+# check_routes: every server combination answers from the expected channel.
+check_routes() {
+	local f model want got path
+	for f in anthropic:claude-sonnet-4-5:anthropic anthropic:gpt-4o:openai openai:gpt-4o:openai openai:claude-sonnet-4-5:anthropic; do
+		IFS=: read -r fmt model want <<<"$f"
+		path=/v1/messages
+		[[ $fmt == openai ]] && path=/v1/chat/completions
+		got=$(curl -fsS -o /dev/null -D - "http://127.0.0.1:$server_port$path" -H "x-api-key: $key" \
+			-H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
+			-d "{\"model\":\"$model\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" |
+			tr -d '\r' | awk -F': ' 'tolower($1) == "x-routex-channel" {print $2}')
+		[[ $got == "$want" ]] || { echo "bench: $fmt caller asking for $model reached channel '$got', want $want" >&2; exit 1; }
+	done
+}
+
+models() { # format -> "same cross"
+	if [[ $1 == anthropic ]]; then echo "claude-sonnet-4-5 gpt-4o"; else echo "gpt-4o claude-sonnet-4-5"; fi
+}
+
+# load system format [flags...]: one run, appended to results.jsonl.
+load() {
+	local sys=$1 fmt=$2 same cross
+	shift 2
+	read -r same cross < <(models "$fmt")
+	local args=(-system "$sys" -format "$fmt" -o "$OUT/results.jsonl" -stack "$mock_pid,$floor_pid,$server_pid")
+	case $sys in
+	direct) args+=(-target "http://127.0.0.1:$mock_port" -model "$same") ;;
+	floor) args+=(-target "http://127.0.0.1:$floor_port" -model "$same" -pid "$floor_pid") ;;
+	server) args+=(-target "http://127.0.0.1:$server_port" -model "$same" -key "$key" -pid "$server_pid") ;;
+	server-cross) args+=(-target "http://127.0.0.1:$server_port" -model "$cross" -key "$key" -pid "$server_pid") ;;
+	library) args+=(-via routex -target "http://127.0.0.1:$mock_port" -model "$same" -pid -1) ;;
+	library-cross) args+=(-via routex -target "http://127.0.0.1:$mock_port" -model "$cross" -pid -1) ;;
+	esac
+	local line
+	if ! line=$("$bin/load" "${args[@]}" "$@" 2>>"$OUT/load.log"); then
+		log "run failed: $sys $fmt $*: $(jq -r .first_error <<<"$line" 2>/dev/null)"
+		return 0
+	fi
+	jq -r '"\(.system) \(.format) \(.size)B stream=\(.stream) \(if .mode == "closed" then "c=\(.c)" else "rate=\(.rate)" end): \(.rps) req/s, p50 \(.p50_us) µs, p99 \(.p99_us) µs, errors \(.errors), foreign CPU \(.foreign_cores)"' <<<"$line" >&2
+}
+
+start=$(date +%s)
+start_stack -events 20
+check_routes
+
+log "closed loop: ${formats[*]} × sizes ${sizes[*]} × stream ${streams[*]} × c ${concs[*]} × ${#systems[@]} systems, $ROUNDS round(s)"
+for ((round = 1; round <= ROUNDS; round++)); do
+	for fmt in "${formats[@]}"; do
+		for size in "${sizes[@]}"; do
+			for stream in "${streams[@]}"; do
+				for c in "${concs[@]}"; do
+					for sys in "${systems[@]}"; do
+						load "$sys" "$fmt" -phase matrix -size "$size" -stream="$([[ $stream == 1 ]] && echo true || echo false)" \
+							-c "$c" -d "${DUR}s" -warmup "${WARM}s"
+					done
+				done
+			done
+		done
+	done
+done
+
+# Fixed rates, as fractions of the floor's throughput at saturation for the
+# same cell.
+log "open loop (vegeta): rates ${rate_fracs[*]} × the floor's saturation"
+for fmt in "${rate_formats[@]}"; do
+	for stream in "${rate_streams[@]}"; do
+		st=$([[ $stream == 1 ]] && echo true || echo false)
+		sat=$(jq -s --arg f "$fmt" --argjson s "$st" \
+			'[.[] | select(.phase == "matrix" and .system == "floor" and .format == $f and .stream == $s and .size > 1500 and .size < 2600) | .rps] | max // 0' \
+			"$OUT/results.jsonl")
+		for frac in "${rate_fracs[@]}"; do
+			rate=$(awk -v s="$sat" -v f="$frac" 'BEGIN {r = int(s * f); print (r < 10 ? 10 : r)}')
+			for sys in direct floor server server-cross; do
+				load "$sys" "$fmt" -phase rate -size 2048 -stream="$st" -rate "$rate" -d "${DUR}s" -warmup "${WARM}s"
+			done
+		done
+	done
+done
+
+if [[ $PROFILE == 1 ]] && command -v perf >/dev/null; then
+	log "profiling the floor and the server with perf (2 KB, c=64, ${PDUR}s each)"
+	for case in anthropic:false:floor anthropic:false:server anthropic:true:server anthropic:false:server-cross; do
+		IFS=: read -r fmt st sys <<<"$case"
+		name=perf-$sys-$fmt-$([[ $st == true ]] && echo stream || echo json)
+		pid=$server_pid
+		[[ $sys == floor ]] && pid=$floor_pid
+		perf record -q -F 999 -g -p "$pid" -o "$work/$name.data" -- sleep "$PDUR" 2>/dev/null &
+		perf_pid=$!
+		load "$sys" "$fmt" -phase profile -size 2048 -stream="$st" -c 64 -d "${PDUR}s" -warmup 0s
+		wait "$perf_pid" || true
+		perf report -i "$work/$name.data" --stdio --no-children --sort dso,sym 2>/dev/null |
+			grep -v '^$' | grep -v '^#' | grep -E '^ +[0-9]' >"$OUT/$name-self.txt" || true
+		perf report -i "$work/$name.data" --stdio --children --sort sym --percent-limit 4 -g none 2>/dev/null |
+			grep -E '^ +[0-9]' >"$OUT/$name-children.txt" || true
+	done
+fi
+
+# Each system gets fresh processes: a Go heap grown by one run is not
+# returned to the kernel at once, and would count in the next.
+log "1000 concurrent streams: $hold_events events ${hold_gap} apart"
+for sys in "${hold_systems[@]}"; do
+	stop_all
+	start_stack -events "$hold_events" -event-gap "$hold_gap"
+	heap=()
+	[[ $sys == library ]] && heap=(-heapprofile "$OUT/hold-library-heap.pprof")
+	load "$sys" anthropic -phase hold -size 2048 -stream=true -c 1000 -d "${hold_dur}s" -warmup 0s "${heap[@]}"
+done
+if [[ -s $OUT/hold-library-heap.pprof ]]; then
+	go tool pprof -top -sample_index inuse_space -nodecount 25 "$bin/load" "$OUT/hold-library-heap.pprof" >"$OUT/lib-hold-inuse-top.txt" 2>/dev/null || true
+fi
+stop_all
+
+if [[ $STARTUP == 1 ]]; then
+	log "startup (bench/startup.sh $startup_runs)"
+	bench/startup.sh "$startup_runs" >"$OUT/startup.txt" 2>&1 || log "startup.sh failed"
+fi
+
+if [[ $GOTEST == 1 ]]; then
+	log "in-process benchmarks"
+	go test -c -o "$bin/routex.test" . && go test -c -o "$bin/bench.test" ./bench/
+	"$bin/routex.test" -test.run '^$' -test.bench '^BenchmarkRoundTrip$' -test.benchmem \
+		-test.benchtime "$benchtime" -test.count "$count" >"$OUT/gotest.txt" 2>&1 || log "BenchmarkRoundTrip failed"
+	(cd bench && "$bin/bench.test" -test.run '^$' -test.bench "$bench_filter" -test.benchmem \
+		-test.benchtime "$benchtime" -test.count "$count") >>"$OUT/gotest.txt" 2>&1 || log "BenchmarkLibrary failed"
+	if [[ $PROFILE == 1 ]]; then
+		log "profiling the library (2 KB, Anthropic caller, routex and routex-cross)"
+		(cd bench && "$bin/bench.test" -test.run '^$' -test.bench 'BenchmarkLibrary/anthropic/2KB/(json|stream)/routex' \
+			-test.benchtime 2s -test.cpuprofile "$work/lib-cpu.pprof" -test.memprofile "$work/lib-mem.pprof" \
+			-test.memprofilerate 4096) >/dev/null 2>&1 || log "library profile failed"
+		go tool pprof -top -nodecount 35 "$bin/bench.test" "$work/lib-cpu.pprof" >"$OUT/lib-cpu-top.txt" 2>/dev/null || true
+		go tool pprof -top -cum -nodecount 45 "$bin/bench.test" "$work/lib-cpu.pprof" >"$OUT/lib-cpu-cum.txt" 2>/dev/null || true
+		go tool pprof -top -sample_index alloc_space -nodecount 30 "$bin/bench.test" "$work/lib-mem.pprof" >"$OUT/lib-alloc-top.txt" 2>/dev/null || true
+		log "profiling the library (100 KB, Anthropic caller, routex)"
+		(cd bench && "$bin/bench.test" -test.run '^$' -test.bench 'BenchmarkLibrary/anthropic/100KB/json/routex$' \
+			-test.benchtime 2s -test.cpuprofile "$work/lib-100KB-cpu.pprof") >/dev/null 2>&1 || log "library profile failed"
+		go tool pprof -top -cum -nodecount 45 "$bin/bench.test" "$work/lib-100KB-cpu.pprof" >"$OUT/lib-100KB-cpu-cum.txt" 2>/dev/null || true
+		cp "$work/lib-cpu.pprof" "$work/lib-mem.pprof" "$work/lib-100KB-cpu.pprof" "$OUT/" 2>/dev/null || true
+	fi
+fi
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+echo "wall time: $(($(date +%s) - start)) s" >>"$OUT/machine.txt"
+"$bin/report" -dir "$OUT" >"$OUT/report.md"
+cat "$OUT/report.md"
