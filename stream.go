@@ -49,7 +49,7 @@ type streamBody struct {
 	finished bool
 }
 
-var readBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
 
 func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Conversion,
 	done func(error), cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,6 +47,9 @@ type Config struct {
 	MaxBodyBytes    int64         `json:"maxBodyBytes"`    // request body bound; default 32 MiB
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"` // -shutdown-timeout; default 30s
 	RetentionDays   int           `json:"retentionDays"`   // -retention-days; default 90, 0 keeps all
+	// PprofAddr serves net/http/pprof on a loopback address of its own,
+	// for profiling under load; "" (the default) serves nothing.
+	PprofAddr string `json:"pprofAddr"` // -pprof, ROUTEX_PPROF
 }
 
 // loadConfig reads the flags in args, then the environment through getenv,
@@ -62,6 +66,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		metrics    = fs.Bool("metrics-public", false, "serve /metrics without authentication")
 		shutdown   = fs.Duration("shutdown-timeout", 0, "how long shutdown waits for requests in flight (default 30s)")
 		retention  = fs.Int("retention-days", -1, "days of usage records to keep; 0 keeps all (default 90)")
+		pprofAddr  = fs.String("pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env ROUTEX_PPROF)")
 	)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
@@ -92,6 +97,13 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg.AdminPassword = first(getenv("ROUTEX_ADMIN_PASSWORD"), cfg.AdminPassword)
 	cfg.EncryptionKey = first(getenv("ROUTEX_ENCRYPTION_KEY"), cfg.EncryptionKey)
 	cfg.MetricsPublic = cfg.MetricsPublic || *metrics
+	cfg.PprofAddr = first(*pprofAddr, getenv("ROUTEX_PPROF"), cfg.PprofAddr)
+	if cfg.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(cfg.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return Config{}, fmt.Errorf("-pprof %q: give a loopback address such as 127.0.0.1:6060; profiles are not for the network", cfg.PprofAddr)
+		}
+	}
 	if *shutdown > 0 {
 		cfg.ShutdownTimeout = *shutdown
 	} else if cfg.ShutdownTimeout == 0 {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -70,6 +71,15 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- stri
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	if cfg.PprofAddr != "" {
+		_, stopProfiles, err := serveProfiles(cfg.PprofAddr, logger)
+		if err != nil {
+			hs.Close()
+			srv.Close()
+			return err
+		}
+		defer stopProfiles()
+	}
 	logger.Info("routex: ready", "addr", ln.Addr().String(), "data", cfg.Data, "startup", time.Since(start).Round(time.Millisecond).String(),
 		"setup", map[bool]string{true: "open the dashboard to finish setup", false: "done"}[srv.setupNeeded()])
 	if ready != nil {
@@ -98,4 +108,24 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- stri
 	}
 	logger.Info("routex: stopped cleanly")
 	return nil
+}
+
+// serveProfiles serves net/http/pprof on addr, apart from the server's own
+// handler, until the returned func is called. It returns the address it
+// listens on.
+func serveProfiles(addr string, logger *slog.Logger) (listening string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("-pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go ps.Serve(ln)
+	logger.Info("routex: profiles served", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { ps.Close() }, nil
 }

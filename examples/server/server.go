@@ -108,6 +108,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		},
 		// Every write is flushed: streams reach the caller event by event.
 		FlushInterval: -1,
+		BufferPool:    copyBuffers{},
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler:  s.proxyError,
 	}
@@ -239,3 +240,12 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	s.logger.Warn("routex: proxy error", "path", r.URL.Path, "err", err)
 	s.proxyRefusal(w, r, http.StatusBadGateway, "api_error", "the request could not be routed: "+err.Error())
 }
+
+// copyBuffers lends the proxy its copy buffers, which it would otherwise
+// allocate for every response.
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+func (copyBuffers) Get() []byte  { return *copyBufferPool.Get().(*[]byte) }
+func (copyBuffers) Put(b []byte) { copyBufferPool.Put(&b) }
