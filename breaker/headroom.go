@@ -65,12 +65,30 @@ func Headroom(h http.Header, now time.Time) (low, exhausted bool, until time.Tim
 		reset, ok := parseInstant(h.Get(family+"Reset"), now)
 		consider(level, reset, ok)
 	}
-	for _, kind := range [...]string{"Requests", "Tokens"} {
-		level := remaining(h.Get("X-Ratelimit-Remaining-"+kind), h.Get("X-Ratelimit-Limit-"+kind))
-		reset, ok := parseOpenAIDelay(h.Get("X-Ratelimit-Reset-"+kind), now)
+	for _, f := range openAIFamilies {
+		rem := first(h[f.remaining])
+		if rem == "" {
+			continue
+		}
+		level := remaining(rem, first(h[f.limit]))
+		reset, ok := parseOpenAIDelay(first(h[f.reset]), now)
 		consider(level, reset, ok)
 	}
 	return worst >= 1, worst == 2, until
+}
+
+// openAIFamilies are OpenAI's rate-limit headers, spelled out so that
+// reading them on every response builds no strings.
+var openAIFamilies = [...]struct{ remaining, limit, reset string }{
+	{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Limit-Requests", "X-Ratelimit-Reset-Requests"},
+	{"X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Reset-Tokens"},
+}
+
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // remaining grades a remaining count against its limit: 2 when none is
