@@ -5,9 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/tidwall/sjson"
+
+	"github.com/routex/routex/transformer"
 )
 
 type keyIDKey struct{}
@@ -119,25 +125,27 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 	}
 	res.Model = model
 	rt := newRoute(ch, c.s.timeout)
-	var path string
-	var body []byte
-	upModel := rt.UpstreamModel(model)
-	if ch.Type == FormatAnthropic {
-		path = "/v1/messages"
-		body = fmt.Appendf(nil, `{"model":%q,"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`, upModel)
-	} else {
-		path = "/v1/chat/completions"
-		body = fmt.Appendf(nil, `{"model":%q,"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`, upModel)
+	// One request body serves both formats.
+	body, err := sjson.SetBytes([]byte(`{"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`), "model", rt.UpstreamModel(model))
+	if err != nil {
+		res.Error = err.Error()
+		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, rt.timeout)
 	defer cancel()
-	u := rt.upstreamURL(path, "")
+	u := rt.upstreamURL(transformer.EndpointPath(rt.Type), "")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		res.Error = err.Error()
 		return res
 	}
 	req.Header = upstreamHeader(http.Header{"Content-Type": {"application/json"}}, rt, false)
+	if rt.OAuth {
+		if err := c.authorize(ctx, rt, req.Header); err != nil {
+			res.Error = err.Error()
+			return res
+		}
+	}
 	start := time.Now()
 	resp, err := c.s.transport.RoundTrip(req)
 	res.Latency = time.Since(start)
@@ -160,15 +168,15 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 }
 
 // testModel picks the first of ch's models that is a name rather than a
-// pattern, else the first ModelMap target.
+// pattern, else the ModelMap target of the first alias in sorted order.
 func testModel(ch Channel) string {
 	for _, m := range ch.Models {
 		if !strings.ContainsAny(m, "*?[") {
 			return m
 		}
 	}
-	for _, m := range ch.ModelMap {
-		return m
+	if len(ch.ModelMap) > 0 {
+		return ch.ModelMap[slices.Min(slices.Collect(maps.Keys(ch.ModelMap)))]
 	}
 	return ""
 }

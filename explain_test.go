@@ -1,6 +1,7 @@
 package routex_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -138,4 +139,31 @@ func TestForgetSessionIsNotResurrected(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "forgotten sessions came back from the Store")
 	assert.False(t, c.ForgetSession("s1"), "after Close")
+}
+
+type authorizerFunc func(ctx context.Context, channelID string, h http.Header) error
+
+func (f authorizerFunc) Authorize(ctx context.Context, channelID string, h http.Header) error {
+	return f(ctx, channelID, h)
+}
+
+func TestTestChannelSignsAndEscapes(t *testing.T) {
+	up := mock(t, "up")
+	c := newClient(t, routex.WithAuthorizer(authorizerFunc(func(_ context.Context, id string, h http.Header) error {
+		h.Set("Authorization", "Bearer token-of-"+id)
+		return nil
+	})))
+	ch := routex.Channel{ID: "acct", Type: routex.FormatAnthropic, BaseURL: up.URL, OAuth: true}
+	odd := `claude-"quoted"-\-é`
+	res := c.TestChannel(t.Context(), ch, odd)
+	require.True(t, res.OK, "%+v", res)
+	last := up.Last()
+	assert.Equal(t, "Bearer token-of-acct", last.Header.Get("Authorization"), "an OAuth channel's test is signed")
+	require.True(t, gjson.ValidBytes(last.Body), "%s", last.Body)
+	assert.Equal(t, odd, gjson.GetBytes(last.Body, "model").String())
+
+	// Without an Authorizer an OAuth channel cannot be tested, and says why.
+	res = newClient(t).TestChannel(t.Context(), ch, "m")
+	assert.False(t, res.OK)
+	assert.Contains(t, res.Error, "Authorizer")
 }

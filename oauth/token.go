@@ -225,20 +225,22 @@ func (p Provider) postJSON(ctx context.Context, hc *http.Client, fields map[stri
 	if tr.AccessToken == "" {
 		return routex.Token{}, errors.New("the answer has no access_token")
 	}
-	t := routex.Token{
-		AccessToken:  tr.AccessToken,
-		RefreshToken: tr.RefreshToken,
-		TokenType:    tr.TokenType,
-		Scope:        tr.Scope,
-		UpdatedAt:    now,
-	}
+	expiresIn, _ := tr.ExpiresIn.Int64()
+	return newToken(tr.AccessToken, tr.RefreshToken, tr.TokenType, tr.Scope, oldRefresh, expiresIn, now), nil
+}
+
+// newToken builds the token a token endpoint answered at now. A refresh
+// that does not rotate the refresh token keeps oldRefresh; expiresIn, in
+// seconds, counts from now on the caller's clock (0: unknown).
+func newToken(access, refresh, typ, scope, oldRefresh string, expiresIn int64, now time.Time) routex.Token {
+	t := routex.Token{AccessToken: access, RefreshToken: refresh, TokenType: typ, Scope: scope, UpdatedAt: now}
 	if t.RefreshToken == "" {
 		t.RefreshToken = oldRefresh
 	}
-	if n, err := tr.ExpiresIn.Int64(); err == nil && n > 0 {
-		t.Expiry = now.Add(time.Duration(n) * time.Second)
+	if expiresIn > 0 {
+		t.Expiry = now.Add(time.Duration(expiresIn) * time.Second)
 	}
-	return t, nil
+	return t
 }
 
 // tokenResponse is a token endpoint's JSON answer. Errors come either as
@@ -312,15 +314,6 @@ func fromRetrieveError(err error) error {
 // fromOAuth2 converts an x/oauth2 token, computing its expiry from
 // expires_in with the caller's clock.
 func fromOAuth2(tok *oauth2.Token, oldRefresh string, now time.Time) routex.Token {
-	t := routex.Token{
-		AccessToken:  tok.AccessToken,
-		RefreshToken: tok.RefreshToken,
-		TokenType:    tok.TokenType,
-		UpdatedAt:    now,
-	}
-	if t.RefreshToken == "" {
-		t.RefreshToken = oldRefresh
-	}
 	secs := tok.ExpiresIn
 	if secs == 0 {
 		// A form-encoded answer: x/oauth2 reads expires_in on its own clock.
@@ -333,14 +326,10 @@ func fromOAuth2(tok *oauth2.Token, oldRefresh string, now time.Time) routex.Toke
 			secs, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	switch {
-	case secs > 0:
-		t.Expiry = now.Add(time.Duration(secs) * time.Second)
-	case !tok.Expiry.IsZero():
+	scope, _ := tok.Extra("scope").(string)
+	t := newToken(tok.AccessToken, tok.RefreshToken, tok.TokenType, scope, oldRefresh, secs, now)
+	if secs <= 0 && !tok.Expiry.IsZero() {
 		t.Expiry = tok.Expiry
-	}
-	if s, ok := tok.Extra("scope").(string); ok {
-		t.Scope = s
 	}
 	return t
 }

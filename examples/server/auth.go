@@ -47,14 +47,8 @@ func randomToken() string { return base64.RawURLEncoding.EncodeToString(randomBy
 
 // setAdmin stores the administrator's name and a bcrypt hash of the password.
 func setAdmin(ctx context.Context, st routex.Store, user, password string) error {
-	if strings.TrimSpace(user) == "" {
-		return errors.New("the administrator needs a name")
-	}
-	if len(password) < minPassword {
-		return fmt.Errorf("the password must have at least %d characters", minPassword)
-	}
-	if len(password) > 72 {
-		return errors.New("the password must have at most 72 bytes")
+	if err := checkPassword(user, password); err != nil {
+		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
