@@ -175,6 +175,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		setField("rule-target-model", "claude-sonnet-4-5"),
 		chromedp.Click(byTestID("rule-save")),
 		chromedp.WaitVisible(byTestID("rule-row-haiku-upgrade")),
+		chromedp.WaitVisible(byTestID("rule-delete-haiku-upgrade")),
 		screenshot(t, "4-rules"),
 	)
 
@@ -213,7 +214,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// 5. Every other page renders with the data it has, without an error.
 	for i, page := range []struct{ nav, ready string }{
-		{"nav-channels", "channels-table"},
+		{"nav-channels", "channel-delete-" + channelID},
 		{"nav-requests", "request-row"},
 		{"nav-analytics", "analytics-totals"},
 		{"nav-keys", "keys-table"},

@@ -590,3 +590,12 @@ export class PageBoundary extends Component<{ children: ReactNode; resetKey: str
     );
   }
 }
+
+/** The trash-can button that ends a table row: a delete, or a "forget". */
+export function DeleteButton({ onClick, testid, label = 'Delete' }: { onClick: () => void; testid: string; label?: string }) {
+  return (
+    <button className="btn btn-sm btn-icon btn-danger-ghost" title={label} aria-label={label} onClick={onClick} data-testid={testid}>
+      <Icon name="trash" />
+    </button>
+  );
+}

@@ -5,6 +5,7 @@ import { AccountBadge, accountView, SignInModal, signOut } from './Accounts';
 import {
   Badge,
   Card,
+  DeleteButton,
   Empty,
   ErrorBox,
   Field,
@@ -21,9 +22,9 @@ import {
   fromRows,
   toRows,
   toast,
-  useLoad,
   type KVRow,
   type Tone,
+  useLoad,
 } from '../ui';
 
 function future(t: string | undefined): boolean {
@@ -315,15 +316,7 @@ export function ChannelsPage() {
                           <button className="btn btn-sm btn-icon" onClick={() => setEditing(c)} title="Edit" aria-label="Edit" data-testid={`channel-edit-${c.id}`}>
                             <Icon name="edit" />
                           </button>
-                          <button
-                            className="btn btn-sm btn-icon btn-danger-ghost"
-                            onClick={() => remove(c)}
-                            title="Delete"
-                            aria-label="Delete"
-                            data-testid={`channel-delete-${c.id}`}
-                          >
-                            <Icon name="trash" />
-                          </button>
+                          <DeleteButton onClick={() => remove(c)} testid={`channel-delete-${c.id}`} />
                         </div>
                       </td>
                     </tr>

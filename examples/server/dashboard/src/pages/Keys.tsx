@@ -5,6 +5,7 @@ import {
   Badge,
   Card,
   CopyBox,
+  DeleteButton,
   Empty,
   ErrorBox,
   Field,
@@ -113,15 +114,7 @@ export function KeysPage() {
                     <td className="nowrap">{fmtDateTime(k.createdAt)}</td>
                     <td className="actions-col">
                       <div className="row-actions">
-                        <button
-                          className="btn btn-sm btn-icon btn-danger-ghost"
-                          title="Delete"
-                          aria-label="Delete"
-                          onClick={() => remove(k)}
-                          data-testid={`key-delete-${k.id}`}
-                        >
-                          <Icon name="trash" />
-                        </button>
+                        <DeleteButton onClick={() => remove(k)} testid={`key-delete-${k.id}`} />
                       </div>
                     </td>
                   </tr>

@@ -4,6 +4,7 @@ import { fmtNum, splitList } from '../format';
 import {
   Badge,
   Card,
+  DeleteButton,
   Empty,
   ErrorBox,
   Field,
@@ -19,8 +20,8 @@ import {
   formValue,
   fromRows,
   toast,
-  useLoad,
   type KVRow,
+  useLoad,
 } from '../ui';
 
 const BOOL_FIELDS: { key: 'hasTools' | 'hasImages' | 'thinking' | 'webSearch'; label: string; testid: string }[] = [
@@ -178,15 +179,7 @@ export function RulesPage() {
                           <button className="btn btn-sm btn-icon" title="Edit" aria-label="Edit" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.id}`}>
                             <Icon name="edit" />
                           </button>
-                          <button
-                            className="btn btn-sm btn-icon btn-danger-ghost"
-                            title="Delete"
-                            aria-label="Delete"
-                            onClick={() => remove(r)}
-                            data-testid={`rule-delete-${r.id}`}
-                          >
-                            <Icon name="trash" />
-                          </button>
+                          <DeleteButton onClick={() => remove(r)} testid={`rule-delete-${r.id}`} />
                         </div>
                       </td>
                     </tr>

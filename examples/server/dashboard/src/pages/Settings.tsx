@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { fmtDateTime, fmtInt, fmtRelative } from '../format';
-import { Card, Empty, ErrorBox, Field, Icon, Loading, PageHeader, Spinner, confirmDialog, formValue, toast, useLoad } from '../ui';
+import { Card, DeleteButton, Empty, ErrorBox, Field, Icon, Loading, PageHeader, Spinner, confirmDialog, formValue, toast, useLoad } from '../ui';
 import { STRATEGIES } from './Setup';
 
 export function SettingsPage({ onLogout }: { onLogout: () => void }) {
@@ -273,9 +273,7 @@ function SessionsCard() {
                     {fmtRelative(s.expiresAt)}
                   </td>
                   <td className="actions-col">
-                    <button className="btn btn-sm btn-icon btn-danger-ghost" onClick={() => remove(s.key)} title="Forget" aria-label="Forget session" data-testid="session-delete">
-                      <Icon name="trash" />
-                    </button>
+                    <DeleteButton onClick={() => remove(s.key)} testid="session-delete" label="Forget session" />
                   </td>
                 </tr>
               ))}
