@@ -502,6 +502,15 @@ func classify(req *http.Request) (endpoint, Format) {
 	return endpointPassthrough, headerFormat(req)
 }
 
+// CallerFormat returns the wire format the Client takes req to be in, and
+// answers it in: from the path (/v1/messages, …/chat/completions), else
+// from its headers. A server in front of the Client uses it to refuse a
+// request in the caller's own format before the Client sees it.
+func CallerFormat(req *http.Request) Format {
+	_, f := classify(req)
+	return f
+}
+
 // headerFormat guesses the caller's format from its headers, for endpoints
 // both formats share.
 func headerFormat(req *http.Request) Format {

@@ -30,3 +30,16 @@ func TestPprofFlag(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.True(t, strings.Contains(string(b), "goroutine profile"), "%.200s", b)
 }
+
+// A refused proxy call is answered in the format of its path, whichever
+// header carried the key.
+func TestRefusalFollowsThePath(t *testing.T) {
+	ts, _ := setUp(t)
+	r := ts.send(t, http.MethodPost, "/v1/chat/completions", "", openaiBody(sonnet, false), "X-Api-Key", "rx-wrong")
+	r.want(t, http.StatusUnauthorized)
+	assert.NotContains(t, string(r.body), `"type":"error"`, "OpenAI path, Anthropic-shaped error: %s", r.body)
+	assert.Contains(t, string(r.body), `"error":{`)
+	r = ts.send(t, http.MethodPost, "/v1/messages", "", anthropicBody(sonnet, false), "Authorization", "Bearer rx-wrong")
+	r.want(t, http.StatusUnauthorized)
+	assert.Contains(t, string(r.body), `"type":"error"`)
+}
