@@ -20,6 +20,7 @@ import (
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/balancer"
 	"github.com/routex/routex/breaker"
+	"github.com/routex/routex/internal/jsonx"
 	"github.com/routex/routex/transformer"
 )
 
@@ -464,7 +465,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	if err != nil {
 		return fail(nil, 0, err)
 	}
-	if resp.StatusCode < 300 && x.ep != endpointPassthrough && !gjson.ValidBytes(whole) {
+	if resp.StatusCode < 300 && x.ep != endpointPassthrough && !jsonx.ValidBytes(whole) {
 		// A success that is not JSON is a broken upstream (a captive
 		// portal, a proxy's HTML page): try the next channel.
 		return fail(nil, 0, errMalformed)
@@ -562,7 +563,7 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 			return nil, nil, err
 		}
 	}
-	if conv.From == FormatAnthropic && conv.To == FormatAnthropic && bytes.Contains(body, unsignedThinking) {
+	if conv.From == FormatAnthropic && conv.To == FormatAnthropic && r.unsignedThinking {
 		// Thinking that came from an OpenAI-format channel has no
 		// signature, and Anthropic refuses it: a conversation that moves
 		// back to Anthropic leaves it behind.
@@ -587,8 +588,6 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 	}
 	return body, conv, nil
 }
-
-var unsignedThinking = []byte(`"signature":""`)
 
 // dropUnsignedThinking removes thinking blocks whose signature is empty
 // from an Anthropic request's messages.

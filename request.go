@@ -1,11 +1,14 @@
 package routex
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // Request is the read-only view of one inbound request that rules and
@@ -36,6 +39,7 @@ type Request struct {
 	reasoning                         bool // OpenAI reasoning_effort / reasoning present
 	webSearchOpt                      bool // OpenAI web_search_options present
 	streamUsage                       bool // OpenAI stream_options.include_usage is true
+	unsignedThinking                  bool // some member "signature" is "": see dropUnsignedThinking
 
 	done      uint8 // which lazy views are computed
 	hasImages bool
@@ -53,44 +57,52 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	if len(body) == 0 {
 		return r, errBody("the request body is empty; send a JSON object")
 	}
-	s := bytesToString(body)
-	if !gjson.Valid(s) {
-		return r, errBody("the request body is not valid JSON")
-	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
-		return r, errBody("the request body must be a JSON object")
-	}
+	// One pass validates the body and reads its top level. It also notes
+	// thinking blocks without a signature anywhere in the body, so that
+	// finding none costs no second look.
 	var user, metaUser string
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	m := jsonx.Members(bytesToString(body))
+	m.WatchEmpty("signature")
+	for m.Next() {
+		k := m.Key()
+		if strings.IndexByte(k, '\\') >= 0 {
+			k = string(jsonx.AppendUnescaped(nil, k))
+		}
+		switch k {
 		case "model":
-			r.Model = v.String()
+			r.Model = gjson.Parse(m.Value()).String()
 		case "stream":
-			r.Stream = v.Bool()
+			r.Stream = gjson.Parse(m.Value()).Bool()
 		case "system":
-			r.system = v
+			r.system = gjson.Parse(m.Value())
 		case "messages":
-			r.messages = v
+			r.messages = gjson.Parse(m.Value())
 		case "tools":
-			r.tools = v
+			r.tools = gjson.Parse(m.Value())
 		case "thinking":
-			r.thinking = v
+			r.thinking = gjson.Parse(m.Value())
 		case "reasoning_effort":
+			v := gjson.Parse(m.Value())
 			r.reasoning = v.Type == gjson.String && v.Str != "" && v.Str != "none"
 		case "reasoning":
-			r.reasoning = v.IsObject()
+			r.reasoning = m.Value()[0] == '{'
 		case "web_search_options":
 			r.webSearchOpt = true
 		case "stream_options":
-			r.streamUsage = v.Get("include_usage").Bool()
+			r.streamUsage = gjson.Get(m.Value(), "include_usage").Bool()
 		case "user":
-			user = v.String()
+			user = gjson.Parse(m.Value()).String()
 		case "metadata":
-			metaUser = v.Get("user_id").String()
+			metaUser = gjson.Get(m.Value(), "user_id").String()
 		}
-		return true
-	})
+	}
+	switch err := m.Err(); {
+	case errors.Is(err, jsonx.ErrNotObject):
+		return r, errBody("the request body must be a JSON object")
+	case err != nil:
+		return r, errBody("the request body is not valid JSON: " + err.Error())
+	}
+	r.unsignedThinking = m.FoundEmpty()
 	if hr != nil {
 		r.SessionKey = hr.Header.Get("X-Session-Id")
 		if r.SessionKey == "" {

@@ -208,6 +208,20 @@ func TestRefusalsInCallersFormat(t *testing.T) {
 	}
 }
 
+// A body nested deeper than any real request is refused like other bad
+// JSON, however deep: validation keeps its own stack, not the goroutine's.
+func TestDeeplyNestedBodyRefused(t *testing.T) {
+	up := mock(t, "a")
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, up)))
+	for _, depth := range []int{10_001, 4 << 20} {
+		body := `{"model":"claude-x","messages":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`
+		resp, got := post(t, c, anthropicPath, body)
+		assert.Equal(t, 400, resp.StatusCode)
+		assert.Contains(t, got, "nesting too deep")
+	}
+	assert.Zero(t, up.Calls())
+}
+
 func TestNonRetryableStatusReturnsAtOnce(t *testing.T) {
 	a, b := mock(t, "a"), mock(t, "b")
 	a.Always(mockupstream.Behavior{Status: 400})

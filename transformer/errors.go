@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // StatusOverloaded is the status Anthropic answers with when it is
@@ -130,7 +132,7 @@ func parseUpstreamError(status int, body []byte) upstreamError {
 	var e upstreamError
 	s := strings.TrimSpace(bytesString(body))
 	var code string
-	if gjson.Valid(s) {
+	if jsonx.Valid(s) {
 		root := gjson.Parse(s)
 		errv := root.Get("error")
 		switch {

@@ -1,12 +1,11 @@
 package transformer
 
 import (
-	"math/bits"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // The request converters read the body as jsonValues: raw tokens cut out of
@@ -44,7 +43,7 @@ func (v jsonValue) str() string {
 	if strings.IndexByte(b, '\\') < 0 {
 		return b
 	}
-	return string(appendUnescaped(nil, b))
+	return string(jsonx.AppendUnescaped(nil, b))
 }
 
 // text returns v in the string form gjson gives any value: a string
@@ -119,7 +118,7 @@ func (m *memberIter) next() (key string, val jsonValue, ok bool) {
 		m.i = len(s)
 		return "", "", false
 	}
-	end := scanString(s, i)
+	end := jsonx.SkipString(s, i)
 	if end < 0 {
 		m.i = len(s)
 		return "", "", false
@@ -131,14 +130,14 @@ func (m *memberIter) next() (key string, val jsonValue, ok bool) {
 		return "", "", false
 	}
 	i = skipRawSpace(s, i+1)
-	end = scanValue(s, i)
+	end = jsonx.SkipValue(s, i)
 	if end <= i {
 		m.i = len(s)
 		return "", "", false
 	}
 	m.i = end
 	if strings.IndexByte(key, '\\') >= 0 {
-		key = string(appendUnescaped(nil, key))
+		key = string(jsonx.AppendUnescaped(nil, key))
 	}
 	return key, jsonValue(s[i:end]), true
 }
@@ -181,168 +180,13 @@ func (it *valueIter) next() (jsonValue, bool) {
 		it.i = len(s)
 		return "", false
 	}
-	end := scanValue(s, i)
+	end := jsonx.SkipValue(s, i)
 	if end <= i {
 		it.i = len(s)
 		return "", false
 	}
 	it.i = end
 	return jsonValue(s[i:end]), true
-}
-
-// Word-at-a-time search for the bytes that end or escape a string.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// scanString returns the index just past the string starting at s[i], or
-// -1 when it does not end. It looks at eight bytes at a time for a quote or
-// a backslash: code and tool output, the bulk of agent requests, have too
-// many escapes for a search that stops at every quote.
-func scanString(s string, i int) int {
-	j := i + 1
-	for {
-		for j+8 <= len(s) {
-			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
-			q, b := x^('"'*ones), x^('\\'*ones)
-			found := ((q-ones)&^q | (b-ones)&^b) & highs
-			if found == 0 {
-				j += 8
-				continue
-			}
-			// The lowest flagged byte is exact; borrows only flag bytes
-			// above it.
-			j += bits.TrailingZeros64(found) >> 3
-			break
-		}
-		for j < len(s) && s[j] != '"' && s[j] != '\\' {
-			j++
-		}
-		if j >= len(s) {
-			return -1
-		}
-		if s[j] == '"' {
-			return j + 1
-		}
-		j += 2 // an escape: the byte after the backslash never ends the string
-	}
-}
-
-// scanValue returns the index just past the value starting at s[i], or -1
-// when it does not end. Nesting is tracked by depth only: the body is known
-// to be valid, or its output is not promised.
-func scanValue(s string, i int) int {
-	if i >= len(s) {
-		return -1
-	}
-	switch s[i] {
-	case '"':
-		return scanString(s, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(s); j++ {
-			switch s[j] {
-			case '"':
-				j = scanString(s, j)
-				if j < 0 {
-					return -1
-				}
-				j--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	case ',', ':', '}', ']':
-		return -1
-	}
-	j := i
-	for j < len(s) {
-		switch s[j] {
-		case ',', '}', ']', ' ', '\n', '\r', '\t':
-			return j
-		}
-		j++
-	}
-	return j
-}
-
-// appendUnescaped appends the value of s, the body of a JSON string, as
-// gjson unescapes it, so that values compare the same either way.
-func appendUnescaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		default:
-			dst = append(dst, c)
-			continue
-		case c < ' ':
-			return dst
-		case c == '\\':
-		}
-		i++
-		if i >= len(s) {
-			return dst
-		}
-		switch s[i] {
-		default:
-			return dst
-		case '\\', '/', '"':
-			dst = append(dst, s[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			if i+5 > len(s) {
-				return dst
-			}
-			r := hexRune(s[i+1:])
-			i += 5
-			if r >= 0xD800 && r < 0xDC00 && len(s[i:]) >= 6 && s[i] == '\\' && s[i+1] == 'u' {
-				if r2 := hexRune(s[i+2:]); r2 >= 0xDC00 && r2 < 0xE000 {
-					r = utf16.DecodeRune(r, r2)
-					i += 6
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-			i--
-		}
-	}
-	return dst
-}
-
-// hexRune reads four hex digits; anything else reads as 0, as gjson has
-// it.
-func hexRune(s string) rune {
-	var r rune
-	for i := 0; i < 4; i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0
-		}
-	}
-	return r
 }
 
 // contentBlock is an Anthropic content block read with gjson, for replies.

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // The converters build their output by appending JSON to a byte slice.
@@ -189,7 +191,7 @@ func isBlank(s string) bool {
 // an OpenAI model produced.
 func objectOrEmpty(raw string) string {
 	raw = strings.TrimSpace(raw)
-	if len(raw) < 2 || raw[0] != '{' || !gjson.Valid(raw) {
+	if len(raw) < 2 || raw[0] != '{' || !jsonx.Valid(raw) {
 		return "{}"
 	}
 	return raw

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // DefaultMaxTokens is the max_tokens sent to an Anthropic upstream when an
@@ -101,7 +103,7 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 		c.IncludeUsage = from == OpenAI && c.Stream && res[2].Bool()
 		return body, c, nil
 	}
-	if validate && !gjson.Valid(s) {
+	if validate && !jsonx.Valid(s) {
 		return nil, nil, invalid("the request body is not valid JSON")
 	}
 	root := jsonValue(trimRawSpace(s))

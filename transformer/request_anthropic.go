@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // openAIFields are the top-level request members the O→A conversion reads.
@@ -606,7 +608,7 @@ func (w *requestWriter) appendToolInput(dst []byte, arguments jsonValue) []byte 
 	case arguments.isObject():
 		return append(dst, arguments...)
 	case arguments.isString():
-		w.arguments = appendUnescaped(w.arguments[:0], arguments.body())
+		w.arguments = jsonx.AppendUnescaped(w.arguments[:0], arguments.body())
 		return append(dst, objectOrEmpty(bytesString(w.arguments))...)
 	}
 	return append(dst, "{}"...)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // ErrInvalidResponse is returned by ConvertResponse for an upstream body
@@ -26,7 +28,7 @@ func ConvertResponse(c *Conversion, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("transformer: cannot convert a response from %q to %q", c.To, c.From)
 	}
 	s := bytesString(body)
-	if !gjson.Valid(s) {
+	if !jsonx.Valid(s) {
 		return nil, ErrInvalidResponse
 	}
 	root := gjson.Parse(s)

@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // NewStreamConverter returns the converter for c's direction: it reads the
@@ -420,7 +422,7 @@ func (o *rawObjectIter) next() (key, val string, ok bool) {
 		o.i = len(s)
 		return "", "", false
 	}
-	end := scanString(s, i)
+	end := jsonx.SkipString(s, i)
 	if end < 0 {
 		o.i = len(s)
 		return "", "", false
@@ -432,7 +434,7 @@ func (o *rawObjectIter) next() (key, val string, ok bool) {
 		return "", "", false
 	}
 	i = skipRawSpace(s, i+1)
-	end = scanValue(s, i)
+	end = jsonx.SkipValue(s, i)
 	if end <= i {
 		o.i = len(s)
 		return "", "", false
@@ -464,7 +466,7 @@ func (a *rawArrayIter) next() (val string, ok bool) {
 		a.i = len(s)
 		return "", false
 	}
-	end := scanValue(s, i)
+	end := jsonx.SkipValue(s, i)
 	if end <= i {
 		a.i = len(s)
 		return "", false
