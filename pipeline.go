@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -618,9 +619,16 @@ func dropUnsignedThinking(body []byte) []byte {
 // setBody replaces a response's buffered body.
 func setBody(resp *http.Response, b []byte) {
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
-	resp.Header.Del("Content-Length")
+	setLength(resp, len(b))
 	resp.Header.Set("Content-Type", "application/json")
+}
+
+// setLength states the length of a buffered body, in the field and in the
+// header as a transport's response has it, so that a server passing the
+// response on sends it with a Content-Length rather than chunked.
+func setLength(resp *http.Response, n int) {
+	resp.ContentLength = int64(n)
+	resp.Header["Content-Length"] = []string{strconv.Itoa(n)}
 }
 
 // convertError turns an upstream error response (body buffered in whole)
@@ -829,8 +837,7 @@ func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
-	resp.Header.Del("Content-Length")
+	setLength(resp, len(b))
 	return b, nil
 }
 

@@ -55,6 +55,7 @@ func respond(req *http.Request, status int, header http.Header, body []byte) *ht
 	if header.Get("Content-Type") == "" {
 		header.Set("Content-Type", "application/json")
 	}
+	header["Content-Length"] = []string{strconv.Itoa(len(body))}
 	return &http.Response{
 		Status:        statusLine(status),
 		StatusCode:    status,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -204,6 +205,29 @@ func TestRefusalsInCallersFormat(t *testing.T) {
 			assert.True(t, json.Valid([]byte(body)), body)
 			assert.Equal(t, "false", resp.Header.Get("X-Should-Retry"))
 			assert.Equal(t, calls, up.Calls(), "refused requests never reach an upstream")
+		})
+	}
+}
+
+// Buffered answers state their length, converted or not, answered by a
+// channel or refused, so that a server passing them on need not chunk them.
+func TestBufferedAnswersHaveContentLength(t *testing.T) {
+	up := mock(t, "a")
+	a := channel("a", routex.FormatAnthropic, up)
+	a.Models = []string{"claude-*"}
+	o := channel("o", routex.FormatOpenAI, up)
+	o.Models = []string{"gpt-*"}
+	c := newClient(t, routex.WithChannels(a, o))
+	for _, tc := range []struct{ name, path, body string }{
+		{"same format", anthropicPath, anthropicBody("claude-x", "hi")},
+		{"converted", anthropicPath, anthropicBody("gpt-4o", "hi")},
+		{"refused", anthropicPath, `{"model":`},
+		{"unknown model", openaiPath, `{"model":"llama","messages":[]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := post(t, c, tc.path, tc.body)
+			assert.Equal(t, strconv.Itoa(len(body)), resp.Header.Get("Content-Length"))
+			assert.Equal(t, int64(len(body)), resp.ContentLength)
 		})
 	}
 }

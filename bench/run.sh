@@ -10,8 +10,11 @@
 # report takes medians), OUT (results directory, default bench/out),
 # PORT_BASE (default 19100: the mock, the floor and the server listen on
 # the next three), PROFILE=0 (skip the profiles), GOTEST=0 (skip the
-# in-process benchmarks), STARTUP=0 (skip bench/startup.sh), NICE (a
-# niceness for the whole run, e.g. -5 as root on a machine others share).
+# in-process benchmarks), STARTUP=0 (skip bench/startup.sh), RATES=0 (skip
+# the open loop), HOLD=0 (skip the 1000 streams), NICE (a niceness for the
+# whole run, e.g. -5 as root on a machine others share); FORMATS, SIZES,
+# STREAMS (0 1), CONCS and SYSTEMS narrow the closed-loop matrix to the
+# space-separated values given.
 #
 # Writes $OUT/results.jsonl (one line per load run), meta.jsonl, gotest.txt,
 # startup.txt, the profiles, and report.md, which it prints.
@@ -33,7 +36,14 @@ else
 	bench_filter='BenchmarkLibrary' benchtime=1s count=3 startup_runs=5
 fi
 systems=(direct floor server server-cross library library-cross)
+# Narrow the closed-loop matrix, e.g. SIZES=102400 CONCS="1 64" SYSTEMS="direct floor server".
+if [[ -n ${FORMATS:-} ]]; then read -ra formats <<<"$FORMATS"; fi
+if [[ -n ${SIZES:-} ]]; then read -ra sizes <<<"$SIZES"; fi
+if [[ -n ${STREAMS:-} ]]; then read -ra streams <<<"$STREAMS"; fi
+if [[ -n ${CONCS:-} ]]; then read -ra concs <<<"$CONCS"; fi
+if [[ -n ${SYSTEMS:-} ]]; then read -ra systems <<<"$SYSTEMS"; fi
 ROUNDS=${ROUNDS:-1} PROFILE=${PROFILE:-1} GOTEST=${GOTEST:-1} STARTUP=${STARTUP:-1}
+RATES=${RATES:-1} HOLD=${HOLD:-1}
 OUT=${OUT:-bench/out}
 if [[ -n ${NICE:-} ]]; then renice -n "$NICE" -p $$ >/dev/null; fi
 PORT_BASE=${PORT_BASE:-19100}
@@ -189,7 +199,8 @@ done
 
 # Fixed rates, as fractions of the floor's throughput at saturation for the
 # same cell.
-log "open loop (vegeta): rates ${rate_fracs[*]} × the floor's saturation"
+[[ $RATES == 1 ]] || rate_formats=()
+[[ ${#rate_formats[@]} == 0 ]] || log "open loop (vegeta): rates ${rate_fracs[*]} × the floor's saturation"
 for fmt in "${rate_formats[@]}"; do
 	for stream in "${rate_streams[@]}"; do
 		st=$([[ $stream == 1 ]] && echo true || echo false)
@@ -225,7 +236,8 @@ fi
 
 # Each system gets fresh processes: a Go heap grown by one run is not
 # returned to the kernel at once, and would count in the next.
-log "1000 concurrent streams: $hold_events events ${hold_gap} apart"
+[[ $HOLD == 1 ]] || hold_systems=()
+[[ ${#hold_systems[@]} == 0 ]] || log "1000 concurrent streams: $hold_events events ${hold_gap} apart"
 for sys in "${hold_systems[@]}"; do
 	stop_all
 	start_stack -events "$hold_events" -event-gap "$hold_gap"

@@ -68,7 +68,7 @@ func Members(s string) MemberIter {
 // WatchEmpty makes the iterator look, at every depth, for a member named
 // key (written without escapes) whose value is the empty string;
 // FoundEmpty reports the answer once the iteration is over.
-func (m *MemberIter) WatchEmpty(key string) { m.sc.watch = `"` + key + `"` }
+func (m *MemberIter) WatchEmpty(key string) { m.sc.watch = key }
 
 // FoundEmpty reports whether a member named by WatchEmpty had the value "".
 // It is complete only after Next has returned false with no error.
@@ -143,7 +143,7 @@ func (m *MemberIter) Err() error { return m.err }
 // scanner validates one value at a time.
 type scanner struct {
 	s     string
-	watch string // a quoted key to look for with an empty string value
+	watch string // a key to look for with an empty string value
 	found bool
 	err   error
 	inl   [64]byte // the open containers, while they fit
@@ -178,7 +178,7 @@ func (sc *scanner) key(i int) (string, int) {
 		return "", -1
 	}
 	j = skipSpace(s, j+1)
-	if sc.watch != "" && end-i == len(sc.watch) && s[i:end] == sc.watch &&
+	if sc.watch != "" && len(k) == len(sc.watch) && k == sc.watch &&
 		j+1 < len(s) && s[j] == '"' && s[j+1] == '"' {
 		sc.found = true
 	}
