@@ -70,7 +70,10 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 		}
 		switch k {
 		case "model":
-			r.Model = gjson.Parse(m.Value()).String()
+			// Cloned, as the session key below: both outlive the request
+			// in usage records and session tables, and a substring would
+			// keep the whole body alive with them.
+			r.Model = strings.Clone(gjson.Parse(m.Value()).String())
 		case "stream":
 			r.Stream = gjson.Parse(m.Value()).Bool()
 		case "system":
@@ -111,9 +114,9 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	}
 	if r.SessionKey == "" {
 		if f == FormatAnthropic {
-			r.SessionKey = metaUser
+			r.SessionKey = strings.Clone(metaUser)
 		} else {
-			r.SessionKey = user
+			r.SessionKey = strings.Clone(user)
 		}
 	}
 	return r, nil
@@ -125,7 +128,7 @@ func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
 	r := &Request{Format: f, Body: body, HTTP: hr, done: doneImages | doneTools | doneUser | doneTokens}
 	if len(body) > 0 {
 		if m := gjson.GetBytes(body, "model"); m.Type == gjson.String {
-			r.Model = m.Str
+			r.Model = strings.Clone(m.Str)
 		}
 	}
 	if hr != nil {
