@@ -10,7 +10,7 @@ import (
 
 // agentBody is shaped like a coding agent's request: a system prompt, a
 // tool, and a long conversation of text with escapes.
-func agentBody(size int) string {
+func agentBody(size int, escapes bool) string {
 	var b strings.Builder
 	b.WriteString(`{"model":"claude-sonnet-4-5","max_tokens":4096,"stream":true,"system":"You are a careful coding assistant.",`)
 	b.WriteString(`"tools":[{"name":"read_file","input_schema":{"type":"object","properties":{"path":{"type":"string"}}}}],"messages":[`)
@@ -18,14 +18,27 @@ func agentBody(size int) string {
 		if turn > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"role":"user","content":[{"type":"text","text":"Turn %d: func parseConfig(path string) (*Config, error) {\n\tb, err := os.ReadFile(path)\n\tif err != nil {\n\t\treturn nil, fmt.Errorf(\"read %%s: %%w\", path, err)\n\t}\n}"}]}`, turn)
+		if escapes {
+			fmt.Fprintf(&b, `{"role":"user","content":[{"type":"text","text":"Turn %d: func parseConfig(path string) (*Config, error) {\n\tb, err := os.ReadFile(path)\n\tif err != nil {\n\t\treturn nil, fmt.Errorf(\"read %%s: %%w\", path, err)\n\t}\n}"}]}`, turn)
+		} else {
+			fmt.Fprintf(&b, `{"role":"user","content":[{"type":"text","text":"Turn %d: Please look at the function parseConfig in config.go and explain why the timeout is ignored."}]}`, turn)
+		}
 	}
 	b.WriteString(`]}`)
 	return b.String()
 }
 
 func BenchmarkValid(b *testing.B) {
-	s := agentBody(100 << 10)
+	for _, escapes := range []bool{false, true} {
+		name := "prose"
+		if escapes {
+			name = "code"
+		}
+		b.Run(name, func(b *testing.B) { benchValid(b, agentBody(100<<10, escapes)) })
+	}
+}
+
+func benchValid(b *testing.B, s string) {
 	b.Run("jsonx", func(b *testing.B) {
 		b.SetBytes(int64(len(s)))
 		for b.Loop() {

@@ -347,21 +347,23 @@ func (sc *scanner) str(i int) int {
 	s := sc.s
 	j := i + 1
 	for {
-		for j+8 <= len(s) {
+		// Find the next quote, backslash or control byte.
+		for {
+			if j+8 > len(s) {
+				for j < len(s) && s[j] != '"' && s[j] != '\\' && s[j] >= ' ' {
+					j++
+				}
+				break
+			}
 			x := load8(s[j : j+8])
 			q, b := x^('"'*ones), x^('\\'*ones)
-			// Flags quotes, backslashes and bytes below 0x20; the lowest
-			// flagged byte is exact, borrows only flag bytes above it.
-			found := ((q-ones)&^q | (b-ones)&^b | (x-' '*ones)&^x) & highs
-			if found == 0 {
-				j += 8
-				continue
+			// The lowest flagged byte is exact; borrows only flag bytes
+			// above it.
+			if found := ((q-ones)&^q | (b-ones)&^b | (x-' '*ones)&^x) & highs; found != 0 {
+				j += bits.TrailingZeros64(found) >> 3
+				break
 			}
-			j += bits.TrailingZeros64(found) >> 3
-			break
-		}
-		for j < len(s) && s[j] != '"' && s[j] != '\\' && s[j] >= ' ' {
-			j++
+			j += 8
 		}
 		if j >= len(s) {
 			sc.errorAt(j, "")
