@@ -323,10 +323,12 @@ func newTransport() *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		// Per connection, and a proxy holds hundreds: big enough that a
-		// large request goes out in a few writes, small enough that 512
-		// connections sending 100 KB requests stay in tens of MB.
-		WriteBufferSize: 16 << 10,
-		ReadBufferSize:  16 << 10,
+		// Per connection, and a proxy holds one per stream in flight,
+		// most of them waiting. Large bodies bypass these buffers: a
+		// request's goes to the connection in large writes once the
+		// buffer is full, and large reads of a response go straight
+		// into the reader's buffer.
+		WriteBufferSize: 4 << 10,
+		ReadBufferSize:  4 << 10,
 	}
 }

@@ -36,7 +36,6 @@ type streamBody struct {
 	upDone   atomic.Bool // the upstream is finished and err is set
 	failure  error       // an error event inside the stream
 
-	buf []byte // upstream read buffer
 	out []byte // converted bytes not yet read by the caller
 	off int    // read position in out
 	eof bool   // the upstream is finished; out holds the last bytes
@@ -49,7 +48,18 @@ type streamBody struct {
 	finished bool
 }
 
-var readBufPool = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
+// Upstream reads go into the caller's buffer, which io.Reader lets Read use
+// as scratch space, so that a stream waiting on its upstream holds no read
+// buffer of its own. The first read, which has no caller's buffer, and
+// callers with a buffer under minReadBuf borrow one from readBufPool for
+// the read. maxRead caps a read, and with it the converted bytes a stream
+// holds at once.
+const (
+	minReadBuf = 2 << 10
+	maxRead    = 8 << 10
+)
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, maxRead); return &b }}
 
 func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Conversion,
 	done func(error), cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
@@ -87,17 +97,21 @@ func firstLine(b []byte) string {
 	return string(b)
 }
 
-// fill reads from the upstream until converted bytes are waiting or the
-// upstream is finished.
-func (s *streamBody) fill() {
-	if s.buf == nil {
-		s.buf = *readBufPool.Get().(*[]byte)
+// fill reads from the upstream into buf until converted bytes are waiting
+// or the upstream is finished. The decoder copies what it keeps, so buf is
+// free again when fill returns.
+func (s *streamBody) fill(buf []byte) {
+	if len(buf) < minReadBuf {
+		b := readBufPool.Get().(*[]byte)
+		defer readBufPool.Put(b)
+		buf = *b
 	}
+	buf = buf[:min(len(buf), maxRead)]
 	for s.off == len(s.out) && !s.eof {
 		s.out, s.off = s.out[:0], 0
-		n, err := s.up.Read(s.buf)
+		n, err := s.up.Read(buf)
 		if n > 0 {
-			if ferr := s.dec.Feed(s.buf[:n], s.onEvent); ferr != nil && err == nil {
+			if ferr := s.dec.Feed(buf[:n], s.onEvent); ferr != nil && err == nil {
 				err = ferr
 			}
 		}
@@ -121,7 +135,7 @@ func (s *streamBody) fill() {
 // awaitFirstEvent reads until the upstream has sent one whole event, so that
 // a stream that fails before it can still fail over.
 func (s *streamBody) awaitFirstEvent() error {
-	s.fill()
+	s.fill(nil)
 	if s.events == 0 {
 		if s.err != nil {
 			return s.err
@@ -140,16 +154,11 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	if s.off == len(s.out) {
 		if s.eof {
 			s.finish(s.err)
-			if b := s.buf; b != nil {
-				// Only Read uses the buffer, so only Read gives it back.
-				s.buf = nil
-				readBufPool.Put(&b)
-			}
 			// The caller already has a well-formed end, with an error
 			// event when the upstream failed.
 			return 0, io.EOF
 		}
-		s.fill()
+		s.fill(p)
 	}
 	n := copy(p, s.out[s.off:])
 	s.off += n
