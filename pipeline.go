@@ -355,7 +355,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 
 	ctx, cancel := context.WithCancelCause(x.req.Context())
 	timer := time.AfterFunc(rt.timeout, func() { cancel(errTimeout) })
-	out, err := http.NewRequestWithContext(ctx, x.req.Method, "", bytes.NewReader(body))
+	out, err := http.NewRequestWithContext(ctx, x.req.Method, "", nil)
 	if err != nil {
 		timer.Stop()
 		cancel(nil)
@@ -377,8 +377,11 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			return nil, &failure{rt: rt, err: err}
 		}
 	}
+	rw := &rewinder{b: body}
 	if len(body) == 0 {
-		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
+		out.Body = http.NoBody
+	} else {
+		out.Body, out.GetBody, out.ContentLength = &sentBody{b: body}, rw.get, int64(len(body))
 	}
 
 	obs := x.cfg.observer
@@ -421,6 +424,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 
 	resp, err := c.s.transport.RoundTrip(out)
+	rw.b = nil // no retry from here on: a stream need not keep the body
 	if err != nil {
 		return fail(nil, 0, err)
 	}
@@ -616,6 +620,30 @@ func dropUnsignedThinking(body []byte) []byte {
 	return body
 }
 
+// sentBody is an outbound request body that lets go of its bytes once they
+// are sent. The transport keeps the request until the response ends, and a
+// stream can outlast its request by minutes.
+type sentBody struct{ b []byte }
+
+func (s *sentBody) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	if s.b = s.b[n:]; len(s.b) == 0 {
+		s.b = nil
+	}
+	return n, nil
+}
+
+func (s *sentBody) Close() error { return nil }
+
+// rewinder is an outbound request's GetBody: a fresh copy of the body for
+// the transport to retry with, until the round trip is over.
+type rewinder struct{ b []byte }
+
+func (r *rewinder) get() (io.ReadCloser, error) { return &sentBody{b: r.b}, nil }
+
 // setBody replaces a response's buffered body.
 func setBody(resp *http.Response, b []byte) {
 	resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -772,7 +800,13 @@ func readBody(req *http.Request, max int64) ([]byte, error) {
 	if req.ContentLength > max {
 		return nil, tooLarge()
 	}
-	b, err := readAll(req.Body, req.ContentLength, max)
+	size := req.ContentLength
+	if size == 0 {
+		// A client's request with a body of unknown length says 0, as
+		// http.Request documents; a server's empty body is NoBody.
+		size = -1
+	}
+	b, err := readAll(req.Body, size, max)
 	if errors.Is(err, errTooLong) {
 		return nil, tooLarge()
 	}

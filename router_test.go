@@ -232,6 +232,21 @@ func TestBufferedAnswersHaveContentLength(t *testing.T) {
 	}
 }
 
+// A client's request whose body has no known length (ContentLength 0 with
+// a Body) is read to its end, not taken for empty.
+func TestBodyOfUnknownLength(t *testing.T) {
+	up := mock(t, "a")
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, up)))
+	req, err := http.NewRequest(http.MethodPost, "http://routex.invalid"+anthropicPath,
+		io.MultiReader(strings.NewReader(anthropicBody("claude-x", "hi"))))
+	require.NoError(t, err)
+	require.Zero(t, req.ContentLength)
+	resp, err := c.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+}
+
 // A body nested deeper than any real request is refused like other bad
 // JSON, however deep: validation keeps its own stack, not the goroutine's.
 func TestDeeplyNestedBodyRefused(t *testing.T) {
