@@ -62,8 +62,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, err := readBody(req, c.s.maxBody)
 	if err != nil {
 		if rf, ok := asRefusal(err); ok {
-			x := &exchange{req: req, start: start, r: &Request{Format: format}}
-			return c.refuse(x, rf), nil
+			return c.refuseEarly(req, start, &Request{Format: format}, rf), nil
 		}
 		return nil, err
 	}
@@ -73,19 +72,21 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		r = parsePassthrough(format, body, req)
 	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
 		rf, _ := asRefusal(err)
-		return c.refuse(&exchange{req: req, start: start, r: r}, rf), nil
+		return c.refuseEarly(req, start, r, rf), nil
 	} else if r.Model == "" {
-		rf := errBody(`the request has no "model"; name the model to use`)
-		return c.refuse(&exchange{req: req, start: start, r: r}, rf), nil
+		return c.refuseEarly(req, start, r, errBody(`the request has no "model"; name the model to use`)), nil
 	}
 
+	// Filled in place, field by field: a composite literal would be built
+	// on the stack first, and this frame is on every request's stack,
+	// streams included.
 	x := exchangePool.Get().(*exchange)
-	*x = exchange{ep: ep, req: req, r: r, cfg: c.cfg.Load(), start: start, routes: x.routes[:0], cands: x.cands[:0]}
-	x.rec = analytics.Record{
-		Time: start, RequestID: c.newRequestID(), Model: r.Model,
-		InboundFormat: string(format), Stream: r.Stream, Session: r.SessionKey,
-		KeyID: KeyIDFromContext(req.Context()),
-	}
+	routes, cands := x.routes[:0], x.cands[:0]
+	*x = exchange{}
+	x.ep, x.req, x.r, x.cfg, x.start, x.routes, x.cands = ep, req, r, c.cfg.Load(), start, routes, cands
+	x.rec.Time, x.rec.RequestID, x.rec.Model = start, c.newRequestID(), r.Model
+	x.rec.InboundFormat, x.rec.Stream, x.rec.Session = string(format), r.Stream, r.SessionKey
+	x.rec.KeyID = KeyIDFromContext(req.Context())
 	resp, err := c.serve(x)
 	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
 	clear(x.routes[:cap(x.routes)])
@@ -777,6 +778,13 @@ func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
 	resp := refuse(x.req, format, rf)
 	resp.Header.Set("X-Routex-Request-Id", x.rec.RequestID)
 	return resp
+}
+
+// refuseEarly refuses a request before it has an exchange.
+//
+//go:noinline
+func (c *Client) refuseEarly(req *http.Request, start time.Time, r *Request, rf *refusal) *http.Response {
+	return c.refuse(&exchange{req: req, start: start, r: r}, rf)
 }
 
 // finishCanceled ends a request its caller gave up on.
