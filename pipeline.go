@@ -378,11 +378,22 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			return nil, &failure{rt: rt, err: err}
 		}
 	}
-	rw := &rewinder{b: body}
-	if len(body) == 0 {
+	var rw *rewinder
+	switch {
+	case len(body) == 0:
 		out.Body = http.NoBody
-	} else {
+	case x.r.Stream:
+		// A stream can outlast its request by minutes, and the transport
+		// keeps the request until the response ends: its body lets go of
+		// the bytes once they are sent. The transport does not know it
+		// for an in-memory body, so it writes the headers apart; a
+		// whole answer is not worth that.
+		rw = &rewinder{b: body}
 		out.Body, out.GetBody, out.ContentLength = &sentBody{b: body}, rw.get, int64(len(body))
+	default:
+		br := bytes.NewReader(body)
+		out.Body, out.ContentLength = io.NopCloser(br), int64(len(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 
 	obs := x.cfg.observer
@@ -425,7 +436,9 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 
 	resp, err := c.s.transport.RoundTrip(out)
-	rw.b = nil // no retry from here on: a stream need not keep the body
+	if rw != nil {
+		rw.b = nil // the transport retries no more
+	}
 	if err != nil {
 		return fail(nil, 0, err)
 	}
@@ -622,8 +635,7 @@ func dropUnsignedThinking(body []byte) []byte {
 }
 
 // sentBody is an outbound request body that lets go of its bytes once they
-// are sent. The transport keeps the request until the response ends, and a
-// stream can outlast its request by minutes.
+// are sent.
 type sentBody struct{ b []byte }
 
 func (s *sentBody) Read(p []byte) (int, error) {
