@@ -245,7 +245,14 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 // allocate for every response.
 type copyBuffers struct{}
 
-var copyBufferPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+// The pool holds array pointers: putting one back allocates nothing, where
+// a pointer to a slice header would be a new allocation every time.
+var copyBufferPool = sync.Pool{New: func() any { return new([16 << 10]byte) }}
 
-func (copyBuffers) Get() []byte  { return *copyBufferPool.Get().(*[]byte) }
-func (copyBuffers) Put(b []byte) { copyBufferPool.Put(&b) }
+func (copyBuffers) Get() []byte { return copyBufferPool.Get().(*[16 << 10]byte)[:] }
+
+func (copyBuffers) Put(b []byte) {
+	if len(b) == 16<<10 {
+		copyBufferPool.Put((*[16 << 10]byte)(b))
+	}
+}
