@@ -356,7 +356,11 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 
 	ctx, cancel := context.WithCancelCause(x.req.Context())
 	timer := time.AfterFunc(rt.timeout, func() { cancel(errTimeout) })
-	out, err := http.NewRequestWithContext(ctx, x.req.Method, "", nil)
+	var in io.Reader // a whole answer's request: net/http's own in-memory body
+	if !x.r.Stream && len(body) > 0 {
+		in = bytes.NewReader(body)
+	}
+	out, err := http.NewRequestWithContext(ctx, x.req.Method, "", in)
 	if err != nil {
 		timer.Stop()
 		cancel(nil)
@@ -382,7 +386,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	switch {
 	case len(body) == 0:
 		out.Body = http.NoBody
-	case x.r.Stream:
+	case in == nil:
 		// A stream can outlast its request by minutes, and the transport
 		// keeps the request until the response ends: its body lets go of
 		// the bytes once they are sent. The transport does not know it
@@ -390,10 +394,6 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		// whole answer is not worth that.
 		rw = &rewinder{b: body}
 		out.Body, out.GetBody, out.ContentLength = &sentBody{b: body}, rw.get, int64(len(body))
-	default:
-		br := bytes.NewReader(body)
-		out.Body, out.ContentLength = io.NopCloser(br), int64(len(body))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 
 	obs := x.cfg.observer
