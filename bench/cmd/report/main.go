@@ -611,13 +611,19 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func openTable(w io.Writer, rs []result) {
-	var open []result
+// inPhase returns the results of one phase of the run, in their order.
+func inPhase(rs []result, phase string) []result {
+	var out []result
 	for _, r := range rs {
-		if r.Phase == "rate" {
-			open = append(open, r)
+		if r.Phase == phase {
+			out = append(out, r)
 		}
 	}
+	return out
+}
+
+func openTable(w io.Writer, rs []result) {
+	open := inPhase(rs, "rate")
 	if len(open) == 0 {
 		return
 	}
@@ -642,12 +648,7 @@ func openTable(w io.Writer, rs []result) {
 }
 
 func holdTable(w io.Writer, rs []result) {
-	var hold []result
-	for _, r := range rs {
-		if r.Phase == "hold" {
-			hold = append(hold, r)
-		}
-	}
+	hold := inPhase(rs, "hold")
 	if len(hold) == 0 {
 		return
 	}
