@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -227,6 +228,28 @@ func TestDashboardEndToEnd(t *testing.T) {
 			html, _ := chromedp.Run(ctx, chromedp.OuterHTML("main"))
 			t.Errorf("%s shows %d errors (%v): %.2000s", page.nav, errs, err, html)
 		}
+	}
+
+	// 6. Deleting asks first, then deletes: the rule leaves the page and
+	// the server.
+	run("delete rule",
+		chromedp.Click(byTestID("nav-rules")),
+		chromedp.WaitVisible(byTestID("rule-delete-haiku-upgrade")),
+		chromedp.Click(byTestID("rule-delete-haiku-upgrade")),
+		chromedp.WaitVisible(byTestID("confirm-ok")),
+		chromedp.Click(byTestID("confirm-ok")),
+		chromedp.WaitNotPresent(byTestID("rule-row-haiku-upgrade")),
+	)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, web.URL+"/api/rules", nil)
+	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(rules), "haiku-upgrade") {
+		t.Errorf("after deleting in the dashboard, /api/rules answers %d: %s", resp.StatusCode, rules)
 	}
 }
 

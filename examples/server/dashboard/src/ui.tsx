@@ -415,6 +415,22 @@ export function confirmDialog(opts: { title: string; message: ReactNode; confirm
   });
 }
 
+// confirmAction asks first, then runs the action and says how it went; it
+// reports whether the action was confirmed and succeeded.
+export async function confirmAction(
+  opts: { title: string; message: ReactNode; confirmLabel?: string; run: () => Promise<unknown>; done: string },
+): Promise<boolean> {
+  if (!(await confirmDialog(opts))) return false;
+  try {
+    await opts.run();
+    toast(opts.done);
+    return true;
+  } catch (e) {
+    toast(errorMessage(e), 'error');
+    return false;
+  }
+}
+
 export function toast(text: string, tone: 'ok' | 'error' | 'info' = 'ok'): void {
   const id = ++toastSeq;
   toasts = [...toasts, { id, text, tone }];

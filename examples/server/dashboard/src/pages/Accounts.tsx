@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, errorMessage, type AccountStatus, type ChannelWithStatus, type SignInMode } from '../api';
 import { fmtDateTime, fmtRelative, fmtUntil } from '../format';
-import { Badge, CopyButton, ErrorBox, Field, Icon, Modal, Spinner, confirmDialog, formValue, toast, type Tone } from '../ui';
+import { Badge, CopyButton, ErrorBox, Field, Icon, Modal, Spinner, confirmAction, formValue, toast, type Tone } from '../ui';
 
 // How an OAuth channel's account stands, for its badge in the channels table.
 export function accountView(a: AccountStatus | undefined): { label: string; tone: Tone; title: string; needsSignIn: boolean } {
@@ -61,8 +61,8 @@ export function AccountBadge({ channel }: { channel: ChannelWithStatus }) {
   );
 }
 
-export async function signOut(c: ChannelWithStatus): Promise<boolean> {
-  const ok = await confirmDialog({
+export function signOut(c: ChannelWithStatus): Promise<boolean> {
+  return confirmAction({
     title: 'Sign out account',
     message: (
       <>
@@ -70,16 +70,9 @@ export async function signOut(c: ChannelWithStatus): Promise<boolean> {
       </>
     ),
     confirmLabel: 'Sign out',
+    run: () => api.signOut(c.id),
+    done: `Signed out ${c.name || c.id}`,
   });
-  if (!ok) return false;
-  try {
-    await api.signOut(c.id);
-    toast(`Signed out ${c.name || c.id}`);
-    return true;
-  } catch (e) {
-    toast(errorMessage(e), 'error');
-    return false;
-  }
 }
 
 const MODES: { mode: SignInMode; title: string; tag: string; desc: string }[] = [

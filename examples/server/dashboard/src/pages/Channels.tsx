@@ -15,7 +15,7 @@ import {
   Modal,
   PageHeader,
   Spinner,
-  confirmDialog,
+  confirmAction,
   downloadJSON,
   formChecked,
   formValue,
@@ -103,7 +103,7 @@ export function ChannelsPage() {
   };
 
   const remove = async (c: ChannelWithStatus) => {
-    const ok = await confirmDialog({
+    const deleted = await confirmAction({
       title: 'Delete channel',
       message: (
         <>
@@ -111,15 +111,10 @@ export function ChannelsPage() {
         </>
       ),
       confirmLabel: 'Delete',
+      run: () => api.deleteChannel(c.id),
+      done: `Deleted ${c.name || c.id}`,
     });
-    if (!ok) return;
-    try {
-      await api.deleteChannel(c.id);
-      toast(`Deleted ${c.name || c.id}`);
-      list.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
+    if (deleted) list.reload();
   };
 
   const doSignOut = async (c: ChannelWithStatus) => {

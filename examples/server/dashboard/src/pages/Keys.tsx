@@ -15,7 +15,7 @@ import {
   PageHeader,
   Spinner,
   Switch,
-  confirmDialog,
+  confirmAction,
   formValue,
   toast,
   useLoad,
@@ -41,7 +41,7 @@ export function KeysPage() {
   };
 
   const remove = async (k: ProxyKey) => {
-    const ok = await confirmDialog({
+    const deleted = await confirmAction({
       title: 'Delete API key',
       message: (
         <>
@@ -49,15 +49,10 @@ export function KeysPage() {
         </>
       ),
       confirmLabel: 'Delete key',
+      run: () => api.deleteKey(k.id),
+      done: `Deleted ${k.name || k.id}`,
     });
-    if (!ok) return;
-    try {
-      await api.deleteKey(k.id);
-      toast(`Deleted ${k.name || k.id}`);
-      keys.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
+    if (deleted) keys.reload();
   };
 
   const list = keys.data ?? [];

@@ -15,7 +15,7 @@ import {
   PageHeader,
   Spinner,
   Switch,
-  confirmDialog,
+  confirmAction,
   formChecked,
   formValue,
   fromRows,
@@ -78,7 +78,7 @@ export function RulesPage() {
   };
 
   const remove = async (r: Rule) => {
-    const ok = await confirmDialog({
+    const deleted = await confirmAction({
       title: 'Delete rule',
       message: (
         <>
@@ -86,15 +86,10 @@ export function RulesPage() {
         </>
       ),
       confirmLabel: 'Delete',
+      run: () => api.deleteRule(r.id),
+      done: `Deleted ${r.name || r.id}`,
     });
-    if (!ok) return;
-    try {
-      await api.deleteRule(r.id);
-      toast(`Deleted ${r.name || r.id}`);
-      rules.reload();
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
+    if (deleted) rules.reload();
   };
 
   const channelLabel = (id: string) => {

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { fmtDateTime, fmtInt, fmtRelative } from '../format';
-import { Card, DeleteButton, Empty, ErrorBox, Field, Icon, Loading, PageHeader, Spinner, confirmDialog, formValue, toast, useLoad } from '../ui';
+import { Card, DeleteButton, Empty, ErrorBox, Field, Icon, Loading, PageHeader, Spinner, confirmAction, formValue, toast, useLoad } from '../ui';
 import { STRATEGIES } from './Setup';
 
 export function SettingsPage({ onLogout }: { onLogout: () => void }) {
@@ -217,7 +217,7 @@ function SessionsCard() {
   const sessions = list.data ?? [];
 
   const remove = async (key: string) => {
-    const ok = await confirmDialog({
+    const forgotten = await confirmAction({
       title: 'Forget session',
       message: (
         <>
@@ -225,15 +225,10 @@ function SessionsCard() {
         </>
       ),
       confirmLabel: 'Forget',
+      run: () => api.deleteSession(key),
+      done: 'Session forgotten',
     });
-    if (!ok) return;
-    try {
-      await api.deleteSession(key);
-      list.setData(sessions.filter((s) => s.key !== key));
-      toast('Session forgotten');
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
+    if (forgotten) list.setData(sessions.filter((s) => s.key !== key));
   };
 
   return (
