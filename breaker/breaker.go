@@ -17,11 +17,12 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/routex/routex/internal/enum"
 )
 
 // Sentinel errors returned by [Set.Allow]. Match them with errors.Is.
@@ -64,30 +65,15 @@ const (
 var stateNames = [...]string{Closed: "closed", Open: "open", HalfOpen: "half-open"}
 
 // String returns "closed", "open" or "half-open".
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
+func (s State) String() string { return enum.String(s, stateNames[:]) }
 
-// MarshalText encodes the state as its String form, so it reads well in JSON.
-func (s State) MarshalText() ([]byte, error) {
-	if s < 0 || int(s) >= len(stateNames) {
-		return nil, errors.New("routex/breaker: invalid state " + strconv.Itoa(int(s)))
-	}
-	return []byte(stateNames[s]), nil
-}
+// MarshalText encodes the state as its String form, so it reads well in
+// JSON.
+func (s State) MarshalText() ([]byte, error) { return enum.Marshal(s, stateNames[:], "routex/breaker") }
 
 // UnmarshalText decodes a state written by MarshalText.
 func (s *State) UnmarshalText(text []byte) error {
-	for i, name := range stateNames {
-		if string(text) == name {
-			*s = State(i)
-			return nil
-		}
-	}
-	return errors.New("routex/breaker: unknown state " + strconv.Quote(string(text)))
+	return enum.Unmarshal(s, text, stateNames[:], "routex/breaker")
 }
 
 // Settings configures a [Set]. It is copied by [NewSet]; the zero value is

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/enum"
 )
 
 // Errors of [Manager.AccessToken]. Match them with errors.Is; a
@@ -123,31 +123,15 @@ var stateNames = [...]string{
 
 // String returns the state's name: "ok", "refreshing", "backoff", "failed",
 // "missing" or "unknown".
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
+func (s State) String() string { return enum.String(s, stateNames[:]) }
 
 // MarshalText encodes the state as its String form, so it reads well in
 // JSON.
-func (s State) MarshalText() ([]byte, error) {
-	if s < 0 || int(s) >= len(stateNames) {
-		return nil, errors.New("routex/oauth: invalid state " + strconv.Itoa(int(s)))
-	}
-	return []byte(stateNames[s]), nil
-}
+func (s State) MarshalText() ([]byte, error) { return enum.Marshal(s, stateNames[:], "routex/oauth") }
 
 // UnmarshalText decodes a state written by MarshalText.
 func (s *State) UnmarshalText(text []byte) error {
-	for i, name := range stateNames {
-		if string(text) == name {
-			*s = State(i)
-			return nil
-		}
-	}
-	return errors.New("routex/oauth: unknown state " + strconv.Quote(string(text)))
+	return enum.Unmarshal(s, text, stateNames[:], "routex/oauth")
 }
 
 // Status is a snapshot of one channel's token, safe to show: it holds no
