@@ -511,7 +511,12 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			}
 		}
 		if cross {
-			converted, err := transformer.ConvertResponse(conv, whole)
+			convert := transformer.ConvertResponse
+			if resp.StatusCode < 300 && len(rt.chain) == 0 {
+				// Checked above, and no transformer has edited it since.
+				convert = transformer.ConvertResponseValidated
+			}
+			converted, err := convert(conv, whole)
 			if err != nil {
 				// A 2xx body that is not the format it claims: the upstream
 				// is broken, and nothing has reached the caller.

@@ -21,6 +21,18 @@ var ErrInvalidResponse = errors.New("transformer: upstream response is not a JSO
 // (c.Model) and tool names are mapped back through c.CallerToolName. With a
 // nil Conversion or c.From == c.To the body is returned unchanged.
 func ConvertResponse(c *Conversion, body []byte) ([]byte, error) {
+	return convertResponse(c, body, true)
+}
+
+// ConvertResponseValidated is ConvertResponse for a body already known to be
+// valid JSON, as a router that checked the upstream's answer knows it to be:
+// the body is not validated again. Given invalid JSON it neither panics nor
+// promises any particular output.
+func ConvertResponseValidated(c *Conversion, body []byte) ([]byte, error) {
+	return convertResponse(c, body, false)
+}
+
+func convertResponse(c *Conversion, body []byte, validate bool) ([]byte, error) {
 	if c == nil || c.From == c.To {
 		return body, nil
 	}
@@ -28,7 +40,7 @@ func ConvertResponse(c *Conversion, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("transformer: cannot convert a response from %q to %q", c.To, c.From)
 	}
 	s := bytesString(body)
-	if !jsonx.Valid(s) {
+	if validate && !jsonx.Valid(s) {
 		return nil, ErrInvalidResponse
 	}
 	root := gjson.Parse(s)

@@ -35,6 +35,38 @@ func TestConvertResponseInvalid(t *testing.T) {
 	}
 }
 
+// ConvertResponseValidated skips only the validation: valid bodies convert
+// the same, and bodies that are not objects are still refused, invalid JSON
+// without a panic.
+func TestConvertResponseValidated(t *testing.T) {
+	bodies := map[Format]string{
+		Anthropic: `{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":1}}`,
+		OpenAI:    `{"id":"c1","object":"chat.completion","created":1,"model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`,
+	}
+	for _, c := range []*Conversion{{From: OpenAI, To: Anthropic, Model: "m"}, {From: Anthropic, To: OpenAI, Model: "m"}} {
+		body := []byte(bodies[c.To])
+		want, err := ConvertResponse(c, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ConvertResponseValidated(c, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Made-up ids and timestamps differ between two conversions; the
+		// rest must not.
+		for _, path := range []string{"model", "choices.0.message.content", "content.0.text", "usage"} {
+			if g, w := gjson.GetBytes(got, path).Raw, gjson.GetBytes(want, path).Raw; g != w {
+				t.Errorf("%s→%s %s: %s, want %s", c.To, c.From, path, g, w)
+			}
+		}
+		if _, err := ConvertResponseValidated(c, []byte(`[]`)); !errors.Is(err, ErrInvalidResponse) {
+			t.Errorf("array: err = %v", err)
+		}
+		ConvertResponseValidated(c, []byte(`{"id":`))
+	}
+}
+
 func TestResponseFinishAndStopReasons(t *testing.T) {
 	finish := map[string]string{
 		"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
