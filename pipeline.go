@@ -76,6 +76,9 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if r.Model == "" {
 		return c.refuseEarly(req, start, r, errBody(`the request has no "model"; name the model to use`)), nil
 	}
+	if rf := admit(req, r); rf != nil {
+		return c.refuseEarly(req, start, r, rf), nil
+	}
 
 	// Filled in place, field by field: a composite literal would be built
 	// on the stack first, and this frame is on every request's stack,
