@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/routex/routex/transformer"
 )
@@ -50,10 +55,24 @@ type Channel struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Headers are added to every upstream request, replacing the caller's.
 	Headers map[string]string `json:"headers,omitempty"`
+	// ForwardHeaders names caller headers that scope a request to an
+	// account ("OpenAI-Organization", "OpenAI-Project", "Cookie") to pass
+	// on although the channel brings its own credentials; by default they
+	// are held back, so a caller cannot pick among the organizations of
+	// the channel's key.
+	ForwardHeaders []string `json:"forwardHeaders,omitempty"`
+	// ForwardQuery passes the caller's whole query string on. By default
+	// only Anthropic's "beta" flag is; the BaseURL's own query always is.
+	ForwardQuery bool `json:"forwardQuery,omitempty"`
 	// Timeout bounds the wait for the upstream's response headers and, for
 	// streams, its first event; past it the next candidate is tried.
 	// Zero means the Client's default (see WithDefaultTimeout).
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// StreamIdleTimeout bounds the wait between two reads of a stream
+	// that has started; past it the stream ends with an error event and
+	// the channel is charged a failure. Zero means the Client's (see
+	// WithStreamIdleTimeout).
+	StreamIdleTimeout time.Duration `json:"streamIdleTimeout,omitempty"`
 	// Transformers edit requests and responses on their way to and from
 	// this channel, in order: "maxtoken", "sampling", "cleancache" or any
 	// name registered with transformer.Register. Conversion between the
@@ -77,6 +96,9 @@ func (c *Channel) Validate() error {
 	if c.ID == "" {
 		return &ConfigError{Kind: "channel", ID: c.Name, Field: "id", Err: errRequired}
 	}
+	if err := validID(c.ID); err != nil {
+		return &ConfigError{Kind: "channel", ID: strconv.Quote(c.ID), Field: "id", Err: err}
+	}
 	if !c.Type.Valid() {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q or %q)", c.Type, FormatAnthropic, FormatOpenAI)}
 	}
@@ -98,6 +120,22 @@ func (c *Channel) Validate() error {
 	if c.Timeout < 0 {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "timeout", Err: fmt.Errorf("must not be negative")}
 	}
+	if c.StreamIdleTimeout < 0 {
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "streamIdleTimeout", Err: fmt.Errorf("must not be negative")}
+	}
+	for k, v := range c.Headers {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return &ConfigError{Kind: "channel", ID: c.ID, Field: "headers", Err: fmt.Errorf("%q is not a valid header name", k)}
+		}
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return &ConfigError{Kind: "channel", ID: c.ID, Field: "headers", Err: fmt.Errorf("the value of %s has characters a header cannot carry (line breaks, control characters)", k)}
+		}
+	}
+	for _, k := range c.ForwardHeaders {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return &ConfigError{Kind: "channel", ID: c.ID, Field: "forwardHeaders", Err: fmt.Errorf("%q is not a valid header name", k)}
+		}
+	}
 	for i, l := range c.Limits {
 		if err := l.validate(); err != nil {
 			return &ConfigError{Kind: "channel", ID: c.ID, Field: fmt.Sprintf("limits[%d]", i), Err: err}
@@ -107,6 +145,38 @@ func (c *Channel) Validate() error {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "transformers", Err: err}
 	}
 	return nil
+}
+
+// validID accepts the IDs that are safe in a URL path segment, a log line,
+// a file name and a metric label: printable, no slash or backslash, not a
+// dot segment, at most 128 bytes.
+func validID(id string) error {
+	if len(id) > 128 {
+		return fmt.Errorf("longer than 128 bytes")
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("must not be a dot segment")
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("not valid UTF-8")
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' || unicode.IsControl(r) {
+			return fmt.Errorf("must not hold %q", r)
+		}
+	}
+	return nil
+}
+
+// forwards reports whether the channel passes the caller's header k on
+// (ForwardHeaders).
+func (c *Channel) forwards(k string) bool {
+	for _, h := range c.ForwardHeaders {
+		if strings.EqualFold(h, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Serves reports whether the channel serves model.
@@ -157,6 +227,9 @@ func (c Channel) clone() Channel {
 	if c.Limits != nil {
 		c.Limits = append([]Limit(nil), c.Limits...)
 	}
+	if c.ForwardHeaders != nil {
+		c.ForwardHeaders = append([]string(nil), c.ForwardHeaders...)
+	}
 	if c.Headers != nil {
 		h := make(map[string]string, len(c.Headers))
 		for k, v := range c.Headers {
@@ -172,12 +245,47 @@ func (c Channel) clone() Channel {
 func (c Channel) Redacted() Channel {
 	c = c.clone()
 	c.APIKey = RedactSecret(c.APIKey)
+	c.BaseURL = RedactURL(c.BaseURL)
 	for k := range c.Headers {
 		if sensitiveHeader(k) {
 			c.Headers[k] = RedactSecret(c.Headers[k])
 		}
 	}
 	return c
+}
+
+// RedactURL hides the secrets a URL can carry: its user info and the
+// values of query parameters named like credentials ("key", "api_key",
+// "token", "sig", …; some providers take "?key="). A URL without either is returned as it is, so an unchanged
+// redacted URL tells a form that the stored one stands.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	changed := false
+	if u.User != nil {
+		u.User, changed = url.User("redacted"), true
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k, vs := range q {
+			if !sensitiveParam(k) {
+				continue
+			}
+			for i := range vs {
+				vs[i] = "redacted"
+			}
+			changed = true
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if !changed {
+		return s
+	}
+	return u.String()
 }
 
 // RedactSecret hides a secret, keeping only enough to tell keys apart.
@@ -189,6 +297,12 @@ func RedactSecret(s string) string {
 		return "****"
 	}
 	return "****" + s[len(s)-4:]
+}
+
+func sensitiveParam(name string) bool {
+	n := strings.ToLower(name)
+	return sensitiveHeader(n) || strings.Contains(n, "sig") || strings.Contains(n, "pass") ||
+		strings.Contains(n, "auth") || strings.Contains(n, "credential")
 }
 
 func sensitiveHeader(name string) bool {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -55,6 +56,17 @@ const DefaultMaxBodyBytes = 32 << 20
 // sets none. Long non-streamed generations take minutes.
 const DefaultTimeout = 10 * time.Minute
 
+// DefaultMaxResponseBytes is the largest whole (not streamed) upstream
+// answer read unless WithMaxResponseBytes says otherwise.
+const DefaultMaxResponseBytes = 32 << 20
+
+// DefaultStreamIdleTimeout is the longest a started stream may go without a
+// byte from its upstream when neither the channel nor WithStreamIdleTimeout
+// sets one. Providers send keep-alive events well within it (Anthropic's
+// ping every few seconds), and a reasoning model thinking before its first
+// token is covered by the channel's Timeout instead.
+const DefaultStreamIdleTimeout = 90 * time.Second
+
 type settings struct {
 	channels     []Channel
 	rules        []Rule
@@ -71,7 +83,10 @@ type settings struct {
 	recorder     analytics.Recorder
 	counter      TokenCounter
 	maxBody      int64
+	maxResponse  int64
 	timeout      time.Duration
+	streamIdle   time.Duration
+	passthrough  []string
 	customs      map[string]Matcher
 	now          func() time.Time
 	recorderOpts analytics.Settings
@@ -248,6 +263,62 @@ func WithMaxBodyBytes(n int64) Option {
 	}
 }
 
+// WithMaxResponseBytes caps the size of a whole upstream answer (default 32
+// MiB), read into memory to convert it and to read its usage; streams are
+// not buffered and have no cap. An answer over the cap, or one whose
+// Content-Length says it would be, is the channel's failure: the next
+// channel is tried, and the caller gets 502 in its own format when none
+// answers within the cap.
+func WithMaxResponseBytes(n int64) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return &ConfigError{Kind: "option", ID: "WithMaxResponseBytes", Field: "n", Err: fmt.Errorf("must be positive")}
+		}
+		s.maxResponse = n
+		return nil
+	}
+}
+
+// WithStreamIdleTimeout sets how long a stream that has started may go
+// without a byte from its upstream, for channels that set no
+// StreamIdleTimeout (default DefaultStreamIdleTimeout). Past it the stream
+// ends well-formed with an error event in the caller's format, and the
+// channel is charged a failure.
+func WithStreamIdleTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return &ConfigError{Kind: "option", ID: "WithStreamIdleTimeout", Field: "d", Err: fmt.Errorf("must be positive")}
+		}
+		s.streamIdle = d
+		return nil
+	}
+}
+
+// DefaultPassthrough lists the endpoints, besides those routex reads
+// (messages, chat completions, the model listing), that a caller may reach
+// on a channel of its own format: Anthropic's token counting and OpenAI's
+// embeddings.
+var DefaultPassthrough = []string{"/v1/messages/count_tokens", "/v1/embeddings"}
+
+// WithPassthrough replaces DefaultPassthrough: the endpoints routex
+// forwards unread to a channel of the caller's format. Each is a path from
+// "/v1" on, matched exactly ("/v1/embeddings"), or, ending in "/", a
+// prefix ("/v1/files/" reaches every file endpoint, with any method). A
+// path not listed is refused with 404 in the caller's format: a proxy key
+// must not reach what the channel's own key could do beyond routing, such
+// as deleting files.
+func WithPassthrough(paths ...string) Option {
+	return func(s *settings) error {
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/v1/") || strings.Contains(p, "..") {
+				return &ConfigError{Kind: "option", ID: "WithPassthrough", Field: "paths", Err: fmt.Errorf("%q is not a path from /v1/ on", p)}
+			}
+		}
+		s.passthrough = append([]string{}, paths...)
+		return nil
+	}
+}
+
 // WithDefaultTimeout sets the upstream timeout of channels that set none.
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(s *settings) error {
@@ -281,6 +352,15 @@ func defaults(s *settings) {
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
+	}
+	if s.maxResponse == 0 {
+		s.maxResponse = DefaultMaxResponseBytes
+	}
+	if s.streamIdle == 0 {
+		s.streamIdle = DefaultStreamIdleTimeout
+	}
+	if s.passthrough == nil {
+		s.passthrough = DefaultPassthrough
 	}
 	if s.now == nil {
 		s.now = time.Now

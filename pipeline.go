@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -28,6 +31,7 @@ import (
 // exchange carries one request through the pipeline.
 type exchange struct {
 	ep    endpoint
+	path  string // a pass-through endpoint's path, from "/v1/" on
 	req   *http.Request
 	r     *Request
 	cfg   *config
@@ -59,6 +63,14 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return c.models(req, format), nil
 	}
+	var path string
+	if ep == endpointPassthrough {
+		var rf *refusal
+		if path, rf = c.passthroughPath(req); rf != nil {
+			closeBody(req)
+			return c.refuseEarly(req, start, &Request{Format: format}, rf), nil
+		}
+	}
 	body, err := readBody(req, c.s.maxBody)
 	if err != nil {
 		if rf, ok := asRefusal(err); ok {
@@ -86,7 +98,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	x := exchangePool.Get().(*exchange)
 	routes, cands := x.routes[:0], x.cands[:0]
 	*x = exchange{}
-	x.ep, x.req, x.r, x.cfg, x.start, x.routes, x.cands = ep, req, r, c.cfg.Load(), start, routes, cands
+	x.ep, x.path, x.req, x.r, x.cfg, x.start, x.routes, x.cands = ep, path, req, r, c.cfg.Load(), start, routes, cands
 	x.rec.Time, x.rec.RequestID, x.rec.Model = start, c.newRequestID(), r.Model
 	x.rec.InboundFormat, x.rec.Stream, x.rec.Session = string(format), r.Stream, r.SessionKey
 	x.rec.KeyID = KeyIDFromContext(req.Context())
@@ -202,15 +214,19 @@ func (c *Client) compatible(x *exchange, to Format) bool {
 }
 
 // retryAfter returns the seconds until the first of x's model's channels
-// comes out of its rate limit, or 0 when none is rate-limited.
+// comes out of its rate limit, quota or open circuit, or 0 when none is
+// in one.
 func (c *Client) retryAfter(x *exchange) int {
 	var soonest time.Time
 	for _, rt := range x.cfg.routes {
 		if !rt.Enabled() || !rt.Serves(x.r.Model) {
 			continue
 		}
-		if u := c.breakers.Status(rt.ID).RateLimitedUntil; !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
-			soonest = u
+		st := c.breakers.Status(rt.ID)
+		for _, u := range [...]time.Time{st.RateLimitedUntil, st.ProbeAt} {
+			if !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
+				soonest = u
+			}
 		}
 		if u := c.quotas.Until(rt.ID, rt.Limits, c.s.now()); !u.IsZero() && (soonest.IsZero() || u.Before(soonest)) {
 			soonest = u
@@ -219,7 +235,7 @@ func (c *Client) retryAfter(x *exchange) int {
 	if soonest.IsZero() {
 		return 0
 	}
-	return int(math.Ceil(soonest.Sub(c.s.now()).Seconds()))
+	return max(1, int(math.Ceil(soonest.Sub(c.s.now()).Seconds())))
 }
 
 // errTimeout is the cause of an attempt cancelled by its channel's timeout.
@@ -318,8 +334,11 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 	if errors.Is(last.err, errTimeout) {
 		status = http.StatusGatewayTimeout
 	}
+	// The caller learns what went wrong, not where: upstream addresses
+	// and channel names stay in the log and the record.
 	return c.refuse(x, &refusal{status: status, code: "upstream_failed", err: ErrUpstream,
-		msg: fmt.Sprintf("all %d upstream attempts failed; last (channel %q): %s", x.rec.Attempts, last.rt.ID, describe(last))}), nil
+		msg:    fmt.Sprintf("all %d upstream attempts failed; the last: %s", x.rec.Attempts, publicError(last.err, last.status)),
+		detail: fmt.Sprintf("all %d upstream attempts failed; last (channel %q): %s", x.rec.Attempts, last.rt.ID, describe(last))}), nil
 }
 
 // retryable reports whether an upstream status moves the request on to the
@@ -370,11 +389,14 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		done(breaker.ErrIgnore)
 		return nil, &failure{rt: rt, err: err}
 	}
-	path := x.req.URL.Path
-	if cross {
+	// Only the endpoint goes upstream, never the caller's own path: a
+	// pass-through's is cleaned and allowed (passthroughPath), the rest
+	// are the channel's own endpoint for the format.
+	path := x.path
+	if x.ep != endpointPassthrough {
 		path = transformer.EndpointPath(rt.Type)
 	}
-	out.URL = rt.upstreamURL(path, x.req.URL.RawQuery)
+	out.URL = rt.upstreamURL(path, upstreamQuery(x.req.URL, rt))
 	out.Host = out.URL.Host
 	out.Header = upstreamHeader(x.req.Header, rt, cross)
 	if rt.OAuth {
@@ -450,7 +472,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		c.noteHeadroom(rt.ID, resp.Header)
 	}
 	if failsOver(rt, resp.StatusCode) {
-		b, err := bufferBody(resp, 64<<10)
+		b, err := bufferBody(resp, 64<<10, false)
 		if err != nil {
 			return fail(nil, 0, err)
 		}
@@ -460,13 +482,18 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 
 	if isEventStream(resp) && resp.StatusCode < 300 {
-		sb := newStreamBody(c, rt, resp.Body, conv, done, cancel, timer)
+		sb := newStreamBody(c, rt, resp.Body, conv, done, ctx, cancel, timer)
 		if err := sb.awaitFirstEvent(); err != nil {
 			// Nothing reached the caller yet: another channel may answer.
 			resp.Body.Close()
 			return fail(nil, 0, err)
 		}
 		timer.Stop()
+		idle := rt.StreamIdleTimeout
+		if idle == 0 {
+			idle = c.s.streamIdle
+		}
+		sb.watchIdle(idle)
 		x.rec.TTFB = c.s.now().Sub(x.start)
 		sb.rec = x.rec
 		// The balancer hears of the stream when it ends: it is in flight
@@ -483,7 +510,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	// A whole body: read it now, so that a reset mid-body can still fail
 	// over and its usage is known.
 	x.rec.TTFB = c.s.now().Sub(x.start)
-	whole, err := bufferBody(resp, -1)
+	whole, err := bufferBody(resp, c.s.maxResponse, true)
 	if err != nil {
 		return fail(nil, 0, err)
 	}
@@ -690,6 +717,72 @@ func convertError(resp *http.Response, conv *transformer.Conversion, whole []byt
 	setBody(resp, b)
 }
 
+// passthroughPath returns the endpoint a pass-through request asks for,
+// from "/v1/" on and cleaned, or a refusal when it is not one the Client
+// forwards (WithPassthrough). "/v1/%2e%2e/admin" arrives decoded as
+// "/v1/../admin": dot segments are refused, not resolved, so that nothing
+// a caller writes reaches outside the channel's API root.
+func (c *Client) passthroughPath(req *http.Request) (string, *refusal) {
+	p := req.URL.Path
+	i := strings.Index(p, "/v1/")
+	if i >= 0 {
+		p = p[i:]
+	}
+	notServed := &refusal{status: http.StatusNotFound, code: "not_found", err: ErrBadRequest,
+		msg: fmt.Sprintf("routex does not serve %s %s", req.Method, truncate(p, 200))}
+	if i < 0 || strings.ContainsAny(p, "\x00\\") {
+		return "", notServed
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return "", errBody("the request path has dot segments")
+		}
+	}
+	p = path.Clean(p) // doubled slashes
+	for _, allowed := range c.s.passthrough {
+		if allowed == p || (strings.HasSuffix(allowed, "/") && strings.HasPrefix(p, allowed)) {
+			return p, nil
+		}
+	}
+	return "", notServed
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// forwardedQuery names the caller's query parameters that reach a channel
+// that does not forward them all (Channel.ForwardQuery): the Anthropic
+// SDK's beta flag.
+var forwardedQuery = []string{"beta"}
+
+// upstreamQuery returns the caller's query as the channel receives it.
+func upstreamQuery(u *url.URL, rt *route) string {
+	if u.RawQuery == "" || rt.ForwardQuery {
+		return u.RawQuery
+	}
+	q := u.Query()
+	kept := url.Values{}
+	for _, k := range forwardedQuery {
+		if v, ok := q[k]; ok {
+			kept[k] = v
+		}
+	}
+	return kept.Encode()
+}
+
+// accountHeaders scope a request to an organization or project of the
+// credentials it carries: a caller's must not choose among those of a
+// channel's key (Channel.ForwardHeaders lets them through).
+var accountHeaders = map[string]bool{"Openai-Organization": true, "Openai-Project": true, "Cookie": true}
+
+// accountResponseHeaders describe the channel's account, or set state for
+// it, and are not the caller's to see.
+var accountResponseHeaders = []string{"Set-Cookie", "Openai-Organization", "Openai-Project", "Anthropic-Organization-Id"}
+
 // hopHeaders are not forwarded: they describe one connection, or are set
 // by routex or the transport.
 var hopHeaders = map[string]bool{
@@ -716,6 +809,9 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 			continue
 		}
 		if cross && (strings.HasPrefix(k, "Anthropic-") || strings.HasPrefix(k, "Openai-")) {
+			continue
+		}
+		if accountHeaders[k] && (rt.APIKey != "" || rt.OAuth) && !rt.forwards(k) {
 			continue
 		}
 		h[k] = v
@@ -754,8 +850,12 @@ func (c *Client) stick(x *exchange, rt *route) {
 	}
 }
 
-// decorate tells the caller where its request went.
+// decorate tells the caller where its request went, and keeps from it what
+// the upstream said about the channel's account.
 func (c *Client) decorate(x *exchange, resp *http.Response) {
+	for _, k := range accountResponseHeaders {
+		delete(resp.Header, k)
+	}
 	resp.Header.Set("X-Routex-Channel", x.rec.ChannelID)
 	resp.Header.Set("X-Routex-Request-Id", x.rec.RequestID)
 	if x.rule != nil {
@@ -767,6 +867,7 @@ func (c *Client) decorate(x *exchange, resp *http.Response) {
 // upstreamError hands the caller an upstream's error response, in the
 // caller's format.
 func (c *Client) upstreamError(x *exchange, f *failure) *http.Response {
+	x.rec.UpstreamFormat = string(f.rt.Type)
 	if f.conv != nil && f.conv.From != f.conv.To {
 		convertError(f.resp, f.conv, f.body)
 	}
@@ -793,6 +894,9 @@ func (c *Client) refuse(x *exchange, rf *refusal) *http.Response {
 		}
 	}
 	x.rec.Status, x.rec.Error = rf.status, rf.msg
+	if rf.detail != "" {
+		x.rec.Error = rf.detail
+	}
 	x.rec.Latency = c.s.now().Sub(x.start)
 	c.record(&x.rec)
 	resp := refuse(x.req, format, rf)
@@ -839,7 +943,14 @@ func readBody(req *http.Request, max int64) ([]byte, error) {
 		return nil, tooLarge()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("routex: reading request body: %w", err)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge()
+		}
+		// A broken chunked encoding, a body shorter than its length, a
+		// read deadline: the caller's request is bad, not the upstream.
+		return nil, &refusal{status: http.StatusBadRequest, code: "invalid_request", err: ErrBadRequest,
+			msg: "the request body could not be read: " + bodyReadReason(err)}
 	}
 	return b, nil
 }
@@ -882,19 +993,38 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// bufferBody reads resp's body into memory (at most limit bytes when limit
-// > 0, the rest left unread) and replaces it with the buffered copy.
-func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
+// errTooLarge reports a whole answer over the Client's cap.
+var errTooLarge = errors.New("upstream answer is larger than the response size limit")
+
+// trustedLength is the largest Content-Length a buffer is sized from at
+// once; past it the buffer grows with what actually arrives, so that a
+// peer's header never decides an allocation.
+const trustedLength = 1 << 20
+
+// bufferBody reads resp's body into memory, at most limit bytes, and
+// replaces it with the buffered copy. Past the limit, strict refuses the
+// answer (errTooLarge); otherwise the rest is left unread.
+func bufferBody(resp *http.Response, limit int64, strict bool) ([]byte, error) {
 	defer resp.Body.Close()
 	size := resp.ContentLength
-	if limit > 0 && size > limit {
+	if size > limit {
+		if strict {
+			return nil, errTooLarge
+		}
 		size = limit
 	}
-	var r io.Reader = resp.Body
-	if limit > 0 {
-		r = io.LimitReader(resp.Body, limit)
+	if size > trustedLength {
+		size = -1
 	}
-	b, err := readAll(r, size, 0)
+	max := limit
+	r := io.Reader(resp.Body)
+	if !strict {
+		r, max = io.LimitReader(resp.Body, limit), 0
+	}
+	b, err := readAll(r, size, max)
+	if errors.Is(err, errTooLong) {
+		return nil, errTooLarge
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -906,6 +1036,44 @@ func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
 func isEventStream(resp *http.Response) bool {
 	ct := resp.Header.Get("Content-Type")
 	return len(ct) >= 17 && (ct[:17] == "text/event-stream" || ct[:17] == "TEXT/EVENT-STREAM")
+}
+
+// publicError says what went wrong with an upstream, for the caller: no
+// address, no channel, nothing the transport knows about the network.
+func publicError(err error, status int) string {
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case err == nil:
+		return fmt.Sprintf("HTTP %d", status)
+	case errors.Is(err, errTimeout), errors.Is(err, errMalformed), errors.Is(err, errStreamEnded),
+		errors.Is(err, errTooLarge), errors.Is(err, errStreamIdle):
+		return err.Error()
+	case strings.HasPrefix(err.Error(), "upstream stream error: "):
+		return err.Error() // the provider's own error event
+	case errors.As(err, &oe) && oe.Op == "dial", errors.Is(err, syscall.ECONNREFUSED):
+		return "could not connect to the upstream"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the upstream closed the connection before answering in full"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "the upstream connection timed out"
+	}
+	return "the upstream connection failed"
+}
+
+// bodyReadReason says why a caller's body could not be read, without the
+// server's internals.
+func bodyReadReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "it ended early"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "it did not arrive in time"
+	case strings.Contains(err.Error(), "chunk"):
+		return "its chunked encoding is malformed"
+	}
+	return "the connection failed"
 }
 
 // sanitize drops the URL from transport errors: a BaseURL may carry a key

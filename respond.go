@@ -19,6 +19,9 @@ type refusal struct {
 	msg        string // what a person can act on
 	retryAfter int    // seconds; 0 when not known
 	err        error  // sentinel for errors.Is, carried into the record
+	// detail, when set, is what the record and log keep instead of msg:
+	// the internals (channels, upstream addresses) the caller is not told.
+	detail string
 }
 
 func (r *refusal) Error() string { return r.msg }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -488,7 +489,7 @@ const (
 // are matched by suffix, so base URLs with prefixes ("/proxy/v1/messages")
 // work.
 func classify(req *http.Request) (endpoint, Format) {
-	p := strings.TrimSuffix(req.URL.Path, "/")
+	p := path.Clean(req.URL.Path) // allocates only when there is something to clean
 	switch {
 	case strings.HasSuffix(p, "/v1/messages"):
 		return endpointMessages, FormatAnthropic

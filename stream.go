@@ -23,9 +23,14 @@ type streamBody struct {
 	rt     *route
 	up     io.ReadCloser
 	done   func(error) // the breaker's outcome report
+	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
-	rec    analytics.Record // set once the first event is in
+	// idle ends a started stream whose upstream has been silent for
+	// idleFor (errStreamIdle); reset after every read.
+	idle    *time.Timer
+	idleFor time.Duration
+	rec     analytics.Record // set once the first event is in
 
 	upFormat Format
 	dec      transformer.Decoder
@@ -61,9 +66,12 @@ const (
 
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, maxRead); return &b }}
 
+// errStreamIdle ends a started stream whose upstream went silent.
+var errStreamIdle = errors.New("upstream stream went silent for longer than the stream idle timeout")
+
 func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Conversion,
-	done func(error), cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
-	return &streamBody{c: c, rt: rt, up: up, done: done, cancel: cancel, timer: timer,
+	done func(error), ctx context.Context, cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
+	return &streamBody{c: c, rt: rt, up: up, done: done, ctx: ctx, cancel: cancel, timer: timer,
 		upFormat: rt.Type, conv: transformer.NewStreamConverter(conv), filter: rt.chain.NewStream(conv)}
 }
 
@@ -110,6 +118,12 @@ func (s *streamBody) fill(buf []byte) {
 	for s.off == len(s.out) && !s.eof {
 		s.out, s.off = s.out[:0], 0
 		n, err := s.up.Read(buf)
+		if s.idle != nil {
+			s.idle.Reset(s.idleFor)
+		}
+		if err != nil && errors.Is(context.Cause(s.ctx), errStreamIdle) {
+			err = errStreamIdle
+		}
 		if n > 0 {
 			if ferr := s.dec.Feed(buf[:n], s.onEvent); ferr != nil && err == nil {
 				err = ferr
@@ -126,7 +140,12 @@ func (s *streamBody) fill(buf []byte) {
 				err = errStreamEnded
 			}
 		}
-		s.out = s.conv.End(s.out, err)
+		// The caller's error event says what happened, not where.
+		var public error
+		if err != nil {
+			public = errors.New(publicError(err, 0))
+		}
+		s.out = s.conv.End(s.out, public)
 		s.err = err
 		s.upDone.Store(true)
 	}
@@ -147,6 +166,12 @@ func (s *streamBody) awaitFirstEvent() error {
 		return s.failure
 	}
 	return nil
+}
+
+// watchIdle starts the idle timeout, once the stream has started.
+func (s *streamBody) watchIdle(d time.Duration) {
+	s.idleFor = d
+	s.idle = time.AfterFunc(d, func() { s.cancel(errStreamIdle) })
 }
 
 // Read hands the caller the converted stream.
@@ -193,6 +218,9 @@ func (s *streamBody) finish(err error) {
 	s.mu.Unlock()
 
 	s.timer.Stop()
+	if s.idle != nil {
+		s.idle.Stop()
+	}
 	s.cancel(nil)
 	rec := &s.rec
 	u := s.conv.Usage() // the converter reads usage from the events it converts

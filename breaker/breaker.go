@@ -110,6 +110,9 @@ type Status struct {
 	// RateLimitedUntil is when the rate-limit cool-down ends; zero if the key
 	// is not rate-limited.
 	RateLimitedUntil time.Time `json:"rateLimitedUntil"`
+	// ProbeAt is when an open breaker lets its next probe through; zero
+	// unless the breaker is open.
+	ProbeAt time.Time `json:"probeAt,omitzero"`
 }
 
 // Set holds the breakers and rate limits of any number of keys. A key needs
@@ -426,10 +429,10 @@ func (s *Set) Status(key string) Status {
 	if e == nil {
 		return Status{Key: key}
 	}
-	return e.status(s.now())
+	return e.status(s.now(), s.coolDown)
 }
 
-func (e *entry) status(now time.Time) Status {
+func (e *entry) status(now time.Time, coolDown time.Duration) Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := Status{
@@ -440,6 +443,9 @@ func (e *entry) status(now time.Time) Status {
 	}
 	if now.Before(e.rateLimitedUntil) {
 		st.RateLimitedUntil = e.rateLimitedUntil
+	}
+	if e.state == Open {
+		st.ProbeAt = e.openedAt.Add(coolDown)
 	}
 	return st
 }
@@ -455,7 +461,7 @@ func (s *Set) Statuses() []Status {
 	now := s.now()
 	out := make([]Status, len(entries))
 	for i, e := range entries {
-		out[i] = e.status(now)
+		out[i] = e.status(now, s.coolDown)
 	}
 	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(a.Key, b.Key) })
 	return out

@@ -518,7 +518,7 @@ func TestStatuses(t *testing.T) {
 	s.RateLimit("b", clock.Now().Add(time.Minute))
 
 	want := []Status{
-		{Key: "a", State: Open, ConsecutiveFailures: 1, OpenedAt: clock.Now()},
+		{Key: "a", State: Open, ConsecutiveFailures: 1, OpenedAt: clock.Now(), ProbeAt: clock.Now().Add(DefaultCoolDown)},
 		{Key: "b", RateLimitedUntil: clock.Now().Add(time.Minute)},
 		{Key: "c"},
 	}
