@@ -60,6 +60,12 @@ func (c *Client) Explain(req *http.Request) (Decision, error) {
 		closeBody(req)
 		return d, fmt.Errorf("routex: %s lists models and is answered by routex itself", req.URL.Path)
 	}
+	if ep == endpointPassthrough {
+		if _, rf := c.passthroughPath(req); rf != nil {
+			closeBody(req)
+			return d, rf
+		}
+	}
 	body, err := readBody(req, c.s.maxBody)
 	if err != nil {
 		return d, err
