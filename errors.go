@@ -20,6 +20,9 @@ var (
 	ErrBodyTooLarge = errors.New("routex: request body too large")
 	// ErrBadRequest means the request body could not be understood.
 	ErrBadRequest = errors.New("routex: bad request")
+	// ErrForbidden means the caller may not use what it asked for (see
+	// ContextWithModelFilter).
+	ErrForbidden = errors.New("routex: forbidden")
 	// ErrClosed is returned once the Client has been closed.
 	ErrClosed = errors.New("routex: client closed")
 

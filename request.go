@@ -1,9 +1,13 @@
 package routex
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -61,12 +65,23 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	// thinking blocks without a signature anywhere in the body, so that
 	// finding none costs no second look.
 	var user, metaUser string
+	var seen uint32 // the members read so far, one bit each (readMembers)
 	m := jsonx.Members(bytesToString(body))
 	m.WatchEmpty("signature")
 	for m.Next() {
 		k := m.Key()
 		if strings.IndexByte(k, '\\') >= 0 {
 			k = string(jsonx.AppendUnescaped(nil, k))
+		}
+		// A member routex reads, given twice, is refused rather than
+		// guessed: JSON readers disagree on which one counts (a key check
+		// reading the first "model" and a router the last would let a
+		// caller past its allowlist).
+		if bit := readMembers[k]; bit != 0 {
+			if seen&bit != 0 {
+				return r, errBody(fmt.Sprintf("the request body has the member %q more than once; send it once", k))
+			}
+			seen |= bit
 		}
 		switch k {
 		case "model":
@@ -106,6 +121,10 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 		return r, errBody("the request body is not valid JSON: " + err.Error())
 	}
 	r.unsignedThinking = m.FoundEmpty()
+	if !utf8.ValidString(r.Model) {
+		r.Model = strings.ToValidUTF8(r.Model, "\uFFFD") // as the refusal's record keeps it
+		return r, errBody(`the request's "model" is not valid UTF-8`)
+	}
 	if hr != nil {
 		r.SessionKey = hr.Header.Get("X-Session-Id")
 		if r.SessionKey == "" {
@@ -114,12 +133,41 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	}
 	if r.SessionKey == "" {
 		if f == FormatAnthropic {
-			r.SessionKey = strings.Clone(metaUser)
+			r.SessionKey = metaUser
 		} else {
-			r.SessionKey = strings.Clone(user)
+			r.SessionKey = user
 		}
 	}
+	r.SessionKey = sessionKey(r.SessionKey)
 	return r, nil
+}
+
+// readMembers are the top-level members parseRequest reads, each with its
+// bit for the duplicate check.
+var readMembers = map[string]uint32{
+	"model": 1 << 0, "stream": 1 << 1, "system": 1 << 2, "messages": 1 << 3, "tools": 1 << 4,
+	"thinking": 1 << 5, "reasoning_effort": 1 << 6, "reasoning": 1 << 7, "web_search_options": 1 << 8,
+	"stream_options": 1 << 9, "user": 1 << 10, "metadata": 1 << 11,
+}
+
+// MaxSessionKeyBytes is the longest session key kept as the caller sent
+// it; a longer one is kept as its SHA-256 digest ("sha256:" and 32 hex
+// digits), so that no caller decides what a session costs to hold, save
+// and reload.
+const MaxSessionKeyBytes = 128
+
+// sessionKey returns the key under which the session named s is kept: a
+// copy of s (a substring would keep the request body alive in session
+// tables and records), or its digest when s is long or not UTF-8.
+func sessionKey(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) <= MaxSessionKeyBytes && utf8.ValidString(s) {
+		return strings.Clone(s)
+	}
+	sum := sha256.Sum256(stringToBytes(s))
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 // parsePassthrough builds the view of a request to an endpoint routex does
@@ -132,7 +180,10 @@ func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
 		}
 	}
 	if hr != nil {
-		r.SessionKey = hr.Header.Get("X-Session-Id")
+		r.SessionKey = sessionKey(hr.Header.Get("X-Session-Id"))
+	}
+	if !utf8.ValidString(r.Model) {
+		r.Model = "" // matched by no allowlist, labelled by nothing
 	}
 	return r
 }

@@ -7,14 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/routex/routex"
@@ -261,20 +259,13 @@ func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
 			refuse(w, r, http.StatusUnauthorized, "authentication_error", "invalid proxy API key: create one in the routex dashboard and send it as x-api-key or Authorization: Bearer")
 			return
 		}
-		// Any method with a body is checked: the Client forwards the
-		// caller's method, so a PUT would reach a channel as well as a POST.
+		ctx := routex.ContextWithKeyID(r.Context(), key.ID)
 		if len(key.Models) > 0 {
-			body, err := readAll(r)
-			if err != nil {
-				refuse(w, r, http.StatusRequestEntityTooLarge, "request_too_large", err.Error())
-				return
-			}
-			if model := gjson.GetBytes(body, "model").String(); len(body) > 0 && !key.Allows(model) {
-				refuse(w, r, http.StatusForbidden, "permission_error", fmt.Sprintf("this API key may not use model %q", model))
-				return
-			}
+			// The Client checks the model it routes by, read once from the
+			// body: a second reading here could disagree with it.
+			ctx = routex.ContextWithModelFilter(ctx, key.Allows)
 		}
-		next.ServeHTTP(w, r.WithContext(routex.ContextWithKeyID(r.Context(), key.ID)))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

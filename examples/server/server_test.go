@@ -952,6 +952,23 @@ func TestKeys(t *testing.T) {
 		assert.Contains(t, msg, haiku)
 		// Any method with a body is checked, since the Client forwards it.
 		wantAnthropic(t, ts.send(t, http.MethodPut, "/v1/messages", limited, anthropicBody(haiku, false)), http.StatusForbidden, "permission_error")
+		// One reading of the body decides: a second "model", or one
+		// spelled with an escape, is refused, not read differently by the
+		// key check and the router.
+		for _, body := range []string{
+			`{"model":"` + sonnet + `","model":"` + haiku + `","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+			`{"model":"` + haiku + `","mod\u0065l":"` + sonnet + `","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+		} {
+			msg := wantAnthropic(t, ts.send(t, http.MethodPost, "/v1/messages", limited, body), http.StatusBadRequest, "invalid_request_error")
+			assert.Contains(t, msg, `"model" more than once`)
+			e := decodeAs[openaiError](t, ts.send(t, http.MethodPost, "/v1/chat/completions", limited, body).want(t, http.StatusBadRequest))
+			assert.Contains(t, e.Error.Message, `"model" more than once`)
+		}
+		escaped := `{"mod\u0065l":"` + haiku + `","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+		wantAnthropic(t, ts.send(t, http.MethodPost, "/v1/messages", limited, escaped), http.StatusForbidden, "permission_error")
+		wantOpenAI(t, ts.send(t, http.MethodPost, "/v1/chat/completions", limited, escaped), http.StatusForbidden, "permission_error")
+		// Pass-through endpoints are held to the allowlist as well.
+		wantAnthropic(t, ts.send(t, http.MethodPost, "/v1/messages/count_tokens", limited, `{"model":"`+haiku+`","messages":[]}`), http.StatusForbidden, "permission_error")
 		assert.Equal(t, calls, ts.up.Calls(), "refused requests never reach the provider")
 
 		messages(t, limited, sonnet).want(t, http.StatusOK)
