@@ -397,7 +397,44 @@ func (c *Client) record(rec *analytics.Record) {
 			c.quotas.AddTokens(rt.ID, rt.Limits, rec.InputTokens+rec.OutputTokens+rec.CacheReadTokens+rec.CacheWriteTokens, c.s.now())
 		}
 	}
+	c.recordSafely(rec)
+}
+
+// recordSafely hands rec to the recorder; a recorder's panic is logged, and
+// never reaches the caller's answer.
+func (c *Client) recordSafely(rec *analytics.Record) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.logger.Error("routex: usage recorder panicked", "request_id", rec.RequestID, "panic", fmt.Sprint(p))
+		}
+	}()
 	c.recorder.Record(*rec)
+}
+
+// NamesModel reports whether channel id names model itself, in its Models
+// (not through a pattern) or its ModelMap, as a requested or an upstream
+// name. Such names are a bounded set chosen by the operator, where the
+// models callers ask for are theirs to invent: a metrics label keeps to
+// the first.
+func (c *Client) NamesModel(id, model string) bool {
+	rt := c.cfg.Load().byID[id]
+	if rt == nil || model == "" {
+		return false
+	}
+	if _, ok := rt.ModelMap[model]; ok {
+		return true
+	}
+	for _, m := range rt.Models {
+		if m == model {
+			return true
+		}
+	}
+	for _, m := range rt.ModelMap {
+		if m == model {
+			return true
+		}
+	}
+	return false
 }
 
 // ChannelStatus is the live state of one channel.

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -15,6 +16,7 @@ import (
 // metrics counts every finished request for Prometheus. It is an
 // analytics.Recorder; channel health is read from the Client at scrape time.
 type metrics struct {
+	s        *Server
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	tokens   *prometheus.CounterVec
@@ -25,6 +27,7 @@ type metrics struct {
 
 func newMetrics(s *Server) *metrics {
 	m := &metrics{
+		s:   s,
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "routex_requests_total", Help: "Requests answered, by channel, model and HTTP status.",
@@ -52,13 +55,23 @@ func newMetrics(s *Server) *metrics {
 
 // Record implements analytics.Recorder.
 func (m *metrics) Record(r analytics.Record) {
-	ch, model := r.ChannelID, r.Model
-	if ch == "" {
-		// Refused before a channel was chosen: the model is whatever the
-		// caller wrote, and a label per made-up name would grow without
-		// bound.
-		model = ""
+	ch, model := r.ChannelID, ""
+	// Callers name models; a label per made-up name would grow without
+	// bound. Only the names a channel gives itself are labels, the rest
+	// are "other" (and refusals before a channel was chosen, "").
+	switch {
+	case ch == "":
+	case m.s.client == nil:
+		model = "other"
+	case m.s.client.NamesModel(ch, r.Model):
+		model = r.Model
+	case r.UpstreamModel != r.Model && m.s.client.NamesModel(ch, r.UpstreamModel):
+		model = r.UpstreamModel
+	default:
+		model = "other"
 	}
+	// Label values must be UTF-8, or the client library panics.
+	ch, model = strings.ToValidUTF8(ch, "\uFFFD"), strings.ToValidUTF8(model, "\uFFFD")
 	m.requests.WithLabelValues(ch, model, strconv.Itoa(r.Status)).Inc()
 	for _, t := range [...]struct {
 		kind string
