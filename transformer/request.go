@@ -296,7 +296,8 @@ func (w *requestWriter) anthropicToOpenAI(root jsonValue, size int) ([]byte, err
 	}
 	if c.Stream {
 		// Anthropic streams always carry usage; OpenAI's only on request.
-		out = append(out, `,"stream":true,"stream_options":{"include_usage":true}`...)
+		out = appendKey(out, "stream")
+		out = append(out, `true,"stream_options":{"include_usage":true}`...)
 	}
 	out = w.openAITools(out, f.tools, f.toolChoice)
 	if effort := reasoningEffort(f.thinking.result(), f.outputConfig.result()); effort != "" {
@@ -709,25 +710,31 @@ func (w *requestWriter) openAITools(out []byte, tools, choice jsonValue) []byte 
 	tc.read(choice)
 	switch tc.typ {
 	case "auto":
-		out = append(out, `,"tool_choice":"auto"`...)
+		out = appendKey(out, "tool_choice")
+		out = append(out, `"auto"`...)
 	case "any":
-		out = append(out, `,"tool_choice":"required"`...)
+		out = appendKey(out, "tool_choice")
+		out = append(out, `"required"`...)
 	case "none":
-		out = append(out, `,"tool_choice":"none"`...)
+		out = appendKey(out, "tool_choice")
+		out = append(out, `"none"`...)
 	case "tool":
 		name := tc.name.text()
 		if !w.hasTool(name) {
 			// The forced tool was dropped above; forcing it would be
 			// rejected.
-			out = append(out, `,"tool_choice":"auto"`...)
+			out = appendKey(out, "tool_choice")
+			out = append(out, `"auto"`...)
 			break
 		}
-		out = append(out, `,"tool_choice":{"type":"function","function":{"name":`...)
+		out = appendKey(out, "tool_choice")
+		out = append(out, `{"type":"function","function":{"name":`...)
 		out = appendJSONString(out, w.upstreamToolName(name))
 		out = append(out, `}}`...)
 	}
 	if choice.get("disable_parallel_tool_use").isTrue() {
-		out = append(out, `,"parallel_tool_calls":false`...)
+		out = appendKey(out, "parallel_tool_calls")
+		out = append(out, "false"...)
 	}
 	return out
 }

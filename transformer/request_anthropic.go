@@ -74,6 +74,8 @@ func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, err
 
 	out := make([]byte, 0, size+size/8+256)
 	out = append(out, '{')
+	// Model is optional, so no member after it can know it is not the
+	// first: every one is written with appendKey.
 	if f.model != "" {
 		out = appendKey(out, "model")
 		out = appendValueString(out, f.model)
@@ -103,7 +105,8 @@ func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, err
 		if maxTokens <= budget {
 			maxTokens += budget
 		}
-		out = append(out, `,"thinking":{"type":"enabled","budget_tokens":`...)
+		out = appendKey(out, "thinking")
+		out = append(out, `{"type":"enabled","budget_tokens":`...)
 		out = appendInt(out, budget)
 		out = append(out, '}')
 	}
@@ -119,7 +122,8 @@ func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, err
 	out = w.flushTurn(out)
 	out = append(out, ']')
 	if len(w.system) > 0 {
-		out = append(out, `,"system":"`...)
+		out = appendKey(out, "system")
+		out = append(out, '"')
 		out = append(out, w.system...)
 		out = append(out, '"')
 	}
@@ -127,13 +131,15 @@ func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, err
 	switch s := f.stop; {
 	case s.isString():
 		if !s.blankText() {
-			out = append(out, `,"stop_sequences":[`...)
+			out = appendKey(out, "stop_sequences")
+			out = append(out, '[')
 			out = append(out, s...)
 			out = append(out, ']')
 		}
 	case s.isArray():
 		mark := len(out)
-		out = append(out, `,"stop_sequences":[`...)
+		out = appendKey(out, "stop_sequences")
+		out = append(out, '[')
 		start := len(out)
 		seqs := values(s)
 		for v, ok := seqs.next(); ok; v, ok = seqs.next() {
@@ -171,12 +177,14 @@ func (w *requestWriter) openAIToAnthropic(root jsonValue, size int) ([]byte, err
 		out = append(out, p...)
 	}
 	if u := f.user; u.isString() && u.hasText() {
-		out = append(out, `,"metadata":{"user_id":`...)
+		out = appendKey(out, "metadata")
+		out = append(out, `{"user_id":`...)
 		out = appendUserID(out, u, maxAnthropicUser)
 		out = append(out, '}')
 	}
 	if c.Stream {
-		out = append(out, `,"stream":true`...)
+		out = appendKey(out, "stream")
+		out = append(out, "true"...)
 	}
 	return append(out, '}'), nil
 }
@@ -210,7 +218,8 @@ func thinkingBudget(effort, reasoning gjson.Result) int64 {
 // choice forces a tool.
 func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, bool) {
 	mark := len(out)
-	out = append(out, `,"tools":[`...)
+	out = appendKey(out, "tools")
+	out = append(out, '[')
 	tools := values(f.tools)
 	for x, ok := tools.next(); ok; x, ok = tools.next() {
 		// Only function tools have a schema a Claude model can call;
@@ -273,7 +282,8 @@ func (w *requestWriter) anthropicTools(out []byte, f *openAIFields) ([]byte, boo
 	if typ == "" {
 		return out, false
 	}
-	out = append(out, `,"tool_choice":{"type":"`...)
+	out = appendKey(out, "tool_choice")
+	out = append(out, `{"type":"`...)
 	out = append(out, typ...)
 	out = append(out, '"')
 	if typ == "tool" {

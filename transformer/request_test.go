@@ -46,6 +46,35 @@ func TestConvertRequestErrors(t *testing.T) {
 	}
 }
 
+// A request without a model still converts to valid JSON: whatever member
+// comes first in the output, none is written with a comma before it.
+func TestConvertRequestWithoutModel(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to Format
+		body     string
+	}{
+		{"tools first", OpenAI, Anthropic, `{"tools":[{"function":{"name":{}}}],"messages":[]}`},
+		{"named tool first", OpenAI, Anthropic, `{"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required","messages":[]}`},
+		{"legacy function first", OpenAI, Anthropic, `{"functions":[{"name":"f"}],"messages":[]}`},
+		{"thinking first", OpenAI, Anthropic, `{"reasoning_effort":"high","messages":[]}`},
+		{"nothing but messages O→A", OpenAI, Anthropic, `{"messages":[]}`},
+		{"nothing but messages A→O", Anthropic, OpenAI, `{"messages":[]}`},
+		{"tools A→O", Anthropic, OpenAI, `{"tools":[{"name":"f","input_schema":{}}],"tool_choice":{"type":"any"},"stream":true,"messages":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := ConvertRequest(tt.from, tt.to, []byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(out) {
+				t.Fatalf("%s → invalid JSON %s", tt.body, out)
+			}
+		})
+	}
+}
+
 func TestConvertRequestUnknownFormat(t *testing.T) {
 	_, _, err := ConvertRequest("gemini", OpenAI, []byte(`{}`))
 	if err == nil || errors.Is(err, ErrInvalidRequest) {
@@ -399,8 +428,11 @@ func TestRequestJSONAsString(t *testing.T) {
 	}
 }
 
-// FuzzConvertRequest checks that no input panics and that valid JSON
-// always converts into valid JSON, in both directions.
+// FuzzConvertRequest checks, for every pair of formats, that no input
+// panics and that a converter's output is valid JSON or an error: whatever
+// the body for ConvertRequest, which validates it, and for any valid body
+// for ConvertRequestValidated. The same format on both sides passes the
+// body through untouched.
 func FuzzConvertRequest(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "request", "*.txt"))
 	for _, path := range files {
@@ -410,33 +442,52 @@ func FuzzConvertRequest(f *testing.F) {
 		}
 		if _, in, ok := strings.Cut(string(data), "-- input --\n"); ok {
 			in, _, _ = strings.Cut(in, "\n-- ")
-			f.Add([]byte(in), strings.HasPrefix(filepath.Base(path), "a2o_"))
+			f.Add([]byte(in))
 		}
 	}
-	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"tool_result","content":[{"type":"image"}]}]}]}`), true)
-	f.Add([]byte(`{"messages":[{"role":"tool","content":[{"type":"image_url","image_url":"data:;base64,"}]}]}`), false)
-	f.Fuzz(func(t *testing.T, body []byte, fromAnthropic bool) {
-		from, to := OpenAI, Anthropic
-		if fromAnthropic {
-			from, to = Anthropic, OpenAI
-		}
-		out, c, err := ConvertRequest(from, to, body)
-		if err != nil {
-			return
-		}
-		if c == nil {
-			t.Fatal("nil Conversion without an error")
-		}
-		if !json.Valid(body) {
-			return
-		}
-		if !json.Valid(out) {
-			t.Fatalf("valid input converted to invalid JSON:\n%s\n→\n%s", body, out)
-		}
-		if to == Anthropic {
-			checkAnthropicShape(t, out)
-		} else {
-			checkOpenAIShape(t, out)
+	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"tool_result","content":[{"type":"image"}]}]}]}`))
+	f.Add([]byte(`{"messages":[{"role":"tool","content":[{"type":"image_url","image_url":"data:;base64,"}]}]}`))
+	// No model: the first member written is whatever comes next.
+	f.Add([]byte(`{"tools":[{"function":{"name":{}}}],"messages":[]}`))
+	f.Add([]byte(`{"reasoning_effort":"high","messages":[]}`))
+	pairs := [][2]Format{{OpenAI, Anthropic}, {Anthropic, OpenAI}, {Anthropic, Anthropic}, {OpenAI, OpenAI}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		valid := json.Valid(body)
+		for _, p := range pairs {
+			from, to := p[0], p[1]
+			for _, validated := range []bool{false, true} {
+				if validated && !valid {
+					continue // no promise about invalid input
+				}
+				convert := ConvertRequest
+				if validated {
+					convert = ConvertRequestValidated
+				}
+				out, c, err := convert(from, to, body)
+				if err != nil {
+					if !errors.Is(err, ErrInvalidRequest) {
+						t.Fatalf("%s→%s: error %v is not ErrInvalidRequest", from, to, err)
+					}
+					continue
+				}
+				if c == nil {
+					t.Fatalf("%s→%s: nil Conversion without an error", from, to)
+				}
+				if from == to {
+					if !bytes.Equal(out, body) {
+						t.Fatalf("%s→%s: the body was changed:\n%s\n→\n%s", from, to, body, out)
+					}
+					continue
+				}
+				if !json.Valid(out) {
+					t.Fatalf("%s→%s (validated %v): invalid JSON:\n%s\n→\n%s", from, to, validated, body, out)
+				}
+				if to == Anthropic {
+					checkAnthropicShape(t, out)
+				} else {
+					checkOpenAIShape(t, out)
+				}
+			}
 		}
 	})
 }
