@@ -402,10 +402,14 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 // keepSecrets gives c the stored secrets it does not restate: an empty or
-// redacted API key, and redacted header values, mean "unchanged".
+// redacted API key, a redacted base URL and redacted header values mean
+// "unchanged".
 func keepSecrets(c *routex.Channel, old routex.Channel) {
 	if c.APIKey == "" || c.APIKey == routex.RedactSecret(old.APIKey) {
 		c.APIKey = old.APIKey
+	}
+	if c.BaseURL != old.BaseURL && c.BaseURL == routex.RedactURL(old.BaseURL) {
+		c.BaseURL = old.BaseURL // the listing's form, unchanged
 	}
 	for k, v := range c.Headers {
 		if ov, ok := old.Headers[k]; ok && v == routex.RedactSecret(ov) {
