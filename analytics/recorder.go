@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,13 @@ func (f RecorderFunc) Record(r Record) { f(r) }
 
 // Multi returns a Recorder that hands each record to every one of rs, in
 // order. Nil recorders are skipped.
+//
+// A recorder that panics does not keep the record from the others: Multi
+// recovers the panic, goes on with the rest, and then panics with a
+// *PanicError that carries the first panic's value and stack, so that the
+// fault is reported to Multi's caller rather than lost. A routex.Client
+// recovers and logs a recorder's panic, so that it never reaches the
+// caller's answer.
 func Multi(rs ...Recorder) Recorder {
 	var list multi
 	for _, r := range rs {
@@ -43,9 +51,46 @@ func Multi(rs ...Recorder) Recorder {
 type multi []Recorder
 
 func (m multi) Record(r Record) {
+	var first *PanicError
 	for _, rec := range m {
-		rec.Record(r)
+		if p := recordOne(rec, r); p != nil && first == nil {
+			first = p
+		}
 	}
+	if first != nil {
+		panic(first)
+	}
+}
+
+// recordOne hands r to rec and returns its panic, if it panics.
+func recordOne(rec Recorder, r Record) (p *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			var ok bool
+			// From a Multi inside this one: already carries its stack.
+			if p, ok = v.(*PanicError); !ok {
+				p = &PanicError{Value: v, Stack: debug.Stack()}
+			}
+		}
+	}()
+	rec.Record(r)
+	return nil
+}
+
+// PanicError is a Recorder's panic that Multi recovered: Value is what the
+// recorder panicked with, Stack the panicking goroutine's stack trace.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("analytics: recorder panicked: %v", e.Value) }
+
+// Unwrap returns Value when it is an error, so errors.Is and errors.As see
+// through the panic.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
 }
 
 // Sink persists a batch of records, for example Store.AddRecords. It is

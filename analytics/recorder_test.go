@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,6 +384,51 @@ func TestMulti(t *testing.T) {
 		t.Errorf("got %v %v", a, b)
 	}
 	Multi().Record(rec(2)) // no recorders: nothing to do, no panic
+}
+
+// TestMultiPanic checks that a recorder that panics keeps the record from
+// none of the others, and that the panic still reaches Multi's caller.
+func TestMultiPanic(t *testing.T) {
+	var got []string
+	boom := RecorderFunc(func(r Record) { panic("boom " + r.RequestID) })
+	keep := RecorderFunc(func(r Record) { got = append(got, r.RequestID) })
+	m := Multi(boom, keep, boom, keep)
+
+	var v any
+	func() {
+		defer func() { v = recover() }()
+		m.Record(rec(0))
+	}()
+	if fmt.Sprint(got) != "[r0 r0]" {
+		t.Errorf("the recorders after a panicking one got %v, want [r0 r0]", got)
+	}
+	p, ok := v.(*PanicError)
+	if !ok {
+		t.Fatalf("Multi panicked with %#v, want a *PanicError", v)
+	}
+	if p.Value != "boom r0" || !strings.Contains(string(p.Stack), "TestMultiPanic") {
+		t.Errorf("PanicError = %v with stack\n%s", p.Value, p.Stack)
+	}
+
+	// Nested, the first panic is passed on as it is, not wrapped again.
+	func() {
+		defer func() { v = recover() }()
+		Multi(keep, Multi(boom, keep)).Record(rec(1))
+	}()
+	if p, ok := v.(*PanicError); !ok || p.Value != "boom r1" {
+		t.Errorf("nested Multi panicked with %#v", v)
+	}
+}
+
+func TestPanicErrorUnwraps(t *testing.T) {
+	err := errors.New("boom")
+	p := &PanicError{Value: err}
+	if !errors.Is(p, err) || p.Error() != "analytics: recorder panicked: boom" {
+		t.Errorf("PanicError %q does not wrap %v", p, err)
+	}
+	if (&PanicError{Value: 42}).Unwrap() != nil {
+		t.Error("a PanicError of a non-error unwraps to something")
+	}
 }
 
 func BenchmarkAsyncRecord(b *testing.B) {

@@ -140,7 +140,8 @@ func TestClientRecorderPanic(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, resp.Body.Close())
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
-		assert.Contains(t, string(b), "hello from main")
+		// The whole answer: a stream to its last event.
+		assert.Contains(t, string(b), map[bool]string{false: "hello from main", true: "event: message_stop"}[stream])
 	}
 	require.NoError(t, client.Close())
 	recs, err := st.Records(t.Context(), routex.RecordQuery{})
