@@ -6,6 +6,8 @@ package session
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -17,6 +19,9 @@ const (
 	DefaultTTL = 5 * time.Hour
 	// DefaultSize is the most sessions a Table keeps.
 	DefaultSize = 100_000
+	// DefaultMaxBytes is the most bytes of keys and channel IDs a Table
+	// keeps: 16 MiB, room for DefaultSize sessions of 128-byte keys.
+	DefaultMaxBytes = 16 << 20
 )
 
 // Settings configures a [Table]. It is copied by [New]; the zero value is
@@ -28,6 +33,11 @@ type Settings struct {
 	// Size is the most sessions kept; beyond it the least recently used are
 	// dropped. Zero or less means DefaultSize (100 000).
 	Size int
+	// MaxBytes bounds the bytes of the keys and channel IDs kept, which
+	// callers choose: beyond it the least recently used sessions are
+	// dropped, and a session larger than the whole bound is not kept.
+	// Zero or less means DefaultMaxBytes (16 MiB).
+	MaxBytes int64
 	// Now is the clock that decides expiry. Nil means time.Now.
 	Now func() time.Time
 }
@@ -43,13 +53,19 @@ type Entry struct {
 // safe for concurrent use.
 //
 // Expiry is decided by Settings.Now. The underlying LRU is bounded by
-// Settings.Size, which bounds memory; it is given no TTL of its own,
-// because golang-lru's expirable LRU would then run a cleanup goroutine that
-// can never be stopped, one per Table.
+// Settings.Size and Settings.MaxBytes, which bound memory; it is given no
+// TTL of its own, because golang-lru's expirable LRU would then run a
+// cleanup goroutine that can never be stopped, one per Table.
 type Table struct {
-	ttl time.Duration
-	now func() time.Time
-	lru *expirable.LRU[string, Entry]
+	ttl      time.Duration
+	now      func() time.Time
+	maxBytes int64
+	lru      *expirable.LRU[string, Entry]
+
+	// mu serialises changes, so that bytes is exact: the LRU reports the
+	// entries it drops (through evicted) but not the ones it replaces.
+	mu    sync.Mutex
+	bytes atomic.Int64
 }
 
 // New returns an empty Table configured by s.
@@ -60,15 +76,45 @@ func New(s Settings) *Table {
 	if s.Size <= 0 {
 		s.Size = DefaultSize
 	}
+	if s.MaxBytes <= 0 {
+		s.MaxBytes = DefaultMaxBytes
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	return &Table{
-		ttl: s.TTL,
-		now: s.Now,
-		lru: expirable.NewLRU[string, Entry](s.Size, nil, 0),
+	t := &Table{ttl: s.TTL, now: s.Now, maxBytes: s.MaxBytes}
+	t.lru = expirable.NewLRU[string, Entry](s.Size, t.evicted, 0)
+	return t
+}
+
+// cost is what an entry counts against Settings.MaxBytes.
+func cost(e Entry) int64 { return int64(len(e.Key) + len(e.ChannelID)) }
+
+// evicted is called by the LRU, under t.mu, for every entry it drops.
+func (t *Table) evicted(_ string, e Entry) { t.bytes.Add(-cost(e)) }
+
+// add stores e in place of any entry under its key, then drops the least
+// recently used entries until the table is within its byte bound.
+func (t *Table) add(e Entry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lru.Remove(e.Key) // Add would replace it without telling evicted
+	c := cost(e)
+	if c > t.maxBytes {
+		return
+	}
+	t.lru.Add(e.Key, e)
+	t.bytes.Add(c)
+	for t.bytes.Load() > t.maxBytes {
+		if _, _, ok := t.lru.RemoveOldest(); !ok {
+			break
+		}
 	}
 }
+
+// Bytes returns the bytes of the keys and channel IDs the table holds,
+// expired entries not yet dropped included.
+func (t *Table) Bytes() int64 { return t.bytes.Load() }
 
 // TTL returns how long a session sticks to its channel.
 func (t *Table) TTL() time.Duration { return t.ttl }
@@ -90,7 +136,7 @@ func (t *Table) Get(key string) (channelID string, ok bool) {
 // earlier assignment, and returns the new entry (for the caller to persist).
 func (t *Table) Set(key, channelID string) Entry {
 	e := Entry{Key: key, ChannelID: channelID, ExpiresAt: t.now().Add(t.ttl)}
-	t.lru.Add(key, e)
+	t.add(e)
 	return e
 }
 
@@ -101,12 +147,14 @@ func (t *Table) Restore(e Entry) {
 	if !t.now().Before(e.ExpiresAt) {
 		return
 	}
-	t.lru.Add(e.Key, e)
+	t.add(e)
 }
 
 // Delete forgets session key.
 func (t *Table) Delete(key string) {
+	t.mu.Lock()
 	t.lru.Remove(key)
+	t.mu.Unlock()
 }
 
 // Len returns the number of unexpired sessions. It walks the whole table,

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,6 +102,54 @@ func TestSizeBound(t *testing.T) {
 	}
 	if n := tab.Len(); n != 3 {
 		t.Errorf("Len = %d, want 3", n)
+	}
+}
+
+// The table is bounded in bytes as well as entries: a few long keys push
+// out the least recently used sessions, whatever their number.
+func TestByteBound(t *testing.T) {
+	tab, clock := newTestTable(Settings{TTL: time.Hour, MaxBytes: 100})
+	tab.Set("a", "ch-1")                      // 5 bytes
+	tab.Set("b", "ch-1")                      // 10
+	tab.Set(strings.Repeat("k", 60), "ch-22") // 75
+	wantGet(t, tab, "a", "ch-1")              // a is now the most recent
+	if got := tab.Bytes(); got != 75 {
+		t.Fatalf("Bytes = %d, want 75", got)
+	}
+	tab.Set(strings.Repeat("l", 30), "ch-1") // 109: b, then the long key, go
+	wantGet(t, tab, "b", "")
+	wantGet(t, tab, strings.Repeat("k", 60), "")
+	wantGet(t, tab, "a", "ch-1")
+	wantGet(t, tab, strings.Repeat("l", 30), "ch-1")
+	if got := tab.Bytes(); got != 39 {
+		t.Errorf("Bytes = %d, want 39", got)
+	}
+
+	// Replacing and deleting give back what the entry held.
+	tab.Set("a", "ch-longer")
+	if got := tab.Bytes(); got != 44 {
+		t.Errorf("Bytes = %d after a replacement, want 44", got)
+	}
+	tab.Delete("a")
+	tab.Delete(strings.Repeat("l", 30))
+	if got := tab.Bytes(); got != 0 {
+		t.Errorf("Bytes = %d with no entries, want 0", got)
+	}
+
+	// An entry larger than the whole bound is not kept, and pushes out
+	// nothing.
+	tab.Set("c", "ch-1")
+	tab.Set(strings.Repeat("x", 200), "ch-1")
+	wantGet(t, tab, strings.Repeat("x", 200), "")
+	tab.Restore(Entry{Key: strings.Repeat("y", 200), ChannelID: "ch-1", ExpiresAt: clock.Now().Add(time.Minute)})
+	wantGet(t, tab, strings.Repeat("y", 200), "")
+	wantGet(t, tab, "c", "ch-1")
+	if got := tab.Bytes(); got != 5 {
+		t.Errorf("Bytes = %d, want 5", got)
+	}
+
+	if d, _ := newTestTable(Settings{}); d.maxBytes != DefaultMaxBytes {
+		t.Errorf("default byte bound %d, want %d", d.maxBytes, DefaultMaxBytes)
 	}
 }
 
