@@ -143,6 +143,13 @@ func New(opts ...Option) (*Client, error) {
 			// tens of thousands of requests a second.
 			opts.BatchSize = 4096
 		}
+		if opts.FlushInterval == 0 {
+			// Records wait in memory until written, so a crash (SIGKILL,
+			// OOM) loses those of the last interval: at a busy rate a
+			// second's worth is thousands of paid requests. Ten small
+			// transactions a second cost SQLite little (BENCHMARKS.md).
+			opts.FlushInterval = 100 * time.Millisecond
+		}
 		userErr := opts.OnError
 		opts.OnError = func(err error, dropped int) {
 			s.logger.Error("routex: saving usage records failed", "err", err, "records", dropped)

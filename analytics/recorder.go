@@ -113,7 +113,11 @@ type Settings struct {
 	// records handed to the sink in one call. Zero means 512.
 	BatchSize int
 	// FlushInterval bounds how long a record waits before it is written
-	// when fewer than BatchSize are waiting. Zero means one second.
+	// when fewer than BatchSize are waiting. Records wait in memory, so it
+	// also bounds what a crash of the process (SIGKILL, out of memory)
+	// loses: the records of about the last interval, plus those of a write
+	// under way. Zero means one second; a routex.Client's Store writer
+	// makes it 100 ms.
 	FlushInterval time.Duration
 	// WriteTimeout bounds each call to the sink through its context, so a
 	// stuck store cannot hold up Close forever. Zero means no limit.
