@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -99,7 +100,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // readAll reads a request body (bounded by Server.bound) and leaves a copy
-// for the next reader.
+// for the next reader. Its errors are *bodyError, which say what to answer.
 func readAll(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
@@ -107,19 +108,37 @@ func readAll(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(b))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, fmt.Errorf("the request body is larger than %d bytes", tooBig.Limit)
+	if err == nil {
+		return b, nil
 	}
-	return b, err
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &bodyError{http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil, &bodyError{http.StatusRequestTimeout, "timeout", "the request body did not arrive in time"}
+	default:
+		return nil, &bodyError{http.StatusBadRequest, "bad_request", "the request body could not be read"}
+	}
 }
+
+// bodyError is a request body that could not be read, and the answer to it.
+type bodyError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *bodyError) Error() string { return e.msg }
 
 // decode reads a JSON body into v, refusing unknown fields, trailing data
 // and bodies over the bound, with a 4xx the caller can act on.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	b, err := readAll(r)
 	if err != nil {
-		apiError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		be := err.(*bodyError)
+		apiError(w, be.status, be.code, be.msg)
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -46,6 +46,10 @@ type Config struct {
 	MetricsPublic   bool          `json:"metricsPublic"`   // -metrics-public: /metrics without auth
 	MaxBodyBytes    int64         `json:"maxBodyBytes"`    // request body bound; default 32 MiB
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"` // -shutdown-timeout; default 30s
+	// BodyReadTimeout bounds how long a caller may take to send a request
+	// body, on the proxy and the management API alike; responses, streams
+	// included, are not bounded by it.
+	BodyReadTimeout time.Duration `json:"bodyReadTimeout"` // -body-read-timeout; default 30s
 	RetentionDays   int           `json:"retentionDays"`   // -retention-days; default 90, 0 keeps all
 	// PprofAddr serves net/http/pprof on a loopback address of its own,
 	// for profiling under load; "" (the default) serves nothing.
@@ -65,6 +69,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		adminUser  = fs.String("admin-user", "", "administrator name for headless setup (env ROUTEX_ADMIN_USER; password in ROUTEX_ADMIN_PASSWORD)")
 		metrics    = fs.Bool("metrics-public", false, "serve /metrics without authentication")
 		shutdown   = fs.Duration("shutdown-timeout", 0, "how long shutdown waits for requests in flight (default 30s)")
+		bodyRead   = fs.Duration("body-read-timeout", 0, "how long a caller may take to send a request body (default 30s)")
 		retention  = fs.Int("retention-days", -1, "days of usage records to keep; 0 keeps all (default 90)")
 		pprofAddr  = fs.String("pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env ROUTEX_PPROF)")
 	)
@@ -108,6 +113,11 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		cfg.ShutdownTimeout = *shutdown
 	} else if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if *bodyRead > 0 {
+		cfg.BodyReadTimeout = *bodyRead
+	} else if cfg.BodyReadTimeout == 0 {
+		cfg.BodyReadTimeout = 30 * time.Second
 	}
 	if *retention >= 0 {
 		cfg.RetentionDays = *retention

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/routex/routex"
@@ -49,6 +51,9 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = 30 * time.Second
 	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -199,18 +204,61 @@ func (s *Server) Handler() http.Handler {
 }
 
 // bound caps every request body: the proxy's at the Client's own limit
-// (which answers 413 in the caller's format), the rest at 1 MiB.
+// (which answers 413 in the caller's format), the rest at 1 MiB. It also
+// gives the body cfg.BodyReadTimeout to arrive, the whole of it, so that a
+// caller dribbling a body cannot hold a connection and a handler for good;
+// the deadline ends once the body is read (see deadlineBody).
 func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := int64(1 << 20)
 		if isProxyPath(r.URL.Path) {
 			limit = s.cfg.MaxBodyBytes + 1
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout)) == nil {
+				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, header: w.Header()}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deadlineBody clears the connection's read deadline once the body has been
+// read to its end. Once a body is read, net/http reads the connection in
+// the background to notice a caller that goes away, and a deadline passing
+// then would cancel the request, a stream in full flight with it. net/http
+// (1.26) clears the deadline itself when that read starts; this does not
+// count on it. The Client reads a proxied body whole before it sends
+// anything upstream, so the deadline is over before a stream starts. A body
+// closed before its end keeps the deadline: net/http reads what is left of
+// it after the handler, and the deadline bounds that too.
+type deadlineBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	header  http.Header // the response's
+	cleared atomic.Bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		b.clear()
+	case err != nil:
+		// net/http would keep the connection for another request after a
+		// body that failed half way (a deadline, a broken chunk), and wait
+		// for it without a deadline, on what is left of this one.
+		b.header.Set("Connection", "close")
+	}
+	return n, err
+}
+
+func (b *deadlineBody) clear() {
+	if b.cleared.CompareAndSwap(false, true) {
+		b.rc.SetReadDeadline(time.Time{})
+	}
 }
 
 func isProxyPath(p string) bool {

@@ -1575,6 +1575,7 @@ adminToken: file-token
 strategy: round_robin
 metricsPublic: true
 shutdownTimeout: 5000000000
+bodyReadTimeout: 4000000000
 retentionDays: 7
 maxBodyBytes: 1024
 channels:
@@ -1588,7 +1589,7 @@ rules:
     target: {channel: a}
 `)
 	jsonFile := write("routex.json", `{"addr": ":1111", "data": "/srv/file", "adminToken": "file-token", "strategy": "round_robin",
-		"metricsPublic": true, "shutdownTimeout": 5000000000, "retentionDays": 7, "maxBodyBytes": 1024,
+		"metricsPublic": true, "shutdownTimeout": 5000000000, "bodyReadTimeout": 4000000000, "retentionDays": 7, "maxBodyBytes": 1024,
 		"channels": [{"id": "a", "type": "anthropic", "baseUrl": "https://api.anthropic.com", "models": ["claude-sonnet-4-5"]}],
 		"rules": [{"id": "r", "condition": {"modelPattern": "claude-*"}, "target": {"channel": "a"}}]}`)
 	bareFile := write("bare.yaml", "addr: \":1111\"\n")
@@ -1600,6 +1601,7 @@ rules:
 		assert.Equal(t, "round_robin", cfg.Strategy)
 		assert.True(t, cfg.MetricsPublic)
 		assert.Equal(t, 5*time.Second, cfg.ShutdownTimeout)
+		assert.Equal(t, 4*time.Second, cfg.BodyReadTimeout)
 		assert.Equal(t, 7, cfg.RetentionDays)
 		assert.Equal(t, int64(1024), cfg.MaxBodyBytes)
 		require.Len(t, cfg.Channels, 1)
@@ -1617,7 +1619,8 @@ rules:
 		wantErr string
 	}{
 		{name: "defaults", check: func(t *testing.T, cfg Config) {
-			assert.Equal(t, Config{Addr: ":8080", Data: "data", ShutdownTimeout: 30 * time.Second, RetentionDays: 90, MaxBodyBytes: 32 << 20}, cfg)
+			assert.Equal(t, Config{Addr: ":8080", Data: "data", ShutdownTimeout: 30 * time.Second, BodyReadTimeout: 30 * time.Second,
+				RetentionDays: 90, MaxBodyBytes: 32 << 20}, cfg)
 		}},
 		{name: "yaml file", args: []string{"-config", yamlFile}, check: fromFile},
 		{name: "json file from env", env: map[string]string{"ROUTEX_CONFIG": jsonFile}, check: fromFile},
@@ -1636,7 +1639,7 @@ rules:
 			assert.Equal(t, 5*time.Second, cfg.ShutdownTimeout, "from the file")
 		}},
 		{name: "flags over env", args: []string{"-config", yamlFile, "-addr", ":3333", "-data", "/srv/flag", "-admin-token", "flag-token",
-			"-retention-days", "0", "-shutdown-timeout", "2s", "-admin-user", "flag-user"},
+			"-retention-days", "0", "-shutdown-timeout", "2s", "-body-read-timeout", "3s", "-admin-user", "flag-user"},
 			env: map[string]string{"ROUTEX_ADDR": ":2222", "ROUTEX_DATA": "/srv/env", "ROUTEX_ADMIN_TOKEN": "env-token",
 				"ROUTEX_RETENTION_DAYS": "3", "ROUTEX_ADMIN_USER": "env-user", "ROUTEX_ADMIN_PASSWORD": "env-password"},
 			check: func(t *testing.T, cfg Config) {
@@ -1645,6 +1648,7 @@ rules:
 				assert.Equal(t, "flag-token", cfg.AdminToken)
 				assert.Equal(t, 0, cfg.RetentionDays)
 				assert.Equal(t, 2*time.Second, cfg.ShutdownTimeout)
+				assert.Equal(t, 3*time.Second, cfg.BodyReadTimeout)
 				assert.Equal(t, "flag-user", cfg.AdminUser)
 			}},
 		{name: "metrics flag", args: []string{"-metrics-public"}, check: func(t *testing.T, cfg Config) { assert.True(t, cfg.MetricsPublic) }},
