@@ -234,7 +234,9 @@ func WithPricing(p *analytics.Pricing) Option {
 }
 
 // WithRecordQueue tunes the background writer that saves records to the
-// Store.
+// Store. Zero fields take the writer's defaults: batches of 4096 records,
+// written at least every 100 ms, which is also about what a crash (a
+// SIGKILL) can lose.
 func WithRecordQueue(a analytics.Settings) Option {
 	return func(s *settings) error {
 		s.recorderOpts = a

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/storage/memory"
 )
 
 // Members routex reads are read once: a duplicate, however spelled, is
@@ -97,4 +99,18 @@ func TestLongSessionKeysHashed(t *testing.T) {
 		}
 	}
 	assert.Len(t, c.Sessions(), 1)
+}
+
+// Sessions saved with keys longer than any kept now are not reloaded.
+func TestLongStoredSessionsNotRestored(t *testing.T) {
+	st := memory.New()
+	ctx := context.Background()
+	require.NoError(t, st.PutChannel(ctx, channel("a", routex.FormatAnthropic, mock(t, "a"))))
+	exp := time.Now().Add(time.Hour)
+	require.NoError(t, st.PutSession(ctx, routex.Session{Key: strings.Repeat("k", 1<<20), ChannelID: "a", ExpiresAt: exp}))
+	require.NoError(t, st.PutSession(ctx, routex.Session{Key: "short", ChannelID: "a", ExpiresAt: exp}))
+	c := newClient(t, routex.WithStore(st))
+	got := c.Sessions()
+	require.Len(t, got, 1)
+	assert.Equal(t, "short", got[0].Key)
 }

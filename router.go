@@ -135,6 +135,11 @@ func New(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("routex: loading sessions: %w", err)
 		}
 		for _, ss := range sessions {
+			if len(ss.Key) > MaxSessionKeyBytes {
+				// Saved before long keys were kept as digests: no request
+				// can name it again, and holding it would cost its size.
+				continue
+			}
 			c.sessions.Restore(session.Entry{Key: ss.Key, ChannelID: ss.ChannelID, ExpiresAt: ss.ExpiresAt})
 		}
 		opts := s.recorderOpts
@@ -412,7 +417,11 @@ func (c *Client) record(rec *analytics.Record) {
 func (c *Client) recordSafely(rec *analytics.Record) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.s.logger.Error("routex: usage recorder panicked", "request_id", rec.RequestID, "panic", fmt.Sprint(p))
+			attrs := []any{"request_id", rec.RequestID, "panic", fmt.Sprint(p)}
+			if pe, ok := p.(*analytics.PanicError); ok {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			c.s.logger.Error("routex: usage recorder panicked", attrs...)
 		}
 	}()
 	c.recorder.Record(*rec)
