@@ -43,6 +43,11 @@ type Config struct {
 	Rules    []routex.Rule    `json:"rules"`
 	Strategy string           `json:"strategy"`
 
+	// Passthrough replaces the endpoints, besides those routex reads,
+	// that proxy callers may reach on a channel of their format
+	// (routex.DefaultPassthrough), e.g. ["/v1/embeddings", "/v1/files/"].
+	Passthrough []string `json:"passthrough"`
+
 	MetricsPublic   bool          `json:"metricsPublic"`   // -metrics-public: /metrics without auth
 	MaxBodyBytes    int64         `json:"maxBodyBytes"`    // request body bound; default 32 MiB
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"` // -shutdown-timeout; default 30s

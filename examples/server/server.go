@@ -32,6 +32,7 @@ type Server struct {
 	store   *sqlite.Store
 	client  *routex.Client
 	auth    *auth
+	logins  *loginThrottle
 	keys    *keyring
 	live    *live
 	metrics *metrics
@@ -77,13 +78,17 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		st.Close()
 		return nil, err
 	}
-	s.client, err = routex.New(
+	copts := []routex.Option{
 		routex.WithStore(st),
 		routex.WithAuthorizer(s.accounts.manager),
 		routex.WithLogger(logger),
 		routex.WithMaxBodyBytes(cfg.MaxBodyBytes),
 		routex.WithRecorder(analytics.Multi(s.live, s.metrics)),
-	)
+	}
+	if cfg.Passthrough != nil {
+		copts = append(copts, routex.WithPassthrough(cfg.Passthrough...))
+	}
+	s.client, err = routex.New(copts...)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -94,6 +99,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		return nil, err
 	}
 	s.auth = newAuth(st, cfg.AdminToken)
+	s.logins = newLoginThrottle(logger)
 	if s.keys, err = newKeyring(ctx, st); err != nil {
 		s.client.Close()
 		st.Close()
