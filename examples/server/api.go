@@ -187,17 +187,50 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &c) {
 		return
 	}
-	se, err := s.auth.login(r.Context(), c.Username, c.Password)
-	if errors.Is(err, errUnauthorized) {
-		s.logger.Warn("routex: failed login", "remote", r.RemoteAddr)
-		apiError(w, http.StatusUnauthorized, "unauthorized", "wrong name or password")
-		return
+	if s.tryPassword(w, r, c.Username, c.Password, "wrong name or password") {
+		s.startSession(w, r, s.auth.open(c.Username))
 	}
+}
+
+// tryPassword checks user's password through the login throttle and the
+// turns of password hashing. Unless the password is right, it answers the
+// request itself: 401 with wrong, 429 while the address or the account has
+// to wait, 503 when too many checks are waiting.
+func (s *Server) tryPassword(w http.ResponseWriter, r *http.Request, user, password, wrong string) bool {
+	ctx := r.Context()
+	admin, err := s.store.Setting(ctx, settingAdminUser)
 	if err != nil {
 		s.storeError(w, "login", err)
-		return
+		return false
 	}
-	s.startSession(w, r, se)
+	done, wait := s.logins.allow(clientAddress(r), user, admin != "" && user == admin)
+	if done == nil {
+		n := retrySeconds(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(n))
+		apiError(w, http.StatusTooManyRequests, "too_many_requests", fmt.Sprintf("too many failed logins; try again in %d s", n))
+		return false
+	}
+	err = s.auth.check(ctx, user, password)
+	switch {
+	case err == nil:
+		done(loginOK)
+		return true
+	case errors.Is(err, errUnauthorized):
+		done(loginFailed)
+		s.logger.Warn("routex: failed login", "remote", r.RemoteAddr, "user", user)
+		apiError(w, http.StatusUnauthorized, "unauthorized", wrong)
+	case errors.Is(err, errBusy):
+		done(loginUnchecked)
+		s.logger.Warn("routex: login refused: too many at once", "remote", r.RemoteAddr, "user", user)
+		w.Header().Set("Retry-After", "1")
+		apiError(w, http.StatusServiceUnavailable, "busy", "too many logins at once; try again in 1 s")
+	case ctx.Err() != nil:
+		done(loginUnchecked) // the caller has gone
+	default:
+		done(loginUnchecked)
+		s.storeError(w, "login", err)
+	}
+	return false
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, se *session) {
@@ -1066,11 +1099,8 @@ func (s *Server) putPassword(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "settings", err)
 		return
 	}
-	if err := s.auth.check(ctx, user, in.Current); errors.Is(err, errUnauthorized) {
-		apiError(w, http.StatusUnauthorized, "unauthorized", "the current password is wrong")
-		return
-	} else if err != nil {
-		s.storeError(w, "settings", err)
+	// The current password is a password guess like a login's.
+	if !s.tryPassword(w, r, user, in.Current, "the current password is wrong") {
 		return
 	}
 	if err := checkPassword(user, in.New); err != nil {

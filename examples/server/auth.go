@@ -74,10 +74,51 @@ type auth struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by cookie value
+
+	// hashing admits the password comparisons that may run at once, and
+	// hashWaiters counts those waiting for a turn: bcrypt is made to be
+	// slow, and a flood of logins must not take the proxy's CPU.
+	hashing     chan struct{}
+	hashWaiters atomic.Int32
 }
 
+// Password comparisons: one at a time (tens of milliseconds of a core at the
+// default cost; one administrator needs no more, and a 2-core machine keeps
+// a core for the proxy), a few more waiting; beyond that a login is
+// answered errBusy.
+const (
+	maxHashing     = 1
+	maxHashWaiters = 4
+)
+
+// errBusy is a password check refused because too many are waiting.
+var errBusy = errors.New("too many logins at once")
+
 func newAuth(st routex.Store, token string) *auth {
-	return &auth{store: st, token: token, sessions: make(map[string]*session)}
+	return &auth{store: st, token: token, sessions: make(map[string]*session), hashing: make(chan struct{}, maxHashing)}
+}
+
+// matches reports whether password is the one hashed, comparing when its
+// turn comes: it waits for one with ctx, or returns errBusy when too many
+// are waiting.
+func (a *auth) matches(ctx context.Context, hash, password []byte) (bool, error) {
+	select {
+	case a.hashing <- struct{}{}:
+	default:
+		if a.hashWaiters.Add(1) > maxHashWaiters {
+			a.hashWaiters.Add(-1)
+			return false, errBusy
+		}
+		select {
+		case a.hashing <- struct{}{}:
+			a.hashWaiters.Add(-1)
+		case <-ctx.Done():
+			a.hashWaiters.Add(-1)
+			return false, ctx.Err()
+		}
+	}
+	defer func() { <-a.hashing }()
+	return bcrypt.CompareHashAndPassword(hash, password) == nil, nil
 }
 
 // dummyHash is compared against when the user is unknown, so that a wrong
@@ -88,7 +129,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 })
 
 // check reports errUnauthorized unless user and password are the
-// administrator's.
+// administrator's; errBusy or ctx's error when it could not check.
 func (a *auth) check(ctx context.Context, user, password string) error {
 	wantUser, err := a.store.Setting(ctx, settingAdminUser)
 	if err != nil {
@@ -102,18 +143,14 @@ func (a *auth) check(ctx context.Context, user, password string) error {
 	if !okUser {
 		hash = string(dummyHash())
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !okUser {
+	ok, err := a.matches(ctx, []byte(hash), []byte(password))
+	if err != nil {
+		return err
+	}
+	if !ok || !okUser {
 		return errUnauthorized
 	}
 	return nil
-}
-
-// login checks the credentials and opens a session.
-func (a *auth) login(ctx context.Context, user, password string) (*session, error) {
-	if err := a.check(ctx, user, password); err != nil {
-		return nil, err
-	}
-	return a.open(user), nil
 }
 
 func (a *auth) open(user string) *session {
