@@ -21,6 +21,9 @@ func ContextWithModelFilter(ctx context.Context, allow func(model string) bool) 
 // admit checks a parsed request against what its caller may do, before it
 // is routed; nil admits it.
 func admit(req *http.Request, r *Request) *refusal {
+	if r.refused != nil {
+		return r.refused
+	}
 	allow, _ := req.Context().Value(modelFilterKey{}).(func(string) bool)
 	if allow == nil || allow(r.Model) {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -24,12 +25,15 @@ import (
 type Request struct {
 	// Format is the caller's wire format, from the request path.
 	Format Format
-	// Model is the model the caller asked for.
+	// Model is the model the caller asked for: valid UTF-8, at most
+	// MaxModelBytes long.
 	Model string
 	// Stream reports whether the caller asked for a streamed answer.
 	Stream bool
 	// SessionKey identifies the caller's session: the x-session-id header,
-	// else Anthropic metadata.user_id, else OpenAI user. Empty when none.
+	// else x-claude-code-session-id, else Anthropic metadata.user_id or
+	// OpenAI user. A key longer than MaxSessionKeyBytes is kept as its
+	// digest. Empty when none.
 	SessionKey string
 	// Body is the raw request body. Do not modify it.
 	Body []byte
@@ -45,13 +49,19 @@ type Request struct {
 	streamUsage                       bool // OpenAI stream_options.include_usage is true
 	unsignedThinking                  bool // some member "signature" is "": see dropUnsignedThinking
 
+	// The lazy views. The bools sit together: the struct fits a 512-byte
+	// size class.
 	done      uint8 // which lazy views are computed
 	hasImages bool
+	webSearch bool
 	userText  string
 	lastUser  string
 	tokens    int
 	toolNames []string
-	webSearch bool
+
+	// refused is what parsePassthrough, which returns no error, found
+	// wrong with the request; admit gives it.
+	refused *refusal
 }
 
 // parseRequest reads the fields routing needs in one pass over the body's
@@ -65,89 +75,184 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	// thinking blocks without a signature anywhere in the body, so that
 	// finding none costs no second look.
 	var user, metaUser string
-	var seen uint32 // the members read so far, one bit each (readMembers)
+	var seen member // the members read so far
 	m := jsonx.Members(bytesToString(body))
 	m.WatchEmpty("signature")
 	for m.Next() {
-		k := m.Key()
-		if strings.IndexByte(k, '\\') >= 0 {
-			k = string(jsonx.AppendUnescaped(nil, k))
-		}
-		// A member routex reads, given twice, is refused rather than
-		// guessed: JSON readers disagree on which one counts (a key check
-		// reading the first "model" and a router the last would let a
-		// caller past its allowlist).
-		if bit := readMembers[k]; bit != 0 {
-			if seen&bit != 0 {
-				return r, errBody(fmt.Sprintf("the request body has the member %q more than once; send it once", k))
-			}
-			seen |= bit
-		}
+		k := unescapedKey(m.Key())
+		var bit member
 		switch k {
 		case "model":
-			// Cloned, as the session key below: both outlive the request
-			// in usage records and session tables, and a substring would
-			// keep the whole body alive with them.
-			r.Model = strings.Clone(gjson.Parse(m.Value()).String())
+			bit = memberModel
+			r.Model = gjson.Parse(m.Value()).String() // cloned below
 		case "stream":
+			bit = memberStream
 			r.Stream = gjson.Parse(m.Value()).Bool()
 		case "system":
+			bit = memberSystem
 			r.system = gjson.Parse(m.Value())
 		case "messages":
+			bit = memberMessages
 			r.messages = gjson.Parse(m.Value())
 		case "tools":
+			bit = memberTools
 			r.tools = gjson.Parse(m.Value())
 		case "thinking":
+			bit = memberThinking
 			r.thinking = gjson.Parse(m.Value())
 		case "reasoning_effort":
+			bit = memberReasoningEffort
 			v := gjson.Parse(m.Value())
 			r.reasoning = v.Type == gjson.String && v.Str != "" && v.Str != "none"
 		case "reasoning":
+			bit = memberReasoning
 			r.reasoning = m.Value()[0] == '{'
 		case "web_search_options":
+			bit = memberWebSearchOptions
 			r.webSearchOpt = true
 		case "stream_options":
+			bit = memberStreamOptions
 			r.streamUsage = gjson.Get(m.Value(), "include_usage").Bool()
 		case "user":
+			bit = memberUser
 			user = gjson.Parse(m.Value()).String()
 		case "metadata":
+			bit = memberMetadata
 			metaUser = gjson.Get(m.Value(), "user_id").String()
+		default:
+			bit = foldedMember(k)
+		}
+		// A member routex reads, given twice, is refused rather than
+		// guessed: JSON readers disagree on which one counts (a key check
+		// reading the first "model" and a router or provider the last
+		// would let a caller past its allowlist).
+		if bit != 0 {
+			if seen&bit != 0 {
+				r.Model = recordable(r.Model)
+				return r, duplicate(bit)
+			}
+			seen |= bit
 		}
 	}
 	switch err := m.Err(); {
 	case errors.Is(err, jsonx.ErrNotObject):
 		return r, errBody("the request body must be a JSON object")
 	case err != nil:
+		r.Model = recordable(r.Model)
 		return r, errBody("the request body is not valid JSON: " + err.Error())
 	}
 	r.unsignedThinking = m.FoundEmpty()
-	if !utf8.ValidString(r.Model) {
-		r.Model = strings.ToValidUTF8(r.Model, "\uFFFD") // as the refusal's record keeps it
-		return r, errBody(`the request's "model" is not valid UTF-8`)
+	// Cloned, as the session key below: both outlive the request in usage
+	// records and session tables, and a substring would keep the whole
+	// body alive with them.
+	r.Model = strings.Clone(r.Model)
+	if rf := checkModel(r); rf != nil {
+		return r, rf
+	}
+	key, from := metaUser, `"metadata.user_id"`
+	if f != FormatAnthropic {
+		key, from = user, `"user"`
 	}
 	if hr != nil {
-		r.SessionKey = hr.Header.Get("X-Session-Id")
-		if r.SessionKey == "" {
-			r.SessionKey = hr.Header.Get("X-Claude-Code-Session-Id")
+		if k := hr.Header.Get("X-Session-Id"); k != "" {
+			key, from = k, "the x-session-id header"
+		} else if k := hr.Header.Get("X-Claude-Code-Session-Id"); k != "" {
+			key, from = k, "the x-claude-code-session-id header"
 		}
 	}
-	if r.SessionKey == "" {
-		if f == FormatAnthropic {
-			r.SessionKey = metaUser
-		} else {
-			r.SessionKey = user
-		}
+	if !utf8.ValidString(key) {
+		return r, errBody("the session key in " + from + " is not valid UTF-8")
 	}
-	r.SessionKey = sessionKey(r.SessionKey)
+	r.SessionKey = sessionKey(key)
 	return r, nil
 }
 
-// readMembers are the top-level members parseRequest reads, each with its
-// bit for the duplicate check.
-var readMembers = map[string]uint32{
-	"model": 1 << 0, "stream": 1 << 1, "system": 1 << 2, "messages": 1 << 3, "tools": 1 << 4,
-	"thinking": 1 << 5, "reasoning_effort": 1 << 6, "reasoning": 1 << 7, "web_search_options": 1 << 8,
-	"stream_options": 1 << 9, "user": 1 << 10, "metadata": 1 << 11,
+// member is a bit for each top-level member parseRequest reads, for the
+// duplicate check.
+type member uint16
+
+const (
+	memberModel member = 1 << iota
+	memberStream
+	memberSystem
+	memberMessages
+	memberTools
+	memberThinking
+	memberReasoningEffort
+	memberReasoning
+	memberWebSearchOptions
+	memberStreamOptions
+	memberUser
+	memberMetadata
+)
+
+// readMembers names the members of parseRequest's switch, in bit order.
+var readMembers = [...]string{
+	"model", "stream", "system", "messages", "tools", "thinking", "reasoning_effort",
+	"reasoning", "web_search_options", "stream_options", "user", "metadata",
+}
+
+// unescapedKey returns a member name as JSON decoders see it, so that
+// "mod\u0065l" is "model". Names are seldom escaped: the common case costs
+// one byte search and no allocation.
+func unescapedKey(k string) string {
+	if strings.IndexByte(k, '\\') < 0 {
+		return k
+	}
+	return string(jsonx.AppendUnescaped(nil, k))
+}
+
+// foldedMember returns the bit of the member routex reads that k names for
+// a decoder that matches names as encoding/json does (case-insensitively,
+// "Model" or "ſtream" for "stream"), or 0. A provider written in Go might
+// read "Model" where routex reads "model". Keys in lower-case ASCII, the
+// ones routex does not read included, are answered by one scan.
+func foldedMember(k string) member {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			for j, name := range readMembers {
+				if strings.EqualFold(k, name) {
+					return 1 << j
+				}
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// duplicate refuses a body that gives the member bit more than once.
+func duplicate(bit member) *refusal {
+	name := readMembers[bits.TrailingZeros16(uint16(bit))]
+	return errBody(fmt.Sprintf("the request body has the member %q more than once (names compared unescaped and regardless of case); send it once", name))
+}
+
+// MaxModelBytes is the longest model name a request may give: no model is
+// named at such length, and the name is kept in every usage record.
+const MaxModelBytes = 256
+
+// checkModel refuses a model that cannot be a model's name: invalid UTF-8,
+// which would reach labels and records, or longer than MaxModelBytes. The
+// refusal's record keeps a recordable form of it.
+func checkModel(r *Request) *refusal {
+	switch {
+	case !utf8.ValidString(r.Model):
+		r.Model = recordable(r.Model)
+		return errBody(`the request's "model" is not valid UTF-8`)
+	case len(r.Model) > MaxModelBytes:
+		r.Model = recordable(r.Model)
+		return errBody(fmt.Sprintf(`the request's "model" is longer than %d bytes`, MaxModelBytes))
+	}
+	return nil
+}
+
+// recordable returns a copy of a model name that is valid UTF-8 and at most
+// MaxModelBytes long, for the record of a refused request.
+func recordable(s string) string {
+	if len(s) > MaxModelBytes {
+		s = s[:MaxModelBytes]
+	}
+	return strings.Clone(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // MaxSessionKeyBytes is the longest session key kept as the caller sent
@@ -158,12 +263,9 @@ const MaxSessionKeyBytes = 128
 
 // sessionKey returns the key under which the session named s is kept: a
 // copy of s (a substring would keep the request body alive in session
-// tables and records), or its digest when s is long or not UTF-8.
+// tables and records), or its digest when s is long. s is valid UTF-8.
 func sessionKey(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) <= MaxSessionKeyBytes && utf8.ValidString(s) {
+	if len(s) <= MaxSessionKeyBytes {
 		return strings.Clone(s)
 	}
 	sum := sha256.Sum256(stringToBytes(s))
@@ -171,19 +273,46 @@ func sessionKey(s string) string {
 }
 
 // parsePassthrough builds the view of a request to an endpoint routex does
-// not interpret: only the model is read, when the body is JSON.
+// not interpret: only the model is read, from the top level of a JSON
+// object. The body goes to the provider as it is, so a model the provider
+// could read differently from routex (given twice, or not UTF-8) is
+// refused, through admit; so is a session key that is not UTF-8. A body
+// that is not a valid JSON object names no model.
 func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
 	r := &Request{Format: f, Body: body, HTTP: hr, done: doneImages | doneTools | doneUser | doneTokens}
-	if len(body) > 0 {
-		if m := gjson.GetBytes(body, "model"); m.Type == gjson.String {
-			r.Model = strings.Clone(m.Str)
+	if s := strings.TrimLeft(bytesToString(body), " \t\r\n"); s != "" && s[0] == '{' {
+		seen := false
+		m := jsonx.Members(s)
+		for m.Next() {
+			k := unescapedKey(m.Key())
+			if k != "model" && foldedMember(k) != memberModel {
+				continue
+			}
+			if seen {
+				r.Model, r.refused = recordable(r.Model), duplicate(memberModel)
+				return r
+			}
+			seen = true
+			if v := gjson.Parse(m.Value()); k == "model" && v.Type == gjson.String {
+				r.Model = v.Str
+			}
+		}
+		if m.Err() != nil {
+			r.Model = ""
+		}
+		r.Model = strings.Clone(r.Model)
+		if rf := checkModel(r); rf != nil {
+			r.refused = rf
+			return r
 		}
 	}
 	if hr != nil {
-		r.SessionKey = sessionKey(hr.Header.Get("X-Session-Id"))
-	}
-	if !utf8.ValidString(r.Model) {
-		r.Model = "" // matched by no allowlist, labelled by nothing
+		key := hr.Header.Get("X-Session-Id")
+		if !utf8.ValidString(key) {
+			r.refused = errBody("the session key in the x-session-id header is not valid UTF-8")
+			return r
+		}
+		r.SessionKey = sessionKey(key)
 	}
 	return r
 }
