@@ -24,7 +24,7 @@ func admit(req *http.Request, r *Request) *refusal {
 	if r.refused != nil {
 		return r.refused
 	}
-	allow, _ := req.Context().Value(modelFilterKey{}).(func(string) bool)
+	allow := modelFilter(req)
 	if allow == nil || allow(r.Model) {
 		return nil
 	}
@@ -33,4 +33,11 @@ func admit(req *http.Request, r *Request) *refusal {
 		msg = "this API key may use only some models, and the request names none"
 	}
 	return &refusal{status: http.StatusForbidden, code: "permission_error", err: ErrForbidden, msg: msg}
+}
+
+// modelFilter returns the filter ContextWithModelFilter put in req's
+// context, or nil when every model is allowed.
+func modelFilter(req *http.Request) func(model string) bool {
+	allow, _ := req.Context().Value(modelFilterKey{}).(func(string) bool)
+	return allow
 }

@@ -286,8 +286,10 @@ func presented(r *http.Request) string {
 // refuser answers a proxy request in the caller's format.
 type refuser func(w http.ResponseWriter, r *http.Request, status int, code, msg string)
 
-// require admits proxy callers with an enabled key, checks the key's model
-// allowlist, and attributes the request to the key.
+// require admits proxy callers with an enabled key, hands the key's model
+// allowlist to the Client, and attributes the request to the key. It reads
+// no body: the Client applies the allowlist to the model it routes by
+// (routex.ContextWithModelFilter), pass-through endpoints included.
 func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sent := presented(r)
