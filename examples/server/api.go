@@ -27,6 +27,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/session", s.getSession)
 	mux.HandleFunc("POST /api/login", s.login)
 	mux.HandleFunc("POST /api/logout", s.logout)
+	mux.HandleFunc("POST /api/setup/token", s.setupOnly(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	mux.HandleFunc("POST /api/setup/test-channel", s.setupOnly(s.testNewChannel))
 	mux.HandleFunc("POST /api/setup", s.setupOnly(s.setup))
 
@@ -244,11 +245,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// setupOnly admits a request only while no administrator exists.
+// setupOnly admits a request only while no administrator exists, and only
+// with the setup token.
 func (s *Server) setupOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.setupNeeded() {
 			apiError(w, http.StatusForbidden, "forbidden", "setup is done; log in instead")
+			return
+		}
+		if !s.setupTokenOK(r) {
+			s.logger.Warn("routex: setup refused: missing or wrong setup token", "remote", r.RemoteAddr, "path", r.URL.Path)
+			apiError(w, http.StatusUnauthorized, "unauthorized", "send the setup token printed in the server's log as the "+setupTokenHeader+" header")
 			return
 		}
 		h(w, r)
@@ -516,7 +523,10 @@ type testResult struct {
 }
 
 func (s *Server) test(ctx context.Context, c routex.Channel, model string) testResult {
-	res := s.client.TestChannel(ctx, c, model)
+	return viewTest(s.client.TestChannel(ctx, c, model))
+}
+
+func viewTest(res routex.TestResult) testResult {
 	return testResult{ChannelID: res.ChannelID, OK: res.OK, Status: res.Status, LatencyMs: res.Latency.Milliseconds(), Model: res.Model, Error: res.Error}
 }
 
@@ -538,7 +548,7 @@ func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
 	if c.ID == "" {
 		c.ID = "new"
 	}
-	writeJSON(w, http.StatusOK, s.test(r.Context(), c, ""))
+	writeJSON(w, http.StatusOK, setupTestResult(s.client.TestChannel(r.Context(), c, "")))
 }
 
 func (s *Server) testAllChannels(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,10 @@ type Config struct {
 	// password is replaced.
 	AdminUser     string `json:"adminUser"`     // -admin-user, ROUTEX_ADMIN_USER
 	AdminPassword string `json:"adminPassword"` // ROUTEX_ADMIN_PASSWORD (no flag: flags show in ps)
+	// SetupToken is the one-time token the setup wizard asks for, for
+	// deploys that set it themselves. Without it, a server that needs
+	// setup makes one at start and prints it in the log.
+	SetupToken string `json:"setupToken"` // ROUTEX_SETUP_TOKEN (no flag: flags show in ps)
 	// EncryptionKey encrypts channel keys and tokens at rest: 32 bytes,
 	// hex or base64. Without it the server keeps a random key in
 	// <data>/secret.key.
@@ -106,6 +110,10 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg.AdminUser = first(*adminUser, getenv("ROUTEX_ADMIN_USER"), cfg.AdminUser)
 	cfg.AdminPassword = first(getenv("ROUTEX_ADMIN_PASSWORD"), cfg.AdminPassword)
 	cfg.EncryptionKey = first(getenv("ROUTEX_ENCRYPTION_KEY"), cfg.EncryptionKey)
+	cfg.SetupToken = first(getenv("ROUTEX_SETUP_TOKEN"), cfg.SetupToken)
+	if cfg.SetupToken != "" && len(cfg.SetupToken) < minSetupToken {
+		return Config{}, fmt.Errorf("the setup token must have at least %d characters; leave it unset and the server makes one", minSetupToken)
+	}
 	cfg.MetricsPublic = cfg.MetricsPublic || *metrics
 	cfg.PprofAddr = first(*pprofAddr, getenv("ROUTEX_PPROF"), cfg.PprofAddr)
 	if cfg.PprofAddr != "" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -89,7 +88,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	t.Cleanup(up.Close)
 
 	cfg := Config{Addr: "127.0.0.1:0", Data: t.TempDir(), AdminToken: "e2e-admin-token-0123456789", MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second}
-	srv, err := NewServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	var log logBuffer
+	srv, err := NewServer(t.Context(), cfg, log.logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,13 @@ func TestDashboardEndToEnd(t *testing.T) {
 		web.Close()
 		srv.Close()
 	})
+	// What run says once it listens: where to go, and the token to paste.
+	srv.announceSetup(web.URL + "/")
+	m := setupTokenInLog.FindStringSubmatch(log.String())
+	if m == nil || m[1] != web.URL+"/" {
+		t.Fatalf("the log does not say where to paste the setup token:\n%s", log.String())
+	}
+	setupToken := m[2]
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1400, 900), chromedp.Flag("disable-dev-shm-usage", true))
@@ -119,9 +126,19 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 1. The wizard: the channel, tested; the strategy; the administrator.
-	run("wizard step 1",
+	// 1. The wizard: the setup token from the log; the channel, tested;
+	// the strategy; the administrator.
+	run("wizard token",
 		chromedp.Navigate(web.URL+"/"),
+		chromedp.WaitVisible(byTestID("wizard-setup-token")),
+		setField("wizard-setup-token", "not-the-token"),
+		chromedp.Click(byTestID("wizard-next")),
+		chromedp.WaitVisible(byTestID("wizard-error")),
+		screenshot(t, "0-wizard-token-refused"),
+		setField("wizard-setup-token", setupToken),
+		chromedp.Click(byTestID("wizard-next")),
+	)
+	run("wizard step 1",
 		chromedp.WaitVisible(byTestID("wizard-channel-type")),
 		setField("wizard-channel-type", "anthropic"),
 		setField("wizard-channel-name", "Local Claude"),

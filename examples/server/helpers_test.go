@@ -106,10 +106,10 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	return ts
 }
 
-// setUp starts a server and runs the setup wizard's request: channel "main"
-// (mainChannel) on a mock provider, the priority strategy and the
-// administrator, after edits change the configuration. The client it
-// returns is logged in.
+// setUp starts a server and runs the setup wizard's request, with the
+// setup token the server made: channel "main" (mainChannel) on a mock
+// provider, the priority strategy and the administrator, after edits change
+// the configuration. The client it returns is logged in.
 func setUp(t *testing.T, edits ...func(*Config)) (*testServer, *apiClient) {
 	t.Helper()
 	up := newMock(t, "main")
@@ -120,7 +120,7 @@ func setUp(t *testing.T, edits ...func(*Config)) (*testServer, *apiClient) {
 	ts := newTestServer(t, cfg)
 	ts.up = up
 	c := ts.client()
-	r := c.do(t, http.MethodPost, "/api/setup", map[string]any{
+	r := c.withSetupToken(ts.srv.setupToken).do(t, http.MethodPost, "/api/setup", map[string]any{
 		"channel": mainChannel(up), "strategy": "priority",
 		"admin": credentials{Username: adminName, Password: adminPassword},
 	}).want(t, http.StatusOK)
@@ -167,6 +167,7 @@ type apiClient struct {
 	hc     *http.Client
 	csrf   string // sent as X-CSRF-Token when set
 	bearer string // sent as Authorization: Bearer when set
+	setup  string // sent as X-Setup-Token when set
 }
 
 // client returns a client with an empty cookie jar.
@@ -179,6 +180,14 @@ func (ts *testServer) client() *apiClient {
 func (c *apiClient) with(csrf, bearer string) *apiClient {
 	cp := *c
 	cp.csrf, cp.bearer = csrf, bearer
+	return &cp
+}
+
+// withSetupToken returns a copy of c, sharing its cookies, that sends the
+// setup token.
+func (c *apiClient) withSetupToken(token string) *apiClient {
+	cp := *c
+	cp.setup = token
 	return &cp
 }
 
@@ -205,6 +214,9 @@ func (c *apiClient) request(t *testing.T, method, path string, body any) *http.R
 	}
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.setup != "" {
+		req.Header.Set(setupTokenHeader, c.setup)
 	}
 	return req
 }
@@ -416,6 +428,11 @@ func (c *apiClient) openEvents(t *testing.T, ctx context.Context) *sseReader {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	return &sseReader{sc: bufio.NewScanner(resp.Body)}
+}
+
+func withURL(c routex.Channel, baseURL string) routex.Channel {
+	c.BaseURL = baseURL
+	return c
 }
 
 func withID(c routex.Channel, id string) routex.Channel {

@@ -82,6 +82,9 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- stri
 	}
 	logger.Info("routex: ready", "addr", ln.Addr().String(), "data", cfg.Data, "startup", time.Since(start).Round(time.Millisecond).String(),
 		"setup", map[bool]string{true: "open the dashboard to finish setup", false: "done"}[srv.setupNeeded()])
+	if srv.setupNeeded() {
+		srv.announceSetup(dashboardURL(ln.Addr()))
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -40,8 +40,11 @@ type Server struct {
 	accounts *accounts
 	// setupMu makes the first-run setup happen once.
 	setupMu sync.Mutex
-	proxy   *httputil.ReverseProxy
-	started time.Time
+	// setupToken admits the setup requests (setup.go): made at start when
+	// setup is needed, or cfg.SetupToken; "" admits none.
+	setupToken string
+	proxy      *httputil.ReverseProxy
+	started    time.Time
 }
 
 // NewServer opens the database in cfg.Data, applies the configuration and
@@ -97,6 +100,9 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		s.client.Close()
 		st.Close()
 		return nil, err
+	}
+	if s.setupNeeded() {
+		s.setupToken = first(cfg.SetupToken, randomToken())
 	}
 	s.auth = newAuth(st, cfg.AdminToken)
 	s.logins = newLoginThrottle(logger)

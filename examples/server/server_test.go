@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -49,6 +50,21 @@ func TestSetup(t *testing.T) {
 
 	ch := routex.Channel{Name: "Anthropic (primary)", Type: routex.FormatAnthropic, BaseURL: up.URL, APIKey: channelKey, Models: []string{sonnet}}
 
+	t.Run("needs the setup token", func(t *testing.T) {
+		body := map[string]any{"channel": ch, "admin": credentials{adminName, adminPassword}}
+		wrong := ts.srv.setupToken[:len(ts.srv.setupToken)-1] + "x"
+		for _, cl := range []*apiClient{c, c.withSetupToken(wrong), c.with("", adminToken)} {
+			cl.do(t, http.MethodPost, "/api/setup/token", nil).wantError(t, http.StatusUnauthorized, "unauthorized")
+			msg := cl.do(t, http.MethodPost, "/api/setup/test-channel", ch).wantError(t, http.StatusUnauthorized, "unauthorized")
+			assert.Contains(t, msg, setupTokenHeader)
+			cl.do(t, http.MethodPost, "/api/setup", body).wantError(t, http.StatusUnauthorized, "unauthorized")
+		}
+		assert.Zero(t, up.Calls(), "nothing was tested without the token")
+		assert.Equal(t, true, session(t, c)["setupNeeded"])
+		c.withSetupToken(ts.srv.setupToken).do(t, http.MethodPost, "/api/setup/token", nil).want(t, http.StatusNoContent)
+	})
+	c.setup = ts.srv.setupToken
+
 	t.Run("test channel", func(t *testing.T) {
 		res := decodeAs[testResult](t, c.do(t, http.MethodPost, "/api/setup/test-channel", ch).want(t, http.StatusOK))
 		assert.Equal(t, testResult{ChannelID: "new", OK: true, Status: http.StatusOK, LatencyMs: res.LatencyMs, Model: sonnet}, res)
@@ -57,14 +73,40 @@ func TestSetup(t *testing.T) {
 		assert.Equal(t, channelKey, last.Header.Get("X-Api-Key"))
 		assert.Contains(t, string(last.Body), `"max_tokens":1`)
 
-		refused := ch
-		refused.BaseURL = bad.URL
-		res = decodeAs[testResult](t, c.do(t, http.MethodPost, "/api/setup/test-channel", refused).want(t, http.StatusOK))
-		assert.False(t, res.OK)
-		assert.Equal(t, http.StatusUnauthorized, res.Status)
-		assert.Contains(t, res.Error, "HTTP 401")
-
 		c.do(t, http.MethodPost, "/api/setup/test-channel", `{"type":`).wantError(t, http.StatusBadRequest, "bad_request")
+	})
+
+	t.Run("test channel errors say what to fix, not what came back", func(t *testing.T) {
+		failing := newMock(t, "failing")
+		failing.Always(mockupstream.Behavior{Status: http.StatusInternalServerError})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		closed := "http://" + ln.Addr().String()
+		ln.Close()
+		tests := []struct {
+			name, baseURL string
+			status        int
+			want          string
+		}{
+			{"refused key", bad.URL, http.StatusUnauthorized, "HTTP 401: the provider refused the API key"},
+			{"provider failing", failing.URL, http.StatusInternalServerError, "HTTP 500: the provider failed"},
+			{"nothing listening", closed, 0, "no answer from the provider: check the base URL"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				probe := ch
+				probe.BaseURL = tt.baseURL
+				res := decodeAs[testResult](t, c.do(t, http.MethodPost, "/api/setup/test-channel", probe).want(t, http.StatusOK))
+				assert.Equal(t, testResult{ChannelID: "new", Status: tt.status, Model: sonnet, Error: tt.want}, res)
+			})
+		}
+		// The upstream's own words stay out, whatever it sends.
+		assert.NotContains(t, string(c.do(t, http.MethodPost, "/api/setup/test-channel", withURL(ch, bad.URL)).body), "mock")
+		// Errors in the channel as given are still explained.
+		noModel := ch
+		noModel.Models = nil
+		res := decodeAs[testResult](t, c.do(t, http.MethodPost, "/api/setup/test-channel", noModel).want(t, http.StatusOK))
+		assert.Contains(t, res.Error, "model")
 	})
 
 	t.Run("refused", func(t *testing.T) {
@@ -1664,6 +1706,11 @@ rules:
 				assert.Equal(t, "root", cfg.AdminUser)
 				assert.Equal(t, "long-enough", cfg.AdminPassword)
 			}},
+		{name: "setup token from env", env: map[string]string{"ROUTEX_SETUP_TOKEN": "env-setup-token-0123"},
+			check: func(t *testing.T, cfg Config) { assert.Equal(t, "env-setup-token-0123", cfg.SetupToken) }},
+		{name: "setup token from file", args: []string{"-config", write("token.yaml", "setupToken: file-setup-token-0123\n")},
+			check: func(t *testing.T, cfg Config) { assert.Equal(t, "file-setup-token-0123", cfg.SetupToken) }},
+		{name: "short setup token", env: map[string]string{"ROUTEX_SETUP_TOKEN": "guessable"}, wantErr: "at least 16"},
 		{name: "admin without password", args: []string{"-admin-user", "root"}, wantErr: "ROUTEX_ADMIN_PASSWORD"},
 		{name: "password without admin", env: map[string]string{"ROUTEX_ADMIN_PASSWORD": "long-enough"}, wantErr: "-admin-user"},
 		{name: "short password", env: map[string]string{"ROUTEX_ADMIN_USER": "root", "ROUTEX_ADMIN_PASSWORD": "short"}, wantErr: "at least 8"},

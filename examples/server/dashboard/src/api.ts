@@ -234,10 +234,11 @@ interface RequestOptions {
   body?: unknown;
   // When true, a 401 is returned to the caller instead of ending the session.
   allow401?: boolean;
+  headers?: Record<string, string>;
 }
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
@@ -282,15 +283,22 @@ function qs(params: Record<string, string | number | boolean | undefined | null>
 
 const enc = encodeURIComponent;
 
+function setupAuth(token: string): RequestOptions {
+  return { headers: { 'X-Setup-Token': token }, allow401: true };
+}
+
 export const api = {
   session: () => request<SessionInfo>('GET', '/api/session'),
   login: (username: string, password: string) =>
     request<{ username: string; csrfToken: string }>('POST', '/api/login', { body: { username, password }, allow401: true }),
   logout: () => request<void>('POST', '/api/logout', { allow401: true }),
 
-  setupTestChannel: (ch: Channel) => request<TestResult>('POST', '/api/setup/test-channel', { body: ch }),
-  setup: (body: { channel: Channel; strategy: string; admin: { username: string; password: string } }) =>
-    request<{ username: string; csrfToken: string }>('POST', '/api/setup', { body }),
+  // The setup calls carry the one-time setup token the server printed in its log.
+  setupCheckToken: (token: string) => request<void>('POST', '/api/setup/token', { ...setupAuth(token) }),
+  setupTestChannel: (ch: Channel, token: string) =>
+    request<TestResult>('POST', '/api/setup/test-channel', { body: ch, ...setupAuth(token) }),
+  setup: (body: { channel: Channel; strategy: string; admin: { username: string; password: string } }, token: string) =>
+    request<{ username: string; csrfToken: string }>('POST', '/api/setup', { body, ...setupAuth(token) }),
 
   channels: () => request<ChannelWithStatus[] | null>('GET', '/api/channels').then((r) => r ?? []),
   createChannel: (ch: Channel) => request<ChannelWithStatus>('POST', '/api/channels', { body: ch }),

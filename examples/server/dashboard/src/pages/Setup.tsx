@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { api, errorMessage, type Channel, type TestResult } from '../api';
+import { ApiError, api, errorMessage, type Channel, type TestResult } from '../api';
 import { fmtMs, slugify, splitList } from '../format';
 import { ErrorBox, Field, Icon, Spinner, formValue } from '../ui';
 
@@ -33,7 +33,12 @@ interface ChannelDraft {
   models: string;
 }
 
-const STEPS = ['Add a channel', 'Balancing', 'Administrator'];
+const STEPS = ['Setup token', 'Channel', 'Balancing', 'Administrator'];
+
+// tokenRefused reports whether e is the server refusing the setup token.
+const tokenRefused = (e: unknown) => e instanceof ApiError && e.status === 401;
+
+const TOKEN_REFUSED = 'The server did not accept this setup token. Copy it again from the server’s log, from the line that says “paste the setup token”.';
 
 export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: string) => void }) {
   const [step, setStep] = useState(0);
@@ -44,11 +49,13 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
     apiKey: '',
     models: '',
   });
+  const [token, setToken] = useState('');
   const [strategy, setStrategy] = useState('priority');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [test, setTest] = useState<TestResult | null>(null);
   const [testing, setTesting] = useState(false);
+  const form0 = useRef<HTMLFormElement>(null);
   const form1 = useRef<HTMLFormElement>(null);
   const form2 = useRef<HTMLFormElement>(null);
   const form3 = useRef<HTMLFormElement>(null);
@@ -105,11 +112,38 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
     if (v) return;
     setTesting(true);
     try {
-      setTest(await api.setupTestChannel(toChannel(d)));
+      setTest(await api.setupTestChannel(toChannel(d), token));
     } catch (e) {
+      if (tokenRefused(e)) return tokenLost();
       setTest({ channelId: '', ok: false, error: errorMessage(e) });
     } finally {
       setTesting(false);
+    }
+  };
+
+  // The token stopped working (the server restarted and made a new one):
+  // back to the first step to paste it again.
+  const tokenLost = () => {
+    if (form1.current) setDraft(readDraft());
+    setToken('');
+    setStep(0);
+    setError(TOKEN_REFUSED);
+  };
+
+  const next0 = async (e?: FormEvent) => {
+    e?.preventDefault();
+    const t = formValue(form0.current, 'setupToken').trim();
+    if (!t) return setError('Paste the setup token from the server’s log.');
+    setError('');
+    setBusy(true);
+    try {
+      await api.setupCheckToken(t);
+      setToken(t);
+      setStep(1);
+    } catch (err) {
+      setError(tokenRefused(err) ? TOKEN_REFUSED : errorMessage(err));
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -120,7 +154,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
     setError(v);
     if (v) return;
     setDraft(d);
-    setStep(1);
+    setStep(2);
   };
 
   const next2 = (e?: FormEvent) => {
@@ -128,7 +162,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
     const chosen = formValue(form2.current, 'strategy') || strategy;
     setStrategy(chosen);
     setError('');
-    setStep(2);
+    setStep(3);
   };
 
   const finish = async (e?: FormEvent) => {
@@ -142,11 +176,12 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
     setError('');
     setBusy(true);
     try {
-      const res = await api.setup({ channel: toChannel(draft), strategy, admin: { username, password } });
+      const res = await api.setup({ channel: toChannel(draft), strategy, admin: { username, password } }, token);
       onDone(res?.username || username, res?.csrfToken ?? '');
     } catch (err) {
-      setError(errorMessage(err));
       setBusy(false);
+      if (tokenRefused(err)) return tokenLost();
+      setError(errorMessage(err));
     }
   };
 
@@ -162,7 +197,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
           <BrandMark />
           <div>
             <div className="auth-title">Welcome to routex</div>
-            <div className="muted">Three steps and your proxy is ready.</div>
+            <div className="muted">Four short steps and your proxy is ready.</div>
           </div>
         </div>
 
@@ -176,6 +211,42 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
         </ol>
 
         {step === 0 && (
+          <form ref={form0} onSubmit={next0} noValidate>
+            <h2 className="wizard-h">Paste the setup token</h2>
+            <p className="muted wizard-p">
+              So that only whoever runs this server can set it up, routex printed a one-time setup token in its log when it started.
+            </p>
+            <Field
+              label="Setup token"
+              htmlFor="wizard-setup-token"
+              hint={
+                <>
+                  It is printed in the server’s log (the terminal, <code>docker logs</code> or your platform’s log view), on the line{' '}
+                  <code>open http://…/ and paste the setup token: …</code>. A token set in <code>ROUTEX_SETUP_TOKEN</code> works too.
+                </>
+              }
+            >
+              <input
+                id="wizard-setup-token"
+                name="setupToken"
+                data-testid="wizard-setup-token"
+                defaultValue={token}
+                autoComplete="off"
+                spellCheck={false}
+                autoFocus
+              />
+            </Field>
+            <ErrorBox error={error} testid="wizard-error" />
+            <div className="wizard-actions">
+              <span />
+              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-next">
+                {busy ? <Spinner small /> : null} Next <Icon name="chevronRight" />
+              </button>
+            </div>
+          </form>
+        )}
+
+        {step === 1 && (
           <form ref={form1} onSubmit={next1} noValidate>
             <h2 className="wizard-h">Connect your first provider</h2>
             <div className="grid-2">
@@ -257,7 +328,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
           </form>
         )}
 
-        {step === 1 && (
+        {step === 2 && (
           <form ref={form2} onSubmit={next2}>
             <h2 className="wizard-h">How should requests be spread?</h2>
             <p className="muted wizard-p">You can change this any time in Settings. With one channel, all strategies behave the same.</p>
@@ -296,7 +367,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
           </form>
         )}
 
-        {step === 2 && (
+        {step === 3 && (
           <form ref={form3} onSubmit={finish} noValidate>
             <h2 className="wizard-h">Create the administrator</h2>
             <p className="muted wizard-p">This account signs in to this dashboard.</p>
