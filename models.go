@@ -33,7 +33,10 @@ func (c *Client) ModelNames() []string {
 
 // models answers GET /v1/models in the caller's format.
 func (c *Client) models(req *http.Request, f Format) *http.Response {
-	names := c.ModelNames()
+	names := c.ModelNames() // a fresh slice: filtered in place
+	if allow := modelFilter(req); allow != nil {
+		names = slices.DeleteFunc(names, func(m string) bool { return !allow(m) })
+	}
 	var v any
 	if f == FormatAnthropic {
 		type model struct {

@@ -2,6 +2,7 @@ package routex_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,4 +114,20 @@ func TestLongStoredSessionsNotRestored(t *testing.T) {
 	got := c.Sessions()
 	require.Len(t, got, 1)
 	assert.Equal(t, "short", got[0].Key)
+}
+
+// A caller restricted to some models is listed only those.
+func TestModelListingFiltered(t *testing.T) {
+	ch := channel("a", routex.FormatAnthropic, mock(t, "a"))
+	ch.Models = []string{"claude-haiku", "claude-opus"}
+	c := newClient(t, routex.WithChannels(ch))
+	req, err := http.NewRequestWithContext(routex.ContextWithModelFilter(context.Background(), func(m string) bool { return m == "claude-haiku" }),
+		http.MethodGet, "http://routex.invalid/v1/models", nil)
+	require.NoError(t, err)
+	resp, err := c.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	assert.Contains(t, string(b), "claude-haiku")
+	assert.NotContains(t, string(b), "claude-opus")
 }
