@@ -79,6 +79,9 @@ func (c *Client) Explain(req *http.Request) (Decision, error) {
 	if r.Model == "" && ep != endpointPassthrough {
 		return d, fmt.Errorf("routex: the request has no \"model\"")
 	}
+	if rf := admit(req, r); rf != nil {
+		return d, rf
+	}
 	d.Model = r.Model
 	x := &exchange{ep: ep, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
 	if rf := c.plan(x); rf != nil {
