@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -204,12 +205,23 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if r.URL.Path == "/" || r.URL.Path == "/index.html" {
+		securityHeaders(w.Header())
+		// Files only: the file server would list a directory, and only the
+		// root has an index.html to show instead. What is not there is not
+		// cached either, so a file that comes with the next version is
+		// fetched then.
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name != "" {
+			if info, err := fs.Stat(dist, name); err != nil || info.IsDir() {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		if name == "" || name == "index.html" {
 			w.Header().Set("Cache-Control", "no-cache")
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		}
-		securityHeaders(w.Header())
 		files.ServeHTTP(w, r)
 	})
 	return s.bound(mux)

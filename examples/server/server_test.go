@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -1600,6 +1601,21 @@ func TestDashboard(t *testing.T) {
 	r = c.do(t, http.MethodPost, "/", nil).want(t, http.StatusMethodNotAllowed)
 	assert.Equal(t, "GET, HEAD", r.header.Get("Allow"))
 	c.do(t, http.MethodGet, "/no-such-file.js", nil).want(t, http.StatusNotFound)
+
+	t.Run("files only, no directory listings", func(t *testing.T) {
+		index := c.do(t, http.MethodGet, "/", nil).want(t, http.StatusOK)
+		asset := regexp.MustCompile(`/assets/[^"]+\.js`).FindString(string(index.body))
+		require.NotEmpty(t, asset, "index.html names its script")
+		got := c.do(t, http.MethodGet, asset, nil).want(t, http.StatusOK)
+		assert.Equal(t, "public, max-age=31536000, immutable", got.header.Get("Cache-Control"))
+		for _, path := range []string{"/assets/", "/assets", "/assets/./", "/assets//", "/%61ssets/"} {
+			got := c.do(t, http.MethodGet, path, nil).want(t, http.StatusNotFound)
+			assert.NotContains(t, string(got.body), ".js", path)
+			assert.NotContains(t, got.header.Get("Cache-Control"), "immutable", "a 404 is not cached for a year: %s", path)
+		}
+		got = c.do(t, http.MethodGet, "/no-such-file.js", nil).want(t, http.StatusNotFound)
+		assert.NotContains(t, got.header.Get("Cache-Control"), "immutable")
+	})
 }
 
 func TestLoadConfig(t *testing.T) {
