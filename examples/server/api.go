@@ -62,6 +62,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	admin("PUT /api/strategy", s.putStrategy)
 	admin("GET /api/sessions", s.listSessions)
 	admin("DELETE /api/sessions/{key}", s.deleteSession)
+	admin("DELETE /api/sessions", s.deleteSessionByQuery)
 	admin("GET /api/status", s.status)
 
 	admin("GET /api/analytics", s.analytics)
@@ -843,8 +844,26 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.client.Sessions())
 }
 
+// deleteSession forgets the session its path names (escaped as any path
+// segment).
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
-	if !s.client.ForgetSession(r.PathValue("key")) {
+	s.forgetSession(w, r.PathValue("key"))
+}
+
+// deleteSessionByQuery forgets the session named by the query's key, which
+// carries any key: one that is a dot segment ("." or "..") cannot be sent
+// in a path by a browser, which resolves it away.
+func (s *Server) deleteSessionByQuery(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !q.Has("key") {
+		apiError(w, http.StatusBadRequest, "bad_request", "name the session: DELETE /api/sessions/{key} or /api/sessions?key=")
+		return
+	}
+	s.forgetSession(w, q.Get("key"))
+}
+
+func (s *Server) forgetSession(w http.ResponseWriter, key string) {
+	if !s.client.ForgetSession(key) {
 		apiError(w, http.StatusNotFound, "not_found", "session not found")
 		return
 	}

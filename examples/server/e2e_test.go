@@ -247,7 +247,35 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 6. Deleting asks first, then deletes: the rule leaves the page and
+	// 6. A sticky session whose key is a dot segment, which a browser
+	// cannot put in a path, is forgotten from the settings page.
+	dots, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, web.URL+"/v1/messages",
+		strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`))
+	dots.Header.Set("X-Api-Key", key)
+	dots.Header.Set("Anthropic-Version", "2023-06-01")
+	dots.Header.Set("X-Session-Id", "..")
+	if resp, err := http.DefaultClient.Do(dots); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("request with a session: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	run("forget session",
+		chromedp.Click(byTestID("nav-settings")),
+		chromedp.WaitVisible(byTestID("sessions-refresh")),
+		chromedp.Click(byTestID("sessions-refresh")),
+		chromedp.WaitVisible(byTestID("session-delete")),
+		// The toast of the rule made above sits over the row's button.
+		chromedp.WaitNotPresent(byTestID("toast")),
+		chromedp.Click(byTestID("session-delete")),
+		chromedp.WaitVisible(byTestID("confirm-ok")),
+		chromedp.Click(byTestID("confirm-ok")),
+		chromedp.WaitNotPresent(byTestID("session-delete")),
+	)
+	if left := srv.client.Sessions(); len(left) != 0 {
+		t.Errorf("sessions after forgetting in the dashboard: %+v", left)
+	}
+
+	// 7. Deleting asks first, then deletes: the rule leaves the page and
 	// the server.
 	run("delete rule",
 		chromedp.Click(byTestID("nav-rules")),

@@ -885,6 +885,59 @@ func TestSessions(t *testing.T) {
 	c.do(t, http.MethodDelete, "/api/sessions/sess-42", nil).wantError(t, http.StatusNotFound, "not_found")
 }
 
+// TestDeleteSessionAnyKey: every key the listing shows can be deleted,
+// escaped into the path, and through the query.
+func TestDeleteSessionAnyKey(t *testing.T) {
+	t.Parallel()
+	ts, c := setUp(t)
+	_, key := makeKey(t, c, "sessions")
+	byHeader := []string{"plain", "a/b", "with space", "100%", "100%2F", "q?x=1", "hash#frag", "+plus", "ünïcode", "/lead", "trail/",
+		"a/../b", "..", ".", "sha256:abc", strings.Repeat("long-", 40)}
+	// Keys from metadata.user_id may hold what a header cannot.
+	byMetadata := []string{"line\nbreak", "tab\there"}
+	open := func() map[string]bool {
+		for _, k := range byHeader {
+			ts.send(t, http.MethodPost, "/v1/messages", key, anthropicBody(sonnet, false), "X-Session-Id", k).want(t, http.StatusOK)
+		}
+		for _, k := range byMetadata {
+			id, err := json.Marshal(k)
+			require.NoError(t, err)
+			body := `{"model":"` + sonnet + `","max_tokens":16,"metadata":{"user_id":` + string(id) + `},"messages":[{"role":"user","content":"hi"}]}`
+			ts.send(t, http.MethodPost, "/v1/messages", key, body).want(t, http.StatusOK)
+		}
+		listed := map[string]bool{}
+		for _, s := range decodeAs[[]routex.Session](t, c.do(t, http.MethodGet, "/api/sessions", nil).want(t, http.StatusOK)) {
+			listed[s.Key] = true
+		}
+		require.Len(t, listed, len(byHeader)+len(byMetadata))
+		require.True(t, listed["line\nbreak"])
+		return listed
+	}
+
+	t.Run("in the path", func(t *testing.T) {
+		for k := range open() {
+			p := url.PathEscape(k)
+			if k == "." || k == ".." {
+				// A dot segment is resolved away unless its dots are escaped
+				// too (which browsers resolve anyway: they use the query).
+				p = strings.ReplaceAll(k, ".", "%2E")
+			}
+			c.do(t, http.MethodDelete, "/api/sessions/"+p, nil).want(t, http.StatusNoContent)
+			c.do(t, http.MethodDelete, "/api/sessions/"+p, nil).wantError(t, http.StatusNotFound, "not_found")
+		}
+		assert.Equal(t, "[]\n", string(c.do(t, http.MethodGet, "/api/sessions", nil).want(t, http.StatusOK).body))
+	})
+
+	t.Run("in the query", func(t *testing.T) {
+		for k := range open() {
+			c.do(t, http.MethodDelete, "/api/sessions?key="+url.QueryEscape(k), nil).want(t, http.StatusNoContent)
+			c.do(t, http.MethodDelete, "/api/sessions?key="+url.QueryEscape(k), nil).wantError(t, http.StatusNotFound, "not_found")
+		}
+		assert.Equal(t, "[]\n", string(c.do(t, http.MethodGet, "/api/sessions", nil).want(t, http.StatusOK).body))
+		c.do(t, http.MethodDelete, "/api/sessions", nil).wantError(t, http.StatusBadRequest, "bad_request")
+	})
+}
+
 func TestStatusAndSettings(t *testing.T) {
 	t.Parallel()
 	ts, c := setUp(t)

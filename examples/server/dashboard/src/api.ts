@@ -334,7 +334,8 @@ export const api = {
   setStrategy: (strategy: string) => request<StrategyInfo>('PUT', '/api/strategy', { body: { strategy } }),
 
   sessions: () => request<StickySession[] | null>('GET', '/api/sessions').then((r) => r ?? []),
-  deleteSession: (key: string) => request<void>('DELETE', `/api/sessions/${enc(key)}`),
+  // By query: a key that is a dot segment would be resolved away in a path.
+  deleteSession: (key: string) => request<void>('DELETE', '/api/sessions?key=' + enc(key)),
 
   analytics: (q: { from?: string; to?: string; bucket?: string; group?: string; channel?: string; model?: string; key?: string }) =>
     request<Aggregate[] | null>('GET', '/api/analytics' + qs(q)).then((r) => r ?? []),
