@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -863,14 +864,21 @@ func isNameByte(c byte) bool {
 // characters OpenAI accepts. Anthropic ids are shorter; ids minted by
 // other gateways often are not.
 func openAIToolCallID(id string) string {
-	if id != "" && len(id) <= maxToolCallID {
+	if id != "" && len(id) <= maxToolCallID && utf8.ValidString(id) {
 		return id
 	}
 	b := make([]byte, 0, maxToolCallID)
 	if id == "" {
 		b = append(b, "call"...)
 	} else {
-		b = append(b, id[:maxToolCallID-hashSuffixLen]...)
+		// Whole runes of the valid form: a byte that is not UTF-8 would be
+		// written as \ufffd, longer than the length OpenAI checks.
+		for _, r := range strings.ToValidUTF8(id, "_") {
+			if len(b)+utf8.RuneLen(r) > maxToolCallID-hashSuffixLen {
+				break
+			}
+			b = utf8.AppendRune(b, r)
+		}
 	}
 	b = append(b, '_')
 	return string(appendHex32(b, fnv32(id)))
