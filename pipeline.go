@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/tidwall/gjson"
@@ -747,11 +748,16 @@ func (c *Client) passthroughPath(req *http.Request) (string, *refusal) {
 	return "", notServed
 }
 
+// truncate shortens s to at most n bytes, at a rune boundary, marking the
+// cut.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // forwardedQuery names the caller's query parameters that reach a channel
@@ -1049,7 +1055,7 @@ func publicError(err error, status int) string {
 	case errors.Is(err, errTimeout), errors.Is(err, errMalformed), errors.Is(err, errStreamEnded),
 		errors.Is(err, errTooLarge), errors.Is(err, errStreamIdle):
 		return err.Error()
-	case strings.HasPrefix(err.Error(), "upstream stream error: "):
+	case errors.Is(err, errStreamError):
 		return err.Error() // the provider's own error event
 	case errors.As(err, &oe) && oe.Op == "dial", errors.Is(err, syscall.ECONNREFUSED):
 		return "could not connect to the upstream"

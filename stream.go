@@ -3,6 +3,7 @@ package routex
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,7 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 		s.ended.Store(true)
 	case s.upFormat == FormatAnthropic && ev.Type == "error",
 		s.upFormat == FormatOpenAI && len(ev.Data) > 8 && string(ev.Data[:8]) == `{"error"`:
-		s.failure = errors.New("upstream stream error: " + firstLine(ev.Data))
+		s.failure = fmt.Errorf("%w: %s", errStreamError, truncate(string(ev.Data), 200))
 	}
 	if s.filter != nil {
 		var keep bool
@@ -98,12 +99,8 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 	return err
 }
 
-func firstLine(b []byte) string {
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	return string(b)
-}
+// errStreamError marks the provider's own error event inside a stream.
+var errStreamError = errors.New("upstream stream error")
 
 // fill reads from the upstream into buf until converted bytes are waiting
 // or the upstream is finished. The decoder copies what it keeps, so buf is
