@@ -22,6 +22,7 @@ type Format = transformer.Format
 const (
 	FormatAnthropic = transformer.Anthropic
 	FormatOpenAI    = transformer.OpenAI
+	FormatResponses = transformer.Responses
 )
 
 // Channel is one upstream routex can send requests to: a provider endpoint
@@ -100,7 +101,7 @@ func (c *Channel) Validate() error {
 		return &ConfigError{Kind: "channel", ID: strconv.Quote(c.ID), Field: "id", Err: err}
 	}
 	if !c.Type.Valid() {
-		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q or %q)", c.Type, FormatAnthropic, FormatOpenAI)}
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q, %q or %q)", c.Type, FormatAnthropic, FormatOpenAI, FormatResponses)}
 	}
 	if c.BaseURL == "" {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "baseUrl", Err: errRequired}

@@ -11,10 +11,15 @@ const (
 	Anthropic Format = "anthropic"
 	// OpenAI is the OpenAI Chat Completions API (POST /v1/chat/completions).
 	OpenAI Format = "openai"
+	// Responses is the OpenAI Responses API (POST /v1/responses).
+	Responses Format = "openai-responses"
 )
 
+// Formats lists every format routex speaks.
+var Formats = []Format{Anthropic, OpenAI, Responses}
+
 // Valid reports whether f is a format routex can speak.
-func (f Format) Valid() bool { return f == Anthropic || f == OpenAI }
+func (f Format) Valid() bool { return f == Anthropic || f == OpenAI || f == Responses }
 
 // String returns the format's name.
 func (f Format) String() string { return string(f) }

@@ -65,6 +65,8 @@ func EndpointPath(f Format) string {
 		return "/v1/messages"
 	case OpenAI:
 		return "/v1/chat/completions"
+	case Responses:
+		return "/v1/responses"
 	}
 	return ""
 }

@@ -106,7 +106,7 @@ func Register(name string, f Factory) {
 	registry.Unlock()
 }
 
-// Names returns the registered transformers' names, sorted, with the two
+// Names returns the registered transformers' names, sorted, with the
 // format names first.
 func Names() []string {
 	registry.RLock()
@@ -116,7 +116,11 @@ func Names() []string {
 	}
 	registry.RUnlock()
 	slices.Sort(names)
-	return append([]string{string(Anthropic), string(OpenAI)}, names...)
+	formats := make([]string, 0, len(Formats)+len(names))
+	for _, f := range Formats {
+		formats = append(formats, string(f))
+	}
+	return append(formats, names...)
 }
 
 // New builds the transformer a Spec names. A format name ("anthropic",
