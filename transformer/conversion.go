@@ -18,6 +18,22 @@ type Conversion struct {
 	// ToolNames maps a tool name sent upstream back to the caller's name,
 	// for names the upstream format would not accept as they were.
 	ToolNames map[string]string
+	// Freeform names the caller's freeform tools (the Responses API's
+	// "custom" tools), as the caller named them. Formats without such tools
+	// carry each as a function taking one string parameter, "input", and a
+	// call of one goes back to the caller as a freeform call.
+	Freeform []string
+}
+
+// IsFreeform reports whether the caller declared the tool it names name
+// as a freeform tool.
+func (c *Conversion) IsFreeform(name string) bool {
+	for _, n := range c.Freeform {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // CallerToolName returns the caller's name for a tool the upstream named.

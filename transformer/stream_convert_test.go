@@ -653,5 +653,5 @@ func ExampleNewStreamConverter() {
 	// event: message_stop
 	// data: {"type":"message_stop"}
 	//
-	// {Input:9 Output:1 CacheRead:0 CacheWrite:0}
+	// {Input:9 Output:1 CacheRead:0 CacheWrite:0 Reasoning:0}
 }

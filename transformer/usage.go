@@ -13,6 +13,9 @@ type Usage struct {
 	Output     int64
 	CacheRead  int64
 	CacheWrite int64
+	// Reasoning counts the reasoning tokens among Output, where the
+	// upstream reports them.
+	Reasoning int64
 }
 
 // Total returns every input and output token counted once.
