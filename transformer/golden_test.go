@@ -108,17 +108,30 @@ func convGoldenFiles(t *testing.T, dir string) []string {
 	return files
 }
 
+// goldenFormats maps the letters of a golden file's direction prefix
+// ("a2o_", "r2a_"…) to formats.
+var goldenFormats = map[byte]Format{'a': Anthropic, 'o': OpenAI, 'r': Responses}
+
+// goldenPrefix reads the direction prefix "x2y_" of a golden file's name:
+// the format of its input, then of its output.
+func goldenPrefix(path string) (in, out Format, ok bool) {
+	base := filepath.Base(path)
+	if len(base) < 4 || base[1] != '2' || base[3] != '_' {
+		return "", "", false
+	}
+	in, ok1 := goldenFormats[base[0]]
+	out, ok2 := goldenFormats[base[2]]
+	return in, out, ok1 && ok2
+}
+
 // convGoldenDirection returns the formats of a golden file's input and output.
 func convGoldenDirection(t *testing.T, path string) (in, out Format) {
 	t.Helper()
-	switch base := filepath.Base(path); {
-	case strings.HasPrefix(base, "a2o_"):
-		return Anthropic, OpenAI
-	case strings.HasPrefix(base, "o2a_"):
-		return OpenAI, Anthropic
+	in, out, ok := goldenPrefix(path)
+	if !ok || in == out {
+		t.Fatalf("%s: name must start with a direction such as a2o_, o2a_ or r2a_ (a Anthropic, o OpenAI Chat, r Responses)", path)
 	}
-	t.Fatalf("%s: name must start with a2o_ or o2a_", path)
-	return "", ""
+	return in, out
 }
 
 // indentGolden pretty-prints b, keeping its key order, for golden files a

@@ -90,18 +90,12 @@ func loadStreamCase(t testing.TB, path string) *streamCase {
 	}
 	sc := &streamCase{path: path, conv: Conversion{Model: "caller-model", Stream: true}}
 	sc.comment, sc.sections = parseStreamSections(data)
-	switch base := filepath.Base(path); {
-	case strings.HasPrefix(base, "a2o_"):
-		sc.conv.From, sc.conv.To = OpenAI, Anthropic
-	case strings.HasPrefix(base, "o2a_"):
-		sc.conv.From, sc.conv.To = Anthropic, OpenAI
-	case strings.HasPrefix(base, "a2a_"):
-		sc.conv.From, sc.conv.To = Anthropic, Anthropic
-	case strings.HasPrefix(base, "o2o_"):
-		sc.conv.From, sc.conv.To = OpenAI, OpenAI
-	default:
+	// The prefix names the upstream's format, then the caller's.
+	up, caller, ok := goldenPrefix(path)
+	if !ok {
 		t.Fatalf("%s: the name does not start with a direction", path)
 	}
+	sc.conv.From, sc.conv.To = caller, up
 	for _, s := range sc.sections {
 		switch s.name {
 		case "input":
