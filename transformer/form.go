@@ -354,3 +354,23 @@ type formError struct {
 	// known.
 	Code, Param string
 }
+
+// The codecs, one per format. Each is a stateless value whose methods,
+// spread over files named after the format, decode into the form and
+// encode from it; the stream side keeps its state in values it creates per
+// stream.
+type (
+	anthropicCodec struct{}
+	chatCodec      struct{}
+	responsesCodec struct{}
+)
+
+// Thinking from one format's provider, carried through a format that has
+// no field for its signature, travels in the nearest opaque field that
+// comes back untouched: a Responses reasoning item's encrypted_content. It
+// is written as the prefix, the origin's one-letter name ('a' Anthropic),
+// a kind letter ('t' thinking with a signature, 'r' redacted thinking), a
+// colon, and the opaque data as it was. The Responses decoder recognises it
+// and restores the thinking with its Origin, so that the signature goes back
+// to its own provider and nowhere else.
+const carriedPrefix = "rtx1:"
