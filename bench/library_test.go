@@ -22,7 +22,8 @@ import (
 // BenchmarkLibrary sends one request per op and reads the answer to its
 // end: through a bare http.Transport to the mock ("bare"), through a
 // routex.Client to a channel of the caller's format ("routex"), and to a
-// channel of the other format ("routex-cross"). Allocations include the
+// channel of another format ("routex-cross", and "routex-responses" for an
+// OpenAI Responses channel). Allocations include the
 // in-process mock's, which are the same in the three; compare them by
 // difference.
 func BenchmarkLibrary(b *testing.B) {
@@ -34,6 +35,7 @@ func BenchmarkLibrary(b *testing.B) {
 		routex.WithChannels(
 			routex.Channel{ID: "anthropic", Type: routex.FormatAnthropic, BaseURL: up.URL, APIKey: "k", Models: []string{"claude-*"}},
 			routex.Channel{ID: "openai", Type: routex.FormatOpenAI, BaseURL: up.URL + "/v1", APIKey: "k", Models: []string{"gpt-*"}},
+			routex.Channel{ID: "responses", Type: routex.FormatResponses, BaseURL: up.URL + "/v1", APIKey: "k", Models: []string{"o3-*"}},
 		),
 		routex.WithLogger(slog.New(slog.DiscardHandler)),
 	)
@@ -42,15 +44,18 @@ func BenchmarkLibrary(b *testing.B) {
 	}
 	defer c.Close()
 
+	// The same format's model, then another format's; callers of the two
+	// older formats are also served by the Responses channel.
 	models := map[payload.Format][2]string{
 		payload.Anthropic: {"claude-sonnet-4-5", "gpt-4o"},
 		payload.OpenAI:    {"gpt-4o", "claude-sonnet-4-5"},
+		payload.Responses: {"o3-mini", "claude-sonnet-4-5"},
 	}
 	sizes := []struct {
 		name  string
 		bytes int
 	}{{"200B", 200}, {"2KB", 2 << 10}, {"100KB", 100 << 10}}
-	for _, f := range []payload.Format{payload.Anthropic, payload.OpenAI} {
+	for _, f := range payload.Formats {
 		for _, size := range sizes {
 			for _, stream := range []bool{false, true} {
 				kind := "json"
@@ -63,6 +68,10 @@ func BenchmarkLibrary(b *testing.B) {
 				b.Run(name+"/bare", func(b *testing.B) { roundTrips(b, bare, up.URL, f, same) })
 				b.Run(name+"/routex", func(b *testing.B) { roundTrips(b, c, "http://routex.invalid", f, same) })
 				b.Run(name+"/routex-cross", func(b *testing.B) { roundTrips(b, c, "http://routex.invalid", f, cross) })
+				if f != payload.Responses {
+					toResponses := payload.Build(f, "o3-mini", size.bytes, stream)
+					b.Run(name+"/routex-responses", func(b *testing.B) { roundTrips(b, c, "http://routex.invalid", f, toResponses) })
+				}
 			}
 		}
 	}

@@ -24,13 +24,13 @@ cd "$(dirname "$0")/.."
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
 	DUR=${DUR:-1} WARM=${WARM:-0.3} PDUR=2
-	formats=(anthropic openai) sizes=(2048) streams=(0 1) concs=(1 64)
+	formats=(anthropic openai openai-responses) sizes=(2048) streams=(0 1) concs=(1 64)
 	rate_formats=(anthropic) rate_streams=(0) rate_fracs=(0.5 1.0)
 	hold_systems=(server library) hold_events=20 hold_gap=100ms hold_dur=3
-	bench_filter='BenchmarkLibrary/(anthropic|openai)/2KB/' benchtime=0.5s count=1 startup_runs=2
+	bench_filter='BenchmarkLibrary/(anthropic|openai|openai-responses)/2KB/' benchtime=0.5s count=1 startup_runs=2
 else
 	DUR=${DUR:-2} WARM=${WARM:-0.5} PDUR=5
-	formats=(anthropic openai) sizes=(200 2048 102400) streams=(0 1) concs=(1 64 512)
+	formats=(anthropic openai openai-responses) sizes=(200 2048 102400) streams=(0 1) concs=(1 64 512)
 	rate_formats=(anthropic openai) rate_streams=(0 1) rate_fracs=(0.25 0.5 0.75 1.0)
 	hold_systems=(floor server server-cross library) hold_events=100 hold_gap=100ms hold_dur=12
 	bench_filter='BenchmarkLibrary' benchtime=1s count=3 startup_runs=5
@@ -116,7 +116,8 @@ start_stack() {
 	cat >"$cfg" <<-EOF
 		{"channels": [
 		  {"id": "anthropic", "type": "anthropic", "baseUrl": "http://127.0.0.1:$mock_port", "apiKey": "mock", "models": ["claude-*"]},
-		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]}
+		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]},
+		  {"id": "responses", "type": "openai-responses", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["o3-*"]}
 		]}
 	EOF
 	token=bench-$RANDOM$RANDOM$RANDOM
@@ -138,21 +139,32 @@ start_stack() {
 
 # check_routes: every server combination answers from the expected channel.
 check_routes() {
-	local f model want got path
-	for f in anthropic:claude-sonnet-4-5:anthropic anthropic:gpt-4o:openai openai:gpt-4o:openai openai:claude-sonnet-4-5:anthropic; do
+	local f model want got path body
+	for f in anthropic:claude-sonnet-4-5:anthropic anthropic:gpt-4o:openai anthropic:o3-mini:responses \
+		openai:gpt-4o:openai openai:claude-sonnet-4-5:anthropic openai:o3-mini:responses \
+		openai-responses:o3-mini:responses openai-responses:claude-sonnet-4-5:anthropic openai-responses:gpt-4o:openai; do
 		IFS=: read -r fmt model want <<<"$f"
 		path=/v1/messages
 		[[ $fmt == openai ]] && path=/v1/chat/completions
+		body="{\"model\":\"$model\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+		if [[ $fmt == openai-responses ]]; then
+			path=/v1/responses
+			body="{\"model\":\"$model\",\"max_output_tokens\":8,\"input\":\"hi\"}"
+		fi
 		got=$(curl -fsS -o /dev/null -D - "http://127.0.0.1:$server_port$path" -H "x-api-key: $key" \
 			-H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
-			-d "{\"model\":\"$model\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" |
+			-d "$body" |
 			tr -d '\r' | awk -F': ' 'tolower($1) == "x-routex-channel" {print $2}')
 		[[ $got == "$want" ]] || { echo "bench: $fmt caller asking for $model reached channel '$got', want $want" >&2; exit 1; }
 	done
 }
 
 models() { # format -> "same cross"
-	if [[ $1 == anthropic ]]; then echo "claude-sonnet-4-5 gpt-4o"; else echo "gpt-4o claude-sonnet-4-5"; fi
+	case $1 in
+	anthropic) echo "claude-sonnet-4-5 gpt-4o" ;;
+	openai-responses) echo "o3-mini claude-sonnet-4-5" ;;
+	*) echo "gpt-4o claude-sonnet-4-5" ;;
+	esac
 }
 
 # load system format [flags...]: one run, appended to results.jsonl.

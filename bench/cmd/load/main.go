@@ -99,8 +99,8 @@ func main() {
 		phase    = flag.String("phase", "", "label of the part of the run, for the output")
 		target   = flag.String("target", "http://127.0.0.1:19001", "base URL requests go to (with -via routex: the upstream of its channels)")
 		via      = flag.String("via", "http", `the load generator's transport: "http" (a bare http.Transport) or "routex" (a routex.Client)`)
-		format   = flag.String("format", "anthropic", `caller format: "anthropic" or "openai"`)
-		model    = flag.String("model", "", "model to ask for (default claude-sonnet-4-5 or gpt-4o by format)")
+		format   = flag.String("format", "anthropic", `caller format: "anthropic", "openai" or "openai-responses"`)
+		model    = flag.String("model", "", "model to ask for (default claude-sonnet-4-5, gpt-4o or o3-mini by format)")
 		size     = flag.Int("size", 2048, "request body size in bytes")
 		stream   = flag.Bool("stream", false, "ask for a streamed answer")
 		conc     = flag.Int("c", 1, "closed loop: concurrent callers")
@@ -118,11 +118,11 @@ func main() {
 	)
 	flag.Parse()
 	f := payload.Format(*format)
-	if f != payload.Anthropic && f != payload.OpenAI {
-		log.Fatalf("load: -format %q: want anthropic or openai", *format)
+	if !f.Valid() {
+		log.Fatalf("load: -format %q: want anthropic, openai or openai-responses", *format)
 	}
 	if *model == "" {
-		*model = map[payload.Format]string{payload.Anthropic: "claude-sonnet-4-5", payload.OpenAI: "gpt-4o"}[f]
+		*model = map[payload.Format]string{payload.Anthropic: "claude-sonnet-4-5", payload.OpenAI: "gpt-4o", payload.Responses: "o3-mini"}[f]
 	}
 	body := payload.Build(f, *model, *size, *stream)
 
@@ -216,6 +216,7 @@ func transport(via, target string, conc, maxConns int) (http.RoundTripper, strin
 			routex.WithChannels(
 				routex.Channel{ID: "anthropic", Type: routex.FormatAnthropic, BaseURL: target, APIKey: "mock", Models: []string{"claude-*"}},
 				routex.Channel{ID: "openai", Type: routex.FormatOpenAI, BaseURL: target + "/v1", APIKey: "mock", Models: []string{"gpt-*"}},
+				routex.Channel{ID: "responses", Type: routex.FormatResponses, BaseURL: target + "/v1", APIKey: "mock", Models: []string{"o3-*"}},
 			),
 			routex.WithLogger(slog.New(slog.DiscardHandler)),
 		)

@@ -97,6 +97,7 @@ type watched struct {
 	body   bytes.Buffer // non-streamed answers, kept to be checked
 	tail   [64]byte     // streams: the last bytes read
 	ntail  int
+	done   bool // a Responses stream: its completion event was read
 	closed bool
 	rerr   error
 }
@@ -115,6 +116,9 @@ func (w *watched) Read(b []byte) (int, error) {
 			w.nl = chunk[n-1] == '\n'
 		}
 		if w.p.stream && w.status == http.StatusOK {
+			if w.p.format == payload.Responses && !w.done {
+				w.done = w.seesCompletion(chunk)
+			}
 			if n >= len(w.tail) {
 				w.ntail = copy(w.tail[:], chunk[n-len(w.tail):])
 			} else {
@@ -130,6 +134,21 @@ func (w *watched) Read(b []byte) (int, error) {
 		w.rerr = err
 	}
 	return n, err
+}
+
+// completionEvent starts the last event of a whole Responses stream, which
+// carries the whole response and so ends far from it.
+var completionEvent = []byte("event: response.completed\n")
+
+// seesCompletion reports whether the completion event starts in chunk, or
+// across the boundary between the bytes read before it and chunk.
+func (w *watched) seesCompletion(chunk []byte) bool {
+	if bytes.Contains(chunk, completionEvent) {
+		return true
+	}
+	var edge [2 * 64]byte
+	joined := append(append(edge[:0], w.tail[:w.ntail]...), chunk[:min(len(chunk), len(completionEvent))]...)
+	return bytes.Contains(joined, completionEvent)
 }
 
 // Close ends the request and judges its answer.
@@ -156,6 +175,12 @@ func (w *watched) verdict() string {
 		return fmt.Sprintf("status %d: %.200s", w.status, b)
 	}
 	anthropic := w.p.format == payload.Anthropic
+	if w.p.stream && w.p.format == payload.Responses {
+		if !w.done {
+			return fmt.Sprintf("stream did not complete (no response.completed): …%q", w.tail[:w.ntail])
+		}
+		return ""
+	}
 	if w.p.stream {
 		tail := w.tail[:w.ntail]
 		end := []byte("[DONE]")
@@ -172,6 +197,13 @@ func (w *watched) verdict() string {
 	}
 	b := w.body.Bytes()
 	var kind, text string
+	if w.p.format == payload.Responses {
+		r := gjson.GetManyBytes(b, "object", "status", "output.#(type==\"message\").content.0.text")
+		if r[0].String() != "response" || r[1].String() != "completed" || r[2].String() == "" {
+			return fmt.Sprintf("not a completed OpenAI response: %.200s", b)
+		}
+		return ""
+	}
 	if anthropic {
 		r := gjson.GetManyBytes(b, "type", "content.0.text")
 		kind, text = r[0].String(), r[1].String()

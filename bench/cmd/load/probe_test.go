@@ -26,6 +26,10 @@ func TestProbeVerdict(t *testing.T) {
 	const (
 		anthropicStream = "event: message_start\ndata: {}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
 		openaiStream    = "data: {}\n\ndata: [DONE]\n\n"
+		responsesStream = "event: response.created\ndata: {}\n\n" +
+			"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"lorem lorem lorem lorem lorem lorem lorem lorem lorem lorem\"}]}]}}\n\n"
+		responsesFailed = "event: response.created\ndata: {}\n\nevent: response.failed\ndata: {\"type\":\"response.failed\"}\n\n"
+		responsesBody   = `{"object":"response","status":"completed","output":[{"type":"reasoning"},{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`
 	)
 	tests := []struct {
 		name    string
@@ -44,6 +48,11 @@ func TestProbeVerdict(t *testing.T) {
 		{"cut anthropic stream", payload.Anthropic, true, canned{200, anthropicStream[:30]}, "did not end"},
 		{"cut openai stream", payload.OpenAI, true, canned{200, "data: {}\n\n"}, "did not end"},
 		{"no whole event", payload.OpenAI, true, canned{200, "data: [DONE]"}, "without a whole event"},
+		{"responses body", payload.Responses, false, canned{200, responsesBody}, ""},
+		{"incomplete response", payload.Responses, false, canned{200, strings.Replace(responsesBody, `"completed"`, `"incomplete"`, 1)}, "not a completed OpenAI response"},
+		{"chat completion as response", payload.Responses, false, canned{200, `{"object":"chat.completion","choices":[{"message":{"content":"hi"}}]}`}, "not a completed OpenAI response"},
+		{"responses stream", payload.Responses, true, canned{200, responsesStream}, ""},
+		{"failed responses stream", payload.Responses, true, canned{200, responsesFailed}, "did not complete"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -543,7 +543,7 @@ func closedTables(w io.Writer, m map[cell]map[string]result) {
 	fmt.Fprintf(w, "`+p50` etc.: added over direct in the same cell. `÷floor`: that, divided by the floor's. TTFB: to the first\n")
 	fmt.Fprintf(w, "whole stream event. CPU and RSS are the system under test's (for library rows: the load generator's own\n")
 	fmt.Fprintf(w, "process, which embeds routex); direct rows have none.\n\n")
-	for _, f := range []string{"anthropic", "openai"} {
+	for _, f := range []string{"anthropic", "openai", "openai-responses"} {
 		var rows []cell
 		for _, k := range cells(m) {
 			if k.format == f {

@@ -1,6 +1,7 @@
 // Package mockllm is the upstream of the load benchmarks: an HTTP handler
-// that answers the Anthropic Messages (POST …/messages) and OpenAI Chat
-// Completions (POST …/chat/completions) endpoints, streamed or not, after
+// that answers the Anthropic Messages (POST …/messages), OpenAI Chat
+// Completions (POST …/chat/completions) and OpenAI Responses (POST
+// …/responses) endpoints, streamed or not, after
 // a configurable latency and with a configurable number of stream events
 // and gap between them. It keeps nothing per request, so it can take load
 // for as long as the benchmark runs.
@@ -35,7 +36,7 @@ type Settings struct {
 
 // Stats counts the requests answered, by endpoint.
 type Stats struct {
-	Anthropic, OpenAI, Other atomic.Int64
+	Anthropic, OpenAI, Responses, Other atomic.Int64
 }
 
 // Handler answers requests according to its Settings. It is safe for
@@ -60,13 +61,16 @@ const word = "lorem "
 
 // ServeHTTP answers one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var anthropic bool
+	var anthropic, responses bool
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/messages"):
 		anthropic = true
 		h.Stats.Anthropic.Add(1)
 	case strings.HasSuffix(r.URL.Path, "/chat/completions"):
 		h.Stats.OpenAI.Add(1)
+	case strings.HasSuffix(r.URL.Path, "/responses"):
+		responses = true
+		h.Stats.Responses.Add(1)
 	default:
 		h.Stats.Other.Add(1)
 		http.NotFound(w, r)
@@ -93,6 +97,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer bufPool.Put(out)
 	out.Reset()
 	switch {
+	case stream && responses:
+		h.responsesStream(w, r, out, model)
+	case responses:
+		w.Header().Set("Content-Type", "application/json")
+		out.WriteString(`{"id":"resp_mock","object":"response","created_at":1700000000,"status":"completed","model":`)
+		quote(out, model)
+		out.WriteString(`,"output":[{"type":"message","id":"msg_mock","status":"completed","role":"assistant","content":[{"type":"output_text","text":"`)
+		h.text(out)
+		out.WriteString(`","annotations":[]}]}],"usage":{"input_tokens":42,"input_tokens_details":{"cached_tokens":30},"output_tokens":`)
+		out.WriteString(strconv.Itoa(h.s.Events))
+		out.WriteString(`,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":`)
+		out.WriteString(strconv.Itoa(42 + h.s.Events))
+		out.WriteString(`}}`)
+		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+		w.Write(out.Bytes())
 	case stream && anthropic:
 		h.anthropicStream(w, r, out, model)
 	case stream:
@@ -242,6 +261,46 @@ func (h *Handler) openaiStream(w http.ResponseWriter, r *http.Request, out *byte
 	}
 	out.WriteString("data: [DONE]\n\n")
 	e.send()
+}
+
+// responsesStream answers as the Responses API streams: every event named,
+// numbered by sequence_number, one text item.
+func (h *Handler) responsesStream(w http.ResponseWriter, r *http.Request, out *bytes.Buffer, model string) {
+	e := h.start(w, r, out)
+	seq := 0
+	ev := func(typ, data string) bool {
+		e.out.WriteString("event: ")
+		e.out.WriteString(typ)
+		e.out.WriteString("\ndata: {\"type\":\"")
+		e.out.WriteString(typ)
+		e.out.WriteString(`","sequence_number":`)
+		e.out.WriteString(strconv.Itoa(seq))
+		seq++
+		e.out.WriteString(data)
+		e.out.WriteString("}\n\n")
+		return e.send()
+	}
+	var m bytes.Buffer
+	quote(&m, model)
+	head := `"id":"resp_mock","object":"response","created_at":1700000000,"model":` + m.String()
+	if !ev("response.created", `,"response":{`+head+`,"status":"in_progress","output":[]}`) ||
+		!ev("response.output_item.added", `,"output_index":0,"item":{"type":"message","id":"msg_mock","status":"in_progress","role":"assistant","content":[]}`) ||
+		!ev("response.content_part.added", `,"item_id":"msg_mock","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`) {
+		return
+	}
+	for range h.s.Events {
+		if !ev("response.output_text.delta", `,"item_id":"msg_mock","output_index":0,"content_index":0,"delta":"`+word+`"`) {
+			return
+		}
+	}
+	var text bytes.Buffer
+	h.text(&text)
+	item := `{"type":"message","id":"msg_mock","status":"completed","role":"assistant","content":[{"type":"output_text","text":"` + text.String() + `","annotations":[]}]}`
+	n := strconv.Itoa(h.s.Events)
+	_ = ev("response.output_text.done", `,"item_id":"msg_mock","output_index":0,"content_index":0,"text":"`+text.String()+`"`) &&
+		ev("response.content_part.done", `,"item_id":"msg_mock","output_index":0,"content_index":0,"part":{"type":"output_text","text":"`+text.String()+`","annotations":[]}`) &&
+		ev("response.output_item.done", `,"output_index":0,"item":`+item) &&
+		ev("response.completed", `,"response":{`+head+`,"status":"completed","output":[`+item+`],"usage":{"input_tokens":42,"input_tokens_details":{"cached_tokens":30},"output_tokens":`+n+`,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":`+strconv.Itoa(42+h.s.Events)+`}}`)
 }
 
 // quote writes s as a JSON string; model names need no escaping beyond

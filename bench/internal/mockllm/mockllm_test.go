@@ -22,6 +22,12 @@ func TestHandler(t *testing.T) {
 	}{
 		{path: "/v1/messages", body: `{"model":"m"}`, wantText: "lorem lorem lorem "},
 		{path: "/v1/chat/completions", body: `{"model":"m"}`, wantText: "lorem lorem lorem "},
+		{path: "/v1/responses", body: `{"model":"m"}`, wantText: "lorem lorem lorem "},
+		{path: "/v1/responses", body: `{"model":"m","stream":true}`, wantData: []string{
+			`"response.created","sequence_number":0`, "response.output_item.added", "response.content_part.added",
+			"response.output_text.delta", "response.output_text.delta", `"response.output_text.delta","sequence_number":5`,
+			`"text":"lorem lorem lorem "`, "response.content_part.done", "response.output_item.done",
+			`"output":[{"type":"message","id":"msg_mock","status":"completed","role":"assistant","content":[{"type":"output_text","text":"lorem lorem lorem "`}},
 		{path: "/v1/messages", body: `{"model":"m","stream":true}`, wantData: []string{
 			"message_start", "content_block_start", "content_block_delta", "content_block_delta", "content_block_delta",
 			"content_block_stop", "message_delta", "message_stop"}},
@@ -44,7 +50,8 @@ func TestHandler(t *testing.T) {
 			}
 			if tt.wantData == nil {
 				b, _ := io.ReadAll(resp.Body)
-				text := gjson.GetBytes(b, "content.0.text").String() + gjson.GetBytes(b, "choices.0.message.content").String()
+				text := gjson.GetBytes(b, "content.0.text").String() + gjson.GetBytes(b, "choices.0.message.content").String() +
+					gjson.GetBytes(b, "output.0.content.0.text").String()
 				if text != tt.wantText || gjson.GetBytes(b, "model").String() != "m" {
 					t.Errorf("answer %s", b)
 				}

@@ -1,6 +1,7 @@
 // Package payload builds the request bodies the benchmarks send: Anthropic
-// Messages or OpenAI Chat Completions requests of a chosen size, shaped
-// like what coding agents send (a system prompt, a tool, a conversation).
+// Messages, OpenAI Chat Completions or OpenAI Responses requests of a
+// chosen size, shaped like what coding agents send (a system prompt, a
+// tool, a conversation).
 package payload
 
 import (
@@ -8,19 +9,30 @@ import (
 	"strings"
 )
 
-// Format is the wire format of a request: "anthropic" or "openai".
+// Format is the wire format of a request: "anthropic", "openai" or
+// "openai-responses".
 type Format string
 
-// The two formats.
+// The formats.
 const (
 	Anthropic Format = "anthropic"
 	OpenAI    Format = "openai"
+	Responses Format = "openai-responses"
 )
+
+// Formats lists every format.
+var Formats = []Format{Anthropic, OpenAI, Responses}
+
+// Valid reports whether f is one of Formats.
+func (f Format) Valid() bool { return f == Anthropic || f == OpenAI || f == Responses }
 
 // Path returns the endpoint path of f's requests.
 func (f Format) Path() string {
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		return "/v1/messages"
+	case Responses:
+		return "/v1/responses"
 	}
 	return "/v1/chat/completions"
 }
@@ -34,7 +46,11 @@ func Build(f Format, model string, size int, stream bool) []byte {
 	var b strings.Builder
 	b.Grow(size + 256)
 	rich := size >= 1024
-	fmt.Fprintf(&b, `{"model":%q,"max_tokens":1024,`, model)
+	if f == Responses {
+		fmt.Fprintf(&b, `{"model":%q,"max_output_tokens":1024,`, model)
+	} else {
+		fmt.Fprintf(&b, `{"model":%q,"max_tokens":1024,`, model)
+	}
 	if stream {
 		b.WriteString(`"stream":true,`)
 		if f == OpenAI {
@@ -42,14 +58,22 @@ func Build(f Format, model string, size int, stream bool) []byte {
 		}
 	}
 	if rich {
-		if f == Anthropic {
+		switch f {
+		case Anthropic:
 			b.WriteString(`"system":[{"type":"text","text":"You are a careful coding assistant. Answer briefly."}],`)
 			b.WriteString(`"tools":[{"name":"read_file","description":"Read a file from the workspace","input_schema":{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}],`)
-		} else {
+		case Responses:
+			b.WriteString(`"instructions":"You are a careful coding assistant. Answer briefly.",`)
+			b.WriteString(`"tools":[{"type":"function","name":"read_file","description":"Read a file from the workspace","parameters":{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}],`)
+		default:
 			b.WriteString(`"tools":[{"type":"function","function":{"name":"read_file","description":"Read a file from the workspace","parameters":{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}}],`)
 		}
 	}
-	b.WriteString(`"messages":[`)
+	if f == Responses {
+		b.WriteString(`"input":[`)
+	} else {
+		b.WriteString(`"messages":[`)
+	}
 	if rich && f == OpenAI {
 		b.WriteString(`{"role":"system","content":"You are a careful coding assistant. Answer briefly."},`)
 	}

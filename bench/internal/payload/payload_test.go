@@ -9,7 +9,7 @@ import (
 )
 
 func TestBuild(t *testing.T) {
-	for _, f := range []Format{Anthropic, OpenAI} {
+	for _, f := range Formats {
 		for _, size := range []int{200, 2 << 10, 100 << 10} {
 			for _, stream := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%d/%v", f, size, stream), func(t *testing.T) {
@@ -24,7 +24,14 @@ func TestBuild(t *testing.T) {
 					if r.Get("model").String() != "claude-sonnet-4-5" || r.Get("stream").Bool() != stream {
 						t.Errorf("model %q stream %v", r.Get("model"), r.Get("stream"))
 					}
-					last := r.Get("messages.@reverse.0")
+					turns := "messages"
+					if f == Responses {
+						turns = "input"
+						if r.Get("max_output_tokens").Int() == 0 || r.Get("messages").Exists() || r.Get("max_tokens").Exists() {
+							t.Errorf("not a Responses request: %.200s", b)
+						}
+					}
+					last := r.Get(turns + ".@reverse.0")
 					if last.Get("role").String() != "user" || last.Get("content").String() == "" {
 						t.Errorf("last turn %s, want the user's", last.Raw)
 					}
