@@ -1,6 +1,6 @@
 // Package mockupstream is an AI provider for tests and benchmarks: an HTTP
-// server that answers the Anthropic Messages and OpenAI Chat Completions
-// endpoints, streaming or not, and can be told to fail in the ways real
+// server that answers the Anthropic Messages, OpenAI Chat Completions and
+// OpenAI Responses endpoints, streaming or not, and can be told to fail in the ways real
 // providers do (error statuses, rate limits, hangs, resets, cut streams).
 package mockupstream
 
@@ -142,6 +142,7 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 		w.Header().Set(k, v)
 	}
 	anthropic := strings.HasSuffix(hr.URL.Path, "/messages")
+	responses := strings.HasSuffix(hr.URL.Path, "/responses")
 	if b.Status != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(b.Status)
@@ -160,6 +161,10 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	model := gjson.GetBytes(body, "model").String()
 	stream := gjson.GetBytes(body, "stream").Bool()
 	switch {
+	case responses && stream:
+		s.responsesStream(w, hr, model, b)
+	case responses:
+		s.responsesAnswer(w, model)
 	case anthropic && stream:
 		s.anthropicStream(w, hr, model, b)
 	case anthropic:
@@ -361,6 +366,97 @@ func (s *Server) openaiStream(w http.ResponseWriter, hr *http.Request, model str
 		e.event("", fmt.Sprintf(`{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":%q,"choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}}`, model, prompt, u.Output, prompt+u.Output, u.CacheRead))
 	}
 	e.event("", "[DONE]")
+}
+
+// responsesItems returns the output items of a Responses answer: the
+// reasoning (its summary and an encrypted_content the mock made up), the
+// message, then one function_call per tool call.
+func (s *Server) responsesItems() []string {
+	var items []string
+	if s.Thinking != "" {
+		items = append(items, `{"type":"reasoning","id":"rs_mock","summary":[{"type":"summary_text","text":`+jsonString(s.Thinking)+`}],"encrypted_content":"enc-mock"}`)
+	}
+	if s.Text != "" {
+		items = append(items, `{"type":"message","id":"msg_mock","status":"completed","role":"assistant","content":[{"type":"output_text","text":`+jsonString(s.Text)+`,"annotations":[]}]}`)
+	}
+	for i, tc := range s.Tools {
+		items = append(items, fmt.Sprintf(`{"type":"function_call","id":"fc_mock_%d","call_id":%q,"name":%q,"arguments":%s,"status":"completed"}`, i, tc.ID, tc.Name, jsonString(tc.Args)))
+	}
+	return items
+}
+
+// responsesUsage is the mock's usage as the Responses API reports it:
+// input_tokens include cached ones.
+func (s *Server) responsesUsage() string {
+	u := s.Usage
+	in := u.Input + u.CacheRead
+	reasoning := 0
+	if s.Thinking != "" {
+		reasoning = min(3, u.Output)
+	}
+	return fmt.Sprintf(`{"input_tokens":%d,"input_tokens_details":{"cached_tokens":%d},"output_tokens":%d,"output_tokens_details":{"reasoning_tokens":%d},"total_tokens":%d}`,
+		in, u.CacheRead, u.Output, reasoning, in+u.Output)
+}
+
+func (s *Server) responsesAnswer(w http.ResponseWriter, model string) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"id":"resp_mock","object":"response","created_at":1700000000,"status":"completed","error":null,"incomplete_details":null,"model":%q,"output":[%s],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":%s}`,
+		model, strings.Join(s.responsesItems(), ","), s.responsesUsage())
+}
+
+// responsesStream streams as the Responses API does: every event named and
+// numbered, each item added, filled and done in turn, then the whole
+// response again in response.completed.
+func (s *Server) responsesStream(w http.ResponseWriter, hr *http.Request, model string, b Behavior) {
+	e := startStream(w, hr, b)
+	seq := 0
+	ev := func(typ, rest string) bool {
+		ok := e.event(typ, fmt.Sprintf(`{"type":%q,"sequence_number":%d%s}`, typ, seq, rest))
+		seq++
+		return ok
+	}
+	head := fmt.Sprintf(`"id":"resp_mock","object":"response","created_at":1700000000,"model":%q`, model)
+	ev("response.created", `,"response":{`+head+`,"status":"in_progress","output":[]}`)
+	ev("response.in_progress", `,"response":{`+head+`,"status":"in_progress","output":[]}`)
+	items := s.responsesItems()
+	out := 0
+	if s.Thinking != "" {
+		ev("response.output_item.added", fmt.Sprintf(`,"output_index":%d,"item":{"type":"reasoning","id":"rs_mock","summary":[]}`, out))
+		ev("response.reasoning_summary_part.added", fmt.Sprintf(`,"item_id":"rs_mock","output_index":%d,"summary_index":0,"part":{"type":"summary_text","text":""}`, out))
+		for _, wd := range strings.SplitAfter(s.Thinking, " ") {
+			ev("response.reasoning_summary_text.delta", fmt.Sprintf(`,"item_id":"rs_mock","output_index":%d,"summary_index":0,"delta":%s`, out, jsonString(wd)))
+		}
+		ev("response.reasoning_summary_text.done", fmt.Sprintf(`,"item_id":"rs_mock","output_index":%d,"summary_index":0,"text":%s`, out, jsonString(s.Thinking)))
+		ev("response.reasoning_summary_part.done", fmt.Sprintf(`,"item_id":"rs_mock","output_index":%d,"summary_index":0,"part":{"type":"summary_text","text":%s}`, out, jsonString(s.Thinking)))
+		ev("response.output_item.done", fmt.Sprintf(`,"output_index":%d,"item":%s`, out, items[out]))
+		out++
+	}
+	if s.Text != "" {
+		ev("response.output_item.added", fmt.Sprintf(`,"output_index":%d,"item":{"type":"message","id":"msg_mock","status":"in_progress","role":"assistant","content":[]}`, out))
+		ev("response.content_part.added", fmt.Sprintf(`,"item_id":"msg_mock","output_index":%d,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`, out))
+		for i, wd := range s.words() {
+			ev("response.output_text.delta", fmt.Sprintf(`,"item_id":"msg_mock","output_index":%d,"content_index":0,"delta":%s`, out, jsonString(wd)))
+			if i == 0 && b.ErrorEvent {
+				ev("response.failed", `,"response":{`+head+`,"status":"failed","error":{"code":"server_error","message":"mock overloaded"},"output":[]}`)
+				return
+			}
+		}
+		ev("response.output_text.done", fmt.Sprintf(`,"item_id":"msg_mock","output_index":%d,"content_index":0,"text":%s`, out, jsonString(s.Text)))
+		ev("response.content_part.done", fmt.Sprintf(`,"item_id":"msg_mock","output_index":%d,"content_index":0,"part":{"type":"output_text","text":%s,"annotations":[]}`, out, jsonString(s.Text)))
+		ev("response.output_item.done", fmt.Sprintf(`,"output_index":%d,"item":%s`, out, items[out]))
+		out++
+	}
+	for i, tc := range s.Tools {
+		ev("response.output_item.added", fmt.Sprintf(`,"output_index":%d,"item":{"type":"function_call","id":"fc_mock_%d","call_id":%q,"name":%q,"arguments":"","status":"in_progress"}`, out, i, tc.ID, tc.Name))
+		half := len(tc.Args) / 2
+		for _, part := range []string{tc.Args[:half], tc.Args[half:]} {
+			ev("response.function_call_arguments.delta", fmt.Sprintf(`,"item_id":"fc_mock_%d","output_index":%d,"delta":%s`, i, out, jsonString(part)))
+		}
+		ev("response.function_call_arguments.done", fmt.Sprintf(`,"item_id":"fc_mock_%d","output_index":%d,"arguments":%s`, i, out, jsonString(tc.Args)))
+		ev("response.output_item.done", fmt.Sprintf(`,"output_index":%d,"item":%s`, out, items[out]))
+		out++
+	}
+	ev("response.completed", `,"response":{`+head+`,"status":"completed","error":null,"output":[`+strings.Join(items, ",")+`],"usage":`+s.responsesUsage()+`}`)
 }
 
 func jsonString(s string) string {
