@@ -1,8 +1,8 @@
 // Package routex routes AI API traffic in process.
 //
 // A *Client is an http.RoundTripper. Put it in an http.Client, or hand that
-// client to an official SDK, and every request to the Anthropic Messages or
-// OpenAI Chat Completions API is:
+// client to an official SDK, and every request to the Anthropic Messages,
+// OpenAI Chat Completions or OpenAI Responses API is:
 //
 //   - matched against routing rules (model, keywords, token count, tools,
 //     images, thinking, web search, headers, Go matchers), highest priority
@@ -17,6 +17,9 @@
 //   - retried and failed over to the next channel on connection errors,
 //     timeouts and 408/409/429/5xx/529 answers, until a byte reaches the
 //     caller;
+//   - converted to the channel's wire format (Channel.Type: FormatAnthropic,
+//     FormatOpenAI, FormatResponses) and its answer back to the caller's,
+//     streams event by event, when the two differ;
 //   - streamed through event by event, with its token usage read from the
 //     upstream's own report;
 //   - recorded as one analytics.Record, asynchronously.

@@ -1,4 +1,8 @@
-package transformer
+// Package sse reads and writes Server-Sent Events (text/event-stream), the
+// framing every streaming AI API answers with: an incremental Decoder that
+// never allocates per event for known event types, a Reader in the style of
+// the official SDKs, and append-style writers.
+package sse
 
 import (
 	"bytes"
@@ -22,7 +26,7 @@ type Event struct {
 
 // ErrEventTooLarge is returned by Decoder and Reader when a line or the data
 // of one event exceeds the configured MaxEventSize.
-var ErrEventTooLarge = errors.New("transformer: SSE event too large")
+var ErrEventTooLarge = errors.New("sse: event too large")
 
 // DefaultMaxEventSize is the limit a Decoder applies when its MaxEventSize
 // is zero or negative.
@@ -30,7 +34,7 @@ const DefaultMaxEventSize = 16 << 20
 
 // errYield stops a feed right after an event so that Reader can hand that
 // event out and resume from the same byte later.
-var errYield = errors.New("transformer: yield")
+var errYield = errors.New("sse: yield")
 
 // utf8BOM is the UTF-8 byte order mark the EventSource standard skips at the
 // start of a stream.
@@ -364,29 +368,52 @@ func (d *Decoder) intern(b []byte) string {
 	return s
 }
 
-// knownType returns the Anthropic event types as constants, so that a new
-// Decoder per stream does not allocate for them.
-func knownType(b []byte) string {
-	switch string(b) {
-	case "message_start":
-		return "message_start"
-	case "content_block_start":
-		return "content_block_start"
-	case "content_block_delta":
-		return "content_block_delta"
-	case "content_block_stop":
-		return "content_block_stop"
-	case "message_delta":
-		return "message_delta"
-	case "message_stop":
-		return "message_stop"
-	case "ping":
-		return "ping"
-	case "error":
-		return "error"
+// knownTypes are the event types of the Anthropic and OpenAI Responses
+// streams, handed out as constants so that a new Decoder per stream does not
+// allocate for them.
+var knownTypes = func() map[string]string {
+	m := make(map[string]string)
+	for _, t := range []string{
+		"message_start",
+		"content_block_start",
+		"content_block_delta",
+		"content_block_stop",
+		"message_delta",
+		"message_stop",
+		"ping",
+		"error",
+		"response.created",
+		"response.in_progress",
+		"response.output_item.added",
+		"response.output_item.done",
+		"response.content_part.added",
+		"response.content_part.done",
+		"response.output_text.delta",
+		"response.output_text.done",
+		"response.output_text.annotation.added",
+		"response.refusal.delta",
+		"response.refusal.done",
+		"response.function_call_arguments.delta",
+		"response.function_call_arguments.done",
+		"response.custom_tool_call_input.delta",
+		"response.custom_tool_call_input.done",
+		"response.reasoning_summary_part.added",
+		"response.reasoning_summary_part.done",
+		"response.reasoning_summary_text.delta",
+		"response.reasoning_summary_text.done",
+		"response.reasoning_text.delta",
+		"response.reasoning_text.done",
+		"response.completed",
+		"response.incomplete",
+		"response.failed",
+	} {
+		m[t] = t
 	}
-	return ""
-}
+	return m
+}()
+
+// knownType returns b as one of knownTypes, or "".
+func knownType(b []byte) string { return knownTypes[string(b)] }
 
 // parseRetry accepts only ASCII digits, as the standard requires; a value
 // too large for an int is ignored like any other invalid one.
@@ -410,7 +437,7 @@ func parseRetry(b []byte) (int, bool) {
 
 // Reader reads Server-Sent Events from an io.Reader one at a time:
 //
-//	r := transformer.NewReader(resp.Body)
+//	r := sse.NewReader(resp.Body)
 //	for r.Next() {
 //		ev := r.Event()
 //		...
