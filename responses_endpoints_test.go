@@ -455,3 +455,14 @@ func TestResponsesStreamEnds(t *testing.T) {
 		})
 	}
 }
+
+// ErrorBody writes OpenAI's shape for a Responses caller, with and
+// without a code, as a server in front of the Client uses it.
+func TestErrorBodyForResponses(t *testing.T) {
+	for _, code := range []string{"", "rate_limited"} {
+		body := string(routex.ErrorBody(routex.FormatResponses, http.StatusTooManyRequests, code, "slow down"))
+		assert.Equal(t, "slow down", wantOpenAIError(t, body, code))
+		assert.Equal(t, "rate_limit_error", gjson.Get(body, "error.type").Str)
+		assert.Equal(t, string(routex.ErrorBody(routex.FormatOpenAI, http.StatusTooManyRequests, code, "slow down")), body)
+	}
+}
