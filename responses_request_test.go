@@ -194,3 +194,44 @@ func TestParseResponsesRequestRefusals(t *testing.T) {
 		assert.Equal(t, "", r.SystemText(), f)
 	}
 }
+
+// BenchmarkParseResponsesRequest reads a Codex-like request of about 2 KB
+// (instructions, a function and a custom tool, a conversation with a
+// tool round trip) and the views a rule set reads.
+func BenchmarkParseResponsesRequest(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"gpt-5-codex","instructions":"You are Codex, a coding agent. Be concise.","stream":true,"prompt_cache_key":"0199a7c2-conv",`)
+	sb.WriteString(`"reasoning":{"effort":"medium","summary":"auto"},"include":["reasoning.encrypted_content"],"store":false,`)
+	sb.WriteString(`"tools":[{"type":"function","name":"shell","parameters":{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}}}}},{"type":"custom","name":"apply_patch","format":{"type":"grammar"}}],`)
+	sb.WriteString(`"input":[`)
+	for i := 0; sb.Len() < 2<<10-300; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"type":"message","role":"user","content":[{"type":"input_text","text":"Look at parseConfig in config.go and explain why the timeout is ignored."}]},`)
+		sb.WriteString(`{"type":"function_call","call_id":"call_` + string(rune('a'+i)) + `","name":"shell","arguments":"{\"command\":[\"sed\",\"-n\",\"1,80p\",\"config.go\"]}"},`)
+		sb.WriteString(`{"type":"function_call_output","call_id":"call_` + string(rune('a'+i)) + `","output":"func parseConfig() {}"}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	hr := httptest.NewRequest("POST", "/v1/responses", nil)
+	for _, views := range []bool{false, true} {
+		name := "parse"
+		if views {
+			name = "parse+views"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := parseRequest(FormatResponses, body, hr, byteCounter)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if views && (r.InputTokens() == 0 || r.LastUserText() == "" || !r.Thinking()) {
+					b.Fatal("views empty")
+				}
+			}
+		})
+	}
+}
