@@ -56,12 +56,18 @@ type Decision struct {
 func (c *Client) Explain(req *http.Request) (Decision, error) {
 	ep, format := classify(req)
 	d := Decision{Format: format, Channels: []string{}}
-	if ep == endpointModels {
+	switch ep {
+	case endpointModels:
 		closeBody(req)
 		return d, fmt.Errorf("routex: %s lists models and is answered by routex itself", req.URL.Path)
+	case endpointWebSocket:
+		closeBody(req)
+		return d, fmt.Errorf("routex: %s asks for a WebSocket, which routex refuses with 426 so that the client uses HTTP", req.URL.Path)
 	}
+	path := ep.path()
 	if ep == endpointPassthrough {
-		if _, rf := c.passthroughPath(req); rf != nil {
+		var rf *refusal
+		if path, rf = c.passthroughPath(req); rf != nil {
 			closeBody(req)
 			return d, rf
 		}
@@ -71,21 +77,24 @@ func (c *Client) Explain(req *http.Request) (Decision, error) {
 		return d, err
 	}
 	var r *Request
-	if ep == endpointPassthrough {
+	if ep.opaque() {
 		r = parsePassthrough(format, body, req)
 	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
 		return d, err
 	}
-	if r.Model == "" && ep != endpointPassthrough {
+	if r.Model == "" && !ep.opaque() {
 		return d, fmt.Errorf("routex: the request has no \"model\"")
 	}
 	if rf := admit(req, r); rf != nil {
 		return d, rf
 	}
 	d.Model = r.Model
-	x := &exchange{ep: ep, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
+	x := &exchange{ep: ep, path: path, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
 	if rf := c.plan(x); rf != nil {
-		return d, rf
+		if ep.countsTokens() {
+			return d, fmt.Errorf("routex: %w; routex answers %s itself from its token estimate", rf, ep.path())
+		}
+		return d, c.endpointRefusal(x, rf)
 	}
 	if x.rule != nil {
 		d.Rule = x.rule.ID
@@ -134,8 +143,13 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 	}
 	res.Model = model
 	rt := newRoute(ch, c.s.timeout)
-	// One request body serves both formats.
-	body, err := sjson.SetBytes([]byte(`{"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`), "model", rt.UpstreamModel(model))
+	// One request body serves Messages and Chat; the Responses API takes
+	// its input apart, and no fewer than 16 output tokens.
+	probe := `{"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`
+	if rt.Type == FormatResponses {
+		probe = `{"max_output_tokens":16,"input":"ping"}`
+	}
+	body, err := sjson.SetBytes([]byte(probe), "model", rt.UpstreamModel(model))
 	if err != nil {
 		res.Error = err.Error()
 		return res

@@ -31,7 +31,8 @@ func (c *Client) ModelNames() []string {
 	return slices.Compact(names)
 }
 
-// models answers GET /v1/models in the caller's format.
+// models answers GET /v1/models in the caller's format: Anthropic's list,
+// or OpenAI's, which Chat and Responses callers read alike.
 func (c *Client) models(req *http.Request, f Format) *http.Response {
 	names := c.ModelNames() // a fresh slice: filtered in place
 	if allow := modelFilter(req); allow != nil {

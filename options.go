@@ -296,19 +296,23 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 	}
 }
 
-// DefaultPassthrough lists the endpoints, besides those routex reads
-// (messages, chat completions, the model listing), that a caller may reach
-// on a channel of its own format: Anthropic's token counting and OpenAI's
-// embeddings.
-var DefaultPassthrough = []string{"/v1/messages/count_tokens", "/v1/embeddings"}
+// DefaultPassthrough lists the endpoints, besides those routex serves
+// itself, that a caller may reach on a channel of its own format: OpenAI's
+// embeddings. routex serves Messages, Chat Completions, Responses and the
+// model listing, and always forwards token counting
+// (/v1/messages/count_tokens, /v1/responses/input_tokens: answered from
+// its own estimate when no channel of the caller's format serves the
+// model) and compaction (/v1/responses/compact, to Responses channels).
+var DefaultPassthrough = []string{"/v1/embeddings"}
 
 // WithPassthrough replaces DefaultPassthrough: the endpoints routex
 // forwards unread to a channel of the caller's format. Each is a path from
 // "/v1" on, matched exactly ("/v1/embeddings"), or, ending in "/", a
-// prefix ("/v1/files/" reaches every file endpoint, with any method). A
-// path not listed is refused with 404 in the caller's format: a proxy key
-// must not reach what the channel's own key could do beyond routing, such
-// as deleting files.
+// prefix ("/v1/files/" reaches every file endpoint, with any method;
+// "/v1/responses/" the Responses API's stored responses). A path not
+// listed is refused with 404 in the caller's format, naming the path: a
+// proxy key must not reach what the channel's own key could do beyond
+// routing, such as deleting files.
 func WithPassthrough(paths ...string) Option {
 	return func(s *settings) error {
 		for _, p := range paths {

@@ -64,7 +64,11 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return c.models(req, format), nil
 	}
-	var path string
+	if ep == endpointWebSocket {
+		closeBody(req)
+		return refuseWebSocket(req), nil
+	}
+	path := ep.path()
 	if ep == endpointPassthrough {
 		var rf *refusal
 		if path, rf = c.passthroughPath(req); rf != nil {
@@ -81,7 +85,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	var r *Request
-	if ep == endpointPassthrough {
+	if ep.opaque() {
 		r = parsePassthrough(format, body, req)
 	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
 		rf, _ := asRefusal(err)
@@ -113,9 +117,17 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 // serve plans and runs the attempts for x.
 func (c *Client) serve(x *exchange) (*http.Response, error) {
 	if rf := c.plan(x); rf != nil {
-		return c.refuse(x, rf), nil
+		if x.ep.countsTokens() {
+			return c.countLocally(x), nil
+		}
+		return c.refuse(x, c.endpointRefusal(x, rf)), nil
 	}
-	return c.attempt(x)
+	resp, err := c.attempt(x)
+	if err == nil && x.ep.countsTokens() && notServed(resp) {
+		resp.Body.Close()
+		return c.countLocally(x), nil
+	}
+	return resp, err
 }
 
 // plan fills x.routes with the channels to try, in order: a matching rule's
@@ -208,10 +220,10 @@ func (c *Client) ready(rt *route) bool {
 }
 
 // compatible reports whether x's caller can be served by a channel speaking
-// to: in its own format always, in the other through conversion, except on
-// endpoints routex passes through without reading.
+// to: in its own format always, in another through conversion, except on
+// endpoints that only the caller's own format has.
 func (c *Client) compatible(x *exchange, to Format) bool {
-	return x.r.Format == to || x.ep != endpointPassthrough
+	return x.r.Format == to || !x.ep.forwarded()
 }
 
 // retryAfter returns the seconds until the first of x's model's channels
@@ -391,10 +403,11 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		return nil, &failure{rt: rt, err: err}
 	}
 	// Only the endpoint goes upstream, never the caller's own path: a
-	// pass-through's is cleaned and allowed (passthroughPath), the rest
-	// are the channel's own endpoint for the format.
+	// pass-through's is cleaned and allowed (passthroughPath), token
+	// counting and compaction have theirs (endpoint.path), the rest are
+	// the channel's own endpoint for the format.
 	path := x.path
-	if x.ep != endpointPassthrough {
+	if path == "" {
 		path = transformer.EndpointPath(rt.Type)
 	}
 	out.URL = rt.upstreamURL(path, upstreamQuery(x.req.URL, rt))
@@ -830,7 +843,7 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 		if h.Get("Anthropic-Version") == "" {
 			h["Anthropic-Version"] = []string{"2023-06-01"}
 		}
-	case FormatOpenAI:
+	case FormatOpenAI, FormatResponses:
 		if rt.APIKey != "" {
 			h["Authorization"] = []string{"Bearer " + rt.APIKey}
 		}
@@ -844,7 +857,9 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 // stick assigns x's session to rt when it is not already there.
 func (c *Client) stick(x *exchange, rt *route) {
 	key := x.r.SessionKey
-	if key == "" {
+	if key == "" || x.ep.countsTokens() {
+		// Counting tokens is no turn of the conversation: the session
+		// stays where its turns go.
 		return
 	}
 	if x.sticky == rt.ID {

@@ -31,9 +31,9 @@ type Request struct {
 	// Stream reports whether the caller asked for a streamed answer.
 	Stream bool
 	// SessionKey identifies the caller's session: the x-session-id header,
-	// else x-claude-code-session-id, else Anthropic metadata.user_id or
-	// OpenAI user. A key longer than MaxSessionKeyBytes is kept as its
-	// digest. Empty when none.
+	// else x-claude-code-session-id, else Anthropic metadata.user_id, a
+	// Responses prompt_cache_key, or OpenAI user. A key longer than
+	// MaxSessionKeyBytes is kept as its digest. Empty when none.
 	SessionKey string
 	// Body is the raw request body. Do not modify it.
 	Body []byte
@@ -74,65 +74,64 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	// One pass validates the body and reads its top level. It also notes
 	// thinking blocks without a signature anywhere in the body, so that
 	// finding none costs no second look.
-	var user, metaUser string
+	var user, metaUser, cacheKey string
 	var seen member // the members read so far
+	read := formatMembers(f)
 	m := jsonx.Members(bytesToString(body))
 	m.WatchEmpty("signature")
 	for m.Next() {
 		k := unescapedKey(m.Key())
-		var bit member
-		switch k {
-		case "model":
-			bit = memberModel
-			r.Model = gjson.Parse(m.Value()).String() // cloned below
-		case "stream":
-			bit = memberStream
-			r.Stream = gjson.Parse(m.Value()).Bool()
-		case "system":
-			bit = memberSystem
-			r.system = gjson.Parse(m.Value())
-		case "messages":
-			bit = memberMessages
-			r.messages = gjson.Parse(m.Value())
-		case "tools":
-			bit = memberTools
-			r.tools = gjson.Parse(m.Value())
-		case "thinking":
-			bit = memberThinking
-			r.thinking = gjson.Parse(m.Value())
-		case "reasoning_effort":
-			bit = memberReasoningEffort
-			v := gjson.Parse(m.Value())
-			r.reasoning = v.Type == gjson.String && v.Str != "" && v.Str != "none"
-		case "reasoning":
-			bit = memberReasoning
-			r.reasoning = m.Value()[0] == '{'
-		case "web_search_options":
-			bit = memberWebSearchOptions
-			r.webSearchOpt = true
-		case "stream_options":
-			bit = memberStreamOptions
-			r.streamUsage = gjson.Get(m.Value(), "include_usage").Bool()
-		case "user":
-			bit = memberUser
-			user = gjson.Parse(m.Value()).String()
-		case "metadata":
-			bit = memberMetadata
-			metaUser = gjson.Get(m.Value(), "user_id").String()
-		default:
-			bit = foldedMember(k)
+		bit, exact := memberOf(k)
+		if bit &= read; bit == 0 {
+			continue
+		}
+		if exact {
+			switch v := m.Value(); bit {
+			case memberModel:
+				r.Model = gjson.Parse(v).String() // cloned below
+			case memberStream:
+				r.Stream = gjson.Parse(v).Bool()
+			case memberSystem, memberInstructions:
+				r.system = gjson.Parse(v)
+			case memberMessages, memberInput:
+				r.messages = gjson.Parse(v)
+			case memberTools:
+				r.tools = gjson.Parse(v)
+			case memberThinking:
+				r.thinking = gjson.Parse(v)
+			case memberReasoningEffort:
+				e := gjson.Parse(v)
+				r.reasoning = e.Type == gjson.String && e.Str != "" && e.Str != "none"
+			case memberReasoning:
+				if f == FormatResponses {
+					// Minimal effort is the Responses API's "no thinking
+					// to speak of".
+					e := gjson.Get(v, "effort").Str
+					r.reasoning = e != "" && e != "none" && e != "minimal"
+				} else {
+					r.reasoning = v[0] == '{'
+				}
+			case memberWebSearchOptions:
+				r.webSearchOpt = true
+			case memberStreamOptions:
+				r.streamUsage = gjson.Get(v, "include_usage").Bool()
+			case memberUser:
+				user = gjson.Parse(v).String()
+			case memberMetadata:
+				metaUser = gjson.Get(v, "user_id").String()
+			case memberPromptCacheKey:
+				cacheKey = gjson.Parse(v).String()
+			}
 		}
 		// A member routex reads, given twice, is refused rather than
 		// guessed: JSON readers disagree on which one counts (a key check
 		// reading the first "model" and a router or provider the last
 		// would let a caller past its allowlist).
-		if bit != 0 {
-			if seen&bit != 0 {
-				r.Model = recordable(r.Model)
-				return r, duplicate(bit)
-			}
-			seen |= bit
+		if seen&bit != 0 {
+			r.Model = recordable(r.Model)
+			return r, duplicate(bit)
 		}
+		seen |= bit
 	}
 	switch err := m.Err(); {
 	case errors.Is(err, jsonx.ErrNotObject):
@@ -150,7 +149,12 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 		return r, rf
 	}
 	key, from := metaUser, `"metadata.user_id"`
-	if f != FormatAnthropic {
+	switch {
+	case f == FormatResponses && cacheKey != "":
+		// The Responses API's own name for what keeps a conversation on
+		// one cache: Codex gives it the conversation's id.
+		key, from = cacheKey, `"prompt_cache_key"`
+	case f != FormatAnthropic:
 		key, from = user, `"user"`
 	}
 	if hr != nil {
@@ -184,12 +188,72 @@ const (
 	memberStreamOptions
 	memberUser
 	memberMetadata
+	memberInstructions
+	memberInput
+	memberPromptCacheKey
 )
 
-// readMembers names the members of parseRequest's switch, in bit order.
+// readMembers names the members of memberOf, in bit order.
 var readMembers = [...]string{
 	"model", "stream", "system", "messages", "tools", "thinking", "reasoning_effort",
 	"reasoning", "web_search_options", "stream_options", "user", "metadata",
+	"instructions", "input", "prompt_cache_key",
+}
+
+// Which members parseRequest reads in each format. Messages and Chat
+// requests share theirs; the Responses API gives the conversation other
+// names, and a member of another API means nothing in it.
+const (
+	messagesMembers  = memberMetadata<<1 - 1
+	responsesMembers = memberModel | memberStream | memberTools | memberReasoning | memberUser |
+		memberInstructions | memberInput | memberPromptCacheKey
+)
+
+// formatMembers returns the members parseRequest reads in format f.
+func formatMembers(f Format) member {
+	if f == FormatResponses {
+		return responsesMembers
+	}
+	return messagesMembers
+}
+
+// memberOf returns the bit of the member that k names, and whether k is
+// that member's name itself rather than a spelling that a
+// case-insensitive decoder would take for it (foldedMember).
+func memberOf(k string) (member, bool) {
+	switch k {
+	case "model":
+		return memberModel, true
+	case "stream":
+		return memberStream, true
+	case "system":
+		return memberSystem, true
+	case "messages":
+		return memberMessages, true
+	case "tools":
+		return memberTools, true
+	case "thinking":
+		return memberThinking, true
+	case "reasoning_effort":
+		return memberReasoningEffort, true
+	case "reasoning":
+		return memberReasoning, true
+	case "web_search_options":
+		return memberWebSearchOptions, true
+	case "stream_options":
+		return memberStreamOptions, true
+	case "user":
+		return memberUser, true
+	case "metadata":
+		return memberMetadata, true
+	case "instructions":
+		return memberInstructions, true
+	case "input":
+		return memberInput, true
+	case "prompt_cache_key":
+		return memberPromptCacheKey, true
+	}
+	return foldedMember(k), false
 }
 
 // unescapedKey returns a member name as JSON decoders see it, so that
@@ -360,11 +424,12 @@ func (r *Request) Thinking() bool {
 }
 
 // SystemText returns the system prompt's text, blocks joined with "\n".
-// For OpenAI requests it is the text of the system and developer messages.
+// For OpenAI requests it is the text of the system and developer messages,
+// after a Responses request's instructions.
 func (r *Request) SystemText() string {
 	var b strings.Builder
 	appendText(&b, r.system)
-	if r.Format == FormatOpenAI {
+	if r.Format == FormatOpenAI || r.Format == FormatResponses {
 		r.messages.ForEach(func(_, m gjson.Result) bool {
 			if role := m.Get("role").Str; role == "system" || role == "developer" {
 				appendText(&b, m.Get("content"))
@@ -436,6 +501,11 @@ func (r *Request) scanUser() {
 		return
 	}
 	r.done |= doneUser
+	if r.Format == FormatResponses && r.messages.Type == gjson.String {
+		// A Responses input given as one string is one user message.
+		r.userText, r.lastUser = r.messages.Str, r.messages.Str
+		return
+	}
 	var all strings.Builder
 	r.messages.ForEach(func(_, m gjson.Result) bool {
 		if m.Get("role").Str != "user" {
@@ -447,7 +517,7 @@ func (r *Request) scanUser() {
 			last.WriteString(content.Str)
 		} else {
 			content.ForEach(func(_, b gjson.Result) bool {
-				if b.Get("type").Str == "text" {
+				if t := b.Get("type").Str; t == "text" || t == "input_text" {
 					if last.Len() > 0 {
 						last.WriteByte('\n')
 					}
@@ -477,6 +547,22 @@ func (r *Request) countTokens() {
 		}
 	}
 	count(rawText(r.system))
+	if r.Format == FormatResponses && r.messages.Type == gjson.String {
+		// A Responses input given as one string: one user message.
+		r.tokens += messageOverhead
+		count(r.messages.Str)
+	} else {
+		r.countMessages(count)
+	}
+	r.tools.ForEach(func(_, t gjson.Result) bool {
+		count(t.Raw)
+		return true
+	})
+}
+
+// countMessages counts the tokens of the conversation's messages (a
+// Responses request's input items).
+func (r *Request) countMessages(count func(string)) {
 	r.messages.ForEach(func(_, m gjson.Result) bool {
 		r.tokens += messageOverhead
 		content := m.Get("content")
@@ -488,10 +574,9 @@ func (r *Request) countTokens() {
 		if tc := m.Get("tool_calls"); tc.IsArray() {
 			count(tc.Raw)
 		}
-		return true
-	})
-	r.tools.ForEach(func(_, t gjson.Result) bool {
-		count(t.Raw)
+		if r.Format == FormatResponses {
+			r.countItem(m, count)
+		}
 		return true
 	})
 }
@@ -501,7 +586,7 @@ func (r *Request) countTokens() {
 func (r *Request) countBlocks(content gjson.Result, count func(string)) {
 	content.ForEach(func(_, b gjson.Result) bool {
 		switch b.Get("type").Str {
-		case "text":
+		case "text", "input_text", "output_text", "summary_text":
 			count(b.Get("text").Str)
 		case "image", "image_url", "input_image":
 			r.tokens += imageTokens
@@ -515,11 +600,33 @@ func (r *Request) countBlocks(content gjson.Result, count func(string)) {
 			count(b.Get("input").Raw)
 		case "thinking":
 			count(b.Get("thinking").Str)
-		case "document", "file":
+		case "document", "file", "input_file":
 			count(b.Raw)
 		}
 		return true
 	})
+}
+
+// countItem counts the tokens of a Responses input item besides its
+// content: a tool call's name and arguments, a tool's output, a reasoning
+// summary. Encrypted reasoning is opaque, and left out.
+func (r *Request) countItem(item gjson.Result, count func(string)) {
+	switch item.Get("type").Str {
+	case "function_call":
+		count(item.Get("name").Str)
+		count(item.Get("arguments").Str)
+	case "custom_tool_call":
+		count(item.Get("name").Str)
+		count(item.Get("input").Str)
+	case "function_call_output", "custom_tool_call_output":
+		if out := item.Get("output"); out.Type == gjson.String {
+			count(out.Str)
+		} else {
+			r.countBlocks(out, count)
+		}
+	case "reasoning":
+		r.countBlocks(item.Get("summary"), count)
+	}
 }
 
 // hasImageBlock reports whether any message (or tool result) holds an image.
@@ -540,6 +647,9 @@ func hasImageBlock(messages gjson.Result) bool {
 	messages.ForEach(func(_, m gjson.Result) bool {
 		if c := m.Get("content"); c.IsArray() {
 			walk(c)
+		}
+		if out := m.Get("output"); !found && out.IsArray() {
+			walk(out) // a Responses tool's output
 		}
 		return !found
 	})

@@ -32,9 +32,13 @@ func errBody(msg string) *refusal {
 }
 
 // ErrorBody returns an error body in format f: Anthropic's
-// {"type":"error","error":{...}} or OpenAI's {"error":{...}}, whose code
-// field carries code when it is not empty.
+// {"type":"error","error":{...}}, or OpenAI's {"error":{...}} for Chat and
+// Responses callers alike, whose code field carries code when it is not
+// empty.
 func ErrorBody(f Format, status int, code, msg string) []byte {
+	if f == FormatResponses {
+		f = FormatOpenAI // the Responses API answers errors in Chat's shape
+	}
 	if f == FormatAnthropic || code == "" {
 		return transformer.ErrorBody(f, status, msg)
 	}

@@ -535,8 +535,51 @@ const (
 	endpointPassthrough endpoint = iota
 	endpointMessages             // Anthropic Messages
 	endpointChat                 // OpenAI Chat Completions
+	endpointResponses            // OpenAI Responses
 	endpointModels               // model listing
+	endpointCountTokens          // Anthropic's token counting
+	endpointInputTokens          // the Responses API's token counting
+	endpointCompact              // the Responses API's conversation compaction
+	endpointWebSocket            // a WebSocket upgrade on the Responses endpoint
 )
+
+// forwarded reports whether requests to e go only to channels of the
+// caller's own format, body unconverted: endpoints that have no twin in
+// another format.
+func (e endpoint) forwarded() bool {
+	switch e {
+	case endpointPassthrough, endpointCountTokens, endpointInputTokens, endpointCompact:
+		return true
+	}
+	return false
+}
+
+// opaque reports whether routex reads only the model (and the session
+// header) of a request to e: the body is the provider's to understand.
+func (e endpoint) opaque() bool {
+	return e == endpointPassthrough || e.countsTokens()
+}
+
+// countsTokens reports whether e only counts a request's input tokens,
+// which routex can answer itself from its estimate.
+func (e endpoint) countsTokens() bool {
+	return e == endpointCountTokens || e == endpointInputTokens
+}
+
+// path returns the upstream path of an endpoint that is forwarded to a
+// fixed path, or "": the format's own endpoint, or the caller's path for a
+// pass-through.
+func (e endpoint) path() string {
+	switch e {
+	case endpointCountTokens:
+		return "/v1/messages/count_tokens"
+	case endpointInputTokens:
+		return "/v1/responses/input_tokens"
+	case endpointCompact:
+		return "/v1/responses/compact"
+	}
+	return ""
+}
 
 // classify reads the endpoint and the caller's format from the path. Paths
 // are matched by suffix, so base URLs with prefixes ("/proxy/v1/messages")
@@ -548,25 +591,53 @@ func classify(req *http.Request) (endpoint, Format) {
 		return endpointMessages, FormatAnthropic
 	case strings.HasSuffix(p, "/chat/completions"):
 		return endpointChat, FormatOpenAI
+	case strings.HasSuffix(p, "/responses"):
+		if isWebSocketUpgrade(req.Header) {
+			return endpointWebSocket, FormatResponses
+		}
+		return endpointResponses, FormatResponses
+	case strings.HasSuffix(p, "/v1/messages/count_tokens"):
+		return endpointCountTokens, FormatAnthropic
+	case strings.HasSuffix(p, "/responses/input_tokens"):
+		return endpointInputTokens, FormatResponses
+	case strings.HasSuffix(p, "/responses/compact"):
+		return endpointCompact, FormatResponses
 	case strings.HasSuffix(p, "/v1/models") && req.Method == http.MethodGet:
 		return endpointModels, headerFormat(req)
 	case strings.Contains(p, "/v1/messages/"), strings.Contains(p, "/v1/complete"):
 		return endpointPassthrough, FormatAnthropic
+	case strings.Contains(p, "/v1/responses/"):
+		return endpointPassthrough, FormatResponses
 	}
 	return endpointPassthrough, headerFormat(req)
 }
 
+// isWebSocketUpgrade reports whether h asks to switch the connection to a
+// WebSocket.
+func isWebSocketUpgrade(h http.Header) bool {
+	for _, v := range h["Upgrade"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // CallerFormat returns the wire format the Client takes req to be in, and
-// answers it in: from the path (/v1/messages, …/chat/completions), else
-// from its headers. A server in front of the Client uses it to refuse a
-// request in the caller's own format before the Client sees it.
+// answers it in: from the path (/v1/messages, …/chat/completions,
+// …/responses and the endpoints beside them), else from its headers. A
+// server in front of the Client uses it to refuse a request in the
+// caller's own format before the Client sees it.
 func CallerFormat(req *http.Request) Format {
 	_, f := classify(req)
 	return f
 }
 
 // headerFormat guesses the caller's format from its headers, for endpoints
-// both formats share.
+// the formats share. A Responses caller is taken for a Chat one: both
+// read OpenAI's error shape.
 func headerFormat(req *http.Request) Format {
 	if req.Header.Get("Anthropic-Version") != "" || req.Header.Get("X-Api-Key") != "" {
 		return FormatAnthropic

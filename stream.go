@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/balancer"
 	"github.com/routex/routex/transformer"
@@ -38,6 +40,7 @@ type streamBody struct {
 	conv     transformer.StreamConverter
 	filter   transformer.EventFilter // the channel's transformers; may be nil
 	events   int
+	preamble int         // Responses events that announce a response and carry none of it
 	ended    atomic.Bool // the upstream sent its final event
 	upDone   atomic.Bool // the upstream is finished and err is set
 	failure  error       // an error event inside the stream
@@ -80,13 +83,30 @@ func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Con
 // watches for usage, the final event and in-stream errors.
 func (s *streamBody) onEvent(ev transformer.Event) error {
 	s.events++
-	switch {
-	case s.upFormat == FormatAnthropic && ev.Type == "message_stop",
-		s.upFormat == FormatOpenAI && string(ev.Data) == "[DONE]":
-		s.ended.Store(true)
-	case s.upFormat == FormatAnthropic && ev.Type == "error",
-		s.upFormat == FormatOpenAI && len(ev.Data) > 8 && string(ev.Data[:8]) == `{"error"`:
-		s.failure = fmt.Errorf("%w: %s", errStreamError, truncate(string(ev.Data), 200))
+	switch s.upFormat {
+	case FormatAnthropic:
+		switch ev.Type {
+		case "message_stop":
+			s.ended.Store(true)
+		case "error":
+			s.fail(ev)
+		}
+	case FormatOpenAI:
+		switch {
+		case string(ev.Data) == "[DONE]":
+			s.ended.Store(true)
+		case len(ev.Data) > 8 && string(ev.Data[:8]) == `{"error"`:
+			s.fail(ev)
+		}
+	case FormatResponses:
+		switch responsesEventType(ev) {
+		case "response.completed", "response.incomplete":
+			s.ended.Store(true)
+		case "response.failed", "error":
+			s.fail(ev)
+		case "response.created", "response.in_progress", "response.queued":
+			s.preamble++
+		}
 	}
 	if s.filter != nil {
 		var keep bool
@@ -101,6 +121,20 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 
 // errStreamError marks the provider's own error event inside a stream.
 var errStreamError = errors.New("upstream stream error")
+
+// fail notes the provider's error event ev.
+func (s *streamBody) fail(ev transformer.Event) {
+	s.failure = fmt.Errorf("%w: %s", errStreamError, truncate(string(ev.Data), 200))
+}
+
+// responsesEventType returns the type of an event of a Responses stream:
+// its event name, or, from a provider that sends none, its data's "type".
+func responsesEventType(ev transformer.Event) string {
+	if ev.Type != "" {
+		return ev.Type
+	}
+	return gjson.GetBytes(ev.Data, "type").Str
+}
 
 // fill reads from the upstream into buf until converted bytes are waiting
 // or the upstream is finished. The decoder copies what it keeps, so buf is
@@ -158,8 +192,9 @@ func (s *streamBody) awaitFirstEvent() error {
 		}
 		return errStreamEnded
 	}
-	if s.failure != nil && s.events == 1 {
-		// An error as the very first event: nothing useful was sent yet.
+	if s.failure != nil && s.events-s.preamble == 1 {
+		// An error as the very first event, or the first after a
+		// Responses stream's announcements: nothing useful was sent yet.
 		return s.failure
 	}
 	return nil

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex"
+	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/transformer"
+)
+
+const (
+	gpt5      = "gpt-5"
+	respKey   = "sk-resp-SECRET-responses-channel-0123456789"
+	weather   = `{"city":"Paris"}`
+	respReply = "Sunny in Paris"
+	// The usage the provider reports: input includes the cached tokens.
+	respIn, respCached, respOut = 30, 10, 9
+)
+
+// responsesProvider answers the Responses API as OpenAI does: a text, or a
+// call of the request's first function tool, whole or streamed. It keeps
+// the Authorization header of every request.
+type responsesProvider struct {
+	*httptest.Server
+	auth chan string
+}
+
+func newResponsesProvider(t *testing.T) *responsesProvider {
+	p := &responsesProvider{auth: make(chan string, 32)}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		p.auth <- r.Header.Get("Authorization")
+		if r.URL.Path != "/v1/responses" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		usage := fmt.Sprintf(`{"input_tokens":%d,"input_tokens_details":{"cached_tokens":%d},"output_tokens":%d,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":%d}`,
+			respIn, respCached, respOut, respIn+respOut)
+		item := fmt.Sprintf(`{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":%q,"annotations":[]}]}`, respReply)
+		opened := `{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}`
+		deltas := []string{
+			`"response.content_part.added","item_id":"msg_1","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`,
+			fmt.Sprintf(`"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":%q`, respReply),
+			fmt.Sprintf(`"response.output_text.done","item_id":"msg_1","output_index":0,"content_index":0,"text":%q`, respReply),
+		}
+		if name := gjson.GetBytes(body, `tools.#(type=="function").name`).Str; name != "" {
+			item = fmt.Sprintf(`{"type":"function_call","id":"fc_1","call_id":"call_1","name":%q,"arguments":%q,"status":"completed"}`, name, weather)
+			opened = fmt.Sprintf(`{"type":"function_call","id":"fc_1","call_id":"call_1","name":%q,"arguments":"","status":"in_progress"}`, name)
+			deltas = []string{
+				fmt.Sprintf(`"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":%q`, weather),
+				fmt.Sprintf(`"response.function_call_arguments.done","item_id":"fc_1","output_index":0,"arguments":%q`, weather),
+			}
+		}
+		response := func(status, output, usage string) string {
+			return fmt.Sprintf(`{"id":"resp_1","object":"response","created_at":1700000000,"status":%q,"model":%q,"output":%s,"usage":%s}`,
+				status, gjson.GetBytes(body, "model").Str, output, usage)
+		}
+		if !gjson.GetBytes(body, "stream").Bool() {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, response("completed", "["+item+"]", usage))
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		events := []string{
+			`"response.created","response":` + response("in_progress", "[]", "null"),
+			`"response.output_item.added","output_index":0,"item":` + opened,
+		}
+		events = append(events, deltas...)
+		events = append(events, `"response.output_item.done","output_index":0,"item":`+item,
+			`"response.completed","response":`+response("completed", "["+item+"]", usage))
+		for i, ev := range events {
+			typ := ev[1 : strings.Index(ev[1:], `"`)+1]
+			fmt.Fprintf(w, "event: %s\ndata: {\"type\":%s,\"sequence_number\":%d}\n\n", typ, ev, i)
+		}
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+// addResponsesChannel adds a channel of type openai-responses for gpt-5*.
+func addResponsesChannel(t *testing.T, c *apiClient, p *responsesProvider) {
+	t.Helper()
+	c.do(t, http.MethodPost, "/api/channels", routex.Channel{ID: "resp", Name: "Responses", Type: routex.FormatResponses,
+		BaseURL: p.URL, APIKey: respKey, Models: []string{gpt5 + "*"}}).want(t, http.StatusCreated)
+}
+
+// responsesSDK is openai-go aimed at the server's proxy with key.
+func responsesSDK(ts *testServer, key string) openai.Client {
+	return openai.NewClient(option.WithBaseURL(ts.url+"/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0))
+}
+
+func weatherParams(tool bool) responses.ResponseNewParams {
+	p := responses.ResponseNewParams{Model: gpt5,
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("What is the weather in Paris?")}}
+	if tool {
+		p.Tools = []responses.ToolUnionParam{{OfFunction: &responses.FunctionToolParam{Name: "get_weather",
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}}}}}
+	}
+	return p
+}
+
+// openai-go's Responses client reaches a Responses channel through the
+// server with a proxy key, whole and streamed, text and a function call;
+// the provider sees the channel's key, never the proxy's, and each request
+// is recorded.
+func TestResponsesThroughServer(t *testing.T) {
+	t.Parallel()
+	ts, c := setUp(t)
+	p := newResponsesProvider(t)
+	addResponsesChannel(t, c, p)
+	keyID, key := makeKey(t, c, "codex")
+	sdk := responsesSDK(ts, key)
+
+	streamed := map[bool]error{}
+	for _, tool := range []bool{false, true} {
+		resp, err := sdk.Responses.New(t.Context(), weatherParams(tool))
+		require.NoError(t, err)
+		require.Len(t, resp.Output, 1)
+		if tool {
+			call := resp.Output[0].AsFunctionCall()
+			assert.Equal(t, "get_weather", call.Name)
+			assert.JSONEq(t, weather, call.Arguments)
+		} else {
+			assert.Equal(t, respReply, resp.OutputText())
+		}
+		assert.Equal(t, "Bearer "+respKey, <-p.auth)
+
+		stream := sdk.Responses.NewStreaming(t.Context(), weatherParams(tool))
+		var done *responses.Response
+		var text, args strings.Builder
+		for stream.Next() {
+			switch ev := stream.Current(); ev.Type {
+			case "response.output_text.delta":
+				text.WriteString(ev.Delta)
+			case "response.function_call_arguments.delta":
+				args.WriteString(ev.Delta)
+			case "response.completed":
+				r := ev.Response
+				done = &r
+			}
+		}
+		streamed[tool] = stream.Err()
+		stream.Close()
+		require.NotNil(t, done, "the stream reached response.completed")
+		if tool {
+			assert.JSONEq(t, weather, args.String())
+			assert.Equal(t, args.String(), done.Output[0].AsFunctionCall().Arguments)
+		} else {
+			assert.Equal(t, respReply, text.String())
+			assert.Equal(t, text.String(), done.OutputText())
+		}
+		assert.Equal(t, "Bearer "+respKey, <-p.auth)
+	}
+
+	ts.drain(t)
+	recs := decodeAs[struct{ Records []analytics.Record }](t, c.do(t, http.MethodGet, "/api/requests", nil).want(t, http.StatusOK)).Records
+	require.Len(t, recs, 4)
+	for _, r := range recs {
+		assert.Equal(t, "openai-responses", r.InboundFormat)
+		assert.Equal(t, "openai-responses", r.UpstreamFormat)
+		assert.Equal(t, "resp", r.ChannelID)
+		assert.Equal(t, keyID, r.KeyID)
+		assert.Equal(t, http.StatusOK, r.Status)
+		assert.Empty(t, r.Error, "the stream's end was seen")
+	}
+	t.Run("streams end clean", func(t *testing.T) {
+		if !responsesStreamsPassThrough() {
+			t.Skip("needs the Responses stream passed through to its end by the transformer")
+		}
+		for tool, err := range streamed {
+			assert.NoError(t, err, "tool=%t", tool)
+		}
+	})
+	t.Run("usage recorded", func(t *testing.T) {
+		if u, _ := transformer.ParseUsage(transformer.Responses, []byte(`{"usage":{"input_tokens":3,"output_tokens":2}}`)); u.Output != 2 || !responsesStreamsPassThrough() {
+			t.Skip("needs the Responses API's usage read by the transformer")
+		}
+		for _, r := range recs {
+			assert.EqualValues(t, respIn-respCached, r.InputTokens)
+			assert.EqualValues(t, respCached, r.CacheReadTokens)
+			assert.EqualValues(t, respOut, r.OutputTokens)
+		}
+	})
+}
+
+// responsesStreamsPassThrough reports whether the transformer passes a
+// finished Responses stream through without adding to it.
+func responsesStreamsPassThrough() bool {
+	sc := transformer.NewStreamConverter(&transformer.Conversion{From: transformer.Responses, To: transformer.Responses})
+	_, err := sc.Event(nil, transformer.Event{Type: "response.completed",
+		Data: []byte(`{"type":"response.completed","sequence_number":0,"response":{"id":"r","status":"completed","output":[]}}`)})
+	return err == nil && len(sc.End(nil, nil)) == 0
+}
+
+// /v1/responses is held to the proxy's keys, allowlists and body limit
+// like the other endpoints, with refusals in OpenAI's error shape; the
+// WebSocket upgrade Codex tries first is answered 426 once the key is
+// good; token counting for a model without an Anthropic channel is
+// answered from the estimate.
+func TestResponsesHeldToProxyRules(t *testing.T) {
+	t.Parallel()
+	ts, c := setUp(t, func(cfg *Config) { cfg.MaxBodyBytes = 4 << 10 })
+	p := newResponsesProvider(t)
+	addResponsesChannel(t, c, p)
+	_, open := makeKey(t, c, "any model")
+	_, limited := makeKey(t, c, "haiku only", haiku)
+	body := `{"model":"` + gpt5 + `","input":"hi"}`
+
+	openaiError := func(t *testing.T, r reply, status int, typ string) string {
+		t.Helper()
+		r.want(t, status)
+		assert.False(t, gjson.GetBytes(r.body, "type").Exists(), "OpenAI's shape: %s", r.body)
+		assert.Equal(t, typ, gjson.GetBytes(r.body, "error.type").Str, "%s", r.body)
+		return gjson.GetBytes(r.body, "error.message").Str
+	}
+	openaiError(t, ts.send(t, http.MethodPost, "/v1/responses", "", body), http.StatusUnauthorized, "authentication_error")
+	openaiError(t, ts.send(t, http.MethodPost, "/v1/responses", "sk-wrong", body), http.StatusUnauthorized, "authentication_error")
+	msg := openaiError(t, ts.send(t, http.MethodPost, "/v1/responses", limited, body), http.StatusForbidden, "permission_error")
+	assert.Equal(t, fmt.Sprintf("this API key may not use model %q", gpt5), msg)
+	msg = openaiError(t, ts.send(t, http.MethodPost, "/v1/responses", limited, `{"model":"`+haiku+`","mod\u0065l":"`+gpt5+`","input":"hi"}`),
+		http.StatusBadRequest, "invalid_request_error")
+	assert.Contains(t, msg, `"model" more than once`)
+	openaiError(t, ts.send(t, http.MethodPost, "/v1/responses", open, `{"model":"`+gpt5+`","input":"`+strings.Repeat("a", 8<<10)+`"}`),
+		http.StatusRequestEntityTooLarge, "request_too_large")
+
+	upgrade := []string{"Upgrade", "websocket", "Connection", "Upgrade", "Sec-Websocket-Version", "13",
+		"Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ==", "Openai-Beta", "responses_websockets=2026-02-06"}
+	openaiError(t, ts.send(t, http.MethodGet, "/v1/responses", "", "", upgrade...), http.StatusUnauthorized, "authentication_error")
+	r := ts.send(t, http.MethodGet, "/v1/responses", open, "", upgrade...)
+	msg = openaiError(t, r, http.StatusUpgradeRequired, "invalid_request_error")
+	assert.Equal(t, "websocket_not_supported", gjson.GetBytes(r.body, "error.code").Str)
+	assert.Contains(t, msg, "POST /v1/responses")
+	assert.Len(t, p.auth, 0, "nothing refused reached the provider")
+
+	ts.send(t, http.MethodPost, "/v1/responses", open, body).want(t, http.StatusOK)
+	assert.Equal(t, "Bearer "+respKey, <-p.auth)
+
+	// Claude Code counts before it sends: the main channel serves Claude
+	// models, no Anthropic channel serves gpt-5.
+	calls := ts.up.Calls()
+	r = ts.send(t, http.MethodPost, "/v1/messages/count_tokens", open, `{"model":"`+gpt5+`","messages":[{"role":"user","content":"How many tokens is this?"}]}`).
+		want(t, http.StatusOK)
+	assert.Positive(t, gjson.GetBytes(r.body, "input_tokens").Int(), "%s", r.body)
+	assert.Equal(t, "estimate", r.header.Get("X-Routex-Token-Count"))
+	assert.Equal(t, calls, ts.up.Calls())
+	ts.send(t, http.MethodPost, "/v1/messages/count_tokens", open, `{"model":"`+sonnet+`","messages":[]}`).want(t, http.StatusOK)
+	assert.Equal(t, calls+1, ts.up.Calls(), "the Anthropic channel counts its own models")
+
+	// The Responses API's token counting, from openai-go: this provider
+	// has no such endpoint, so the estimate answers.
+	sdk := responsesSDK(ts, open)
+	n, err := sdk.Responses.InputTokens.Count(context.Background(), responses.InputTokenCountParams{
+		Model: openai.String(gpt5), Input: responses.InputTokenCountParamsInputUnion{OfString: openai.String("How many tokens is this?")}})
+	require.NoError(t, err)
+	assert.Positive(t, n.InputTokens)
+	assert.Equal(t, "Bearer "+respKey, <-p.auth, "asked first")
+}
