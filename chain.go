@@ -24,6 +24,11 @@ import (
 // says otherwise: 30 days, as OpenAI keeps stored responses.
 const DefaultResponseRetention = 30 * 24 * time.Hour
 
+// MaxStoredResponseBytes is the largest StoredResponse, by Size, that a
+// Client keeps; a ResponseStore may refuse larger ones. Bigger answers
+// cannot be continued with previous_response_id.
+const MaxStoredResponseBytes = 64 << 20
+
 // DefaultResponseMemory is the most bytes of stored responses a Client
 // keeps in memory unless WithResponseRetention says otherwise.
 const DefaultResponseMemory = 64 << 20
@@ -36,9 +41,6 @@ const (
 	// back through, so that a loop in what a Store returns cannot hold a
 	// request forever.
 	maxChainLength = 10_000
-	// maxStoredResponseBytes bounds one stored response: input, output and
-	// instructions together. Bigger answers are not kept.
-	maxStoredResponseBytes = 64 << 20
 	// responseQueueSize is how many responses may wait for the Store.
 	responseQueueSize = 1024
 )
@@ -734,7 +736,7 @@ func (l *chainLink) save(resp string) {
 	if rc.instructions != "" && rc.instructions != "null" {
 		r.Instructions = []byte(rc.instructions)
 	}
-	if r.Size() > maxStoredResponseBytes {
+	if r.Size() > MaxStoredResponseBytes {
 		l.cs.logger.Warn("routex: response too large to keep for previous_response_id", "response", r.ID, "bytes", r.Size())
 		return
 	}

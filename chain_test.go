@@ -32,7 +32,7 @@ var updateChainGolden = flag.Bool("update-chain", false, "rewrite the output sec
 
 // readSections reads a golden file: free text, then sections that each
 // start with a line "-- name --".
-func readSections(t *testing.T, path string) (preamble string, sections map[string]string) {
+func readSections(t testing.TB, path string) (preamble string, sections map[string]string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -683,3 +683,62 @@ func (nopStore) Records(context.Context, RecordQuery) ([]analytics.Record, error
 func (nopStore) Aggregate(context.Context, AggregateQuery) ([]Aggregate, error) { return nil, nil }
 func (nopStore) Watch(func()) func()                                            { return func() {} }
 func (nopStore) Close() error                                                   { return nil }
+
+func benchChain(tb testing.TB) []StoredResponse {
+	_, sec := readSections(tb, "testdata/chain/three_turns_other_channel.txt")
+	var chain []StoredResponse
+	if err := json.Unmarshal([]byte(sec["chain"]), &chain); err != nil {
+		tb.Fatal(err)
+	}
+	return chain
+}
+
+// BenchmarkExpandChain rebuilds a two-answer conversation, with a 2 KB turn
+// of its own, for a channel that did not produce it and for one that did.
+func BenchmarkExpandChain(b *testing.B) {
+	chain := benchChain(b)
+	body := []byte(`{"model":"gpt-5","instructions":"Be brief.","previous_response_id":"resp_2","input":[{"role":"user","content":"` +
+		strings.Repeat("lorem ipsum ", 170) + `"}]}`)
+	for _, ch := range []string{"b", "a"} {
+		b.Run("channel="+ch, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := expandChain(body, chain, ch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzExpandChain checks that any valid request body comes out as valid
+// JSON with no previous_response_id and an input array, or is refused.
+func FuzzExpandChain(f *testing.F) {
+	files, _ := filepath.Glob("testdata/chain/*.txt")
+	for _, path := range files {
+		_, sec := readSections(f, path)
+		f.Add([]byte(strings.TrimSpace(sec["body"])))
+	}
+	f.Add([]byte(`{"input":"x","input":"y"}`))
+	f.Add([]byte(`{"inp\u0075t":[1,"a",{"id":"x","type":"reasoning"}]}`))
+	chain := benchChain(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !jsonx.ValidBytes(body) || gjson.ParseBytes(body).Type != gjson.JSON || !gjson.ParseBytes(body).IsObject() {
+			return
+		}
+		for _, ch := range []string{"a", "b"} {
+			out, err := expandChain(body, chain, ch)
+			if err != nil {
+				continue
+			}
+			if !jsonx.ValidBytes(out) {
+				t.Fatalf("invalid output for %s:\n%s", body, out)
+			}
+			got := gjson.ParseBytes(out)
+			if got.Get("previous_response_id").Exists() || !got.Get("input").IsArray() {
+				t.Fatalf("output for %s:\n%s", body, out)
+			}
+		}
+	})
+}

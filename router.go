@@ -193,8 +193,8 @@ func New(opts ...Option) (*Client, error) {
 func (c *Client) HTTPClient() *http.Client { return &http.Client{Transport: c} }
 
 // Close stops the Client: it waits for queued usage records, sessions and
-// stored responses to reach the Store, and then refuses new requests with ErrClosed. Streams
-// already returned keep working. Close is idempotent.
+// stored responses to reach the Store, and then refuses new requests with
+// ErrClosed. Streams already returned keep working. Close is idempotent.
 func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
