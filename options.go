@@ -92,6 +92,9 @@ type settings struct {
 	recorderOpts analytics.Settings
 	pricing      *analytics.Pricing
 	pricingSet   bool
+
+	responseRetention time.Duration // WithResponseRetention
+	responseMemory    int64
 }
 
 // WithChannels adds channels defined in code. They are fixed for the

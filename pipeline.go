@@ -40,7 +40,10 @@ type exchange struct {
 	rule  *compiledRule
 	// sticky is the channel the session was on when the request arrived.
 	sticky string
-	rec    analytics.Record
+	// chain is a Responses API request's place in its conversation; nil
+	// for other formats.
+	chain *responseChain
+	rec   analytics.Record
 
 	// routes in the order they will be tried, and the balancer's view of
 	// them; pooled, because every request needs them.
@@ -109,6 +112,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	x.rec.KeyID = KeyIDFromContext(req.Context())
 	resp, err := c.serve(x)
 	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
+	x.chain = nil // a conversation can be large: not kept in the pool
 	clear(x.routes[:cap(x.routes)])
 	exchangePool.Put(x)
 	return resp, err
@@ -116,6 +120,11 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // serve plans and runs the attempts for x.
 func (c *Client) serve(x *exchange) (*http.Response, error) {
+	if x.r.Format == FormatResponses && x.ep != endpointPassthrough {
+		if resp := c.continueChain(x); resp != nil {
+			return resp, nil
+		}
+	}
 	if rf := c.plan(x); rf != nil {
 		if x.ep.countsTokens() {
 			return c.countLocally(x), nil
@@ -190,6 +199,16 @@ func (c *Client) plan(x *exchange) *refusal {
 					sticky = i
 					break
 				}
+			}
+		}
+	}
+	// A response chain keeps to the channel that produced its last answer,
+	// before any session: that channel holds its state and prompt cache.
+	if id := x.chain.channel(); id != "" {
+		for i := range x.cands {
+			if x.cands[i].ID == id {
+				sticky = i
+				break
 			}
 		}
 	}
@@ -379,7 +398,12 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		model = x.rule.Target.Model
 	}
 	upModel := rt.UpstreamModel(model)
-	body, conv, err := c.upstreamBody(x.r, rt, upModel)
+	r, err := c.chainedRequest(x, rt)
+	if err != nil {
+		done(breaker.ErrIgnore)
+		return nil, &failure{rt: rt, err: err, invalid: true}
+	}
+	body, conv, err := c.upstreamBody(r, rt, upModel)
 	if err != nil {
 		// The caller's request cannot be put into this channel's format.
 		done(breaker.ErrIgnore)
@@ -497,6 +521,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 
 	if isEventStream(resp) && resp.StatusCode < 300 {
 		sb := newStreamBody(c, rt, resp.Body, conv, done, ctx, cancel, timer)
+		sb.link = c.chainLink(x, rt) // before the first event, which may be the last
 		if err := sb.awaitFirstEvent(); err != nil {
 			// Nothing reached the caller yet: another channel may answer.
 			resp.Body.Close()
@@ -571,6 +596,9 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 			} else {
 				setBody(resp, converted)
 			}
+		}
+		if x.chain != nil && x.rec.Status < 300 {
+			c.keepAnswer(x, rt, resp)
 		}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		// A revoked key or an exhausted account: the channel's fault, so

@@ -44,6 +44,7 @@ type Client struct {
 	quotas   quotas
 	headroom headroom
 	sessions *session.Table
+	chains   *chainStore // stored responses, for previous_response_id
 	recorder analytics.Recorder
 	async    *analytics.Async // writes records to the Store; nil without one
 	persist  chan Session     // sessions waiting to be saved to the Store; no channel ID: delete
@@ -112,6 +113,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.breakers = breaker.NewSet(bs)
 	c.sessions = session.New(session.Settings{TTL: s.sessionTTL, Size: s.sessionSize, Now: s.now})
+	c.chains = newChainStore(s)
 
 	var recs []analytics.Recorder
 	if s.recorder != nil {
@@ -190,9 +192,9 @@ func New(opts ...Option) (*Client, error) {
 // overall timeout: channels' timeouts and the request's context bound it.
 func (c *Client) HTTPClient() *http.Client { return &http.Client{Transport: c} }
 
-// Close stops the Client: it waits for queued usage records and sessions to
-// reach the Store, and then refuses new requests with ErrClosed. Streams
-// already returned keep working. Close is idempotent.
+// Close stops the Client: it waits for queued usage records, sessions and
+// stored responses to reach the Store, and then refuses new requests with
+// ErrClosed. Streams already returned keep working. Close is idempotent.
 func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -207,6 +209,7 @@ func (c *Client) Close() error {
 			c.persistMu.Unlock()
 			c.persistWG.Wait()
 		}
+		c.chains.close()
 		if c.async != nil {
 			err = c.async.Close()
 		}

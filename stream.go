@@ -52,6 +52,7 @@ type streamBody struct {
 
 	obs        balancer.Observer // told of the outcome at the end; may be nil
 	firstEvent time.Duration     // the attempt's wait for its first event
+	link       *chainLink        // saves a Responses answer for previous_response_id; may be nil
 
 	mu       sync.Mutex
 	finished bool
@@ -115,7 +116,9 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 		}
 	}
 	var err error
+	from := len(s.out)
 	s.out, err = s.conv.Event(s.out, ev)
+	s.link.see(s.out[from:])
 	return err
 }
 
@@ -176,7 +179,9 @@ func (s *streamBody) fill(buf []byte) {
 		if err != nil {
 			public = errors.New(publicError(err, 0))
 		}
+		from := len(s.out)
 		s.out = s.conv.End(s.out, public)
+		s.link.see(s.out[from:])
 		s.err = err
 		s.upDone.Store(true)
 	}

@@ -5,6 +5,7 @@ package memory
 
 import (
 	"cmp"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -33,13 +34,15 @@ func WithMaxRecords(n int) Option {
 	return func(s *Store) { s.maxRecords = max(n, 0) }
 }
 
-// Store is a routex.Store held in memory. Reads return deep copies, and
+// Store is a routex.Store held in memory, and a routex.ResponseStore. Reads
+// return deep copies, and
 // writes copy their arguments, so neither side can change the other's data.
 // Watch callbacks run without the Store's lock held.
 //
 // Store is safe for concurrent use.
 type Store struct {
-	maxRecords int
+	maxRecords   int
+	maxResponses int
 
 	mu       sync.RWMutex
 	closed   bool
@@ -52,6 +55,11 @@ type Store struct {
 	settings map[string]string
 	records  []analytics.Record // ordered by Time, oldest first; ties in insertion order
 	head     int                // records[:head] were dropped by WithMaxRecords
+
+	// Stored responses (routex.ResponseStore), by id, and in the order
+	// they were last written.
+	responses     map[string]*list.Element // of routex.StoredResponse
+	responseOrder *list.List
 
 	watchers watch.Set
 }
@@ -68,6 +76,7 @@ func New(opts ...Option) *Store {
 		keys:     make(map[string]routex.Key),
 		settings: make(map[string]string),
 	}
+	newResponses(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -595,6 +604,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.channels, s.rules, s.sessions, s.records, s.head = nil, nil, nil, nil, 0
 	s.tokens, s.keys, s.settings = nil, nil, nil
+	s.responses, s.responseOrder = nil, nil
 	return nil
 }
 

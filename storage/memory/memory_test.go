@@ -138,3 +138,55 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 	}
 }
+
+// TestResponseBounds drops the oldest responses past WithMaxResponses, and
+// those expired when a newer one is written.
+func TestResponseBounds(t *testing.T) {
+	ctx := t.Context()
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	resp := func(id string, created time.Time) routex.StoredResponse {
+		return routex.StoredResponse{ID: id, Input: []byte(`[]`), Output: []byte(`[]`), CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+	}
+	kept := func(s *memory.Store, ids ...string) string {
+		var out []string
+		for _, id := range ids {
+			// Asked at t0: expiry is not what hides them.
+			if _, err := s.Response(ctx, id, t0); err == nil {
+				out = append(out, id)
+			} else if !errors.Is(err, routex.ErrNotFound) {
+				t.Fatal(err)
+			}
+		}
+		return fmt.Sprint(out)
+	}
+
+	s := memory.New(memory.WithMaxResponses(2))
+	for _, id := range []string{"r1", "r2", "r3"} {
+		if err := s.PutResponse(ctx, resp(id, t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := kept(s, "r1", "r2", "r3"); got != "[r2 r3]" {
+		t.Errorf("kept %s, want [r2 r3]", got)
+	}
+	// Rewriting r2 makes r3 the oldest written.
+	if err := s.PutResponse(ctx, resp("r2", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutResponse(ctx, resp("r4", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(s, "r2", "r3", "r4"); got != "[r2 r4]" {
+		t.Errorf("kept %s, want [r2 r4]", got)
+	}
+
+	s = memory.New()
+	for _, r := range []routex.StoredResponse{resp("old", t0), resp("new", t0.Add(30*time.Minute)), resp("later", t0.Add(time.Hour))} {
+		if err := s.PutResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := kept(s, "old", "new", "later"); got != "[new later]" {
+		t.Errorf("kept %s, want [new later]: old had expired when later was written", got)
+	}
+}

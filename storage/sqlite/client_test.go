@@ -2,12 +2,17 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/internal/mockupstream"
@@ -63,5 +68,79 @@ func TestClientOnSQLite(t *testing.T) {
 	}
 	if recs[1].Status != http.StatusNotFound {
 		t.Fatalf("refusal record %+v", recs[1])
+	}
+}
+
+// TestResponseChainAcrossRestart continues, through a new Client on the
+// reopened database, a Responses conversation that an earlier Client
+// answered: the answer reached the disk when that Client closed, and the
+// conversation is rebuilt from it for a request the channel must get whole
+// ("store":false).
+func TestResponseChainAcrossRestart(t *testing.T) {
+	key := testKey(t)
+	var mu sync.Mutex
+	var bodies []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		n := len(bodies)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"resp_%d","object":"response","status":"completed","model":"gpt-5",`+
+			`"output":[{"type":"message","id":"msg_%[1]d","role":"assistant","content":[{"type":"output_text","text":"answer %[1]d"}]}]}`, n)
+	}))
+	defer up.Close()
+	path := filepath.Join(t.TempDir(), "routex.db")
+	ch := routex.Channel{ID: "resp", Type: routex.FormatResponses, BaseURL: up.URL}
+	send := func(c *routex.Client, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, "http://x/v1/responses", strings.NewReader(body))
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	st := open(t, path, sqlite.WithEncryptionKey(key))
+	c, err := routex.New(routex.WithStore(st), routex.WithChannels(ch))
+	must(t, err)
+	if status, body := send(c, `{"model":"gpt-5","instructions":"rules","input":"one"}`); status != http.StatusOK {
+		t.Fatalf("first turn: %d %s", status, body)
+	}
+	must(t, c.Close())
+	must(t, st.Close())
+
+	st = open(t, path, sqlite.WithEncryptionKey(key))
+	defer st.Close()
+	c, err = routex.New(routex.WithStore(st), routex.WithChannels(ch))
+	must(t, err)
+	defer c.Close()
+	if status, body := send(c, `{"model":"gpt-5","store":false,"previous_response_id":"resp_1","input":"two"}`); status != http.StatusOK {
+		t.Fatalf("second turn: %d %s", status, body)
+	}
+	mu.Lock()
+	sent := bodies[1]
+	mu.Unlock()
+	if gjson.Get(sent, "previous_response_id").Exists() || gjson.Get(sent, "instructions").Exists() {
+		t.Errorf("rebuilt request kept previous_response_id or the old instructions: %s", sent)
+	}
+	var got []string
+	gjson.Get(sent, "input").ForEach(func(_, item gjson.Result) bool {
+		text := item.Get("content")
+		if text.IsArray() {
+			text = text.Get("0.text")
+		}
+		got = append(got, item.Get("role").Str+":"+text.Str)
+		return true
+	})
+	if want := "user:one assistant:answer 1 user:two"; strings.Join(got, " ") != want {
+		t.Errorf("rebuilt input %q, want %q", strings.Join(got, " "), want)
+	}
+	if status, body := send(c, `{"model":"gpt-5","previous_response_id":"resp_404","input":"x"}`); status != http.StatusBadRequest ||
+		gjson.Get(body, "error.code").Str != "previous_response_not_found" {
+		t.Errorf("unknown id: %d %s", status, body)
 	}
 }

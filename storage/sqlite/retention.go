@@ -15,9 +15,9 @@ const pruneChunk = 10_000
 
 // Prune deletes what retention no longer keeps: records older than the
 // WithRetention maximum age, the oldest records beyond its maximum count,
-// and sessions that have expired. It returns how many records it deleted.
+// and sessions and stored responses that have expired. It returns how many records it deleted.
 // The rollups that Aggregate reads lose the deleted records too.
-// Without WithRetention it deletes only expired sessions. The background
+// Without WithRetention it deletes only expired sessions and responses. The background
 // goroutine started by WithRetention calls it once a minute.
 func (s *Store) Prune(ctx context.Context) (int, error) {
 	if err := s.usable(ctx); err != nil {
@@ -29,6 +29,9 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 		return s.failed("pruning sessions", err)
 	})
 	if err != nil {
+		return 0, err
+	}
+	if err := s.pruneResponses(ctx, now); err != nil {
 		return 0, err
 	}
 	if s.cfg.maxAge <= 0 && s.cfg.maxRows <= 0 {

@@ -153,3 +153,52 @@ func TestPruneInBackground(t *testing.T) {
 	// an error to the test.
 	must(t, s.Close())
 }
+
+func TestPruneResponses(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := memStore(t, sqlite.WithClock(func() time.Time { return now }))
+	ctx := t.Context()
+	resp := func(id string, created time.Time, expires time.Duration) routex.StoredResponse {
+		return routex.StoredResponse{ID: id, Input: []byte(`[]`), Output: []byte(`[]`), CreatedAt: created, ExpiresAt: now.Add(expires)}
+	}
+	// Asking about a time long past shows what is still stored.
+	stored := func(ids ...string) string {
+		var out []string
+		for _, id := range ids {
+			if _, err := s.Response(ctx, id, time.Time{}); err == nil {
+				out = append(out, id)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	for i, exp := range []time.Duration{-time.Hour, 0, time.Millisecond, time.Hour} {
+		must(t, s.PutResponse(ctx, resp(fmt.Sprint("r", i), time.Time{}, exp)))
+	}
+	_, err := s.Prune(ctx)
+	must(t, err)
+	if got := stored("r0", "r1", "r2", "r3"); got != "r2 r3" {
+		t.Errorf("responses after Prune: %q, want \"r2 r3\"", got)
+	}
+
+	// Without WithRetention's pruning, writes clear the expired a few at a
+	// time, and never what is live.
+	var expired []string
+	for i := range 10 {
+		id := fmt.Sprint("x", i)
+		expired = append(expired, id)
+		must(t, s.PutResponse(ctx, resp(id, time.Time{}, -time.Minute)))
+	}
+	must(t, s.PutResponse(ctx, resp("fresh1", now, time.Hour)))
+	if left := len(strings.Fields(stored(expired...))); left == 0 || left == 10 {
+		t.Errorf("after one write %d of 10 expired responses are left; want some deleted, not all at once", left)
+	}
+	for i := 2; i <= 4; i++ {
+		must(t, s.PutResponse(ctx, resp(fmt.Sprint("fresh", i), now, time.Hour)))
+	}
+	if got := stored(expired...); got != "" {
+		t.Errorf("expired responses left after four writes: %s", got)
+	}
+	if got := stored("r2", "r3", "fresh1", "fresh4"); got != "r2 r3 fresh1 fresh4" {
+		t.Errorf("live responses: %q", got)
+	}
+}

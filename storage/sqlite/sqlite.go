@@ -2,8 +2,9 @@
 // driver modernc.org/sqlite, so a program that uses it needs no cgo and no
 // database server.
 //
-// A Store keeps channels, rules, the balancing strategy, sticky sessions and
-// usage records in one database file. API keys and other channel secrets
+// A Store keeps channels, rules, the balancing strategy, sticky sessions,
+// usage records and stored Responses API answers (routex.ResponseStore) in
+// one database file. API keys and other channel secrets
 // are encrypted at rest with AES-256-GCM under a key the program supplies
 // (WithEncryptionKey). The schema is migrated forward when Open finds an
 // older version, and Open refuses a database written by a newer one.
@@ -100,7 +101,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithRetention bounds the usage records kept: records older than maxAge,
 // and the oldest records beyond the newest maxRows, are deleted by a
-// background goroutine once a minute, which also deletes expired sessions.
+// background goroutine once a minute, which also deletes expired sessions
+// and stored responses.
 // Zero or less for either bound means no bound of that kind. Close stops
 // the goroutine. See Prune to prune on demand.
 func WithRetention(maxAge time.Duration, maxRows int) Option {

@@ -26,7 +26,10 @@ import (
 // record in the group, and an unknown GroupBy is an error; after Close,
 // methods return an error. Times are compared with time.Time.Equal, at
 // millisecond precision or coarser, so a backend may return them in UTC; an
-// empty slice or map may come back as nil and the reverse.
+// empty slice or map may come back as nil and the reverse. A Store that
+// implements routex.ResponseStore returns a response's bytes as they were
+// put, and a response whose ExpiresAt equals now has expired; the response
+// tests are skipped for a Store that does not.
 func Run(t *testing.T, open func(t *testing.T) routex.Store) {
 	tests := []struct {
 		name string
@@ -49,6 +52,10 @@ func Run(t *testing.T, open func(t *testing.T) routex.Store) {
 		{"WatchReads", testWatchReads},
 		{"Concurrent", testConcurrent},
 		{"Close", testClose},
+		{"Responses", testResponses},
+		{"ResponseCopies", testResponseCopies},
+		{"ResponseLarge", testResponseLarge},
+		{"ResponsesClosed", testResponsesClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
