@@ -168,8 +168,8 @@ type requestState struct {
 // requestScratch holds buffers an encoder fills and empties while writing.
 type requestScratch struct {
 	a, b, c, d, e []byte
-	media      []*formPart
-	names      []string
+	media         []*formPart
+	names         []string
 }
 
 var requestPool = sync.Pool{New: func() any { return new(requestState) }}
