@@ -178,7 +178,7 @@ var requestPool = sync.Pool{New: func() any { return new(requestState) }}
 // its buffers.
 const (
 	maxPooledScratch = 64 << 10
-	maxPooledItems   = 512
+	maxPooledItems   = 4096
 )
 
 // release clears st, whose form holds substrings of the request body, and
