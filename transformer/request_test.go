@@ -460,7 +460,12 @@ func FuzzConvertRequest(f *testing.F) {
 	// No model: the first member written is whatever comes next.
 	f.Add([]byte(`{"tools":[{"function":{"name":{}}}],"messages":[]}`))
 	f.Add([]byte(`{"reasoning_effort":"high","messages":[]}`))
-	pairs := [][2]Format{{OpenAI, Anthropic}, {Anthropic, OpenAI}, {Anthropic, Anthropic}, {OpenAI, OpenAI}}
+	var pairs [][2]Format
+	for _, from := range Formats {
+		for _, to := range Formats {
+			pairs = append(pairs, [2]Format{from, to})
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		valid := json.Valid(body)
 		for _, p := range pairs {
@@ -492,10 +497,13 @@ func FuzzConvertRequest(f *testing.F) {
 				if !json.Valid(out) {
 					t.Fatalf("%s→%s (validated %v): invalid JSON:\n%s\n→\n%s", from, to, validated, body, out)
 				}
-				if to == Anthropic {
+				switch to {
+				case Anthropic:
 					checkAnthropicShape(t, out)
-				} else {
+				case OpenAI:
 					checkOpenAIShape(t, out)
+				case Responses:
+					checkResponsesShape(t, out)
 				}
 			}
 		}

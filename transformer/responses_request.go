@@ -575,7 +575,12 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		}
 		out = appendSep(out)
 		out = append(out, `{"type":"function_call_output","call_id":`...)
-		out = appendJSONString(out, r.ID.text())
+		id := r.ID.text()
+		if id == "" {
+			// The id its call was given.
+			id = openAIToolCallID(id)
+		}
+		out = appendJSONString(out, id)
 		out = append(out, `,"output":"`...)
 		if r.IsError {
 			out = append(out, "Error: "...)
