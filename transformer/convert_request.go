@@ -150,7 +150,13 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 	}
 	c.Model = strings.Clone(st.form.Model.text())
 	c.Stream = st.form.Stream
-	out := make([]byte, 0, len(body)+len(body)/8+256)
+	size := len(body) + len(body)/8 + 256
+	if to == Responses {
+		// Every turn of a Responses input is a typed item: the body grows
+		// more than it does in the other formats.
+		size += len(body) / 4
+	}
+	out := make([]byte, 0, size)
 	out, err := enc.encodeRequest(out, &st.form, &st.scratch, c)
 	if err != nil {
 		return nil, nil, err
