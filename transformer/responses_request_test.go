@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -306,4 +307,67 @@ func FuzzResponsesRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestResponsesRequestByName checks that a conversion named after formats
+// whose names hold a dash ("openai-responses") is found by Test.
+func TestResponsesRequestByName(t *testing.T) {
+	for _, tt := range []struct{ name, body, want string }{
+		{"openai-responses-to-anthropic", `{"model":"m","input":"hi"}`, "messages.0.content.0.text"},
+		{"anthropic-to-openai-responses", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "input.0.content.0.text"},
+		{"openai-to-openai-responses", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, "input.0.content.0.text"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Test(tt.name, DirRequest, []byte(tt.body), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := gjson.GetBytes(out, tt.want).Str; got != "hi" {
+				t.Errorf("%s = %q in %s", tt.want, got, out)
+			}
+		})
+	}
+}
+
+// TestRequestStateRelease checks that a pooled form keeps no piece of the
+// body it was decoded from, however many slots the conversation used.
+func TestRequestStateRelease(t *testing.T) {
+	for _, path := range convGoldenFiles(t, "request") {
+		from, _, _ := goldenPrefix(path)
+		g := readConvGolden(t, path)
+		st := new(requestState)
+		root := jsonValue(trimRawSpace(g.sections["input"]))
+		if err := requestCodecs[from].decodeRequest(root, &st.form, &Conversion{}); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		st.release()
+		if where := findText(reflect.ValueOf(st.form), "form"); where != "" {
+			t.Errorf("%s: %s still holds text after release", filepath.Base(path), where)
+		}
+	}
+}
+
+// findText returns the path of the first non-empty string reachable from
+// v, through slices up to their capacity, or "".
+func findText(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.String:
+		if v.Len() > 0 {
+			return path
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if p := findText(v.Field(i), path+"."+v.Type().Field(i).Name); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		full := v.Slice(0, v.Cap())
+		for i := range full.Len() {
+			if p := findText(full.Index(i), path+"[]"); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
