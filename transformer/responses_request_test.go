@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
@@ -370,4 +371,75 @@ func findText(v reflect.Value, path string) string {
 		}
 	}
 	return ""
+}
+
+// TestResponsesRequestFromAnthropicSDK converts what anthropic-sdk-go
+// sends for a tool round trip with parallel calls into a Responses body,
+// which openai-go's request type must read with every call before its
+// output and the ids kept.
+func TestResponsesRequestFromAnthropicSDK(t *testing.T) {
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}`)
+	}))
+	defer srv.Close()
+	client := newAnthropicClient(srv.URL)
+	schema := anthropic.ToolInputSchemaParam{Properties: map[string]any{"city": map[string]any{"type": "string"}}}
+	_, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{
+		Model:     "gpt-5",
+		MaxTokens: 1000,
+		System:    []anthropic.TextBlockParam{{Text: "Be brief."}},
+		Tools:     []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: schema}}},
+		Messages: []anthropic.MessageParam{
+			anthropic.NewUserMessage(anthropic.NewTextBlock("Paris and Rome?")),
+			anthropic.NewAssistantMessage(anthropic.NewTextBlock("Checking."),
+				anthropic.NewToolUseBlock("toolu_a", map[string]any{"city": "Paris"}, "get_weather"),
+				anthropic.NewToolUseBlock("toolu_b", map[string]any{"city": "Rome"}, "get_weather")),
+			anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_a", "18°C", false),
+				anthropic.NewToolResultBlock("toolu_b", "down", true)),
+		},
+	})
+	if err != nil {
+		t.Fatalf("Messages.New: %v", err)
+	}
+	out, _, err := ConvertRequest(Anthropic, Responses, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResponsesShape(t, out)
+	var p responses.ResponseNewParams
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatalf("openai-go cannot read %s: %v", out, err)
+	}
+	var kinds, ids []string
+	for _, item := range p.Input.OfInputItemList {
+		switch {
+		case item.OfFunctionCall != nil:
+			kinds = append(kinds, "call")
+			ids = append(ids, item.OfFunctionCall.CallID)
+			var args map[string]string
+			if err := json.Unmarshal([]byte(item.OfFunctionCall.Arguments), &args); err != nil || args["city"] == "" {
+				t.Errorf("arguments %q", item.OfFunctionCall.Arguments)
+			}
+		case item.OfFunctionCallOutput != nil:
+			kinds = append(kinds, "output")
+			ids = append(ids, item.OfFunctionCallOutput.CallID.Value)
+		default:
+			kinds = append(kinds, "message")
+		}
+	}
+	if want := []string{"message", "message", "call", "call", "output", "output"}; !slices.Equal(kinds, want) {
+		t.Fatalf("items %v, want %v: %s", kinds, want, out)
+	}
+	if want := []string{"toolu_a", "toolu_b", "toolu_a", "toolu_b"}; !slices.Equal(ids, want) {
+		t.Errorf("call ids %v, want %v", ids, want)
+	}
+	if got := gjson.GetBytes(out, "instructions").Str; got != "Be brief." {
+		t.Errorf("instructions %q", got)
+	}
+	if got := gjson.GetBytes(out, "input.5.output").Str; got != "Error: down" {
+		t.Errorf("error output %q", got)
+	}
 }
