@@ -62,6 +62,47 @@ func benchOpenAIRequest(size int) []byte {
 	return out
 }
 
+// benchResponsesRequest builds a Responses request of about size bytes,
+// the mix Codex sends: instructions, function and custom tools, and turns
+// of text, reasoning, function calls and their outputs.
+func benchResponsesRequest(size int) []byte {
+	text := strings.Repeat("Some source code line with \"quotes\" and a tab\t.\n", 4)
+	turn := func(i int) []any {
+		id := fmt.Sprintf("call_%04d", i)
+		return []any{
+			map[string]any{"role": "user", "content": []any{map[string]any{"type": "input_text", "text": "Please look at file " + fmt.Sprint(i)}}},
+			map[string]any{"type": "message", "role": "assistant", "content": []any{map[string]any{"type": "output_text", "text": "Reading it."}}},
+			map[string]any{"type": "function_call", "call_id": id, "name": "tool_0", "arguments": `{"path":"/src/main.go"}`},
+			map[string]any{"type": "function_call_output", "call_id": id, "output": text},
+		}
+	}
+	build := func(turns, tools int) []byte {
+		req := map[string]any{
+			"model": "gpt-5-codex", "max_output_tokens": 8192, "stream": true, "store": false,
+			"instructions": "You are a coding agent.", "parallel_tool_calls": true,
+			"reasoning": map[string]any{"effort": "medium", "summary": "auto"}, "prompt_cache_key": "session-1",
+		}
+		ts := []any{map[string]any{"type": "custom", "name": "apply_patch", "description": "Edit files.",
+			"format": map[string]any{"type": "grammar", "syntax": "lark", "definition": "start: patch"}}}
+		for i := range tools {
+			ts = append(ts, map[string]any{"type": "function", "name": fmt.Sprintf("tool_%d", i), "description": "Does a thing with a path and a pattern.",
+				"strict": false, "parameters": map[string]any{"type": "object", "properties": map[string]any{
+					"path": map[string]any{"type": "string"}, "pattern": map[string]any{"type": "string"}}, "required": []string{"path"}}})
+		}
+		var items []any
+		for i := range turns {
+			items = append(items, turn(i)...)
+		}
+		req["tools"], req["input"] = ts, items
+		b, _ := json.Marshal(req)
+		return b
+	}
+	base := len(build(1, 2))
+	perTurn := len(build(2, 2)) - base
+	turns := 1 + (max(0, size-base)+perTurn-1)/perTurn
+	return build(turns, 2+turns/8)
+}
+
 func benchRequest(b *testing.B, from, to Format, body []byte) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
@@ -74,9 +115,21 @@ func benchRequest(b *testing.B, from, to Format, body []byte) {
 
 func BenchmarkConvertRequest(b *testing.B) {
 	for _, size := range []int{2 << 10, 200 << 10} {
-		a, o := benchAnthropicRequest(size), benchOpenAIRequest(size)
-		b.Run(fmt.Sprintf("A2O/%dKB", (len(a)+512)>>10), func(b *testing.B) { benchRequest(b, Anthropic, OpenAI, a) })
-		b.Run(fmt.Sprintf("O2A/%dKB", (len(o)+512)>>10), func(b *testing.B) { benchRequest(b, OpenAI, Anthropic, o) })
+		a, o, r := benchAnthropicRequest(size), benchOpenAIRequest(size), benchResponsesRequest(size)
+		for _, tt := range []struct {
+			name     string
+			from, to Format
+			body     []byte
+		}{
+			{"A2O", Anthropic, OpenAI, a},
+			{"O2A", OpenAI, Anthropic, o},
+			{"R2A", Responses, Anthropic, r},
+			{"R2O", Responses, OpenAI, r},
+			{"A2R", Anthropic, Responses, a},
+			{"O2R", OpenAI, Responses, o},
+		} {
+			b.Run(fmt.Sprintf("%s/%dKB", tt.name, (len(tt.body)+512)>>10), func(b *testing.B) { benchRequest(b, tt.from, tt.to, tt.body) })
+		}
 	}
 }
 

@@ -198,24 +198,24 @@ func TestRequestToolNameMapping(t *testing.T) {
 		{"", true},
 	}
 	for _, tt := range tests {
-		w := requestWriter{c: &Conversion{}}
-		got := w.upstreamToolName(tt.name)
+		c := &Conversion{}
+		got := upstreamToolName(c, tt.name)
 		if !validToolName(got) {
 			t.Errorf("%q → %q: not a valid tool name", tt.name, got)
 		}
 		if (got != tt.name) != tt.mapped {
 			t.Errorf("%q → %q: mapped = %v, want %v", tt.name, got, got != tt.name, tt.mapped)
 		}
-		if again := w.upstreamToolName(tt.name); again != got {
+		if again := upstreamToolName(c, tt.name); again != got {
 			t.Errorf("%q maps to %q, then %q", tt.name, got, again)
 		}
-		if back := w.c.CallerToolName(got); back != tt.name {
+		if back := c.CallerToolName(got); back != tt.name {
 			t.Errorf("%q → %q → %q, want the original back", tt.name, got, back)
 		}
 	}
 	// Names that share their first 55 characters stay apart.
-	w := requestWriter{c: &Conversion{}}
-	a, b := w.upstreamToolName(long+"_one"), w.upstreamToolName(long+"_two")
+	c := &Conversion{}
+	a, b := upstreamToolName(c, long+"_one"), upstreamToolName(c, long+"_two")
 	if a == b {
 		t.Errorf("two long names both map to %q", a)
 	}
@@ -272,16 +272,26 @@ func TestRequestReasoningEffort(t *testing.T) {
 		{`{"type":"enabled","budget_tokens":2000}`, `{"effort":"high"}`, "high"},
 	}
 	for _, tt := range tests {
-		got := reasoningEffort(gjson.Parse(tt.thinking), gjson.Parse(tt.output))
+		body := `{"messages":[]`
+		if tt.thinking != "" {
+			body += `,"thinking":` + tt.thinking
+		}
+		if tt.output != "" {
+			body += `,"output_config":` + tt.output
+		}
+		var r formRequest
+		if err := (anthropicCodec{}).decodeRequest(jsonValue(body+"}"), &r, &Conversion{}); err != nil {
+			t.Fatal(err)
+		}
+		got := openAIEffort(&r.formReasoning)
 		if got != tt.want {
 			t.Errorf("thinking %s, output_config %s: %q, want %q", tt.thinking, tt.output, got, tt.want)
 		}
 	}
 	// The O→A budgets map back to the effort they came from.
 	for _, effort := range []string{"low", "medium", "high"} {
-		budget := thinkingBudget(gjson.Parse(`"`+effort+`"`), gjson.Result{})
-		thinking := gjson.Parse(`{"type":"enabled","budget_tokens":` + string(appendInt(nil, budget)) + `}`)
-		if got := reasoningEffort(thinking, gjson.Result{}); got != effort {
+		budget := anthropicBudget(&formReasoning{Effort: effort})
+		if got := openAIEffort(&formReasoning{Budget: budget}); got != effort {
 			t.Errorf("%s → budget %d → %s", effort, budget, got)
 		}
 	}
@@ -450,7 +460,12 @@ func FuzzConvertRequest(f *testing.F) {
 	// No model: the first member written is whatever comes next.
 	f.Add([]byte(`{"tools":[{"function":{"name":{}}}],"messages":[]}`))
 	f.Add([]byte(`{"reasoning_effort":"high","messages":[]}`))
-	pairs := [][2]Format{{OpenAI, Anthropic}, {Anthropic, OpenAI}, {Anthropic, Anthropic}, {OpenAI, OpenAI}}
+	var pairs [][2]Format
+	for _, from := range Formats {
+		for _, to := range Formats {
+			pairs = append(pairs, [2]Format{from, to})
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		valid := json.Valid(body)
 		for _, p := range pairs {
@@ -482,10 +497,13 @@ func FuzzConvertRequest(f *testing.F) {
 				if !json.Valid(out) {
 					t.Fatalf("%s→%s (validated %v): invalid JSON:\n%s\n→\n%s", from, to, validated, body, out)
 				}
-				if to == Anthropic {
+				switch to {
+				case Anthropic:
 					checkAnthropicShape(t, out)
-				} else {
+				case OpenAI:
 					checkOpenAIShape(t, out)
+				case Responses:
+					checkResponsesShape(t, out)
 				}
 			}
 		}
