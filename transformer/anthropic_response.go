@@ -59,7 +59,7 @@ func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 			p.Kind, p.Origin, p.Text = blockRedacted, Anthropic, ""
 		case "tool_use":
 			p.Kind, p.Text = blockToolCall, ""
-			p.Name = callerToolName(c, p.Name)
+			p.Name = x.callerToolName(c, p.Name)
 		default:
 			continue
 		}

@@ -88,13 +88,13 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 	if toolCalls.isArray() {
 		calls := values(toolCalls)
 		for v, ok := calls.next(); ok; v, ok = calls.next() {
-			decodeChatToolCall(r, c, v)
+			decodeChatToolCall(x, c, v)
 		}
 	}
 	if functionCall.isObject() {
 		var fn toolDef
 		fn.read(functionCall)
-		r.Content = append(r.Content, formPart{Kind: blockToolCall, Name: callerToolName(c, fn.name),
+		r.Content = append(r.Content, formPart{Kind: blockToolCall, Name: x.callerToolName(c, fn.name),
 			Input: fn.arguments, InputString: fn.arguments.isString()})
 	}
 	if usage.isObject() {
@@ -105,7 +105,8 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 
 // decodeChatToolCall reads one entry of a message's tool_calls: a
 // function call, or a call of a custom (freeform) tool.
-func decodeChatToolCall(r *formResponse, c *Conversion, v jsonValue) {
+func decodeChatToolCall(x *responseState, c *Conversion, v jsonValue) {
+	r := &x.form
 	var typ string
 	var id, fn, custom jsonValue
 	it := members(v)
@@ -125,7 +126,7 @@ func decodeChatToolCall(r *formResponse, c *Conversion, v jsonValue) {
 	case "function", "":
 		var f toolDef
 		f.read(fn)
-		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: callerToolName(c, f.name),
+		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: x.callerToolName(c, f.name),
 			Input: f.arguments, InputString: f.arguments.isString()})
 	case "custom":
 		var name, input jsonValue
@@ -138,7 +139,7 @@ func decodeChatToolCall(r *formResponse, c *Conversion, v jsonValue) {
 				input = x
 			}
 		}
-		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: callerToolName(c, name),
+		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: x.callerToolName(c, name),
 			Input: input, InputString: input.isString(), Freeform: input.isString()})
 	}
 }

@@ -57,6 +57,20 @@ type responseState struct {
 	// scratch holds a tool call's arguments unescaped while they are
 	// written out.
 	scratch []byte
+	// tokens holds the string tokens a decoder had to make (signatures
+	// restored from their carried form). It only grows during a
+	// conversion: tokens cut from it stay valid wherever it moves.
+	tokens []byte
+}
+
+// token returns s as a string token kept in x.tokens; s must be the body
+// of a valid string literal.
+func (x *responseState) token(s string) jsonValue {
+	n := len(x.tokens)
+	x.tokens = append(x.tokens, '"')
+	x.tokens = append(x.tokens, s...)
+	x.tokens = append(x.tokens, '"')
+	return jsonValue(bytesString(x.tokens[n:]))
 }
 
 var responsePool = sync.Pool{New: func() any { return new(responseState) }}
@@ -80,6 +94,10 @@ func (x *responseState) release() {
 		x.scratch = nil
 	}
 	x.scratch = x.scratch[:0]
+	if cap(x.tokens) > maxPooledAnswerScratch {
+		x.tokens = nil
+	}
+	x.tokens = x.tokens[:0]
 	responsePool.Put(x)
 }
 
@@ -113,8 +131,9 @@ func convertResponse(c *Conversion, body []byte, validate bool) ([]byte, error) 
 			break
 		}
 	}
-	// The Responses shape is the widest: room for its fixed fields.
-	out := make([]byte, 0, len(body)+512)
+	// Room for the widest shape, the Responses API's: its fixed fields and
+	// arguments escaped once more.
+	out := make([]byte, 0, len(body)+len(body)/4+1024)
 	return enc.appendResponse(out, x, c), nil
 }
 
@@ -209,12 +228,18 @@ var fillRandom = func(b []byte) { _, _ = rand.Read(b) }
 // randomHexLen is the length of a made-up id's random part.
 const randomHexLen = 24
 
-// appendRandomHex appends randomHexLen random hex digits.
+// appendRandomHex appends randomHexLen random hex digits. The random bytes
+// are drawn into the room the digits take, so nothing else is allocated.
 func appendRandomHex(dst []byte) []byte {
-	var b [randomHexLen / 2]byte
-	fillRandom(b[:])
-	for _, x := range b {
-		dst = append(dst, hexDigits[x>>4], hexDigits[x&0xf])
+	n := len(dst)
+	dst = append(dst, "000000000000000000000000"[:randomHexLen]...)
+	raw := dst[n+randomHexLen/2:]
+	fillRandom(raw)
+	// Each byte becomes two digits at or before its own place: writing in
+	// order never overwrites a byte not yet read.
+	for i := range randomHexLen / 2 {
+		x := raw[i]
+		dst[n+2*i], dst[n+2*i+1] = hexDigits[x>>4], hexDigits[x&0xf]
 	}
 	return dst
 }
@@ -235,12 +260,14 @@ func appendResponseModel(out []byte, c *Conversion, upstream jsonValue) []byte {
 // callerToolName returns the caller's name for the tool an upstream call
 // names, as a string token: the token itself unless the request mapped the
 // name.
-func callerToolName(c *Conversion, name jsonValue) jsonValue {
+func (x *responseState) callerToolName(c *Conversion, name jsonValue) jsonValue {
 	if len(c.ToolNames) == 0 {
 		return name
 	}
 	if n, ok := c.ToolNames[name.str()]; ok {
-		return jsonValue(bytesString(appendJSONString(nil, n)))
+		start := len(x.tokens)
+		x.tokens = appendJSONString(x.tokens, n)
+		return jsonValue(bytesString(x.tokens[start:]))
 	}
 	return name
 }

@@ -46,7 +46,7 @@ func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 	if output.isArray() {
 		items := values(output)
 		for v, ok := items.next(); ok; v, ok = items.next() {
-			if decodeResponsesItem(r, c, v) {
+			if decodeResponsesItem(x, c, v) {
 				refused = true
 			}
 		}
@@ -100,7 +100,8 @@ func (it *responsesItem) read(v jsonValue) {
 
 // decodeResponsesItem appends the parts of one output item and reports
 // whether it held a refusal.
-func decodeResponsesItem(r *formResponse, c *Conversion, v jsonValue) (refused bool) {
+func decodeResponsesItem(x *responseState, c *Conversion, v jsonValue) (refused bool) {
+	r := &x.form
 	var it responsesItem
 	it.read(v)
 	switch it.typ {
@@ -129,13 +130,13 @@ func decodeResponsesItem(r *formResponse, c *Conversion, v jsonValue) (refused b
 			}
 		}
 	case "function_call":
-		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: callerToolName(c, it.name),
+		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: x.callerToolName(c, it.name),
 			Input: it.arguments, InputString: it.arguments.isString()})
 	case "custom_tool_call":
-		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: callerToolName(c, it.name),
+		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: x.callerToolName(c, it.name),
 			Input: it.input, InputString: true, Freeform: true})
 	case "reasoning":
-		decodeReasoningItem(r, &it)
+		decodeReasoningItem(x, &it)
 	}
 	return refused
 }
@@ -144,7 +145,8 @@ func decodeResponsesItem(r *formResponse, c *Conversion, v jsonValue) (refused b
 // summary text, the first carrying the item's id and encrypted content.
 // Content in the carried form (carriedPrefix) is thinking an Anthropic
 // provider produced, restored with its signature; any other is OpenAI's own.
-func decodeReasoningItem(r *formResponse, it *responsesItem) {
+func decodeReasoningItem(x *responseState, it *responsesItem) {
+	r := &x.form
 	first := len(r.Content)
 	kind := blockThinking
 	sig, origin := it.encrypted, Responses
@@ -152,9 +154,9 @@ func decodeReasoningItem(r *formResponse, it *responsesItem) {
 		body[len(carriedPrefix)+2] == ':' {
 		switch body[len(carriedPrefix)+1] {
 		case 't':
-			sig, origin = jsonValue(`"`+body[len(carriedPrefix)+3:]+`"`), Anthropic
+			sig, origin = x.token(body[len(carriedPrefix)+3:]), Anthropic
 		case 'r':
-			sig, origin, kind = jsonValue(`"`+body[len(carriedPrefix)+3:]+`"`), Anthropic, blockRedacted
+			sig, origin, kind = x.token(body[len(carriedPrefix)+3:]), Anthropic, blockRedacted
 		}
 	}
 	if !sig.isString() {
@@ -184,8 +186,6 @@ func decodeReasoningItem(r *formResponse, it *responsesItem) {
 // one random part, fc_ / ctc_ from the call's id.
 func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion) []byte {
 	r := &x.form
-	var base [randomHexLen]byte
-	appendRandomHex(base[:0])
 	status, reason := "completed", ""
 	switch r.Stop {
 	case stopMaxTokens, stopContextWindow:
@@ -194,7 +194,10 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 		status, reason = "incomplete", "content_filter"
 	}
 	out = append(out, `{"id":"resp_`...)
-	out = append(out, base[:]...)
+	out = appendRandomHex(out)
+	// The item ids share the response's random part. Later appends never
+	// write over it, wherever out moves.
+	base := out[len(out)-randomHexLen:]
 	out = append(out, `","object":"response","created_at":`...)
 	out = appendInt(out, unixNow())
 	out = append(out, `,"status":"`...)
@@ -221,7 +224,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			if !inMessage {
 				out = appendSep(out)
 				out = append(out, `{"id":"msg_`...)
-				out = appendItemSuffix(out, base[:], messages)
+				out = appendItemSuffix(out, base, messages)
 				out = append(out, `","type":"message","status":"`...)
 				out = append(out, status...)
 				out = append(out, `","role":"assistant","content":[`...)
@@ -251,7 +254,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 		switch p.Kind {
 		case blockThinking, blockRedacted:
 			out = append(out, `{"id":"rs_`...)
-			out = appendItemSuffix(out, base[:], thoughts)
+			out = appendItemSuffix(out, base, thoughts)
 			out = append(out, `","type":"reasoning","summary":[`...)
 			if p.Kind == blockThinking && p.Text.isString() && p.Text.hasText() {
 				out = append(out, `{"type":"summary_text","text":`...)
