@@ -169,13 +169,14 @@ func TestResponseMadeUpIDs(t *testing.T) {
 }
 
 // TestResponseNeverEmptyText checks pitfalls 2, 10 and 16 over every
-// OpenAI-reply golden input: no empty text block, no content invented
-// from annotations, stop_sequence never "".
+// OpenAI-reply golden input (Chat and Responses): no empty text block, no
+// content invented from annotations, stop_sequence never "".
 func TestResponseNeverEmptyText(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "response", "o2a_*.txt"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "response", "[or]2a_*.txt"))
 	for _, path := range files {
 		g := readConvGolden(t, path)
-		out, err := ConvertResponse(&Conversion{From: Anthropic, To: OpenAI}, []byte(g.sections["input"]))
+		up, _ := convGoldenDirection(t, path)
+		out, err := ConvertResponse(&Conversion{From: Anthropic, To: up}, []byte(g.sections["input"]))
 		if err != nil {
 			t.Fatal(err)
 		}

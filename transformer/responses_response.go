@@ -349,7 +349,9 @@ func (x *responseState) appendFreeformInput(out []byte, p *formPart) []byte {
 		x.scratch = jsonx.AppendUnescaped(x.scratch[:0], p.Input.body())
 		args = jsonValue(bytesString(x.scratch))
 	}
-	if in := args.get("input"); in.isString() {
+	// The unescaped arguments were never validated: the string is used
+	// only if it is a valid literal.
+	if in := args.get("input"); in.isString() && jsonx.Valid(string(in)) {
 		return append(out, in...)
 	}
 	if p.Input.isString() {
