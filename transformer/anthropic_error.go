@@ -8,14 +8,14 @@ import (
 // decodeError reads an Anthropic error body,
 // {"type":"error","error":{"type","message"}}, or any other shape an
 // upstream answered with.
-func (anthropicCodec) decodeError(status int, body []byte, e *formError) {
-	readErrorBody(status, body, e, true, false)
+func (anthropicCodec) decodeError(status int, body []byte) formError {
+	return readErrorBody(status, body, true, false)
 }
 
 // appendError writes an Anthropic error body. OpenAI's 503 becomes
 // Anthropic's 529, and a prompt too long for the context says so in the
 // words Claude Code looks for, so that it compacts the conversation.
-func (anthropicCodec) appendError(dst []byte, e *formError) ([]byte, int) {
+func (anthropicCodec) appendError(dst []byte, e formError) ([]byte, int) {
 	status := e.Status
 	if status == http.StatusServiceUnavailable {
 		status = StatusOverloaded

@@ -6,18 +6,18 @@ import "net/http"
 // {"error":{"message","type","param","code"}}, or any other shape an
 // upstream answered with. OpenAI's types do not say more than the status
 // does; its code and param are kept.
-func (chatCodec) decodeError(status int, body []byte, e *formError) {
-	readErrorBody(status, body, e, false, true)
+func (chatCodec) decodeError(status int, body []byte) formError {
+	return readErrorBody(status, body, false, true)
 }
 
 // appendError writes an OpenAI error body, Anthropic's 529 as 503.
-func (chatCodec) appendError(dst []byte, e *formError) ([]byte, int) {
+func (chatCodec) appendError(dst []byte, e formError) ([]byte, int) {
 	return appendOpenAIError(dst, e)
 }
 
 // appendOpenAIError writes the error body both OpenAI formats share. The
 // type is the kind's Anthropic name, which OpenAI's SDKs show as they are.
-func appendOpenAIError(dst []byte, e *formError) ([]byte, int) {
+func appendOpenAIError(dst []byte, e formError) ([]byte, int) {
 	status := e.Status
 	if status == StatusOverloaded {
 		status = http.StatusServiceUnavailable

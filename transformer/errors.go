@@ -39,9 +39,7 @@ func ConvertError(c *Conversion, status int, body []byte) (int, []byte) {
 	if !ok1 || !ok2 {
 		return status, body
 	}
-	var e formError
-	dec.decodeError(status, body, &e)
-	out, st := enc.appendError(nil, &e)
+	out, st := enc.appendError(nil, dec.decodeError(status, body))
 	return st, out
 }
 
@@ -56,7 +54,7 @@ func ErrorBody(f Format, status int, message string) []byte {
 		enc = anthropicCodec{}
 	}
 	e := formError{Status: status, Type: errorKindForStatus(status), formMessage: message}
-	body, _ := enc.appendError(nil, &e)
+	body, _ := enc.appendError(nil, e)
 	return body
 }
 
@@ -67,11 +65,11 @@ func AnthropicErrorType(status int) string { return errorKindForStatus(status).n
 
 // errorCodec is what a format's codec does with error answers.
 type errorCodec interface {
-	// decodeError reads an error answer into e, whatever the body holds.
-	decodeError(status int, body []byte, e *formError)
+	// decodeError reads an error answer, whatever the body holds.
+	decodeError(status int, body []byte) formError
 	// appendError appends e as an error body and returns the status to
 	// answer with.
-	appendError(dst []byte, e *formError) ([]byte, int)
+	appendError(dst []byte, e formError) ([]byte, int)
 }
 
 var errorCodecs = map[Format]errorCodec{
@@ -144,8 +142,8 @@ const codeContextLength = "context_length_exceeded"
 // (vLLM, FastAPI) or {"detail":"…"}. typed takes Anthropic's error type
 // from an Anthropic-shaped body, openAI OpenAI's code and param from an
 // OpenAI-shaped one; otherwise the kind comes from the status.
-func readErrorBody(status int, body []byte, e *formError, typed, openAI bool) {
-	e.Status, e.Type = status, errorKindForStatus(status)
+func readErrorBody(status int, body []byte, typed, openAI bool) formError {
+	e := formError{Status: status, Type: errorKindForStatus(status)}
 	s := strings.TrimSpace(bytesString(body))
 	var code string
 	if jsonx.Valid(s) {
@@ -193,6 +191,7 @@ func readErrorBody(status int, body []byte, e *formError, typed, openAI bool) {
 		strings.Contains(lower, "context window") {
 		e.Code = codeContextLength
 	}
+	return e
 }
 
 // errorSnippet returns the start of a non-JSON error body fit to quote in
