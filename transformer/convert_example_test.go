@@ -46,3 +46,10 @@ func ExampleConvertError() {
 	// Output:
 	// 503 {"error":{"message":"Overloaded","type":"overloaded_error","param":null,"code":null}}
 }
+
+func ExampleErrorBody() {
+	// routex refusing a Responses API caller answers in that caller's shape.
+	fmt.Println(string(transformer.ErrorBody(transformer.Responses, 404, "routex does not serve this endpoint")))
+	// Output:
+	// {"error":{"message":"routex does not serve this endpoint","type":"not_found_error","param":null,"code":null}}
+}

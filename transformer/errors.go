@@ -25,111 +25,125 @@ const promptTooLong = "prompt is too long"
 
 // ConvertError converts an upstream error response, status and body in
 // c.To's format, into c.From's. It returns the status to give the caller
-// (Anthropic's 529 and OpenAI's 503 map to each other) and a body the
-// caller's SDK understands, keeping the upstream's message. A body that is
-// not JSON, or has no message, is quoted: "upstream returned HTTP 502:
-// <its first 200 bytes>". With a nil Conversion or c.From == c.To,
-// status and body are returned unchanged.
+// (Anthropic's 529 and OpenAI's 503 map to each other; Responses callers
+// are OpenAI callers here) and a body the caller's SDK understands, keeping
+// the upstream's message. A body that is not JSON, or has no message, is
+// quoted: "upstream returned HTTP 502: <its first 200 bytes>". With a nil
+// Conversion or c.From == c.To, status and body are returned unchanged.
 func ConvertError(c *Conversion, status int, body []byte) (int, []byte) {
-	if c == nil || c.From == c.To || !c.From.Valid() || !c.To.Valid() {
+	if c == nil || c.From == c.To {
 		return status, body
 	}
-	e := parseUpstreamError(status, body)
-	if c.From == OpenAI {
-		if status == StatusOverloaded {
-			status = http.StatusServiceUnavailable
-		}
-		typ := e.typ
-		if typ == "" {
-			typ = AnthropicErrorType(status)
-		}
-		code := ""
-		if e.contextExceeded {
-			code = "context_length_exceeded"
-		}
-		return status, appendOpenAIErrorBody(nil, e.message, typ, code)
+	dec, ok1 := errorCodecs[c.To]
+	enc, ok2 := errorCodecs[c.From]
+	if !ok1 || !ok2 {
+		return status, body
 	}
-	if status == http.StatusServiceUnavailable {
-		status = StatusOverloaded
-	}
-	msg := e.message
-	if e.contextExceeded && !strings.HasPrefix(strings.ToLower(msg), promptTooLong) {
-		msg = promptTooLong + ": " + msg
-	}
-	return status, appendAnthropicErrorBody(nil, AnthropicErrorType(status), msg)
+	out, st := enc.appendError(nil, dec.decodeError(status, body))
+	return st, out
 }
 
 // ErrorBody returns an error body in format f for status and message, the
 // shape the SDKs of f read: {"type":"error","error":{"type","message"}} for
-// Anthropic, {"error":{"message","type","param","code"}} for OpenAI. The
-// same JSON is the data of an error event in a stream of format f.
+// Anthropic, {"error":{"message","type","param","code"}} for OpenAI Chat
+// and the Responses API. The same JSON is the data of an error event in a
+// stream of format f (Anthropic, Chat).
 func ErrorBody(f Format, status int, message string) []byte {
-	if f == OpenAI {
-		return appendOpenAIErrorBody(nil, message, AnthropicErrorType(status), "")
+	enc, ok := errorCodecs[f]
+	if !ok {
+		enc = anthropicCodec{}
 	}
-	return appendAnthropicErrorBody(nil, AnthropicErrorType(status), message)
+	e := formError{Status: status, Type: errorKindForStatus(status), formMessage: message}
+	body, _ := enc.appendError(nil, e)
+	return body
 }
 
 // AnthropicErrorType returns the Anthropic error type for an HTTP status.
 // Statuses without a type of their own get invalid_request_error (4xx) or
 // api_error.
-func AnthropicErrorType(status int) string {
+func AnthropicErrorType(status int) string { return errorKindForStatus(status).name() }
+
+// errorCodec is what a format's codec does with error answers.
+type errorCodec interface {
+	// decodeError reads an error answer, whatever the body holds.
+	decodeError(status int, body []byte) formError
+	// appendError appends e as an error body and returns the status to
+	// answer with.
+	appendError(dst []byte, e formError) ([]byte, int)
+}
+
+var errorCodecs = map[Format]errorCodec{
+	Anthropic: anthropicCodec{},
+	OpenAI:    chatCodec{},
+	Responses: responsesCodec{},
+}
+
+// errorKindForStatus is the kind of error an HTTP status says.
+func errorKindForStatus(status int) errorKind {
 	switch status {
 	case http.StatusBadRequest:
-		return "invalid_request_error"
+		return errKindInvalidRequest
 	case http.StatusUnauthorized:
-		return "authentication_error"
+		return errKindAuthentication
 	case http.StatusForbidden:
-		return "permission_error"
+		return errKindPermission
 	case http.StatusNotFound:
-		return "not_found_error"
+		return errKindNotFound
 	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
+		return errKindTooLarge
 	case http.StatusTooManyRequests:
-		return "rate_limit_error"
+		return errKindRateLimit
 	case StatusOverloaded, http.StatusServiceUnavailable:
-		return "overloaded_error"
+		return errKindOverloaded
 	}
 	if status >= 400 && status < 500 {
-		return "invalid_request_error"
+		return errKindInvalidRequest
+	}
+	return errKindAPI
+}
+
+// errorKindNames are the kinds' names, Anthropic's error types.
+var errorKindNames = [...]string{
+	errKindAPI:            "api_error",
+	errKindInvalidRequest: "invalid_request_error",
+	errKindAuthentication: "authentication_error",
+	errKindPermission:     "permission_error",
+	errKindNotFound:       "not_found_error",
+	errKindTooLarge:       "request_too_large",
+	errKindRateLimit:      "rate_limit_error",
+	errKindOverloaded:     "overloaded_error",
+	errKindTimeout:        "timeout_error",
+}
+
+func (k errorKind) name() string {
+	if int(k) < len(errorKindNames) {
+		return errorKindNames[k]
 	}
 	return "api_error"
 }
 
-func appendAnthropicErrorBody(dst []byte, typ, message string) []byte {
-	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendJSONString(dst, typ)
-	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, message)
-	return append(dst, `}}`...)
-}
-
-func appendOpenAIErrorBody(dst []byte, message, typ, code string) []byte {
-	dst = append(dst, `{"error":{"message":`...)
-	dst = appendJSONString(dst, message)
-	dst = append(dst, `,"type":`...)
-	dst = appendJSONString(dst, typ)
-	dst = append(dst, `,"param":null,"code":`...)
-	if code == "" {
-		dst = append(dst, "null"...)
-	} else {
-		dst = appendJSONString(dst, code)
+// errorKindNamed returns the kind an Anthropic error type names.
+func errorKindNamed(typ string) (errorKind, bool) {
+	for k, n := range errorKindNames {
+		if n == typ {
+			return errorKind(k), true
+		}
 	}
-	return append(dst, `}}`...)
+	return 0, false
 }
 
-// upstreamError is what ConvertError learned from an error body.
-type upstreamError struct {
-	message         string
-	typ             string // the Anthropic error type, when the body had one
-	contextExceeded bool   // the prompt did not fit the model's context
-}
+// codeContextLength is OpenAI's error code for a prompt that does not fit
+// the model's context window; the decoders set it on any error that says
+// so, in whatever words.
+const codeContextLength = "context_length_exceeded"
 
-// parseUpstreamError reads the message of an error body in either format,
-// and in the shapes OpenAI-compatible servers use instead: {"error":"…"},
-// {"message":"…"} (vLLM, FastAPI) or {"detail":"…"}.
-func parseUpstreamError(status int, body []byte) upstreamError {
-	var e upstreamError
+// readErrorBody reads the message of an error body in any of the shapes
+// upstreams use: Anthropic's and OpenAI's, {"error":"…"}, {"message":"…"}
+// (vLLM, FastAPI) or {"detail":"…"}. typed takes Anthropic's error type
+// from an Anthropic-shaped body, openAI OpenAI's code and param from an
+// OpenAI-shaped one; otherwise the kind comes from the status.
+func readErrorBody(status int, body []byte, typed, openAI bool) formError {
+	e := formError{Status: status, Type: errorKindForStatus(status)}
 	s := strings.TrimSpace(bytesString(body))
 	var code string
 	if jsonx.Valid(s) {
@@ -137,34 +151,46 @@ func parseUpstreamError(status int, body []byte) upstreamError {
 		errv := root.Get("error")
 		switch {
 		case errv.IsObject():
-			e.message = errv.Get("message").String()
-			code = errv.Get("code").String()
-			if root.Get("type").Str == "error" {
-				e.typ = errv.Get("type").String()
+			e.formMessage = errv.Get("message").String()
+			if v := errv.Get("code"); v.Type == gjson.String {
+				code = v.Str
+			}
+			if v := errv.Get("param"); openAI && v.Type == gjson.String {
+				e.Param = v.Str
+			}
+			if typed && root.Get("type").Str == "error" {
+				if k, ok := errorKindNamed(errv.Get("type").Str); ok {
+					e.Type = k
+				}
 			}
 		case errv.Type == gjson.String:
-			e.message = errv.Str
+			e.formMessage = errv.Str
 		}
 		for _, k := range [...]string{"message", "detail", "error_description"} {
-			if e.message != "" {
+			if e.formMessage != "" {
 				break
 			}
 			if v := root.Get(k); v.Type == gjson.String {
-				e.message = v.Str
+				e.formMessage = v.Str
 			}
 		}
 	}
-	if e.message == "" {
-		e.message = "upstream returned HTTP " + strconv.Itoa(status)
+	if e.formMessage == "" {
+		e.formMessage = "upstream returned HTTP " + strconv.Itoa(status)
 		if snip := errorSnippet(s); snip != "" {
-			e.message += ": " + snip
+			e.formMessage += ": " + snip
 		}
 	}
-	lower := strings.ToLower(e.message)
-	e.contextExceeded = code == "context_length_exceeded" ||
+	if openAI {
+		e.Code = code
+	}
+	lower := strings.ToLower(e.formMessage)
+	if code == codeContextLength ||
 		strings.HasPrefix(lower, promptTooLong) ||
 		strings.Contains(lower, "maximum context length") ||
-		strings.Contains(lower, "context window")
+		strings.Contains(lower, "context window") {
+		e.Code = codeContextLength
+	}
 	return e
 }
 

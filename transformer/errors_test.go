@@ -11,6 +11,10 @@ import (
 func TestConvertError(t *testing.T) {
 	a2o := &Conversion{From: OpenAI, To: Anthropic} // Anthropic upstream, OpenAI caller
 	o2a := &Conversion{From: Anthropic, To: OpenAI}
+	a2r := &Conversion{From: Responses, To: Anthropic} // Anthropic upstream, Responses caller
+	o2r := &Conversion{From: Responses, To: OpenAI}
+	r2a := &Conversion{From: Anthropic, To: Responses}
+	r2o := &Conversion{From: OpenAI, To: Responses}
 	tests := []struct {
 		name       string
 		c          *Conversion
@@ -67,6 +71,34 @@ func TestConvertError(t *testing.T) {
 			500, `{"type":"error","error":{"type":"api_error","message":"upstream returned HTTP 500: {\"status\":\"failed\"}"}}`},
 		{"control characters and bad UTF-8", o2a, 502, "bad\x00\x1b[31m \xff gateway\n\n\tnow",
 			502, `{"type":"error","error":{"type":"api_error","message":"upstream returned HTTP 502: bad [31m gateway now"}}`},
+
+		{"a2r overloaded", a2r, 529,
+			`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+			503, `{"error":{"message":"Overloaded","type":"overloaded_error","param":null,"code":null}}`},
+		{"a2r prompt too long", a2r, 400,
+			`{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208310 tokens > 200000 maximum"}}`,
+			400, `{"error":{"message":"prompt is too long: 208310 tokens > 200000 maximum","type":"invalid_request_error","param":null,"code":"context_length_exceeded"}}`},
+		{"a2r timeout type kept", a2r, 504,
+			`{"type":"error","error":{"type":"timeout_error","message":"Request timed out"}}`,
+			504, `{"error":{"message":"Request timed out","type":"timeout_error","param":null,"code":null}}`},
+		{"o2r code and param kept", o2r, 400,
+			`{"error":{"message":"Invalid 'user': string too long.","type":"invalid_request_error","param":"user","code":"string_above_max_length"}}`,
+			400, `{"error":{"message":"Invalid 'user': string too long.","type":"invalid_request_error","param":"user","code":"string_above_max_length"}}`},
+		{"o2r numeric code dropped", o2r, 400, `{"object":"error","message":"max_tokens must be at least 1","type":"BadRequestError","param":null,"code":400}`,
+			400, `{"error":{"message":"max_tokens must be at least 1","type":"invalid_request_error","param":null,"code":null}}`},
+		{"r2a rate limit", r2a, 429,
+			`{"error":{"message":"Rate limit reached for gpt-5","type":"requests","param":null,"code":"rate_limit_exceeded"}}`,
+			429, `{"type":"error","error":{"type":"rate_limit_error","message":"Rate limit reached for gpt-5"}}`},
+		{"r2a 503 → 529", r2a, 503, `{"error":{"message":"Overloaded","type":"server_error"}}`,
+			529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`},
+		{"r2a context length", r2a, 400,
+			`{"error":{"message":"Your input exceeds the context window of this model.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}`,
+			400, `{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: Your input exceeds the context window of this model."}}`},
+		{"r2o auth", r2o, 401,
+			`{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`,
+			401, `{"error":{"message":"Incorrect API key provided.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`},
+		{"r2o HTML page", r2o, 502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
+			502, `{"error":{"message":"upstream returned HTTP 502: 502 Bad Gateway","type":"api_error","param":null,"code":null}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +125,7 @@ func TestConvertErrorSnippetBounded(t *testing.T) {
 
 func TestConvertErrorPassThrough(t *testing.T) {
 	body := []byte("<html>oops</html>")
-	for _, c := range []*Conversion{nil, {From: OpenAI, To: OpenAI}, {From: Anthropic, To: Anthropic}} {
+	for _, c := range []*Conversion{nil, {From: OpenAI, To: OpenAI}, {From: Anthropic, To: Anthropic}, {From: Responses, To: Responses}} {
 		status, out := ConvertError(c, 529, body)
 		if status != 529 || string(out) != string(body) {
 			t.Errorf("ConvertError(%v) = %d %q, want 529 and the body unchanged", c, status, out)
@@ -109,6 +141,10 @@ func TestErrorBody(t *testing.T) {
 	got = ErrorBody(OpenAI, 429, "slow down")
 	if !sameJSON(t, got, `{"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":null}}`) {
 		t.Errorf("OpenAI: %s", got)
+	}
+	got = ErrorBody(Responses, 404, "no such endpoint")
+	if !sameJSON(t, got, `{"error":{"message":"no such endpoint","type":"not_found_error","param":null,"code":null}}`) {
+		t.Errorf("Responses: %s", got)
 	}
 }
 
@@ -128,9 +164,13 @@ func FuzzConvertError(f *testing.F) {
 	f.Add(529, []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`), true)
 	f.Add(502, []byte("<html>\xff</html>"), false)
 	f.Fuzz(func(t *testing.T, status int, body []byte, toOpenAI bool) {
-		c := &Conversion{From: Anthropic, To: OpenAI}
-		if toOpenAI {
-			c.From, c.To = OpenAI, Anthropic
+		// The status picks one of the six directions.
+		pairs := [...][2]Format{{Anthropic, OpenAI}, {OpenAI, Anthropic}, {Responses, Anthropic},
+			{Responses, OpenAI}, {Anthropic, Responses}, {OpenAI, Responses}}
+		p := pairs[(status&0xff)%len(pairs)]
+		c := &Conversion{From: p[0], To: p[1]}
+		if toOpenAI && p[0] == Anthropic {
+			c.From, c.To = c.To, c.From
 		}
 		_, out := ConvertError(c, status, body)
 		if !json.Valid(out) {

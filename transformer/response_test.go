@@ -12,6 +12,18 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// The clock and the random source the response encoders use, as the
+// package set them.
+var realUnixNow, realFillRandom = unixNow, fillRandom
+
+// Golden files compare whole answers: the answers made in tests are stamped
+// at time 0, and the ids made up for them have an all-zero random part.
+// TestResponseClockAndIDs checks the real sources.
+func init() {
+	unixNow = func() int64 { return 0 }
+	fillRandom = func(b []byte) { clear(b) }
+}
+
 func TestConvertResponsePassThrough(t *testing.T) {
 	body := []byte(`not even JSON`)
 	for _, c := range []*Conversion{nil, {From: OpenAI, To: OpenAI}, {From: Anthropic, To: Anthropic}} {
@@ -88,15 +100,51 @@ func TestResponseFinishAndStopReasons(t *testing.T) {
 	}
 }
 
-func TestResponseCreatedIsNow(t *testing.T) {
-	c := &Conversion{From: OpenAI, To: Anthropic, Model: "m"}
+// TestResponseClockAndIDs checks that answers are stamped by unixNow and
+// that made-up ids come from fillRandom, and that the package's own clock
+// and random source give the current time and ids that differ.
+func TestResponseClockAndIDs(t *testing.T) {
 	before := time.Now().Unix()
-	out, err := ConvertResponse(c, []byte(`{"id":"msg_1","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"}`))
-	if err != nil {
-		t.Fatal(err)
+	if now := realUnixNow(); now < before || now > time.Now().Unix() {
+		t.Errorf("unixNow() = %d, want the current time", now)
 	}
-	if created := gjson.GetBytes(out, "created").Int(); created < before || created > time.Now().Unix() {
-		t.Errorf("created = %d, want the current time", created)
+	var a, b [12]byte
+	realFillRandom(a[:])
+	realFillRandom(b[:])
+	if a == b {
+		t.Errorf("two random ids are the same: %x", a)
+	}
+
+	reply := []byte(`{"content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn"}`)
+	for _, tt := range []struct {
+		from       Format
+		stamp, id  string
+		wantPrefix string
+	}{
+		{OpenAI, "created", "id", "chatcmpl-"},
+		{Responses, "created_at", "id", "resp_"},
+		{Anthropic, "", "id", "msg_"},
+	} {
+		c := &Conversion{From: tt.from, To: Anthropic, Model: "m"}
+		if tt.from == Anthropic {
+			c.To = Responses
+		}
+		in := reply
+		if c.To == Responses {
+			in = []byte(`{"object":"response","status":"completed","output":[]}`)
+		}
+		out, err := ConvertResponse(c, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.stamp != "" {
+			if got := gjson.GetBytes(out, tt.stamp); got.Type != gjson.Number || got.Int() != unixNow() {
+				t.Errorf("%s: %s = %s, want %d", tt.from, tt.stamp, got.Raw, unixNow())
+			}
+		}
+		if id := gjson.GetBytes(out, tt.id).Str; id != tt.wantPrefix+strings.Repeat("0", randomHexLen) {
+			t.Errorf("%s: id %q, want %s and the random source's digits", tt.from, id, tt.wantPrefix)
+		}
 	}
 }
 
@@ -121,13 +169,14 @@ func TestResponseMadeUpIDs(t *testing.T) {
 }
 
 // TestResponseNeverEmptyText checks pitfalls 2, 10 and 16 over every
-// OpenAI-reply golden input: no empty text block, no content invented
-// from annotations, stop_sequence never "".
+// OpenAI-reply golden input (Chat and Responses): no empty text block, no
+// content invented from annotations, stop_sequence never "".
 func TestResponseNeverEmptyText(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "response", "o2a_*.txt"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "response", "[or]2a_*.txt"))
 	for _, path := range files {
 		g := readConvGolden(t, path)
-		out, err := ConvertResponse(&Conversion{From: Anthropic, To: OpenAI}, []byte(g.sections["input"]))
+		up, _ := convGoldenDirection(t, path)
+		out, err := ConvertResponse(&Conversion{From: Anthropic, To: up}, []byte(g.sections["input"]))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,9 +35,11 @@ func ParseUsage(f Format, body []byte) (Usage, bool) {
 
 // UsageMeter accumulates usage from a stream, event by event. Upstreams
 // report usage in different places: Anthropic in message_start (input and
-// cache) and message_delta (cumulative output), OpenAI in one chunk after
-// finish_reason, or on every chunk. The meter keeps the latest value of
-// each field and never sums repeated reports. The zero value is ready.
+// cache) and message_delta (cumulative output), OpenAI Chat in one chunk
+// after finish_reason, or on every chunk, the Responses API in the response
+// of its response.completed, response.incomplete or response.failed
+// event. The meter keeps the latest value of each field and never sums
+// repeated reports. The zero value is ready.
 type UsageMeter struct {
 	Usage
 	seen bool
@@ -53,7 +55,8 @@ func (m *UsageMeter) Observe(f Format, ev Event) {
 		return
 	}
 	var res gjson.Result
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		switch ev.Type {
 		case "message_start":
 			res = gjson.GetBytes(ev.Data, "message.usage")
@@ -62,7 +65,11 @@ func (m *UsageMeter) Observe(f Format, ev Event) {
 		default:
 			return
 		}
-	} else {
+	case Responses:
+		// The events before the last carry "usage": null; the event name
+		// may be missing, the response's usage is not.
+		res = gjson.GetBytes(ev.Data, "response.usage")
+	default:
 		res = gjson.GetBytes(ev.Data, "usage")
 	}
 	if !res.IsObject() {
@@ -79,27 +86,51 @@ func (m *UsageMeter) Seen() bool { return m.seen }
 // message_delta repeats input counts as 0 on some upstreams; a zero never
 // replaces a count already seen.
 func (u *Usage) mergeObject(f Format, res gjson.Result) {
-	set := func(dst *int64, v gjson.Result) {
-		if v.Exists() && (v.Int() != 0 || *dst == 0) {
-			*dst = v.Int()
+	switch f {
+	case Anthropic:
+		u.mergeAnthropic(res)
+	case Responses:
+		u.mergeResponses(res)
+	default:
+		u.mergeChat(res)
+	}
+}
+
+// setUsageCount sets *dst to v's count when v is present, unless v is a
+// zero that would replace a count already seen.
+func setUsageCount(dst *int64, v gjson.Result) {
+	if v.Exists() && (v.Int() != 0 || *dst == 0) {
+		*dst = v.Int()
+	}
+}
+
+// setInput sets Input and CacheRead from a count of input tokens that
+// includes the cached ones and the cache writes, as OpenAI's do.
+func (u *Usage) setInput(total, cached int64) {
+	in := total - cached - u.CacheWrite
+	if in < 0 {
+		in = 0
+	}
+	u.Input, u.CacheRead = in, cached
+}
+
+func (u *Usage) mergeAnthropic(res gjson.Result) {
+	res.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "input_tokens":
+			setUsageCount(&u.Input, v)
+		case "output_tokens":
+			setUsageCount(&u.Output, v)
+		case "cache_read_input_tokens":
+			setUsageCount(&u.CacheRead, v)
+		case "cache_creation_input_tokens":
+			setUsageCount(&u.CacheWrite, v)
 		}
-	}
-	if f == Anthropic {
-		res.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
-			case "input_tokens":
-				set(&u.Input, v)
-			case "output_tokens":
-				set(&u.Output, v)
-			case "cache_read_input_tokens":
-				set(&u.CacheRead, v)
-			case "cache_creation_input_tokens":
-				set(&u.CacheWrite, v)
-			}
-			return true
-		})
-		return
-	}
+		return true
+	})
+}
+
+func (u *Usage) mergeChat(res gjson.Result) {
 	var prompt, cached int64
 	havePrompt := false
 	res.ForEach(func(k, v gjson.Result) bool {
@@ -107,20 +138,39 @@ func (u *Usage) mergeObject(f Format, res gjson.Result) {
 		case "prompt_tokens":
 			prompt, havePrompt = v.Int(), true
 		case "completion_tokens":
-			set(&u.Output, v)
+			setUsageCount(&u.Output, v)
 		case "prompt_tokens_details":
 			cached = v.Get("cached_tokens").Int()
+		case "completion_tokens_details":
+			setUsageCount(&u.Reasoning, v.Get("reasoning_tokens"))
 		case "cache_creation_input_tokens": // some OpenAI-compatible upstreams report writes
-			set(&u.CacheWrite, v)
+			setUsageCount(&u.CacheWrite, v)
 		}
 		return true
 	})
 	if havePrompt {
-		// OpenAI's prompt_tokens include cached ones.
-		in := prompt - cached - u.CacheWrite
-		if in < 0 {
-			in = 0
+		u.setInput(prompt, cached)
+	}
+}
+
+func (u *Usage) mergeResponses(res gjson.Result) {
+	var input, cached int64
+	haveInput := false
+	res.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "input_tokens":
+			input, haveInput = v.Int(), true
+		case "input_tokens_details":
+			cached = v.Get("cached_tokens").Int()
+			setUsageCount(&u.CacheWrite, v.Get("cache_write_tokens"))
+		case "output_tokens":
+			setUsageCount(&u.Output, v)
+		case "output_tokens_details":
+			setUsageCount(&u.Reasoning, v.Get("reasoning_tokens"))
 		}
-		u.Input, u.CacheRead = in, cached
+		return true
+	})
+	if haveInput {
+		u.setInput(input, cached)
 	}
 }

@@ -1,0 +1,32 @@
+package transformer
+
+import (
+	"net/http"
+	"strings"
+)
+
+// decodeError reads an Anthropic error body,
+// {"type":"error","error":{"type","message"}}, or any other shape an
+// upstream answered with.
+func (anthropicCodec) decodeError(status int, body []byte) formError {
+	return readErrorBody(status, body, true, false)
+}
+
+// appendError writes an Anthropic error body. OpenAI's 503 becomes
+// Anthropic's 529, and a prompt too long for the context says so in the
+// words Claude Code looks for, so that it compacts the conversation.
+func (anthropicCodec) appendError(dst []byte, e formError) ([]byte, int) {
+	status := e.Status
+	if status == http.StatusServiceUnavailable {
+		status = StatusOverloaded
+	}
+	msg := e.formMessage
+	if e.Code == codeContextLength && !strings.HasPrefix(strings.ToLower(msg), promptTooLong) {
+		msg = promptTooLong + ": " + msg
+	}
+	dst = append(dst, `{"type":"error","error":{"type":`...)
+	dst = appendJSONString(dst, e.Type.name())
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, msg)
+	return append(dst, `}}`...), status
+}
