@@ -65,39 +65,6 @@ func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 	return nil
 }
 
-// responsesItem is the members of an output item the decoder reads.
-type responsesItem struct {
-	typ                                       string
-	id, callID, name, arguments, input, parts jsonValue
-	summary, encrypted                        jsonValue
-}
-
-func (it *responsesItem) read(v jsonValue) {
-	m := members(v)
-	for k, x, ok := m.next(); ok; k, x, ok = m.next() {
-		switch k {
-		case "type":
-			it.typ = x.str()
-		case "id":
-			it.id = x
-		case "call_id":
-			it.callID = x
-		case "name":
-			it.name = x
-		case "arguments":
-			it.arguments = x
-		case "input":
-			it.input = x
-		case "content":
-			it.parts = x
-		case "summary":
-			it.summary = x
-		case "encrypted_content":
-			it.encrypted = x
-		}
-	}
-}
-
 // decodeResponsesItem appends the parts of one output item and reports
 // whether it held a refusal.
 func decodeResponsesItem(x *responseState, c *Conversion, v jsonValue) (refused bool) {
@@ -106,8 +73,8 @@ func decodeResponsesItem(x *responseState, c *Conversion, v jsonValue) (refused 
 	it.read(v)
 	switch it.typ {
 	case "message":
-		parts := values(it.parts)
-		for pv, ok := parts.next(); ok && it.parts.isArray(); pv, ok = parts.next() {
+		parts := values(it.content)
+		for pv, ok := parts.next(); ok && it.content.isArray(); pv, ok = parts.next() {
 			var typ string
 			var text, refusal jsonValue
 			pm := members(pv)
