@@ -3,6 +3,7 @@ package routex
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -90,7 +91,13 @@ func (c *Client) Explain(req *http.Request) (Decision, error) {
 	}
 	d.Model = r.Model
 	x := &exchange{ep: ep, path: path, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
-	if rf := c.plan(x); rf != nil {
+	rf := c.plan(x)
+	if rf != nil && ep == endpointCompact && errors.Is(rf, ErrNoChannel) && c.servedElsewhere(x) {
+		// Compacted through an ordinary request for a summary.
+		x = &exchange{ep: endpointResponses, path: path, req: req, r: r, cfg: x.cfg, start: x.start}
+		rf = c.plan(x)
+	}
+	if rf != nil {
 		if ep.countsTokens() {
 			return d, fmt.Errorf("routex: %w; routex answers %s itself from its token estimate", rf, ep.path())
 		}

@@ -129,6 +129,9 @@ func (c *Client) serve(x *exchange) (*http.Response, error) {
 		if x.ep.countsTokens() {
 			return c.countLocally(x), nil
 		}
+		if x.ep == endpointCompact && errors.Is(rf, ErrNoChannel) && c.servedElsewhere(x) {
+			return c.compactElsewhere(x), nil
+		}
 		return c.refuse(x, c.endpointRefusal(x, rf)), nil
 	}
 	resp, err := c.attempt(x)

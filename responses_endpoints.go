@@ -54,17 +54,12 @@ func notServed(resp *http.Response) bool {
 }
 
 // endpointRefusal words plan's refusal for the endpoint x asks for: a
-// request that names no model is told which endpoint found no channel,
-// and a compaction is told why channels that serve its model cannot do it.
+// request that names no model is told which endpoint found no channel.
 func (c *Client) endpointRefusal(x *exchange, rf *refusal) *refusal {
 	if !errors.Is(rf, ErrNoChannel) {
 		return rf
 	}
 	switch {
-	case x.ep == endpointCompact && c.servedElsewhere(x):
-		return &refusal{status: http.StatusNotImplemented, code: "compaction_unsupported", err: ErrNoChannel,
-			msg: fmt.Sprintf("routex compacts a conversation only through a channel of type %q, and none serves model %q; "+
-				"a client that compacts the conversation itself does not call this endpoint", FormatResponses, x.r.Model)}
 	case x.r.Model == "" && x.ep.forwarded():
 		return &refusal{status: rf.status, code: rf.code, err: rf.err,
 			msg: fmt.Sprintf("no channel of type %q serves %s %s", x.r.Format, x.req.Method, truncate(x.path, 200))}

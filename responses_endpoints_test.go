@@ -245,16 +245,36 @@ func TestResponsesCompact(t *testing.T) {
 		assert.EqualValues(t, respOutputTokens, rec.OutputTokens)
 	}
 
+	// Served by a channel of another format: routex asks the model for a
+	// summary and carries it in the compaction item, which a later turn
+	// sends back and the channel then reads as text.
 	resp, out = post(t, c, "/v1/responses/compact", body("claude-x"))
-	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode, out)
-	msg := wantOpenAIError(t, out, "compaction_unsupported")
-	assert.Contains(t, msg, `"openai-responses"`)
-	assert.Contains(t, msg, `"claude-x"`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	assert.Equal(t, "claude", resp.Header.Get("X-Routex-Channel"))
+	assert.Equal(t, "response.compaction", gjson.Get(out, "object").Str)
+	items = gjson.Get(out, "output").Array()
+	require.Len(t, items, 2, "the user message, then one compaction item: %s", out)
+	assert.Equal(t, "user", items[0].Get("role").Str)
+	assert.Equal(t, "hello", items[0].Get("content").Str)
+	assert.Equal(t, "compaction", items[1].Get("type").Str)
+	assert.NotContains(t, items[1].Get("encrypted_content").Str, e.claude.Text, "opaque to the caller")
+	asked := gjson.ParseBytes(e.claude.Last().Body)
+	assert.Equal(t, "/v1/messages", e.claude.Last().Path)
+	assert.Contains(t, asked.Get("messages.@reverse.0.content").Raw, "Summarize the conversation")
+	assert.Equal(t, "Be brief.", asked.Get("system").String()+asked.Get("system.0.text").String())
 
+	next := fmt.Sprintf(`{"model":"claude-x","input":[%s,%s,{"role":"user","content":"go on"}]}`, items[0].Raw, items[1].Raw)
+	resp, out = post(t, c, "/v1/responses", next)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	sent := string(e.claude.Last().Body)
+	assert.Contains(t, sent, e.claude.Text, "the summary reaches the channel as text")
+	assert.NotContains(t, sent, "rtx1:", "never the carrier")
+
+	before := e.claude.Calls() + e.chat.Calls()
 	resp, out = post(t, c, "/v1/responses/compact", body("llama-3"))
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, out)
 	wantOpenAIError(t, out, "model_not_found")
-	assert.Zero(t, e.claude.Calls()+e.chat.Calls())
+	assert.Equal(t, before, e.claude.Calls()+e.chat.Calls())
 }
 
 // A /v1/ path routex does not serve is refused 404 in the caller's own
@@ -356,9 +376,9 @@ func TestExplainResponsesEndpoints(t *testing.T) {
 	_, err := explain(http.MethodPost, "/v1/messages/count_tokens", `{"model":"gpt-4.1","messages":[]}`)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "token estimate")
-	_, err = explain(http.MethodPost, "/v1/responses/compact", `{"model":"claude-x","input":"hi"}`)
-	assert.ErrorIs(t, err, routex.ErrNoChannel)
-	assert.Contains(t, err.Error(), "compacts a conversation only through")
+	d, err := explain(http.MethodPost, "/v1/responses/compact", `{"model":"claude-x","input":"hi"}`)
+	require.NoError(t, err, "compacted through a summary from the Anthropic channel")
+	assert.Equal(t, []string{"claude"}, d.Channels)
 	_, err = explain(http.MethodGet, "/v1/responses", "", "Upgrade", "websocket")
 	assert.ErrorContains(t, err, "426")
 	assert.Zero(t, e.calls())

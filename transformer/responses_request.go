@@ -251,9 +251,19 @@ func decodeResponsesInput(r *formRequest, input jsonValue) {
 			}
 		case "reasoning":
 			decodeResponsesReasoning(r.lastMessage(roleAssistant), &it)
+		case "compaction", "compaction_summary":
+			// A compaction routex made for a channel that keeps no state
+			// carries its summary; an OpenAI one is readable only there.
+			if summary, ok := compactionSummary(it.encrypted.str()); ok {
+				r.addMessage(roleUser).addPart(blockText).Text = jsonValue(appendJSONString(nil, compactedPreamble+summary))
+			}
 		}
 	}
 }
+
+// compactedPreamble introduces the summary that stands for the earlier
+// conversation.
+const compactedPreamble = "The earlier conversation was compacted into this summary:\n\n"
 
 // decodeResponsesReasoning adds a reasoning item's parts to m. Thinking that
 // another format's provider produced, carried in encrypted_content, is
