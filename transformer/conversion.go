@@ -23,7 +23,16 @@ type Conversion struct {
 	// carry each as a function taking one string parameter, "input", and a
 	// call of one goes back to the caller as a freeform call.
 	Freeform []string
+	// Namespaces maps the caller's name of a tool it declared inside a
+	// Responses namespace (Codex's multi_agent_v1) to that namespace. Other
+	// formats have none: the tools go flat, and a call of one goes back to
+	// the caller with its namespace.
+	Namespaces map[string]string
 }
+
+// Namespace returns the namespace the caller declared the tool name in,
+// or "".
+func (c *Conversion) Namespace(name string) string { return c.Namespaces[name] }
 
 // IsFreeform reports whether the caller declared the tool it names name
 // as a freeform tool.

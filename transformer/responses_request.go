@@ -10,7 +10,7 @@ type responsesItem struct {
 	typeTok jsonValue
 	content, text, refusal, imageURL, fileID, fileData, fileURL, filename, detail,
 	callID, id, name, arguments, input, output, summary, encrypted, description,
-	parameters, strict, format, mode jsonValue
+	parameters, strict, format, mode, tools, execution jsonValue
 }
 
 func (it *responsesItem) read(v jsonValue) {
@@ -53,6 +53,10 @@ func (it *responsesItem) read(v jsonValue) {
 			it.output = x
 		case "summary":
 			it.summary = x
+		case "tools":
+			it.tools = x
+		case "execution":
+			it.execution = x
 		case "encrypted_content":
 			it.encrypted = x
 		case "description":
@@ -150,6 +154,17 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			if n := t.name.text(); n != "" {
 				c.Freeform = append(c.Freeform, strings.Clone(n))
 			}
+		case "namespace":
+			decodeResponsesNamespace(r, c, t.name, t.tools)
+		case "tool_search":
+			// A tool search the client runs only lets the model load tools
+			// the client holds back; without it, the model has the tools
+			// declared, which is all the other formats know.
+			if t.execution.str() == "client" {
+				continue
+			}
+			f := r.addTool(toolBuiltin)
+			f.Type, f.Name, f.Raw, f.Origin = t.typeTok, t.name, x, Responses
 		default:
 			// web_search, file_search, code_interpreter… run at OpenAI.
 			f := r.addTool(toolBuiltin)
@@ -196,6 +211,28 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		r.Output.JSONObject = true
 	}
 	return nil
+}
+
+// decodeResponsesNamespace adds the functions of a namespace as flat tools,
+// noting each one's namespace in c so that calls go back with it.
+func decodeResponsesNamespace(r *formRequest, c *Conversion, namespace, tools jsonValue) {
+	ns := namespace.text()
+	defs := values(tools)
+	for x, ok := defs.next(); ok && tools.isArray(); x, ok = defs.next() {
+		var t responsesItem
+		t.read(x)
+		if t.typ != "function" && t.typ != "" {
+			continue
+		}
+		f := r.addTool(toolFunction)
+		f.Name, f.Description, f.Schema, f.Strict = t.name, t.description, t.parameters, t.strict
+		if n := t.name.text(); n != "" && ns != "" {
+			if c.Namespaces == nil {
+				c.Namespaces = make(map[string]string)
+			}
+			c.Namespaces[strings.Clone(n)] = strings.Clone(ns)
+		}
+	}
 }
 
 // decodeResponsesInput reads input items into r's conversation. The items

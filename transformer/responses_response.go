@@ -301,6 +301,10 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 	}
 	out = append(out, `,"name":`...)
 	out = appendValueString(out, p.Name)
+	if ns := c.Namespace(p.Name.str()); ns != "" {
+		out = append(out, `,"namespace":`...)
+		out = appendJSONString(out, ns)
+	}
 	return append(out, '}')
 }
 
