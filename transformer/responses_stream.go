@@ -564,12 +564,12 @@ func (h *responsesHead) appendObject(dst []byte, status string, output []byte, f
 
 // appendFailed writes the response.failed event that ends a stream cut
 // short, numbered seq.
-func (h *responsesHead) appendFailed(dst []byte, seq int64, fe formError, u Usage) []byte {
+func (h *responsesHead) appendFailed(dst []byte, seq int64, fe formError, u *Usage) []byte {
 	if h.id == "" {
 		h.id = "resp_" + rand.Text()
 	}
 	dst = append(dst, "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":"...)
-	dst = h.appendObject(dst, "failed", nil, &fe, "", &u)
+	dst = h.appendObject(dst, "failed", nil, &fe, "", u)
 	dst = append(dst, `,"sequence_number":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
 	return append(dst, "}\n\n"...)
@@ -1002,7 +1002,9 @@ func (e *responsesStreamEncoder) closeItem(dst []byte, it *responsesEncItem, sta
 		dst = e.appendPart(dst, it, false)
 		dst = e.eventTail(dst)
 	}
-	dst = e.itemHead(dst, "response.output_item.done", it)
+	dst = e.eventHead(dst, "response.output_item.done")
+	dst = append(dst, `,"output_index":`...)
+	dst = strconv.AppendInt(dst, int64(e.outputIndex(it)), 10)
 	dst = append(dst, `,"item":`...)
 	start := len(dst)
 	dst = e.appendItem(dst, it, status, false)

@@ -209,7 +209,7 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 		if p.resp.id == "" {
 			p.resp.set("resp_"+rand.Text(), p.c.Model, time.Now().Unix())
 		}
-		return p.resp.appendFailed(dst, p.seq, formError{Type: errKindAPI, formMessage: streamEndMessage(err)}, p.usageR)
+		return p.resp.appendFailed(dst, p.seq, formError{Type: errKindAPI, formMessage: streamEndMessage(err)}, nil)
 	}
 	if p.c.To == Anthropic {
 		if !p.started {

@@ -42,6 +42,7 @@ func streamClock() time.Time { return time.Unix(1700000000, 0) }
 //	-- end_error --      End is called with this error instead of nil
 //	-- model --          Conversion.Model (default "caller-model")
 //	-- tool_names --     "upstream caller" pairs, one a line
+//	-- freeform --       the caller's freeform tools, one a line
 type streamCase struct {
 	path     string
 	comment  []byte
@@ -108,6 +109,8 @@ func loadStreamCase(t testing.TB, path string) *streamCase {
 			sc.endErr = errors.New(strings.TrimSpace(string(s.body)))
 		case "model":
 			sc.conv.Model = strings.TrimSpace(string(s.body))
+		case "freeform":
+			sc.conv.Freeform = strings.Fields(string(s.body))
 		case "tool_names":
 			sc.conv.ToolNames = map[string]string{}
 			for _, l := range strings.Split(strings.TrimSpace(string(s.body)), "\n") {
@@ -244,8 +247,11 @@ func checkCallerStream(f Format, out []byte) error {
 	if err != nil {
 		return err
 	}
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		return checkAnthropicStream(evs)
+	case Responses:
+		return checkResponsesStream(evs)
 	}
 	return checkOpenAIStream(evs)
 }
@@ -310,7 +316,8 @@ func checkAnthropicStream(evs []Event) error {
 				}
 				continue
 			}
-			want := map[string]string{"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "tool_use"}
+			want := map[string]string{"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "tool_use",
+				"signature_delta": "thinking", "citations_delta": "text"}
 			dt := d.Get("delta.type").String()
 			if want[dt] != b.typ {
 				return fmt.Errorf("%s: %s in a %s block", at, dt, b.typ)
