@@ -84,7 +84,7 @@ func checkResponsesStream(evs []Event) error {
 			if prefix == "" || !strings.HasPrefix(d.Get("item.id").String(), prefix) {
 				return fmt.Errorf("%s: item %s", at, d.Get("item").Raw)
 			}
-			if typ == "function_call" && (d.Get("item.arguments").Raw != `""` || d.Get("item.call_id").String() == "" || d.Get("item.name").String() == "") {
+			if typ == "function_call" && (d.Get("item.arguments").Raw != `""` || d.Get("item.call_id").String() == "" || d.Get("item.name").Type != gjson.String) {
 				return fmt.Errorf("%s: function call %s", at, d.Get("item").Raw)
 			}
 			if typ == "message" && d.Get("item.content").Raw != "[]" {

@@ -416,6 +416,19 @@ func checkOpenAIStream(evs []Event) error {
 	return nil
 }
 
+// streamDirections are every caller ← upstream pair, pass-through included.
+var streamDirections = func() (dirs [][2]Format) {
+	for _, from := range Formats {
+		for _, to := range Formats {
+			dirs = append(dirs, [2]Format{from, to})
+		}
+	}
+	return dirs
+}()
+
+// FuzzStreamConverter feeds any bytes to every direction's converter, the
+// Responses decoder and encoder included: the output is always well-framed
+// valid JSON that the caller's stream rules accept.
 func FuzzStreamConverter(f *testing.F) {
 	files, _ := filepath.Glob("testdata/stream/*.txt")
 	for _, path := range files {
@@ -425,15 +438,19 @@ func FuzzStreamConverter(f *testing.F) {
 	f.Add([]byte("event: content_block_delta\ndata: {\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\\x\x01\"}}\n\n"), uint8(1))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":{\"a\":[1,\"}\"]}}}]}}]}\n\n"), uint8(2))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\\ud800\xff\"},\"finish_reason\":\"stop\"}]}\ndata: [DONE]\n\n"), uint8(3))
+	f.Add([]byte("event: response.output_item.added\ndata: {\"output_index\":0,\"item\":{\"type\":\"custom_tool_call\",\"name\":\"apply_patch\"}}\n\n"+
+		"data: {\"type\":\"response.custom_tool_call_input.delta\",\"output_index\":0,\"delta\":\"a\\\"\\x\xff\"}\n\n"), uint8(5))
+	f.Add([]byte("data: {\"type\":\"response.output_text.delta\",\"output_index\":3,\"content_index\":9,\"delta\":\"x\"}\n\n"+
+		"data: {\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":{\"type\":\"reasoning\",\"encrypted_content\":\"rtx1:ar:\"}}\n\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, input []byte, mode uint8) {
 		var endErr error
 		if mode&1 != 0 {
 			endErr = errors.New("connection reset")
 		}
 		chunk := int(mode >> 4)
-		for _, dir := range [][2]Format{{OpenAI, Anthropic}, {Anthropic, OpenAI}, {Anthropic, Anthropic}, {OpenAI, OpenAI}} {
+		for _, dir := range streamDirections {
 			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,
-				ToolNames: map[string]string{"t": "tool\n\"x\""}}
+				ToolNames: map[string]string{"t": "tool\n\"x\""}, Freeform: []string{"apply_patch", "t"}}
 			out, _ := convertStream(t, conv, input, chunk, endErr)
 			evs, err := decodeStreamEvents(out)
 			if err != nil {
