@@ -368,4 +368,3 @@ func TestStreamResponsesPassThroughCut(t *testing.T) {
 		t.Errorf("text %q", r.text)
 	}
 }
-
