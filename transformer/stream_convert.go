@@ -39,7 +39,9 @@ func newStreamConverter(c *Conversion, now func() time.Time) StreamConverter {
 		return &streamPassThrough{c: c}
 	}
 	up, caller := streamCodecs[c.To], streamCodecs[c.From]
-	return &formStream{dec: up.newStreamDecoder(c), enc: caller.newStreamEncoder(c, now)}
+	s := &formStream{dec: up.newStreamDecoder(c), enc: caller.newStreamEncoder(c, now)}
+	s.evs = s.buf[:0]
+	return s
 }
 
 // streamCodec is the stream side of a format's codec: it reads the format's
@@ -87,6 +89,9 @@ type formStream struct {
 	dec streamDecoder
 	enc streamEncoder
 	evs []formEvent
+	// buf holds the events of most upstream events, so that evs needs no
+	// allocation of its own.
+	buf [4]formEvent
 }
 
 func (s *formStream) Event(dst []byte, ev Event) ([]byte, error) {

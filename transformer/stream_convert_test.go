@@ -521,6 +521,39 @@ func benchStreamO() []byte {
 	return b.Bytes()
 }
 
+// benchStreamR is the same answer as a Responses stream.
+func benchStreamR() []byte {
+	var b bytes.Buffer
+	seq := 0
+	ev := func(typ, body string) {
+		fmt.Fprintf(&b, "event: %s\ndata: {\"type\":%q,%s,\"sequence_number\":%d}\n\n", typ, typ, body, seq)
+		seq++
+	}
+	resp := `"response":{"id":"resp_Bench0123456789","object":"response","created_at":1750000000,"status":"in_progress","model":"gpt-5","output":[],"usage":null}`
+	ev("response.created", resp)
+	ev("response.in_progress", resp)
+	ev("response.output_item.added", `"output_index":0,"item":{"id":"rs_Bench","type":"reasoning","summary":[]}`)
+	ev("response.reasoning_summary_part.added", `"item_id":"rs_Bench","output_index":0,"summary_index":0,"part":{"type":"summary_text","text":""}`)
+	for range 200 {
+		ev("response.reasoning_summary_text.delta", `"item_id":"rs_Bench","output_index":0,"summary_index":0,"delta":"The user asks about the config; I should look at \"main.go\" first.\n","obfuscation":"a1b2"`)
+	}
+	ev("response.output_item.done", `"output_index":0,"item":{"id":"rs_Bench","type":"reasoning","summary":[],"encrypted_content":"gAAAAABoBench"}`)
+	ev("response.output_item.added", `"output_index":1,"item":{"id":"msg_Bench","type":"message","status":"in_progress","content":[],"role":"assistant"}`)
+	ev("response.content_part.added", `"item_id":"msg_Bench","output_index":1,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":""}`)
+	for range 1000 {
+		ev("response.output_text.delta", `"item_id":"msg_Bench","output_index":1,"content_index":0,"delta":"Here is the fix:\n`+"```go\\nfmt.Println(\\\"héllo\\\")\\n```"+`","logprobs":[],"obfuscation":"a1b2"`)
+	}
+	ev("response.content_part.done", `"item_id":"msg_Bench","output_index":1,"content_index":0,"part":{"type":"output_text","annotations":[],"text":""}`)
+	ev("response.output_item.done", `"output_index":1,"item":{"id":"msg_Bench","type":"message","status":"completed","content":[],"role":"assistant"}`)
+	ev("response.output_item.added", `"output_index":2,"item":{"id":"fc_Bench","type":"function_call","status":"in_progress","arguments":"","call_id":"call_Bench","name":"edit_file"}`)
+	for range 100 {
+		ev("response.function_call_arguments.delta", `"item_id":"fc_Bench","output_index":2,"delta":"{\"path\": \"main.go\", \"old\": \"x\"","obfuscation":"a1b2"`)
+	}
+	ev("response.output_item.done", `"output_index":2,"item":{"id":"fc_Bench","type":"function_call","status":"completed","arguments":"","call_id":"call_Bench","name":"edit_file"}`)
+	ev("response.completed", `"response":{"id":"resp_Bench0123456789","object":"response","created_at":1750000000,"status":"completed","model":"gpt-5","output":[],"usage":{"input_tokens":20100,"input_tokens_details":{"cached_tokens":18000},"output_tokens":2400,"output_tokens_details":{"reasoning_tokens":700},"total_tokens":22500}}`)
+	return b.Bytes()
+}
+
 func decodedEvents(tb testing.TB, input []byte) []Event {
 	var evs []Event
 	var dec Decoder
@@ -546,6 +579,11 @@ func BenchmarkStreamConvert(b *testing.B) {
 	}{
 		{"a2o", Conversion{From: OpenAI, To: Anthropic, Model: "caller-model", IncludeUsage: true}, benchStreamA()},
 		{"o2a", Conversion{From: Anthropic, To: OpenAI, Model: "caller-model"}, benchStreamO()},
+		{"a2r", Conversion{From: Responses, To: Anthropic, Model: "caller-model"}, benchStreamA()},
+		{"o2r", Conversion{From: Responses, To: OpenAI, Model: "caller-model"}, benchStreamO()},
+		{"r2a", Conversion{From: Anthropic, To: Responses, Model: "caller-model"}, benchStreamR()},
+		{"r2o", Conversion{From: OpenAI, To: Responses, Model: "caller-model", IncludeUsage: true}, benchStreamR()},
+		{"r2r", Conversion{From: Responses, To: Responses, Model: "caller-model"}, benchStreamR()},
 	} {
 		evs := decodedEvents(b, dir.input)
 		b.Run(dir.name+"/convert", func(b *testing.B) {
@@ -611,6 +649,15 @@ func BenchmarkStreamEvent(b *testing.B) {
 		{"a2o/tool_args", Conversion{From: OpenAI, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta")},
 		{"o2a/text", Conversion{From: Anthropic, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`)},
 		{"o2a/tool_args", Conversion{From: Anthropic, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`)},
+		{"a2r/text", Conversion{From: Responses, To: Anthropic}, eventsAround(b, benchStreamA(), "text_delta")},
+		{"a2r/tool_args", Conversion{From: Responses, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta")},
+		{"o2r/text", Conversion{From: Responses, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`)},
+		{"o2r/tool_args", Conversion{From: Responses, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`)},
+		{"r2a/text", Conversion{From: Anthropic, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
+		{"r2a/tool_args", Conversion{From: Anthropic, To: Responses}, eventsAround(b, benchStreamR(), "function_call_arguments.delta")},
+		{"r2o/text", Conversion{From: OpenAI, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
+		{"r2o/tool_args", Conversion{From: OpenAI, To: Responses}, eventsAround(b, benchStreamR(), "function_call_arguments.delta")},
+		{"r2r/text", Conversion{From: Responses, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			c := newStreamConverter(&tt.conv, streamClock)
