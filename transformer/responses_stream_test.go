@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"testing"
 
 	"github.com/tidwall/gjson"
 )
@@ -179,4 +180,29 @@ func checkResponsesStream(evs []Event) error {
 		return errors.New("no response.completed, response.incomplete or response.failed at the end")
 	}
 	return nil
+}
+
+// TestStreamResponsesUsage checks the usage a converter reports for a
+// Responses upstream, converted or passed through: Input excludes the
+// cached tokens, Reasoning counts the reasoning ones; a cut stream reports
+// none.
+func TestStreamResponsesUsage(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		want Usage
+	}{
+		{"r2a_reasoning_tools", Usage{Input: 300, CacheRead: 1800, Output: 240, Reasoning: 128}},
+		{"r2o_text", Usage{Input: 150, CacheRead: 30, Output: 15}},
+		{"r2r_complete", Usage{Input: 5, Output: 2}},
+		{"r2r_cut", Usage{}},
+		{"o2r_text", Usage{Input: 150, CacheRead: 30, Output: 12}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			sc := loadStreamCase(t, "testdata/stream/"+tt.file+".txt")
+			_, got := convertStream(t, &sc.conv, sc.input, 0, sc.endErr)
+			if got != tt.want {
+				t.Errorf("usage %+v, want %+v", got, tt.want)
+			}
+		})
+	}
 }

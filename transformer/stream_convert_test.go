@@ -33,8 +33,9 @@ func streamUpdate() bool {
 func streamClock() time.Time { return time.Unix(1700000000, 0) }
 
 // streamCase is one golden file of testdata/stream. The file's name starts
-// with the direction: a2o (Anthropic upstream, OpenAI caller), o2a, or a2a
-// and o2o for pass-through. Sections:
+// with the direction, upstream first: a2o (Anthropic upstream, OpenAI Chat
+// caller), o2a, a2r, o2r (Responses callers), r2a, r2o (a Responses
+// upstream), or a2a, o2o and r2r for pass-through. Sections:
 //
 //	-- input --          the upstream stream, verbatim
 //	-- output --         what the caller gets
