@@ -15,11 +15,15 @@ import (
 // error may come at any time.
 
 func (anthropicCodec) newStreamDecoder(c *Conversion) streamDecoder {
-	return &anthropicStreamDecoder{c: c}
+	d := &anthropicStreamDecoder{c: c}
+	d.blocks, d.scratch = d.blockBuf[:0], d.scratchBuf[:0]
+	return d
 }
 
 func (anthropicCodec) newStreamEncoder(c *Conversion, _ func() time.Time) streamEncoder {
-	return &anthropicStreamEncoder{c: c}
+	e := &anthropicStreamEncoder{c: c}
+	e.blocks = e.blockBuf[:0]
+	return e
 }
 
 // anthropicStreamDecoder reads an Anthropic upstream's events.
@@ -38,6 +42,10 @@ type anthropicStreamDecoder struct {
 	started  bool
 	done     bool
 	scratch  []byte
+
+	// A stream's first blocks and names need no allocation of their own.
+	blockBuf   [8]anthropicStreamBlock
+	scratchBuf [128]byte
 }
 
 type anthropicStreamBlock struct {
@@ -406,6 +414,8 @@ type anthropicStreamEncoder struct {
 	started bool
 	stopped bool // message_stop went out
 	failed  bool // the error event went out
+
+	blockBuf [8]anthropicEncBlock
 }
 
 type anthropicEncBlock struct {

@@ -15,11 +15,15 @@ import (
 // chunk, then data: [DONE].
 
 func (chatCodec) newStreamDecoder(c *Conversion) streamDecoder {
-	return &chatStreamDecoder{c: c}
+	d := &chatStreamDecoder{c: c}
+	d.calls, d.scratch = d.callBuf[:0], d.scratchBuf[:0]
+	return d
 }
 
 func (chatCodec) newStreamEncoder(c *Conversion, now func() time.Time) streamEncoder {
-	return &chatStreamEncoder{c: c, created: now().Unix()}
+	e := &chatStreamEncoder{c: c, created: now().Unix()}
+	e.calls = e.callBuf[:0]
+	return e
 }
 
 // chatStreamDecoder reads chat.completion.chunk events.
@@ -48,6 +52,10 @@ type chatStreamDecoder struct {
 	finished bool // a finish_reason arrived
 	done     bool
 	scratch  []byte
+
+	// A stream's first calls and names need no allocation of their own.
+	callBuf    [2]chatStreamCall
+	scratchBuf [128]byte
 }
 
 // chatStreamCall is one tool call of the upstream's.
@@ -556,6 +564,8 @@ type chatStreamEncoder struct {
 
 	started bool // the role chunk went out
 	done    bool // [DONE] or an error chunk went out
+
+	callBuf [8]int
 }
 
 func (e *chatStreamEncoder) encode(dst []byte, ev *formEvent) []byte {

@@ -17,7 +17,9 @@ import (
 // Every event carries a sequence_number, counted from 0. There is no [DONE].
 
 func (responsesCodec) newStreamDecoder(c *Conversion) streamDecoder {
-	return &responsesStreamDecoder{c: c}
+	d := &responsesStreamDecoder{c: c}
+	d.items, d.scratch = d.itemBuf[:0], d.scratchBuf[:0]
+	return d
 }
 
 func (responsesCodec) newStreamEncoder(c *Conversion, now func() time.Time) streamEncoder {
@@ -60,6 +62,10 @@ type responsesStreamDecoder struct {
 	done    bool
 	scratch []byte
 	fix     []byte
+
+	// A stream's first items and names need no allocation of their own.
+	itemBuf    [4]responsesStreamItem
+	scratchBuf [128]byte
 }
 
 // responsesStreamItem is an output item or a message's content part.
