@@ -29,27 +29,108 @@ func NewStreamConverter(c *Conversion) StreamConverter {
 	return newStreamConverter(c, time.Now)
 }
 
-// newStreamConverter takes the clock that stamps OpenAI chunks, so that
-// golden files stay byte-identical.
+// newStreamConverter takes the clock that stamps OpenAI chunks and
+// Responses objects, so that golden files stay byte-identical.
 func newStreamConverter(c *Conversion, now func() time.Time) StreamConverter {
 	if c == nil {
 		return &streamPassThrough{c: &Conversion{}}
 	}
-	switch {
-	case c.From == OpenAI && c.To == Anthropic:
-		return &anthropicToOpenAIStream{c: c, created: now().Unix()}
-	case c.From == Anthropic && c.To == OpenAI:
-		return &openAIToAnthropicStream{c: c}
+	if c.From == c.To || !c.From.Valid() || !c.To.Valid() {
+		return &streamPassThrough{c: c}
 	}
-	return &streamPassThrough{c: c}
+	up, caller := streamCodecs[c.To], streamCodecs[c.From]
+	s := &formStream{dec: up.newStreamDecoder(c), enc: caller.newStreamEncoder(c, now)}
+	s.evs = s.buf[:0]
+	return s
 }
+
+// streamCodec is the stream side of a format's codec: it reads the format's
+// upstream events into form events and writes form events as the format's
+// caller events.
+type streamCodec interface {
+	newStreamDecoder(c *Conversion) streamDecoder
+	newStreamEncoder(c *Conversion, now func() time.Time) streamEncoder
+}
+
+// streamCodecs holds the stream codec of every format.
+var streamCodecs = map[Format]streamCodec{
+	Anthropic: anthropicCodec{},
+	OpenAI:    chatCodec{},
+	Responses: responsesCodec{},
+}
+
+// streamDecoder turns one upstream's events into form events. The events it
+// appends may view the upstream event and the decoder's own scratch space:
+// they are valid until the next call.
+type streamDecoder interface {
+	// decode appends the form events one upstream event stands for.
+	decode(evs []formEvent, ev Event) []formEvent
+	// end appends what finishes the stream: the held stop of a complete
+	// answer, or an error event when err is not nil or the answer is not
+	// complete. Nothing once the stream has ended.
+	end(evs []formEvent, err error) []formEvent
+	// usage returns the usage seen so far.
+	usage() Usage
+}
+
+// streamEncoder writes form events as a caller's SSE events. An encoder
+// keeps its caller's stream well-formed whatever order the events come in:
+// it starts the answer when the first event is not a start, closes what is
+// open before the end, and writes nothing after the end but, where its
+// format allows, one error event.
+type streamEncoder interface {
+	encode(dst []byte, ev *formEvent) []byte
+}
+
+// formStream converts through the intermediate form: the upstream format's
+// decoder, then the caller format's encoder. evs is reused from event to
+// event, so that a steady stream allocates nothing.
+type formStream struct {
+	dec streamDecoder
+	enc streamEncoder
+	evs []formEvent
+	// buf holds the events of most upstream events, so that evs needs no
+	// allocation of its own.
+	buf [4]formEvent
+}
+
+func (s *formStream) Event(dst []byte, ev Event) ([]byte, error) {
+	s.evs = s.dec.decode(s.evs[:0], ev)
+	for i := range s.evs {
+		dst = s.enc.encode(dst, &s.evs[i])
+	}
+	clear(s.evs) // drop the views into the event's bytes
+	return dst, nil
+}
+
+func (s *formStream) End(dst []byte, err error) []byte {
+	s.evs = s.dec.end(s.evs[:0], err)
+	for i := range s.evs {
+		dst = s.enc.encode(dst, &s.evs[i])
+	}
+	clear(s.evs)
+	return dst
+}
+
+func (s *formStream) Usage() Usage { return s.dec.usage() }
 
 // Interface guards.
 var (
-	_ StreamConverter = (*anthropicToOpenAIStream)(nil)
-	_ StreamConverter = (*openAIToAnthropicStream)(nil)
+	_ StreamConverter = (*formStream)(nil)
 	_ StreamConverter = (*streamPassThrough)(nil)
+	_ streamCodec     = anthropicCodec{}
+	_ streamCodec     = chatCodec{}
+	_ streamCodec     = responsesCodec{}
 )
+
+// streamEndError is the error event of a stream that ended before its
+// final event.
+func streamEndError(err error, u Usage) formEvent {
+	return formEvent{Kind: eventError, Usage: u, Err: formError{Type: errKindAPI, formMessage: streamEndMessage(err)}}
+}
+
+// tokenView views a string token kept in a decoder's scratch space.
+func tokenView(b []byte, from int) jsonValue { return jsonValue(streamView(b[from:])) }
 
 // streamPassThrough forwards a stream whose caller speaks the upstream's
 // format. It watches just enough of the stream to finish it properly when
@@ -58,10 +139,16 @@ type streamPassThrough struct {
 	c     *Conversion
 	meter UsageMeter
 
-	started  bool    // Anthropic: message_start seen
+	started  bool    // Anthropic: message_start seen; Responses: response.created seen
 	finished bool    // Anthropic: message_delta seen; OpenAI: a finish_reason seen
-	done     bool    // message_stop, [DONE] or an error event went out
+	done     bool    // message_stop, [DONE], a final Responses event or an error event went out
 	open     []int64 // Anthropic blocks started and not stopped
+
+	// Responses: the next sequence_number, and the response's id, model and
+	// creation time for the response.failed that ends a cut stream.
+	seq    int64
+	resp   responsesHead
+	usageR Usage
 }
 
 func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
@@ -73,6 +160,10 @@ func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 	if p.c.To == Anthropic && ev.Type == "" {
 		// Forwarded as it came, but understood as the converters do.
 		ev.Type = gjson.Get(data, "type").String()
+	}
+	if p.c.To == Responses {
+		p.responsesEvent(ev)
+		return dst, nil
 	}
 	p.meter.Observe(p.c.To, ev)
 	if p.done {
@@ -119,6 +210,12 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 		return dst
 	}
 	p.done = true
+	if p.c.To == Responses {
+		if p.resp.id == "" {
+			p.resp.set("resp_"+rand.Text(), p.c.Model, time.Now().Unix())
+		}
+		return p.resp.appendFailed(dst, p.seq, formError{Type: errKindAPI, formMessage: streamEndMessage(err)}, nil)
+	}
 	if p.c.To == Anthropic {
 		if !p.started {
 			dst = appendStreamMessageStart(dst, "msg_"+rand.Text(), p.c.Model, p.meter.Usage)
@@ -127,7 +224,7 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 			dst = appendStreamBlockStop(dst, int(idx))
 		}
 		if !p.finished {
-			dst = appendStreamMessageDelta(dst, "", &p.meter)
+			dst = appendStreamMessageDelta(dst, "", p.meter.Usage, p.meter.Seen())
 		}
 		dst = appendStreamAnthropicEvent(dst, "message_stop", `{"type":"message_stop"}`)
 		if err == nil && p.finished {
@@ -141,7 +238,45 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 	return appendStreamOpenAIError(dst, streamEndMessage(err), "server_error")
 }
 
-func (p *streamPassThrough) Usage() Usage { return p.meter.Usage }
+func (p *streamPassThrough) Usage() Usage {
+	if p.c.To == Responses {
+		return p.usageR
+	}
+	return p.meter.Usage
+}
+
+// responsesEvent follows a passed-through Responses stream: its sequence
+// numbers, the response's head and the usage of its final event. The usage
+// is read here rather than through UsageMeter, with the same reader the
+// Responses decoder uses.
+func (p *streamPassThrough) responsesEvent(ev Event) {
+	data := streamView(ev.Data)
+	if p.done {
+		return
+	}
+	if n := gjson.Get(data, "sequence_number"); n.Type == gjson.Number {
+		p.seq = n.Int() + 1
+	} else {
+		p.seq++
+	}
+	typ := ev.Type
+	if typ == "" {
+		typ = gjson.Get(data, "type").String()
+	}
+	switch typ {
+	case "response.created", "response.in_progress":
+		if !p.started {
+			p.started = true
+			r := gjson.Get(data, "response")
+			p.resp.set(r.Get("id").String(), r.Get("model").String(), r.Get("created_at").Int())
+		}
+	case "response.completed", "response.incomplete", "response.failed":
+		p.usageR = responsesUsage(gjson.Get(data, "response.usage"))
+		p.done = true
+	case "error":
+		p.done = true
+	}
+}
 
 var (
 	streamDoneMarker = []byte("[DONE]")
@@ -214,7 +349,7 @@ func appendStreamMessageStart(dst []byte, id, model string, u Usage) []byte {
 // Anthropic stop reason, "" for null. Usage nobody reported is left out
 // rather than sent as zeros that would overwrite message_start's counts,
 // except output_tokens, which the event requires.
-func appendStreamMessageDelta(dst []byte, stop string, m *UsageMeter) []byte {
+func appendStreamMessageDelta(dst []byte, stop string, m Usage, seen bool) []byte {
 	dst = append(dst, "event: message_delta\ndata: "...)
 	dst = append(dst, `{"type":"message_delta","delta":{"stop_reason":`...)
 	if stop == "" {
@@ -223,7 +358,7 @@ func appendStreamMessageDelta(dst []byte, stop string, m *UsageMeter) []byte {
 		dst = appendStreamJSONString(dst, stop)
 	}
 	dst = append(dst, `,"stop_sequence":null},"usage":{`...)
-	if m.Seen() {
+	if seen {
 		dst = append(dst, `"input_tokens":`...)
 		dst = strconv.AppendInt(dst, m.Input, 10)
 		dst = append(dst, `,"cache_creation_input_tokens":`...)

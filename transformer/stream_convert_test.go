@@ -33,8 +33,9 @@ func streamUpdate() bool {
 func streamClock() time.Time { return time.Unix(1700000000, 0) }
 
 // streamCase is one golden file of testdata/stream. The file's name starts
-// with the direction: a2o (Anthropic upstream, OpenAI caller), o2a, or a2a
-// and o2o for pass-through. Sections:
+// with the direction, upstream first: a2o (Anthropic upstream, OpenAI Chat
+// caller), o2a, a2r, o2r (Responses callers), r2a, r2o (a Responses
+// upstream), or a2a, o2o and r2r for pass-through. Sections:
 //
 //	-- input --          the upstream stream, verbatim
 //	-- output --         what the caller gets
@@ -42,6 +43,7 @@ func streamClock() time.Time { return time.Unix(1700000000, 0) }
 //	-- end_error --      End is called with this error instead of nil
 //	-- model --          Conversion.Model (default "caller-model")
 //	-- tool_names --     "upstream caller" pairs, one a line
+//	-- freeform --       the caller's freeform tools, one a line
 type streamCase struct {
 	path     string
 	comment  []byte
@@ -108,6 +110,8 @@ func loadStreamCase(t testing.TB, path string) *streamCase {
 			sc.endErr = errors.New(strings.TrimSpace(string(s.body)))
 		case "model":
 			sc.conv.Model = strings.TrimSpace(string(s.body))
+		case "freeform":
+			sc.conv.Freeform = strings.Fields(string(s.body))
 		case "tool_names":
 			sc.conv.ToolNames = map[string]string{}
 			for _, l := range strings.Split(strings.TrimSpace(string(s.body)), "\n") {
@@ -244,8 +248,11 @@ func checkCallerStream(f Format, out []byte) error {
 	if err != nil {
 		return err
 	}
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		return checkAnthropicStream(evs)
+	case Responses:
+		return checkResponsesStream(evs)
 	}
 	return checkOpenAIStream(evs)
 }
@@ -310,7 +317,8 @@ func checkAnthropicStream(evs []Event) error {
 				}
 				continue
 			}
-			want := map[string]string{"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "tool_use"}
+			want := map[string]string{"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "tool_use",
+				"signature_delta": "thinking", "citations_delta": "text"}
 			dt := d.Get("delta.type").String()
 			if want[dt] != b.typ {
 				return fmt.Errorf("%s: %s in a %s block", at, dt, b.typ)
@@ -409,6 +417,19 @@ func checkOpenAIStream(evs []Event) error {
 	return nil
 }
 
+// streamDirections are every caller ← upstream pair, pass-through included.
+var streamDirections = func() (dirs [][2]Format) {
+	for _, from := range Formats {
+		for _, to := range Formats {
+			dirs = append(dirs, [2]Format{from, to})
+		}
+	}
+	return dirs
+}()
+
+// FuzzStreamConverter feeds any bytes to every direction's converter, the
+// Responses decoder and encoder included: the output is always well-framed
+// valid JSON that the caller's stream rules accept.
 func FuzzStreamConverter(f *testing.F) {
 	files, _ := filepath.Glob("testdata/stream/*.txt")
 	for _, path := range files {
@@ -418,15 +439,19 @@ func FuzzStreamConverter(f *testing.F) {
 	f.Add([]byte("event: content_block_delta\ndata: {\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\\x\x01\"}}\n\n"), uint8(1))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":{\"a\":[1,\"}\"]}}}]}}]}\n\n"), uint8(2))
 	f.Add([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\\ud800\xff\"},\"finish_reason\":\"stop\"}]}\ndata: [DONE]\n\n"), uint8(3))
+	f.Add([]byte("event: response.output_item.added\ndata: {\"output_index\":0,\"item\":{\"type\":\"custom_tool_call\",\"name\":\"apply_patch\"}}\n\n"+
+		"data: {\"type\":\"response.custom_tool_call_input.delta\",\"output_index\":0,\"delta\":\"a\\\"\\x\xff\"}\n\n"), uint8(5))
+	f.Add([]byte("data: {\"type\":\"response.output_text.delta\",\"output_index\":3,\"content_index\":9,\"delta\":\"x\"}\n\n"+
+		"data: {\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":{\"type\":\"reasoning\",\"encrypted_content\":\"rtx1:ar:\"}}\n\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, input []byte, mode uint8) {
 		var endErr error
 		if mode&1 != 0 {
 			endErr = errors.New("connection reset")
 		}
 		chunk := int(mode >> 4)
-		for _, dir := range [][2]Format{{OpenAI, Anthropic}, {Anthropic, OpenAI}, {Anthropic, Anthropic}, {OpenAI, OpenAI}} {
+		for _, dir := range streamDirections {
 			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,
-				ToolNames: map[string]string{"t": "tool\n\"x\""}}
+				ToolNames: map[string]string{"t": "tool\n\"x\""}, Freeform: []string{"apply_patch", "t"}}
 			out, _ := convertStream(t, conv, input, chunk, endErr)
 			evs, err := decodeStreamEvents(out)
 			if err != nil {
@@ -497,6 +522,39 @@ func benchStreamO() []byte {
 	return b.Bytes()
 }
 
+// benchStreamR is the same answer as a Responses stream.
+func benchStreamR() []byte {
+	var b bytes.Buffer
+	seq := 0
+	ev := func(typ, body string) {
+		fmt.Fprintf(&b, "event: %s\ndata: {\"type\":%q,%s,\"sequence_number\":%d}\n\n", typ, typ, body, seq)
+		seq++
+	}
+	resp := `"response":{"id":"resp_Bench0123456789","object":"response","created_at":1750000000,"status":"in_progress","model":"gpt-5","output":[],"usage":null}`
+	ev("response.created", resp)
+	ev("response.in_progress", resp)
+	ev("response.output_item.added", `"output_index":0,"item":{"id":"rs_Bench","type":"reasoning","summary":[]}`)
+	ev("response.reasoning_summary_part.added", `"item_id":"rs_Bench","output_index":0,"summary_index":0,"part":{"type":"summary_text","text":""}`)
+	for range 200 {
+		ev("response.reasoning_summary_text.delta", `"item_id":"rs_Bench","output_index":0,"summary_index":0,"delta":"The user asks about the config; I should look at \"main.go\" first.\n","obfuscation":"a1b2"`)
+	}
+	ev("response.output_item.done", `"output_index":0,"item":{"id":"rs_Bench","type":"reasoning","summary":[],"encrypted_content":"gAAAAABoBench"}`)
+	ev("response.output_item.added", `"output_index":1,"item":{"id":"msg_Bench","type":"message","status":"in_progress","content":[],"role":"assistant"}`)
+	ev("response.content_part.added", `"item_id":"msg_Bench","output_index":1,"content_index":0,"part":{"type":"output_text","annotations":[],"logprobs":[],"text":""}`)
+	for range 1000 {
+		ev("response.output_text.delta", `"item_id":"msg_Bench","output_index":1,"content_index":0,"delta":"Here is the fix:\n`+"```go\\nfmt.Println(\\\"héllo\\\")\\n```"+`","logprobs":[],"obfuscation":"a1b2"`)
+	}
+	ev("response.content_part.done", `"item_id":"msg_Bench","output_index":1,"content_index":0,"part":{"type":"output_text","annotations":[],"text":""}`)
+	ev("response.output_item.done", `"output_index":1,"item":{"id":"msg_Bench","type":"message","status":"completed","content":[],"role":"assistant"}`)
+	ev("response.output_item.added", `"output_index":2,"item":{"id":"fc_Bench","type":"function_call","status":"in_progress","arguments":"","call_id":"call_Bench","name":"edit_file"}`)
+	for range 100 {
+		ev("response.function_call_arguments.delta", `"item_id":"fc_Bench","output_index":2,"delta":"{\"path\": \"main.go\", \"old\": \"x\"","obfuscation":"a1b2"`)
+	}
+	ev("response.output_item.done", `"output_index":2,"item":{"id":"fc_Bench","type":"function_call","status":"completed","arguments":"","call_id":"call_Bench","name":"edit_file"}`)
+	ev("response.completed", `"response":{"id":"resp_Bench0123456789","object":"response","created_at":1750000000,"status":"completed","model":"gpt-5","output":[],"usage":{"input_tokens":20100,"input_tokens_details":{"cached_tokens":18000},"output_tokens":2400,"output_tokens_details":{"reasoning_tokens":700},"total_tokens":22500}}`)
+	return b.Bytes()
+}
+
 func decodedEvents(tb testing.TB, input []byte) []Event {
 	var evs []Event
 	var dec Decoder
@@ -522,6 +580,11 @@ func BenchmarkStreamConvert(b *testing.B) {
 	}{
 		{"a2o", Conversion{From: OpenAI, To: Anthropic, Model: "caller-model", IncludeUsage: true}, benchStreamA()},
 		{"o2a", Conversion{From: Anthropic, To: OpenAI, Model: "caller-model"}, benchStreamO()},
+		{"a2r", Conversion{From: Responses, To: Anthropic, Model: "caller-model"}, benchStreamA()},
+		{"o2r", Conversion{From: Responses, To: OpenAI, Model: "caller-model"}, benchStreamO()},
+		{"r2a", Conversion{From: Anthropic, To: Responses, Model: "caller-model"}, benchStreamR()},
+		{"r2o", Conversion{From: OpenAI, To: Responses, Model: "caller-model", IncludeUsage: true}, benchStreamR()},
+		{"r2r", Conversion{From: Responses, To: Responses, Model: "caller-model"}, benchStreamR()},
 	} {
 		evs := decodedEvents(b, dir.input)
 		b.Run(dir.name+"/convert", func(b *testing.B) {
@@ -587,6 +650,15 @@ func BenchmarkStreamEvent(b *testing.B) {
 		{"a2o/tool_args", Conversion{From: OpenAI, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta")},
 		{"o2a/text", Conversion{From: Anthropic, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`)},
 		{"o2a/tool_args", Conversion{From: Anthropic, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`)},
+		{"a2r/text", Conversion{From: Responses, To: Anthropic}, eventsAround(b, benchStreamA(), "text_delta")},
+		{"a2r/tool_args", Conversion{From: Responses, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta")},
+		{"o2r/text", Conversion{From: Responses, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`)},
+		{"o2r/tool_args", Conversion{From: Responses, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`)},
+		{"r2a/text", Conversion{From: Anthropic, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
+		{"r2a/tool_args", Conversion{From: Anthropic, To: Responses}, eventsAround(b, benchStreamR(), "function_call_arguments.delta")},
+		{"r2o/text", Conversion{From: OpenAI, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
+		{"r2o/tool_args", Conversion{From: OpenAI, To: Responses}, eventsAround(b, benchStreamR(), "function_call_arguments.delta")},
+		{"r2r/text", Conversion{From: Responses, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta")},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			c := newStreamConverter(&tt.conv, streamClock)
