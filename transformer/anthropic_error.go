@@ -20,7 +20,7 @@ func (anthropicCodec) appendError(dst []byte, e formError) ([]byte, int) {
 	if status == http.StatusServiceUnavailable {
 		status = StatusOverloaded
 	}
-	msg := e.formMessage
+	msg := e.Message
 	if e.Code == codeContextLength && !strings.HasPrefix(strings.ToLower(msg), promptTooLong) {
 		msg = promptTooLong + ": " + msg
 	}

@@ -168,14 +168,14 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 	switch thinking.get("type").str() {
 	case "enabled":
 		// An enabled budget of 0 still asks for thinking.
-		r.formReasoning.Budget = max(thinking.get("budget_tokens").result().Int(), 1)
+		r.Reasoning.Budget = max(thinking.get("budget_tokens").result().Int(), 1)
 	case "disabled":
-		r.formReasoning.Disabled = true
+		r.Reasoning.Disabled = true
 	case "adaptive":
-		r.formReasoning.Adaptive = true
+		r.Reasoning.Adaptive = true
 	}
 	if outputConfig.isObject() {
-		r.formReasoning.Effort = readEffort(outputConfig.get("effort"))
+		r.Reasoning.Effort = readEffort(outputConfig.get("effort"))
 		if f := outputConfig.get("format"); f.get("type").str() == "json_schema" {
 			if schema := f.get("schema"); schema.isObject() {
 				r.Output.Schema = schema
@@ -315,7 +315,7 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	if err != nil {
 		return nil, err
 	}
-	budget := anthropicBudget(&r.formReasoning)
+	budget := anthropicBudget(&r.Reasoning)
 	if forced {
 		// Anthropic rejects thinking with a forced tool; the forced tool
 		// is what the caller's code depends on.

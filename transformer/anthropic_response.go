@@ -152,7 +152,7 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 		}
 	}
 	out = append(out, `],"stop_reason":"`...)
-	out = append(out, anthropicStopName(r.Stop)...)
+	out = append(out, anthropicStopString(r.Stop)...)
 	out = append(out, `","stop_sequence":`...)
 	if r.stopSequence.isString() {
 		out = append(out, r.stopSequence...)

@@ -111,7 +111,7 @@ func (d *anthropicStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 			msg = "upstream stream error"
 		}
 		return append(evs, formEvent{Kind: eventError, Usage: d.meter.Usage,
-			Err: formError{Type: anthropicErrorKind(e.Get("type").String()), formMessage: msg}})
+			Err: formError{Type: anthropicErrorKind(e.Get("type").String()), Message: msg}})
 	}
 	// ping and types added after this was written carry nothing to pass on.
 	return evs
@@ -457,7 +457,7 @@ func (e *anthropicStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 		}
 		e.failed = true
 		typ := anthropicErrorName(ev.Err.Type)
-		return appendStreamAnthropicError(dst, typ, ev.Err.formMessage)
+		return appendStreamAnthropicError(dst, typ, ev.Err.Message)
 	}
 	return dst
 }

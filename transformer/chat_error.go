@@ -23,7 +23,7 @@ func appendOpenAIError(dst []byte, e formError) ([]byte, int) {
 		status = http.StatusServiceUnavailable
 	}
 	dst = append(dst, `{"error":{"message":`...)
-	dst = appendJSONString(dst, e.formMessage)
+	dst = appendJSONString(dst, e.Message)
 	dst = append(dst, `,"type":`...)
 	dst = appendJSONString(dst, e.Type.name())
 	dst = append(dst, `,"param":`...)

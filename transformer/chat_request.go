@@ -182,14 +182,14 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 		}
 	}
 
-	r.formReasoning.Effort = readEffort(effort)
+	r.Reasoning.Effort = readEffort(effort)
 	if reasoning.isObject() {
 		// OpenRouter's reasoning object.
 		if n := reasoning.get("max_tokens").result().Int(); n > 0 {
-			r.formReasoning.Budget = n
+			r.Reasoning.Budget = n
 		}
-		if r.formReasoning.Effort == "" {
-			r.formReasoning.Effort = readEffort(reasoning.get("effort"))
+		if r.Reasoning.Effort == "" {
+			r.Reasoning.Effort = readEffort(reasoning.get("effort"))
 		}
 	}
 	switch responseFormat.get("type").str() {
@@ -435,7 +435,7 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 	if err != nil {
 		return nil, err
 	}
-	if effort := openAIEffort(&r.formReasoning); effort != "" {
+	if effort := openAIEffort(&r.Reasoning); effort != "" {
 		out = appendKey(out, "reasoning_effort")
 		out = appendJSONString(out, effort)
 	}

@@ -220,7 +220,7 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 		out = append(out, ']')
 	}
 	out = append(out, `},"finish_reason":"`...)
-	out = append(out, chatFinishReason(r.Stop)...)
+	out = append(out, chatFinishReason(r.Stop, false)...)
 	out = append(out, `"}]`...)
 	return appendOpenAIUsage(out, r.Usage)
 }

@@ -488,7 +488,7 @@ func (d *chatStreamDecoder) upstreamError(evs []formEvent, data string) []formEv
 	if msg == "" {
 		msg = "upstream stream error"
 	}
-	fe := formError{Type: anthropicErrorKind(anthropicStreamErrorType(typ, code)), formMessage: msg, Code: code}
+	fe := formError{Type: anthropicErrorKind(anthropicStreamErrorType(typ, code)), Message: msg, Code: code}
 	return d.fail(evs, formEvent{Kind: eventError, Usage: d.meter.Usage, Err: fe})
 }
 
@@ -583,7 +583,7 @@ func (e *chatStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 		return e.finish(dst, ev)
 	case eventError:
 		e.done = true
-		return appendStreamOpenAIError(dst, ev.Err.formMessage, chatErrorType(ev.Err.Type))
+		return appendStreamOpenAIError(dst, ev.Err.Message, chatErrorType(ev.Err.Type))
 	}
 	return dst
 }

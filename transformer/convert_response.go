@@ -141,80 +141,14 @@ func convertResponse(c *Conversion, body []byte, validate bool) ([]byte, error) 
 // stop_reason. Callers that saw a tool call report "tool_calls" whatever
 // the stop reason said.
 func FinishReason(stopReason string) string {
-	return chatFinishReason(anthropicStopReason(stopReason))
+	return chatFinishReason(anthropicStopReason(stopReason), false)
 }
 
 // StopReason returns the Anthropic stop_reason for an OpenAI
 // finish_reason. Callers that saw a tool call report "tool_use" whatever
 // the finish reason said.
 func StopReason(finishReason string) string {
-	return anthropicStopName(chatStopReason(finishReason))
-}
-
-// anthropicStopReason reads an Anthropic stop_reason; anything new ends
-// the turn.
-func anthropicStopReason(s string) stopReason {
-	switch s {
-	case "max_tokens":
-		return stopMaxTokens
-	case "tool_use":
-		return stopToolUse
-	case "stop_sequence":
-		return stopSequence
-	case "refusal":
-		return stopRefusal
-	case "pause_turn":
-		return stopPause
-	case "model_context_window_exceeded":
-		return stopContextWindow
-	}
-	return stopEnd
-}
-
-// anthropicStopName is Anthropic's stop_reason for r.
-func anthropicStopName(r stopReason) string {
-	switch r {
-	case stopMaxTokens:
-		return "max_tokens"
-	case stopToolUse:
-		return "tool_use"
-	case stopSequence:
-		return "stop_sequence"
-	case stopRefusal:
-		return "refusal"
-	case stopPause:
-		return "pause_turn"
-	case stopContextWindow:
-		return "model_context_window_exceeded"
-	}
-	return "end_turn"
-}
-
-// chatStopReason reads a Chat finish_reason.
-func chatStopReason(s string) stopReason {
-	switch s {
-	case "length":
-		return stopMaxTokens
-	case "tool_calls", "function_call":
-		return stopToolUse
-	case "content_filter":
-		return stopRefusal
-	}
-	return stopEnd
-}
-
-// chatFinishReason is Chat's finish_reason for r.
-func chatFinishReason(r stopReason) string {
-	switch r {
-	case stopMaxTokens, stopContextWindow:
-		return "length"
-	case stopToolUse:
-		return "tool_calls"
-	case stopRefusal:
-		return "content_filter"
-	}
-	// end_turn, stop_sequence, pause_turn.
-	return "stop"
+	return anthropicStopString(chatStopReason(finishReason))
 }
 
 // unixNow stamps the answers made for callers (Chat's created, the

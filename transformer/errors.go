@@ -53,7 +53,7 @@ func ErrorBody(f Format, status int, message string) []byte {
 	if !ok {
 		enc = anthropicCodec{}
 	}
-	e := formError{Status: status, Type: errorKindForStatus(status), formMessage: message}
+	e := formError{Status: status, Type: errorKindForStatus(status), Message: message}
 	body, _ := enc.appendError(nil, e)
 	return body
 }
@@ -151,7 +151,7 @@ func readErrorBody(status int, body []byte, typed, openAI bool) formError {
 		errv := root.Get("error")
 		switch {
 		case errv.IsObject():
-			e.formMessage = errv.Get("message").String()
+			e.Message = errv.Get("message").String()
 			if v := errv.Get("code"); v.Type == gjson.String {
 				code = v.Str
 			}
@@ -164,27 +164,27 @@ func readErrorBody(status int, body []byte, typed, openAI bool) formError {
 				}
 			}
 		case errv.Type == gjson.String:
-			e.formMessage = errv.Str
+			e.Message = errv.Str
 		}
 		for _, k := range [...]string{"message", "detail", "error_description"} {
-			if e.formMessage != "" {
+			if e.Message != "" {
 				break
 			}
 			if v := root.Get(k); v.Type == gjson.String {
-				e.formMessage = v.Str
+				e.Message = v.Str
 			}
 		}
 	}
-	if e.formMessage == "" {
-		e.formMessage = "upstream returned HTTP " + strconv.Itoa(status)
+	if e.Message == "" {
+		e.Message = "upstream returned HTTP " + strconv.Itoa(status)
 		if snip := errorSnippet(s); snip != "" {
-			e.formMessage += ": " + snip
+			e.Message += ": " + snip
 		}
 	}
 	if openAI {
 		e.Code = code
 	}
-	lower := strings.ToLower(e.formMessage)
+	lower := strings.ToLower(e.Message)
 	if code == codeContextLength ||
 		strings.HasPrefix(lower, promptTooLong) ||
 		strings.Contains(lower, "maximum context length") ||

@@ -241,7 +241,7 @@ type formRequest struct {
 	User jsonValue
 	// Metadata is OpenAI's metadata object (not Anthropic's).
 	Metadata       jsonValue
-	formReasoning  formReasoning
+	Reasoning      formReasoning
 	Output         formOutput
 	PromptCacheKey jsonValue
 	Store          jsonValue
@@ -347,9 +347,9 @@ const (
 
 // formError is an error answer in the intermediate form.
 type formError struct {
-	Status      int
-	Type        errorKind
-	formMessage string
+	Status  int
+	Type    errorKind
+	Message string
 	// Code and Param are OpenAI's error code and offending parameter, when
 	// known.
 	Code, Param string

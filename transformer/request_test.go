@@ -283,7 +283,7 @@ func TestRequestReasoningEffort(t *testing.T) {
 		if err := (anthropicCodec{}).decodeRequest(jsonValue(body+"}"), &r, &Conversion{}); err != nil {
 			t.Fatal(err)
 		}
-		got := openAIEffort(&r.formReasoning)
+		got := openAIEffort(&r.Reasoning)
 		if got != tt.want {
 			t.Errorf("thinking %s, output_config %s: %q, want %q", tt.thinking, tt.output, got, tt.want)
 		}

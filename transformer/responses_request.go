@@ -196,9 +196,9 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		}
 	}
 	if reasoning.isObject() {
-		r.formReasoning.Effort = readEffort(reasoning.get("effort"))
-		r.formReasoning.Disabled = r.formReasoning.Effort == "none"
-		r.formReasoning.Summary = reasoning.get("summary")
+		r.Reasoning.Effort = readEffort(reasoning.get("effort"))
+		r.Reasoning.Disabled = r.Reasoning.Effort == "none"
+		r.Reasoning.Summary = reasoning.get("summary")
 	}
 	switch f := text.get("format"); f.get("type").str() {
 	case "json_schema":
@@ -454,7 +454,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		out = appendKey(out, "top_p")
 		out = append(out, r.TopP...)
 	}
-	effort := openAIEffort(&r.formReasoning)
+	effort := openAIEffort(&r.Reasoning)
 	if effort == "none" {
 		effort = ""
 	}
@@ -463,8 +463,8 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		out = append(out, `{"effort":`...)
 		out = appendJSONString(out, effort)
 		out = append(out, `,"summary":`...)
-		if r.formReasoning.Summary.isString() {
-			out = append(out, r.formReasoning.Summary...)
+		if r.Reasoning.Summary.isString() {
+			out = append(out, r.Reasoning.Summary...)
 		} else {
 			out = append(out, `"auto"`...)
 		}

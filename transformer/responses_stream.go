@@ -493,7 +493,7 @@ func responsesFormError(code, msg string) formError {
 	case code == "invalid_prompt", strings.HasPrefix(code, "invalid"):
 		k = errKindInvalidRequest
 	}
-	return formError{Type: k, formMessage: msg, Code: code}
+	return formError{Type: k, Message: msg, Code: code}
 }
 
 // responsesErrorCode is the response.error code for e: one of the codes
@@ -533,7 +533,7 @@ func (h *responsesHead) appendObject(dst []byte, status string, output []byte, f
 		dst = append(dst, `{"code":"`...)
 		dst = append(dst, responsesErrorCode(fail)...)
 		dst = append(dst, `","message":`...)
-		dst = appendStreamJSONString(dst, fail.formMessage)
+		dst = appendStreamJSONString(dst, fail.Message)
 		dst = append(dst, '}')
 	} else {
 		dst = append(dst, "null"...)

@@ -135,7 +135,7 @@ func TestStreamToResponsesSDK(t *testing.T) {
 		{file: "o2r_freeform", calls: []call{
 			{typ: "custom_tool_call", callID: "call_FF", name: "apply_patch", input: "*** Begin Patch\n*** End Patch"},
 			{typ: "function_call", callID: "call_GG", name: "shell", args: map[string]any{"cmd": []any{"ls"}}},
-		}, final: "response.completed", usage: [4]int64{90, 64, 20, 0}},
+		}, final: "response.completed", usage: [4]int64{90, 64, 20, 8}},
 		{file: "o2r_error", text: "Partial", final: "response.failed", errText: "overloaded"},
 		{file: "o2r_cut", final: "response.failed", errText: "unexpected EOF"},
 	}

@@ -126,7 +126,7 @@ var (
 // streamEndError is the error event of a stream that ended before its
 // final event.
 func streamEndError(err error, u Usage) formEvent {
-	return formEvent{Kind: eventError, Usage: u, Err: formError{Type: errKindAPI, formMessage: streamEndMessage(err)}}
+	return formEvent{Kind: eventError, Usage: u, Err: formError{Type: errKindAPI, Message: streamEndMessage(err)}}
 }
 
 // tokenView views a string token kept in a decoder's scratch space.
@@ -214,7 +214,7 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 		if p.resp.id == "" {
 			p.resp.set("resp_"+rand.Text(), p.c.Model, time.Now().Unix())
 		}
-		return p.resp.appendFailed(dst, p.seq, formError{Type: errKindAPI, formMessage: streamEndMessage(err)}, nil)
+		return p.resp.appendFailed(dst, p.seq, formError{Type: errKindAPI, Message: streamEndMessage(err)}, nil)
 	}
 	if p.c.To == Anthropic {
 		if !p.started {
