@@ -140,6 +140,15 @@ func openaiToolParams(model string) openai.ChatCompletionNewParams {
 
 func assertOpenAIToolTurn(t *testing.T, msg openai.ChatCompletionMessage, finish string, usage openai.CompletionUsage) {
 	t.Helper()
+	assertOpenAIToolCalls(t, msg, finish)
+	assert.Equal(t, int64(92), usage.PromptTokens, "input + cache read + cache write")
+	assert.Equal(t, int64(30), usage.PromptTokensDetails.CachedTokens)
+	assert.Equal(t, int64(7), usage.CompletionTokens)
+}
+
+// assertOpenAIToolCalls checks the text and the two calls of a Chat answer.
+func assertOpenAIToolCalls(t *testing.T, msg openai.ChatCompletionMessage, finish string) {
+	t.Helper()
 	assert.Equal(t, "Checking both.", msg.Content)
 	require.Len(t, msg.ToolCalls, 2)
 	for i, tc := range crossTools {
@@ -148,9 +157,6 @@ func assertOpenAIToolTurn(t *testing.T, msg openai.ChatCompletionMessage, finish
 		assert.JSONEq(t, tc.Args, msg.ToolCalls[i].Function.Arguments)
 	}
 	assert.Equal(t, "tool_calls", finish)
-	assert.Equal(t, int64(92), usage.PromptTokens, "input + cache read + cache write")
-	assert.Equal(t, int64(30), usage.PromptTokensDetails.CachedTokens)
-	assert.Equal(t, int64(7), usage.CompletionTokens)
 }
 
 func TestCrossFormatOpenAISDKOverAnthropicChannel(t *testing.T) {
