@@ -700,8 +700,10 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonValue
 		return dst
 	}
 	e.started = true
-	// Ids are made of the upstream's answer id, so that a stream converts
-	// the same way twice; only an upstream that sends none gets a random one.
+	// Item ids are made of the upstream's answer id; the response's own id
+	// is random, as a complete answer's is, since the stored conversation
+	// it names must not be confused with another whose upstream reused an
+	// id.
 	id := streamTokenString(string(idToken))
 	b := make([]byte, 0, len(id)+8)
 	if id != "" {
@@ -714,7 +716,7 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonValue
 	if model == "" {
 		model = streamTokenString(string(modelToken))
 	}
-	e.head.set("resp_"+e.base, model, e.now().Unix())
+	e.head.set(string(appendRandomHex(append(make([]byte, 0, 5+randomHexLen), "resp_"...))), model, e.now().Unix())
 	for _, typ := range [2]string{"response.created", "response.in_progress"} {
 		dst = e.eventHead(dst, typ)
 		dst = append(dst, `,"response":`...)
