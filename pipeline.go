@@ -125,6 +125,9 @@ func (c *Client) serve(x *exchange) (*http.Response, error) {
 			return resp, nil
 		}
 	}
+	if x.ep == endpointResponses && compactTrigger(x.r.Body) && !c.servedAs(x, FormatResponses) {
+		return c.compactTriggered(x), nil
+	}
 	if rf := c.plan(x); rf != nil {
 		if x.ep.countsTokens() {
 			return c.countLocally(x), nil

@@ -67,6 +67,16 @@ func (c *Client) endpointRefusal(x *exchange, rf *refusal) *refusal {
 	return rf
 }
 
+// servedAs reports whether an enabled channel of format f serves x's model.
+func (c *Client) servedAs(x *exchange, f Format) bool {
+	for _, rt := range x.cfg.routes {
+		if rt.Enabled() && rt.Type == f && rt.Serves(x.r.Model) {
+			return true
+		}
+	}
+	return false
+}
+
 // servedElsewhere reports whether a channel of a format other than the
 // caller's serves x's model.
 func (c *Client) servedElsewhere(x *exchange) bool {

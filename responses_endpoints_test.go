@@ -486,3 +486,54 @@ func TestErrorBodyForResponses(t *testing.T) {
 		assert.Equal(t, string(routex.ErrorBody(routex.FormatOpenAI, http.StatusTooManyRequests, code, "slow down")), body)
 	}
 }
+
+// Codex, taking routex for OpenAI itself, compacts by ending a turn's input
+// with a compaction_trigger and expects exactly one compaction item back,
+// streamed. Over a channel of another format routex makes it from the
+// model's summary; the next turn's compaction item reaches the channel as
+// the summary's text.
+func TestResponsesCompactionTrigger(t *testing.T) {
+	e := newEndpointChannels(t)
+	c := newClient(t, routex.WithChannels(e.chs...))
+	const history = `{"role":"user","content":"hello"},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}`
+	for _, stream := range []bool{false, true} {
+		body := fmt.Sprintf(`{"model":"claude-x","stream":%v,"input":[%s,{"type":"compaction_trigger"}]}`, stream, history)
+		resp, out := post(t, c, "/v1/responses", body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, out)
+		asked := gjson.ParseBytes(e.claude.Last().Body)
+		assert.Contains(t, asked.Get("messages.@reverse.0.content").Raw, "Summarize the conversation")
+		assert.NotContains(t, string(e.claude.Last().Body), "compaction_trigger")
+
+		final := out
+		if stream {
+			assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+			var types []string
+			var seq []int64
+			for _, line := range strings.Split(out, "\n") {
+				if data, ok := strings.CutPrefix(line, "data: "); ok {
+					types = append(types, gjson.Get(data, "type").Str)
+					seq = append(seq, gjson.Get(data, "sequence_number").Int())
+					final = gjson.Get(data, "response").Raw
+				}
+			}
+			assert.Equal(t, []string{"response.created", "response.in_progress", "response.output_item.added",
+				"response.output_item.done", "response.completed"}, types)
+			assert.Equal(t, []int64{0, 1, 2, 3, 4}, seq)
+		}
+		assert.Equal(t, "completed", gjson.Get(final, "status").Str, final)
+		items := gjson.Get(final, "output").Array()
+		require.Len(t, items, 1, "exactly one compaction item: %s", final)
+		assert.Equal(t, "compaction", items[0].Get("type").Str)
+
+		next := fmt.Sprintf(`{"model":"claude-x","input":[%s,{"role":"user","content":"go on"}]}`, items[0].Raw)
+		resp, out = post(t, c, "/v1/responses", next)
+		require.Equal(t, http.StatusOK, resp.StatusCode, out)
+		assert.Contains(t, string(e.claude.Last().Body), e.claude.Text, "the summary reaches the channel as text")
+	}
+
+	// A Responses channel compacts by itself: the request goes through.
+	resp, out := post(t, c, "/v1/responses", `{"model":"gpt-5","input":[{"role":"user","content":"hello"},{"type":"compaction_trigger"}]}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	got := e.resp.next(t)
+	assert.Contains(t, string(got.body), "compaction_trigger")
+}
