@@ -10,8 +10,6 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
-
-	"github.com/routex/routex/transformer"
 )
 
 // What the scripted Responses provider answers: its usage, and the count
@@ -149,41 +147,4 @@ func respStream(model, item string) []string {
 	add("response.output_item.done", `{"output_index":0,"item":`+item+`}`)
 	add("response.completed", `{"response":`+respResponse(model, "completed", "["+item+"]")+`}`)
 	return evs
-}
-
-// The transformer learns the Responses API in its own time; until it does,
-// what depends on it is skipped, and these say when it has.
-
-// responsesUsageRead reports whether the usage of a whole Responses answer
-// is read.
-func responsesUsageRead() bool {
-	u, ok := transformer.ParseUsage(transformer.Responses, []byte(`{"usage":`+respUsage+`}`))
-	return ok && u.Output == respOutputTokens
-}
-
-// responsesStreamPassedThrough reports whether a complete Responses stream
-// passes through unchanged to its end, its usage read.
-func responsesStreamPassedThrough() bool {
-	sc := transformer.NewStreamConverter(&transformer.Conversion{From: transformer.Responses, To: transformer.Responses})
-	done := respStream("m", respMessageItem)
-	last := done[len(done)-1]
-	data := last[strings.Index(last, "data: ")+6 : len(last)-2]
-	if _, err := sc.Event(nil, transformer.Event{Type: "response.completed", Data: []byte(data)}); err != nil {
-		return false
-	}
-	return len(sc.End(nil, nil)) == 0 && sc.Usage().Output == respOutputTokens
-}
-
-// convertsResponses reports whether a request converts between the
-// Responses API and format f, both ways.
-func convertsResponses(f transformer.Format) bool {
-	bodies := map[transformer.Format]string{
-		transformer.Anthropic: `{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`,
-		transformer.OpenAI:    `{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
-	}
-	if _, _, err := transformer.ConvertRequest(transformer.Responses, f, []byte(`{"model":"m","input":"hi"}`)); err != nil {
-		return false
-	}
-	out, _, err := transformer.ConvertRequest(f, transformer.Responses, []byte(bodies[f]))
-	return err == nil && gjson.GetBytes(out, "input").Exists()
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
-	"github.com/routex/routex/transformer"
 )
 
 const (
@@ -176,33 +175,14 @@ func TestResponsesThroughServer(t *testing.T) {
 		assert.Equal(t, http.StatusOK, r.Status)
 		assert.Empty(t, r.Error, "the stream's end was seen")
 	}
-	t.Run("streams end clean", func(t *testing.T) {
-		if !responsesStreamsPassThrough() {
-			t.Skip("needs the Responses stream passed through to its end by the transformer")
-		}
-		for tool, err := range streamed {
-			assert.NoError(t, err, "tool=%t", tool)
-		}
-	})
-	t.Run("usage recorded", func(t *testing.T) {
-		if u, _ := transformer.ParseUsage(transformer.Responses, []byte(`{"usage":{"input_tokens":3,"output_tokens":2}}`)); u.Output != 2 || !responsesStreamsPassThrough() {
-			t.Skip("needs the Responses API's usage read by the transformer")
-		}
-		for _, r := range recs {
-			assert.EqualValues(t, respIn-respCached, r.InputTokens)
-			assert.EqualValues(t, respCached, r.CacheReadTokens)
-			assert.EqualValues(t, respOut, r.OutputTokens)
-		}
-	})
-}
-
-// responsesStreamsPassThrough reports whether the transformer passes a
-// finished Responses stream through without adding to it.
-func responsesStreamsPassThrough() bool {
-	sc := transformer.NewStreamConverter(&transformer.Conversion{From: transformer.Responses, To: transformer.Responses})
-	_, err := sc.Event(nil, transformer.Event{Type: "response.completed",
-		Data: []byte(`{"type":"response.completed","sequence_number":0,"response":{"id":"r","status":"completed","output":[]}}`)})
-	return err == nil && len(sc.End(nil, nil)) == 0
+	for tool, err := range streamed {
+		assert.NoError(t, err, "the stream ends clean, tool=%t", tool)
+	}
+	for _, r := range recs {
+		assert.EqualValues(t, respIn-respCached, r.InputTokens)
+		assert.EqualValues(t, respCached, r.CacheReadTokens)
+		assert.EqualValues(t, respOut, r.OutputTokens)
+	}
 }
 
 // /v1/responses is held to the proxy's keys, allowlists and body limit
