@@ -212,6 +212,11 @@ func TestChainStoreMemoryBound(t *testing.T) {
 // it keeps the responses it was asked to store and refuses a
 // previous_response_id it does not hold. Each answer carries encrypted
 // reasoning and a text naming the upstream and the turn.
+//
+// The chain tests need that state, which internal/mockupstream does not
+// keep on purpose: it answers every turn alike, with one response id, and
+// its other users need no memory of earlier requests. This is the only
+// Responses provider of the package's tests that is not mockupstream.
 type responsesUpstream struct {
 	name string
 	srv  *httptest.Server

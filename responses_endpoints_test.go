@@ -14,31 +14,29 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/internal/mockupstream"
-	"github.com/routex/routex/transformer"
 )
 
 // endpointChannels are one channel of each format: Anthropic for claude-*,
 // Chat for gpt-4*, Responses for gpt-5*.
 type endpointChannels struct {
-	claude, chat *mockupstream.Server
-	resp         *responsesUpstream
-	chs          []routex.Channel
+	claude, chat, resp *mockupstream.Server
+	chs                []routex.Channel
 }
 
 func newEndpointChannels(t *testing.T) *endpointChannels {
-	e := &endpointChannels{claude: mock(t, "claude"), chat: mock(t, "chat"), resp: newResponsesUpstream(t)}
+	e := &endpointChannels{claude: mock(t, "claude"), chat: mock(t, "chat"), resp: responsesMock(t, "resp")}
 	a := channel("claude", routex.FormatAnthropic, e.claude)
 	a.Models = []string{"claude-*"}
 	o := channel("chat", routex.FormatOpenAI, e.chat)
 	o.Models = []string{"gpt-4*"}
-	r := rawChannel("resp", routex.FormatResponses, e.resp.Server)
+	r := channel("resp", routex.FormatResponses, e.resp)
 	r.Models = []string{"gpt-5*"}
 	e.chs = []routex.Channel{a, o, r}
 	return e
 }
 
 // calls counts the requests every provider has received.
-func (e *endpointChannels) calls() int { return e.claude.Calls() + e.chat.Calls() + len(e.resp.got) }
+func (e *endpointChannels) calls() int { return e.claude.Calls() + e.chat.Calls() + e.resp.Calls() }
 
 // wantOpenAIError checks an error body in OpenAI's shape (Chat and
 // Responses callers read the same) and returns its message.
@@ -66,7 +64,7 @@ func wantAnthropicError(t *testing.T, body, typ string) string {
 // Each endpoint goes where it belongs: the Responses API and its token
 // counting and compaction to Responses channels (under the channel's own
 // path), Anthropic's token counting to Anthropic channels, and the formats
-// to one another once the transformer converts them.
+// to one another, converted.
 func TestResponsesEndpointsRouting(t *testing.T) {
 	e := newEndpointChannels(t)
 	c := newClient(t, routex.WithChannels(e.chs...))
@@ -75,32 +73,29 @@ func TestResponsesEndpointsRouting(t *testing.T) {
 		name, path, body string
 		channel          string // the channel that answers
 		upstreamPath     string // where the request reached it
-		cross            transformer.Format
 	}{
-		{"responses", "/v1/responses", respBody("gpt-5"), "resp", "/v1/responses", ""},
-		{"responses under a prefix", "/proxy/v1/responses", respBody("gpt-5"), "resp", "/v1/responses", ""},
-		{"input tokens", "/v1/responses/input_tokens", respBody("gpt-5"), "resp", "/v1/responses/input_tokens", ""},
-		{"compact", "/v1/responses/compact", respBody("gpt-5"), "resp", "/v1/responses/compact", ""},
-		{"count tokens", "/v1/messages/count_tokens", `{"model":"claude-x","messages":[]}`, "claude", "/v1/messages/count_tokens", ""},
-		{"responses to anthropic", "/v1/responses", respBody("claude-x"), "claude", "/v1/messages", transformer.Anthropic},
-		{"responses to chat", "/v1/responses", respBody("gpt-4.1"), "chat", "/v1/chat/completions", transformer.OpenAI},
-		{"anthropic to responses", "/v1/messages", anthropicBody("gpt-5", "hi"), "resp", "/v1/responses", transformer.Anthropic},
-		{"chat to responses", "/v1/chat/completions", `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, "resp", "/v1/responses", transformer.OpenAI},
+		{"responses", "/v1/responses", respBody("gpt-5"), "resp", "/v1/responses"},
+		{"responses under a prefix", "/proxy/v1/responses", respBody("gpt-5"), "resp", "/v1/responses"},
+		{"input tokens", "/v1/responses/input_tokens", respBody("gpt-5"), "resp", "/v1/responses/input_tokens"},
+		{"compact", "/v1/responses/compact", respBody("gpt-5"), "resp", "/v1/responses/compact"},
+		{"count tokens", "/v1/messages/count_tokens", `{"model":"claude-x","messages":[]}`, "claude", "/v1/messages/count_tokens"},
+		{"responses to anthropic", "/v1/responses", respBody("claude-x"), "claude", "/v1/messages"},
+		{"responses to chat", "/v1/responses", respBody("gpt-4.1"), "chat", "/v1/chat/completions"},
+		{"anthropic to responses", "/v1/messages", anthropicBody("gpt-5", "hi"), "resp", "/v1/responses"},
+		{"chat to responses", "/v1/chat/completions", `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, "resp", "/v1/responses"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.cross != "" && !convertsResponses(tc.cross) {
-				t.Skip("needs Responses conversion")
-			}
+			before := e.resp.Calls()
 			resp, body := post(t, c, tc.path, tc.body, "Authorization", "Bearer caller-key")
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			assert.Equal(t, tc.channel, channelOf(resp))
 			var got string
 			switch tc.channel {
 			case "resp":
-				s := e.resp.next(t)
-				got = s.path
-				assert.Equal(t, "Bearer "+e.chs[2].APIKey, s.header.Get("Authorization"), "the channel's key, as a bearer token")
+				s := requestSince(t, e.resp, before)
+				got = s.Path
+				assert.Equal(t, "Bearer "+e.chs[2].APIKey, s.Header.Get("Authorization"), "the channel's key, as a bearer token")
 			case "claude":
 				got = e.claude.Last().Path
 				assert.Equal(t, e.chs[0].APIKey, e.claude.Last().Header.Get("X-Api-Key"))
@@ -186,11 +181,12 @@ func TestTokenCountingAnsweredLocally(t *testing.T) {
 	assert.Positive(t, estimates["anthropic gpt-4.1"])
 
 	t.Run("the provider counts when it can", func(t *testing.T) {
+		before := e.resp.Calls()
 		resp, body := post(t, c, "/v1/responses/input_tokens", fmt.Sprintf(responsesReq, "gpt-5"))
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		assert.EqualValues(t, upstreamTokenCount, gjson.Get(body, "input_tokens").Int())
 		assert.Empty(t, resp.Header.Get("X-Routex-Token-Count"))
-		assert.Equal(t, "/v1/responses/input_tokens", e.resp.next(t).path)
+		assert.Equal(t, "/v1/responses/input_tokens", requestSince(t, e.resp, before).Path)
 	})
 	t.Run("a provider without the endpoint", func(t *testing.T) {
 		e.claude.Always(mockupstream.Behavior{Status: http.StatusNotFound})
@@ -213,10 +209,11 @@ func TestTokenCountingAnsweredLocally(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, n.InputTokens)
 		assert.Equal(t, "response.input_tokens", string(n.Object))
+		before := e.resp.Calls()
 		n, err = sdk.Responses.InputTokens.Count(context.Background(), inputTokenParams("gpt-5"))
 		require.NoError(t, err)
 		assert.EqualValues(t, upstreamTokenCount, n.InputTokens)
-		e.resp.next(t)
+		assert.Equal(t, "/v1/responses/input_tokens", requestSince(t, e.resp, before).Path)
 	})
 }
 
@@ -235,15 +232,13 @@ func TestResponsesCompact(t *testing.T) {
 	items := gjson.Get(out, "output").Array()
 	require.Len(t, items, 2, out)
 	assert.Equal(t, "compaction", items[1].Get("type").Str)
-	got := e.resp.next(t)
-	assert.Equal(t, "/v1/responses/compact", got.path)
-	assert.JSONEq(t, body("gpt-5"), string(got.body), "passed through as sent")
+	got := requestSince(t, e.resp, 0)
+	assert.Equal(t, "/v1/responses/compact", got.Path)
+	assert.JSONEq(t, body("gpt-5"), string(got.Body), "passed through as sent")
 	rec := recs.last(t, 1)
 	assert.Equal(t, "resp", rec.ChannelID)
 	assert.Equal(t, "conv-9", rec.Session)
-	if responsesUsageRead() {
-		assert.EqualValues(t, respOutputTokens, rec.OutputTokens)
-	}
+	assert.EqualValues(t, e.resp.Usage.Output, rec.OutputTokens)
 
 	// Served by a channel of another format: routex asks the model for a
 	// summary and carries it in the compaction item, which a later turn
@@ -315,7 +310,7 @@ func TestUnknownEndpointsRefused(t *testing.T) {
 	resp, body := send(t, c, http.MethodGet, "http://routex.invalid/v1/responses/resp_123", "")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, body)
 	assert.Equal(t, "resp", channelOf(resp), "the Responses channel's own answer")
-	assert.Equal(t, "/v1/responses/resp_123", e.resp.next(t).path)
+	assert.Equal(t, "/v1/responses/resp_123", requestSince(t, e.resp, 0).Path)
 
 	e.resp.Close()
 	only := newClient(t, routex.WithChannels(e.chs[0]), routex.WithPassthrough("/v1/responses/", "/v1/files/"))
@@ -390,13 +385,13 @@ func TestTestChannelResponses(t *testing.T) {
 	c := newClient(t)
 	res := c.TestChannel(context.Background(), e.chs[2], "gpt-5")
 	require.True(t, res.OK, res.Error)
-	got := e.resp.next(t)
-	assert.Equal(t, "/v1/responses", got.path)
-	assert.Equal(t, "gpt-5", gjson.GetBytes(got.body, "model").Str)
-	assert.Equal(t, "ping", gjson.GetBytes(got.body, "input").Str)
-	assert.GreaterOrEqual(t, gjson.GetBytes(got.body, "max_output_tokens").Int(), int64(16))
-	assert.False(t, gjson.GetBytes(got.body, "messages").Exists())
-	assert.Equal(t, "Bearer "+e.chs[2].APIKey, got.header.Get("Authorization"))
+	got := requestSince(t, e.resp, 0)
+	assert.Equal(t, "/v1/responses", got.Path)
+	assert.Equal(t, "gpt-5", gjson.GetBytes(got.Body, "model").Str)
+	assert.Equal(t, "ping", gjson.GetBytes(got.Body, "input").Str)
+	assert.GreaterOrEqual(t, gjson.GetBytes(got.Body, "max_output_tokens").Int(), int64(16))
+	assert.False(t, gjson.GetBytes(got.Body, "messages").Exists())
+	assert.Equal(t, "Bearer "+e.chs[2].APIKey, got.Header.Get("Authorization"))
 }
 
 // sseOnce answers every request with events and ends the stream.
@@ -414,7 +409,8 @@ func sseOnce(events []string) http.HandlerFunc {
 // before its end is a failure too, and a failure before any output fails
 // over to the next channel.
 func TestResponsesStreamEnds(t *testing.T) {
-	full := respStream("gpt-5", respMessageItem)
+	const request = `{"model":"gpt-5","input":"hi","stream":true}`
+	full := streamEvents(t, mock(t, "resp"), request)
 	preamble, body, last := full[:2], full[2:len(full)-1], full[len(full)-1]
 	incomplete := strings.Replace(strings.Replace(last, "response.completed", "response.incomplete", 2), `"status":"completed"`, `"status":"incomplete"`, 1)
 	failed := "event: response.failed\ndata: {\"type\":\"response.failed\",\"sequence_number\":90,\"response\":{\"id\":\"resp_1\",\"status\":\"failed\",\"error\":{\"code\":\"server_error\",\"message\":\"the model broke\"}}}\n\n"
@@ -451,7 +447,7 @@ func TestResponsesStreamEnds(t *testing.T) {
 			b.Priority = 10
 			recs := newRecords()
 			c := newClient(t, routex.WithChannels(a, b), routex.WithRecorder(recs))
-			resp, out := post(t, c, "/v1/responses", `{"model":"gpt-5","input":"hi","stream":true}`)
+			resp, out := post(t, c, "/v1/responses", request)
 			require.Equal(t, http.StatusOK, resp.StatusCode, out)
 			assert.Equal(t, tc.channel, channelOf(resp))
 			rec := recs.last(t, 1)

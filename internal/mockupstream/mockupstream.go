@@ -2,6 +2,11 @@
 // server that answers the Anthropic Messages, OpenAI Chat Completions and
 // OpenAI Responses endpoints, streaming or not, and can be told to fail in the ways real
 // providers do (error statuses, rate limits, hangs, resets, cut streams).
+//
+// Beside POST /responses it answers the Responses API's
+// /responses/input_tokens (with TokenCount, or 404 where that is zero) and
+// /responses/compact; it stores no response, so any other path under
+// /responses/ is 404, as OpenAI answers for an id it does not hold.
 package mockupstream
 
 import (
@@ -21,9 +26,11 @@ import (
 )
 
 // Usage is what the mock reports, in Anthropic's terms (input excludes
-// cache reads and writes).
+// cache reads and writes). Reasoning, of Output, is reported only by the
+// Responses endpoints and only when the mock has Thinking to reply with.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite int
+	Reasoning                            int
 }
 
 // Behavior says how the mock answers one request. The zero value answers
@@ -62,6 +69,9 @@ type Server struct {
 	Thinking string // reasoning to reply with first, if any
 	Tools    []ToolCall
 	Usage    Usage
+	// TokenCount is what /responses/input_tokens answers; zero makes that
+	// endpoint 404, as on providers that have none.
+	TokenCount int
 
 	mu       sync.Mutex
 	behave   func(n int, r *Request) Behavior
@@ -71,7 +81,7 @@ type Server struct {
 
 // New starts a mock provider named name. Close it when done.
 func New(name string) *Server {
-	s := &Server{Name: name, Text: "hello from " + name, Usage: Usage{Input: 12, Output: 7, CacheRead: 30, CacheWrite: 50}}
+	s := &Server{Name: name, Text: "hello from " + name, Usage: Usage{Input: 12, Output: 7, CacheRead: 30, CacheWrite: 50, Reasoning: 3}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -160,6 +170,10 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 	model := gjson.GetBytes(body, "model").String()
 	stream := gjson.GetBytes(body, "stream").Bool()
+	if _, sub, ok := strings.Cut(hr.URL.Path, "/responses/"); ok {
+		s.responsesEndpoint(w, sub, body)
+		return
+	}
 	switch {
 	case responses && stream:
 		s.responsesStream(w, hr, model, b)
@@ -392,7 +406,7 @@ func (s *Server) responsesUsage() string {
 	in := u.Input + u.CacheRead
 	reasoning := 0
 	if s.Thinking != "" {
-		reasoning = min(3, u.Output)
+		reasoning = u.Reasoning
 	}
 	return fmt.Sprintf(`{"input_tokens":%d,"input_tokens_details":{"cached_tokens":%d},"output_tokens":%d,"output_tokens_details":{"reasoning_tokens":%d},"total_tokens":%d}`,
 		in, u.CacheRead, u.Output, reasoning, in+u.Output)
@@ -457,6 +471,31 @@ func (s *Server) responsesStream(w http.ResponseWriter, hr *http.Request, model 
 		out++
 	}
 	ev("response.completed", `,"response":{`+head+`,"status":"completed","error":null,"output":[`+strings.Join(items, ",")+`],"usage":`+s.responsesUsage()+`}`)
+}
+
+// responsesEndpoint answers the Responses API's paths under /responses/.
+// Compaction keeps the input's user messages and adds one compaction item,
+// whose encrypted_content the mock made up.
+func (s *Server) responsesEndpoint(w http.ResponseWriter, sub string, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case sub == "input_tokens" && s.TokenCount != 0:
+		fmt.Fprintf(w, `{"object":"response.input_tokens","input_tokens":%d}`, s.TokenCount)
+	case sub == "compact":
+		var items []string
+		gjson.GetBytes(body, "input").ForEach(func(_, item gjson.Result) bool {
+			if item.Get("role").Str == "user" {
+				items = append(items, item.Raw)
+			}
+			return true
+		})
+		items = append(items, `{"type":"compaction","id":"cmp_mock","encrypted_content":"enc-compaction-mock"}`)
+		fmt.Fprintf(w, `{"id":"resp_mock_compact","object":"response.compaction","created_at":1700000000,"output":[%s],"usage":%s}`,
+			strings.Join(items, ","), s.responsesUsage())
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"error":{"message":%s,"type":"invalid_request_error","param":null,"code":null}}`, jsonString("mock "+s.Name+" has no /responses/"+sub))
+	}
 }
 
 func jsonString(s string) string {
