@@ -1,5 +1,8 @@
-// Package transformer converts requests, responses and streams between the
-// wire formats routex speaks, and reads and writes Server-Sent Events.
+// Package transformer converts requests, responses, errors and streams
+// between the wire formats routex speaks — Anthropic Messages, OpenAI Chat
+// Completions and OpenAI Responses — through one intermediate form: each
+// format is a codec that decodes into the form and encodes from it. It also
+// runs the transformer chains channels declare.
 package transformer
 
 // Format names a wire format: the API dialect a caller or a channel speaks.
