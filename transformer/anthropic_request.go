@@ -312,8 +312,8 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	// Model is optional, so no member after it can know it is not the
 	// first: every one is written with appendKey.
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
 	out, forced, err := anthropicTools(out, r, s, c)
 	if err != nil {
@@ -336,18 +336,18 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		if maxTokens <= budget {
 			maxTokens += budget
 		}
-		out = appendKey(out, "thinking")
+		out = jsonx.AppendKey(out, "thinking")
 		out = append(out, `{"type":"enabled","budget_tokens":`...)
 		out = appendInt(out, budget)
 		out = append(out, '}')
 	}
-	out = appendKey(out, "max_tokens")
+	out = jsonx.AppendKey(out, "max_tokens")
 	out = appendInt(out, maxTokens)
 
 	// Every instruction, before the conversation or within it, is hoisted
 	// into the one system prompt Anthropic takes.
 	mark := len(out)
-	out = appendKey(out, "system")
+	out = jsonx.AppendKey(out, "system")
 	out = append(out, '"')
 	start := len(out)
 	for i := range r.System {
@@ -368,20 +368,20 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		out = append(out, '"')
 	}
 
-	out = appendKey(out, "messages")
+	out = jsonx.AppendKey(out, "messages")
 	out = append(out, '[')
 	out = anthropicMessages(out, r, s, c)
 	out = append(out, ']')
 
 	if len(r.Stop) > 0 {
 		mark := len(out)
-		out = appendKey(out, "stop_sequences")
+		out = jsonx.AppendKey(out, "stop_sequences")
 		out = append(out, '[')
 		start := len(out)
 		for _, v := range r.Stop {
 			// Anthropic rejects stop sequences without non-whitespace.
 			if !v.BlankText() {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, v...)
 			}
 		}
@@ -398,7 +398,7 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	hasTemp := false
 	if t := r.Temperature; t.IsNumber() && budget == 0 {
 		hasTemp = true
-		out = appendKey(out, "temperature")
+		out = jsonx.AppendKey(out, "temperature")
 		switch v := gjson.Parse(string(t)).Float(); {
 		case v > 1: // OpenAI allows up to 2, Anthropic up to 1
 			out = append(out, '1')
@@ -409,21 +409,21 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		}
 	}
 	if p := r.TopP; p.IsNumber() && !hasTemp && (budget == 0 || gjson.Parse(string(p)).Float() >= 0.95) {
-		out = appendKey(out, "top_p")
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, p...)
 	}
 	if r.TopK.IsNumber() && budget == 0 {
-		out = appendKey(out, "top_k")
+		out = jsonx.AppendKey(out, "top_k")
 		out = append(out, r.TopK...)
 	}
 	if u := r.User; u.IsString() && u.HasText() {
-		out = appendKey(out, "metadata")
+		out = jsonx.AppendKey(out, "metadata")
 		out = append(out, `{"user_id":`...)
 		out = appendUserID(out, u, maxAnthropicUser)
 		out = append(out, '}')
 	}
 	if r.Stream {
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, "true"...)
 	}
 	return append(out, '}'), nil
@@ -438,14 +438,14 @@ func appendSystemText(out []byte, t jsonx.Value, start int) []byte {
 	if len(out) > start {
 		out = append(out, escapedNewline...)
 	}
-	return appendValueBody(out, t)
+	return jsonx.AppendValueBody(out, t)
 }
 
 // anthropicTools appends tools and tool_choice, and reports whether the
 // choice forces a tool.
 func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, bool, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	start := len(out)
 	for i := range r.Tools {
@@ -454,7 +454,7 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 			if t.Origin != Anthropic {
 				return nil, false, refuseBuiltin(t, Anthropic)
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, t.Raw...)
 			continue
 		}
@@ -463,7 +463,7 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"name":`...)
 		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = appendDescription(out, t)
@@ -507,7 +507,7 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 	if typ == "" {
 		return out, false, nil
 	}
-	out = appendKey(out, "tool_choice")
+	out = jsonx.AppendKey(out, "tool_choice")
 	out = append(out, `{"type":"`...)
 	out = append(out, typ...)
 	out = append(out, '"')
@@ -535,7 +535,7 @@ func anthropicMessages(out []byte, r *formRequest, s *requestScratch, c *Convers
 		if len(turnResults) == 0 && len(turnBlocks) == 0 {
 			return
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"role":"`...)
 		if turnRole == roleAssistant {
 			out = append(out, "assistant"...)
@@ -597,14 +597,14 @@ func appendJoined(dst, src []byte) []byte {
 // appendAnthropicResult appends a tool_result block. Blank content is left
 // out rather than sent as an empty block.
 func appendAnthropicResult(dst []byte, p *formPart, s *requestScratch, c *Conversion) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	dst = append(dst, `{"type":"tool_result","tool_use_id":`...)
 	dst = jsonx.AppendString(dst, anthropicToolID(p.ID.Text()))
 	switch {
 	case p.Text != "":
 		if !p.Text.BlankText() {
 			dst = append(dst, `,"content":`...)
-			dst = appendValueString(dst, p.Text)
+			dst = jsonx.AppendValueString(dst, p.Text)
 		}
 	case len(p.Content) > 0:
 		mark := len(dst)
@@ -638,7 +638,7 @@ func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Convers
 		if !p.Text.IsString() || p.Text.BlankText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"text","text":`...)
 		dst = append(dst, p.Text...)
 		if p.Kind == blockText && p.Citations.IsArray() {
@@ -650,7 +650,7 @@ func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Convers
 		if p.Origin != Anthropic || !p.Signature.HasText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"thinking","thinking":`...)
 		if p.Text.IsString() {
 			dst = append(dst, p.Text...)
@@ -664,12 +664,12 @@ func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Convers
 		if p.Origin != Anthropic || !p.Signature.HasText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"redacted_thinking","data":`...)
 		dst = appendCarried(dst, p.Signature)
 		return append(dst, '}')
 	case blockToolCall:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"tool_use","id":`...)
 		dst = jsonx.AppendString(dst, anthropicToolID(p.ID.Text()))
 		dst = append(dst, `,"name":`...)
@@ -698,11 +698,11 @@ func appendCacheControl(dst []byte, p *formPart) []byte {
 func appendAnthropicImage(dst []byte, p *formPart) []byte {
 	switch p.Source {
 	case srcBase64:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"image","source":{"type":"base64","media_type":`...)
-		dst = appendValueString(dst, p.MediaType)
+		dst = jsonx.AppendValueString(dst, p.MediaType)
 		dst = append(dst, `,"data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 		return appendCacheControl(dst, p)
 	case srcURL:
@@ -716,9 +716,9 @@ func appendAnthropicImage(dst []byte, p *formPart) []byte {
 			}
 			return appendBase64Image(dst, mt, data)
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"image","source":{"type":"url","url":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 		return appendCacheControl(dst, p)
 	}
@@ -726,7 +726,7 @@ func appendAnthropicImage(dst []byte, p *formPart) []byte {
 }
 
 func appendBase64Image(dst []byte, mediaType, data string) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	dst = append(dst, `{"type":"image","source":{"type":"base64","media_type":`...)
 	dst = jsonx.AppendString(dst, mediaType)
 	dst = append(dst, `,"data":`...)
@@ -750,20 +750,20 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 			// documents for files.
 			mt = `"application/pdf"`
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"base64","media_type":`...)
-		dst = appendValueString(dst, mt)
+		dst = jsonx.AppendValueString(dst, mt)
 		dst = append(dst, `,"data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 	case srcURL:
 		if !p.Data.HasText() {
 			return dst
 		}
 		if !isDataURL(p.Data) {
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"url","url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			dst = append(dst, '}')
 			break
 		}
@@ -772,7 +772,7 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 		case !ok || data == "":
 			return dst
 		case mt == "application/pdf":
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":`...)
 			dst = jsonx.AppendString(dst, data)
 			dst = append(dst, '}')
@@ -784,7 +784,7 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 			if err != nil || len(text) == 0 {
 				return dst
 			}
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`...)
 			dst = jsonx.AppendString(dst, jsonx.BytesString(text))
 			dst = append(dst, '}')
@@ -792,12 +792,12 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 			return dst
 		}
 	case srcText:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 	case srcContent:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"content","content":[`...)
 		start := len(dst)
 		for i := range p.Content {
@@ -812,7 +812,7 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 	}
 	if p.Title.HasText() {
 		dst = append(dst, `,"title":`...)
-		dst = appendValueString(dst, p.Title)
+		dst = jsonx.AppendValueString(dst, p.Title)
 	}
 	return appendCacheControl(dst, p)
 }

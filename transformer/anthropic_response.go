@@ -85,10 +85,10 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 	out = append(out, `{"id":`...)
 	switch id := r.ID.Str(); {
 	case strings.HasPrefix(id, "msg_"):
-		out = appendValueString(out, r.ID)
+		out = jsonx.AppendValueString(out, r.ID)
 	case id != "":
 		out = append(out, `"msg_`...)
-		out = appendValueBody(out, r.ID)
+		out = jsonx.AppendValueBody(out, r.ID)
 		out = append(out, '"')
 	default:
 		out = append(out, `"msg_`...)
@@ -107,12 +107,12 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			if !p.Text.HasText() && !signed {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"thinking","thinking":`...)
 			out = appendTokenOrEmpty(out, p.Text)
 			out = append(out, `,"signature":`...)
 			if signed {
-				out = appendValueString(out, p.Signature)
+				out = jsonx.AppendValueString(out, p.Signature)
 			} else {
 				out = append(out, `""`...)
 			}
@@ -121,9 +121,9 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			if !signed {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"redacted_thinking","data":`...)
-			out = appendValueString(out, p.Signature)
+			out = jsonx.AppendValueString(out, p.Signature)
 			out = append(out, '}')
 		case blockText, blockRefusal:
 			// Clients and Anthropic itself reject empty text blocks when
@@ -131,7 +131,7 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			if !p.Text.IsString() || !p.Text.HasText() {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"text","text":`...)
 			out = append(out, p.Text...)
 			if p.Citations.IsArray() {
@@ -140,7 +140,7 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			}
 			out = append(out, '}')
 		case blockToolCall:
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"tool_use","id":`...)
 			if p.ID.HasText() {
 				out = jsonx.AppendString(out, anthropicToolID(p.ID.Text()))
@@ -148,7 +148,7 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				out = appendMadeUpCallID(out, "toolu_", r.ID, calls)
 			}
 			out = append(out, `,"name":`...)
-			out = appendValueString(out, p.Name)
+			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"input":`...)
 			out = x.appendInputObject(out, p)
 			out = append(out, '}')

@@ -468,14 +468,14 @@ func (e *anthropicStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Val
 		return dst
 	}
 	e.started = true
-	if id := streamTokenString(string(idToken)); id != "" {
+	if id := idToken.Str(); id != "" {
 		e.msgID = "msg_" + id
 	} else {
 		e.msgID = "msg_" + rand.Text()
 	}
 	model := e.c.Model
 	if model == "" {
-		model = streamTokenString(string(modelToken))
+		model = modelToken.Str()
 	}
 	return appendStreamMessageStart(dst, e.msgID, model, u)
 }
@@ -505,7 +505,7 @@ func (e *anthropicStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = e.openBlock(dst, b)
 		e.tools = true
 		dst = append(dst, `,"content_block":{"type":"tool_use","id":"`...)
-		if id := streamTokenString(string(p.ID)); id != "" {
+		if id := p.ID.Str(); id != "" {
 			// The non-streaming converter makes the same id of it, so a call
 			// keeps its id whichever way the caller asked.
 			dst = jsonx.AppendEscaped(dst, anthropicToolID(id))
@@ -520,7 +520,7 @@ func (e *anthropicStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = append(dst, `,"input":{}}}`+"\n\n"...)
 		if p.Input.IsObject() {
 			dst = e.inputDelta(dst, b)
-			dst = appendJSONAsString(dst, string(p.Input))
+			dst = jsonx.AppendAsString(dst, string(p.Input))
 			dst = append(dst, "}}\n\n"...)
 		}
 	case blockRedacted:

@@ -370,10 +370,10 @@ func decodeChatParts(add func(blockKind) *formPart, content jsonx.Value) {
 func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	out = append(out, '{')
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
-	out = appendKey(out, "messages")
+	out = jsonx.AppendKey(out, "messages")
 	out = append(out, '[')
 	out = appendChatSystem(out, r.System)
 	for i := range r.Messages {
@@ -395,17 +395,17 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 	// that predate the new name ignore it and fall back to their default.
 	if r.MaxTokens.IsNumber() {
 		// Written as an integer: OpenAI rejects 1024.0.
-		out = appendKey(out, "max_completion_tokens")
+		out = jsonx.AppendKey(out, "max_completion_tokens")
 		out = appendInt(out, gjson.Parse(string(r.MaxTokens)).Int())
 	}
 	if len(r.Stop) > 0 {
 		mark := len(out)
-		out = appendKey(out, "stop")
+		out = jsonx.AppendKey(out, "stop")
 		out = append(out, '[')
 		n := 0
 		for _, v := range r.Stop {
 			if n < maxStop && v.HasText() {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, v...)
 				n++
 			}
@@ -418,21 +418,21 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 	}
 	// Anthropic's temperature range (0–1) lies within OpenAI's (0–2).
 	if r.Temperature.IsNumber() {
-		out = appendKey(out, "temperature")
+		out = jsonx.AppendKey(out, "temperature")
 		out = append(out, r.Temperature...)
 	}
 	if r.TopP.IsNumber() {
-		out = appendKey(out, "top_p")
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, r.TopP...)
 	}
 	if u := r.User; u.IsString() && u.HasText() {
-		out = appendKey(out, "user")
+		out = jsonx.AppendKey(out, "user")
 		out = appendUserID(out, u, maxOpenAIUser)
 	}
 	if r.Stream {
 		// The other formats' streams always carry usage; Chat's only on
 		// request.
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, `true,"stream_options":{"include_usage":true}`...)
 	}
 	out, err := appendChatTools(out, r, s, c)
@@ -440,12 +440,12 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 		return nil, err
 	}
 	if effort := openAIEffort(&r.Reasoning); effort != "" {
-		out = appendKey(out, "reasoning_effort")
+		out = jsonx.AppendKey(out, "reasoning_effort")
 		out = jsonx.AppendString(out, effort)
 	}
 	switch {
 	case r.Output.Schema.IsObject():
-		out = appendKey(out, "response_format")
+		out = jsonx.AppendKey(out, "response_format")
 		out = append(out, `{"type":"json_schema","json_schema":{"name":`...)
 		if r.Output.Name.IsString() && r.Output.Name.HasText() {
 			out = append(out, r.Output.Name...)
@@ -460,11 +460,11 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 		}
 		out = append(out, `}}`...)
 	case r.Output.JSONObject:
-		out = appendKey(out, "response_format")
+		out = jsonx.AppendKey(out, "response_format")
 		out = append(out, `{"type":"json_object"}`...)
 	}
 	if r.PromptCacheKey.IsString() && r.PromptCacheKey.HasText() {
-		out = appendKey(out, "prompt_cache_key")
+		out = jsonx.AppendKey(out, "prompt_cache_key")
 		out = append(out, r.PromptCacheKey...)
 	}
 	return append(out, '}'), nil
@@ -474,7 +474,7 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 // joined by newlines, or nothing when they hold no text.
 func appendChatSystem(out []byte, parts []formPart) []byte {
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"system","content":"`...)
 	start := len(out)
 	for i := range parts {
@@ -482,7 +482,7 @@ func appendChatSystem(out []byte, parts []formPart) []byte {
 			if len(out) > start {
 				out = append(out, escapedNewline...)
 			}
-			out = appendValueBody(out, p.Text)
+			out = jsonx.AppendValueBody(out, p.Text)
 		}
 	}
 	if len(out) == start {
@@ -511,7 +511,7 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		// Thinking alone is no message OpenAI would accept back.
 		return out
 	}
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"assistant","content":`...)
 	if texts == 0 {
 		out = append(out, "null"...)
@@ -521,7 +521,7 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		out = append(out, '"')
 		for i := range m.Parts {
 			if p := &m.Parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.IsString() {
-				out = appendValueBody(out, p.Text)
+				out = jsonx.AppendValueBody(out, p.Text)
 			}
 		}
 		out = append(out, '"')
@@ -533,7 +533,7 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		out = append(out, `,"reasoning_content":"`...)
 		for i := range m.Parts {
 			if p := &m.Parts[i]; p.Kind == blockThinking && p.Text.IsString() {
-				out = appendValueBody(out, p.Text)
+				out = jsonx.AppendValueBody(out, p.Text)
 			}
 		}
 		out = append(out, '"')
@@ -545,7 +545,7 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 			if p.Kind != blockToolCall {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"id":`...)
 			out = jsonx.AppendString(out, openAIToolCallID(p.ID.Text()))
 			out = append(out, `,"type":"function","function":{"name":`...)
@@ -597,7 +597,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		if r.Kind != blockToolResult {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"role":"tool","tool_call_id":`...)
 		out = jsonx.AppendString(out, openAIToolCallID(r.ID.Text()))
 		out = append(out, `,"content":"`...)
@@ -607,7 +607,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		}
 		start := len(out)
 		if r.Text != "" {
-			out = appendValueBody(out, r.Text)
+			out = jsonx.AppendValueBody(out, r.Text)
 		}
 		for j := range r.Content {
 			p := &r.Content[j]
@@ -640,7 +640,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 	if texts == 0 && media == 0 {
 		return out
 	}
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"user","content":`...)
 	if media == 0 {
 		// Plain strings suit every OpenAI-compatible server; some accept
@@ -673,7 +673,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 // appendChatText appends the escaped text of a part chatTextPart accepts.
 func appendChatText(dst []byte, p *formPart) []byte {
 	if p.Kind != blockDocument {
-		return appendValueBody(dst, p.Text)
+		return jsonx.AppendValueBody(dst, p.Text)
 	}
 	switch p.Source {
 	case srcContent:
@@ -683,7 +683,7 @@ func appendChatText(dst []byte, p *formPart) []byte {
 				if n > 0 {
 					dst = append(dst, escapedNewline...)
 				}
-				dst = appendValueBody(dst, q.Text)
+				dst = jsonx.AppendValueBody(dst, q.Text)
 				n++
 			}
 		}
@@ -692,17 +692,17 @@ func appendChatText(dst []byte, p *formPart) []byte {
 		// OpenAI cannot fetch a document; the model at least learns of it.
 		dst = append(dst, "Document: "...)
 	}
-	return appendValueBody(dst, p.Data)
+	return jsonx.AppendValueBody(dst, p.Data)
 }
 
 // appendChatPart appends the content part for p.
 func appendChatPart(dst []byte, p *formPart) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	switch {
 	case p.Kind == blockImage:
 		dst = append(dst, `{"type":"image_url","image_url":{"url":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/octet-stream")
 		}
@@ -715,18 +715,18 @@ func appendChatPart(dst []byte, p *formPart) []byte {
 		dst = append(dst, `{"type":"file","file":{`...)
 		if p.Source == srcFileID {
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, `}}`...)
 		}
 		dst = append(dst, `"filename":`...)
 		if p.Title.HasText() {
-			dst = appendValueString(dst, p.Title)
+			dst = jsonx.AppendValueString(dst, p.Title)
 		} else {
 			dst = append(dst, `"document.pdf"`...)
 		}
 		dst = append(dst, `,"file_data":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/pdf")
 		}
@@ -740,7 +740,7 @@ func appendChatPart(dst []byte, p *formPart) []byte {
 // appendChatTools appends tools, tool_choice and parallel_tool_calls.
 func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	for i := range r.Tools {
 		t := &r.Tools[i]
@@ -757,7 +757,7 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"function","function":{"name":`...)
 		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = appendDescription(out, t)
@@ -780,16 +780,16 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 	out = append(out, ']')
 	switch r.Choice.Mode {
 	case choiceAuto:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"auto"`...)
 	case choiceAny:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"required"`...)
 	case choiceNone:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"none"`...)
 	case choiceTool:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		name := r.Choice.Name.Text()
 		if !s.hasTool(name) {
 			// The forced tool was not sent; forcing it would be rejected.
@@ -802,10 +802,10 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 	}
 	switch r.ParallelToolCalls {
 	case triFalse:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "false"...)
 	case triTrue:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "true"...)
 	}
 	return out, nil

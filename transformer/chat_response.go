@@ -173,7 +173,7 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 	}
 	out = append(out, `{"id":`...)
 	if r.ID.HasText() {
-		out = appendValueString(out, r.ID)
+		out = jsonx.AppendValueString(out, r.ID)
 	} else {
 		out = append(out, `"chatcmpl-`...)
 		out = appendRandomHex(out)
@@ -208,15 +208,15 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 			if p.Kind != blockToolCall {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"id":`...)
 			if p.ID.HasText() {
-				out = appendValueString(out, p.ID)
+				out = jsonx.AppendValueString(out, p.ID)
 			} else {
 				out = appendMadeUpCallID(out, "call_", r.ID, n)
 			}
 			out = append(out, `,"type":"function","function":{"name":`...)
-			out = appendValueString(out, p.Name)
+			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"arguments":`...)
 			out = appendInputString(out, p)
 			out = append(out, `}}`...)
@@ -236,7 +236,7 @@ func appendJoinedTexts(out []byte, parts []formPart, kind blockKind) []byte {
 	out = append(out, '"')
 	for i := range parts {
 		if p := &parts[i]; p.Kind == kind && p.Text.IsString() {
-			out = appendValueBody(out, p.Text)
+			out = jsonx.AppendValueBody(out, p.Text)
 		}
 	}
 	return append(out, '"')

@@ -349,11 +349,11 @@ func (d *chatStreamDecoder) toolCall(evs []formEvent, raw string) []formEvent {
 		d.calls = append(d.calls, chatStreamCall{key: key, block: -1})
 		c = &d.calls[len(d.calls)-1]
 		if nonEmptyStringToken(id) {
-			c.id = strings.Clone(streamTokenString(id))
+			c.id = strings.Clone(jsonx.Value(id).Str())
 		}
 	}
 	if c.name == "" && nonEmptyStringToken(name) {
-		c.name = strings.Clone(d.c.CallerToolName(streamTokenString(name)))
+		c.name = strings.Clone(d.c.CallerToolName(jsonx.Value(name).Str()))
 	}
 	if c.block < 0 && c.name != "" {
 		evs = d.startTool(evs, c)
@@ -374,7 +374,7 @@ func (d *chatStreamDecoder) toolCall(evs []formEvent, raw string) []formEvent {
 // apart on upstreams that send no index or the same index for all.
 func (d *chatStreamDecoder) findCall(hasKey bool, key int64, id string) *chatStreamCall {
 	if nonEmptyStringToken(id) {
-		inner := streamTokenString(id)
+		inner := jsonx.Value(id).Str()
 		for i := len(d.calls) - 1; i >= 0; i-- {
 			if d.calls[i].id == inner {
 				return &d.calls[i]
@@ -745,19 +745,6 @@ func tokenHasMembers(raw string) bool {
 	}
 	_, _, ok = o.Next()
 	return ok
-}
-
-// streamTokenString returns the text of a JSON string token, viewing the event's
-// bytes when there is nothing to unescape. "" for anything else.
-func streamTokenString(raw string) string {
-	if !isStringTokenRaw(raw) {
-		return ""
-	}
-	inner := raw[1 : len(raw)-1]
-	if strings.IndexByte(inner, '\\') < 0 {
-		return inner
-	}
-	return gjson.Parse(raw).Str
 }
 
 // streamArgs follows a call's arguments far enough to tell when they form a

@@ -338,18 +338,18 @@ func appendToolDescription(dst []byte, t *formTool) ([]byte, bool) {
 		return dst, false
 	}
 	dst = append(dst, '"')
-	dst = appendValueBody(dst, t.Description)
+	dst = jsonx.AppendValueBody(dst, t.Description)
 	if grammar {
 		if t.Description.HasText() {
 			dst = append(dst, escapedNewline+escapedNewline...)
 		}
 		dst = append(dst, "The input must follow this "...)
 		if syn := t.Grammar.Get("syntax"); syn.HasText() {
-			dst = appendValueBody(dst, syn)
+			dst = jsonx.AppendValueBody(dst, syn)
 			dst = append(dst, ' ')
 		}
 		dst = append(dst, "grammar:"+escapedNewline...)
-		dst = appendValueBody(dst, def)
+		dst = jsonx.AppendValueBody(dst, def)
 	}
 	return append(dst, '"'), true
 }
@@ -369,7 +369,7 @@ func appendDescription(dst []byte, t *formTool) []byte {
 // call carried as a function: {"input":"<the text>"}.
 func appendFreeformArguments(dst []byte, text jsonx.Value) []byte {
 	dst = append(dst, `{"input":`...)
-	dst = appendValueString(dst, text)
+	dst = jsonx.AppendValueString(dst, text)
 	return append(dst, '}')
 }
 
@@ -412,10 +412,10 @@ func appendDataURL(dst []byte, mediaType, data jsonx.Value, fallback string) []b
 	if !mediaType.HasText() {
 		dst = append(dst, fallback...)
 	} else {
-		dst = appendValueBody(dst, mediaType)
+		dst = jsonx.AppendValueBody(dst, mediaType)
 	}
 	dst = append(dst, ";base64,"...)
-	dst = appendValueBody(dst, data)
+	dst = jsonx.AppendValueBody(dst, data)
 	return append(dst, '"')
 }
 
@@ -499,9 +499,9 @@ func appendArgumentsString(dst []byte, p *formPart, scratch *[]byte) []byte {
 	switch {
 	case p.Freeform:
 		*scratch = appendFreeformArguments((*scratch)[:0], p.Input)
-		return appendJSONAsString(dst, jsonx.BytesString(*scratch))
+		return jsonx.AppendAsString(dst, jsonx.BytesString(*scratch))
 	case p.Input.IsObject():
-		return appendJSONAsString(dst, string(p.Input))
+		return jsonx.AppendAsString(dst, string(p.Input))
 	case p.Input.IsString():
 		*scratch = jsonx.AppendUnescaped((*scratch)[:0], p.Input.Body())
 		if raw := objectOrEmpty(jsonx.BytesString(*scratch)); raw != "{}" {

@@ -188,7 +188,7 @@ func appendResponseModel(out []byte, c *Conversion, upstream jsonx.Value) []byte
 	if c.Model != "" {
 		return jsonx.AppendString(out, c.Model)
 	}
-	return appendValueString(out, upstream)
+	return jsonx.AppendValueString(out, upstream)
 }
 
 // callerToolName returns the caller's name for the tool an upstream call
@@ -253,13 +253,13 @@ func appendInputString(dst []byte, p *formPart) []byte {
 		n := len(dst)
 		// The token, quotes included, escaped once more; its own outer
 		// quotes are then the ones written above and below.
-		dst = appendJSONAsString(dst, string(p.Input))
+		dst = jsonx.AppendAsString(dst, string(p.Input))
 		dst = append(dst[:n], dst[n+1:len(dst)-1]...)
 		return append(dst, `}"`...)
 	case p.Input.IsString():
 		return append(dst, p.Input...)
 	case p.Input.IsObject():
-		return appendJSONAsString(dst, string(p.Input))
+		return jsonx.AppendAsString(dst, string(p.Input))
 	}
 	return append(dst, `"{}"`...)
 }

@@ -424,7 +424,7 @@ func TestRequestJSONStringAppender(t *testing.T) {
 
 func TestRequestJSONAsString(t *testing.T) {
 	for _, raw := range []string{`{}`, `{ "a" : 1 , "b" : [ 1, 2 ] }`, `{"s":"with \"quotes\" and \\ and \n"}`, "{\n\t\"x\": \"a b\"\n}"} {
-		got := appendJSONAsString(nil, raw)
+		got := jsonx.AppendAsString(nil, raw)
 		var s string
 		if err := json.Unmarshal(got, &s); err != nil {
 			t.Fatalf("%s → %s: %v", raw, got, err)

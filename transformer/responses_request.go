@@ -407,11 +407,11 @@ func decodeResponsesParts(add func(blockKind) *formPart, content jsonx.Value) {
 func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	out = append(out, '{')
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
 	mark := len(out)
-	out = appendKey(out, "instructions")
+	out = jsonx.AppendKey(out, "instructions")
 	out = append(out, '"')
 	start := len(out)
 	for i := range r.System {
@@ -419,7 +419,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 			if len(out) > start {
 				out = append(out, escapedNewline...)
 			}
-			out = appendValueBody(out, t)
+			out = jsonx.AppendValueBody(out, t)
 		}
 	}
 	if len(out) == start {
@@ -427,7 +427,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	} else {
 		out = append(out, '"')
 	}
-	out = appendKey(out, "input")
+	out = jsonx.AppendKey(out, "input")
 	out = append(out, '[')
 	for i := range r.Messages {
 		m := &r.Messages[i]
@@ -447,15 +447,15 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		return nil, err
 	}
 	if r.MaxTokens.IsNumber() {
-		out = appendKey(out, "max_output_tokens")
+		out = jsonx.AppendKey(out, "max_output_tokens")
 		out = appendInt(out, max(gjson.Parse(string(r.MaxTokens)).Int(), minOutputTokens))
 	}
 	if r.Temperature.IsNumber() {
-		out = appendKey(out, "temperature")
+		out = jsonx.AppendKey(out, "temperature")
 		out = append(out, r.Temperature...)
 	}
 	if r.TopP.IsNumber() {
-		out = appendKey(out, "top_p")
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, r.TopP...)
 	}
 	effort := openAIEffort(&r.Reasoning)
@@ -463,7 +463,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		effort = ""
 	}
 	if effort != "" {
-		out = appendKey(out, "reasoning")
+		out = jsonx.AppendKey(out, "reasoning")
 		out = append(out, `{"effort":`...)
 		out = jsonx.AppendString(out, effort)
 		out = append(out, `,"summary":`...)
@@ -476,7 +476,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	}
 	switch {
 	case r.Output.Schema.IsObject():
-		out = appendKey(out, "text")
+		out = jsonx.AppendKey(out, "text")
 		out = append(out, `{"format":{"type":"json_schema","name":`...)
 		if r.Output.Name.IsString() && r.Output.Name.HasText() {
 			out = append(out, r.Output.Name...)
@@ -491,33 +491,33 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		}
 		out = append(out, `}}`...)
 	case r.Output.JSONObject:
-		out = appendKey(out, "text")
+		out = jsonx.AppendKey(out, "text")
 		out = append(out, `{"format":{"type":"json_object"}}`...)
 	}
 	if u := r.User; u.IsString() && u.HasText() {
-		out = appendKey(out, "user")
+		out = jsonx.AppendKey(out, "user")
 		out = appendUserID(out, u, maxOpenAIUser)
 	}
 	if r.Metadata.IsObject() {
-		out = appendKey(out, "metadata")
+		out = jsonx.AppendKey(out, "metadata")
 		out = append(out, r.Metadata...)
 	}
 	if r.PromptCacheKey.IsString() && r.PromptCacheKey.HasText() {
-		out = appendKey(out, "prompt_cache_key")
+		out = jsonx.AppendKey(out, "prompt_cache_key")
 		out = append(out, r.PromptCacheKey...)
 	}
 	// routex keeps the conversation itself; stored responses would be
 	// items only this channel could resolve.
-	out = appendKey(out, "store")
+	out = jsonx.AppendKey(out, "store")
 	out = append(out, "false"...)
 	if effort != "" {
 		// Without storage, reasoning comes back to the next turn only as
 		// encrypted content.
-		out = appendKey(out, "include")
+		out = jsonx.AppendKey(out, "include")
 		out = append(out, `["reasoning.encrypted_content"]`...)
 	}
 	if r.Stream {
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, "true"...)
 	}
 	return append(out, '}'), nil
@@ -527,7 +527,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 // parts of parts, or nothing when they hold no text.
 func appendResponsesMessage(out []byte, parts []formPart, role string) []byte {
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"type":"message","role":"`...)
 	out = append(out, role...)
 	out = append(out, `","content":[`...)
@@ -538,7 +538,7 @@ func appendResponsesMessage(out []byte, parts []formPart, role string) []byte {
 	}
 	for i := range parts {
 		if p := &parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.IsString() && p.Text.HasText() {
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, typ...)
 			out = append(out, p.Text...)
 			out = append(out, '}')
@@ -559,9 +559,9 @@ func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *
 		if p.Kind != blockThinking || p.Origin != Responses || !p.ID.HasText() {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"reasoning","id":`...)
-		out = appendValueString(out, p.ID)
+		out = jsonx.AppendValueString(out, p.ID)
 		out = append(out, `,"summary":[`...)
 		for j := i; j < len(m.Parts); j++ {
 			q := &m.Parts[j]
@@ -569,7 +569,7 @@ func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *
 				break
 			}
 			if q.Text.IsString() {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, `{"type":"summary_text","text":`...)
 				out = append(out, q.Text...)
 				out = append(out, '}')
@@ -588,7 +588,7 @@ func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *
 		if p.Kind != blockToolCall {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		id := p.ID.Text()
 		if id == "" {
 			id = openAIToolCallID(id)
@@ -599,7 +599,7 @@ func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *
 			out = append(out, `,"name":`...)
 			out = jsonx.AppendString(out, upstreamToolName(c, p.Name.Text()))
 			out = append(out, `,"input":`...)
-			out = appendValueString(out, p.Input)
+			out = jsonx.AppendValueString(out, p.Input)
 			out = append(out, '}')
 			continue
 		}
@@ -624,7 +624,7 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		if r.Kind != blockToolResult {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"function_call_output","call_id":`...)
 		id := r.ID.Text()
 		if id == "" {
@@ -638,7 +638,7 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		}
 		start := len(out)
 		if r.Text != "" {
-			out = appendValueBody(out, r.Text)
+			out = jsonx.AppendValueBody(out, r.Text)
 		}
 		for j := range r.Content {
 			p := &r.Content[j]
@@ -658,7 +658,7 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		out = append(out, `"}`...)
 	}
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"type":"message","role":"user","content":[`...)
 	start := len(out)
 	for _, p := range s.media {
@@ -689,17 +689,17 @@ func responsesMediaPart(p *formPart) bool {
 
 // appendResponsesPart appends the input content part for p.
 func appendResponsesPart(dst []byte, p *formPart) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	switch {
 	case p.Kind == blockImage:
 		dst = append(dst, `{"type":"input_image",`...)
 		switch p.Source {
 		case srcFileID:
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		case srcURL:
 			dst = append(dst, `"image_url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		default:
 			dst = append(dst, `"image_url":`...)
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/octet-stream")
@@ -716,22 +716,22 @@ func appendResponsesPart(dst []byte, p *formPart) []byte {
 		switch {
 		case p.Source == srcFileID:
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, '}')
 		case p.Source == srcURL && !isDataURL(p.Data):
 			dst = append(dst, `"file_url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, '}')
 		}
 		dst = append(dst, `"filename":`...)
 		if p.Title.HasText() {
-			dst = appendValueString(dst, p.Title)
+			dst = jsonx.AppendValueString(dst, p.Title)
 		} else {
 			dst = append(dst, `"document.pdf"`...)
 		}
 		dst = append(dst, `,"file_data":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/pdf")
 		}
@@ -746,13 +746,13 @@ func appendResponsesPart(dst []byte, p *formPart) []byte {
 // them), tool_choice and parallel_tool_calls.
 func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	for i := range r.Tools {
 		t := &r.Tools[i]
 		if t.Kind == toolBuiltin {
 			if t.Origin == Responses {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, t.Raw...)
 				continue
 			}
@@ -763,7 +763,7 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		if t.Kind == toolFreeform {
 			out = append(out, `{"type":"custom","name":`...)
 			out = jsonx.AppendString(out, upstreamToolName(c, name))
@@ -799,16 +799,16 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 	out = append(out, ']')
 	switch r.Choice.Mode {
 	case choiceAuto:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"auto"`...)
 	case choiceAny:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"required"`...)
 	case choiceNone:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"none"`...)
 	case choiceTool:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		name := r.Choice.Name.Text()
 		if !s.hasTool(name) {
 			out = append(out, `"auto"`...)
@@ -821,10 +821,10 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 	}
 	switch r.ParallelToolCalls {
 	case triFalse:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "false"...)
 	case triTrue:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "true"...)
 	}
 	return out, nil

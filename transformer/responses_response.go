@@ -190,7 +190,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				continue
 			}
 			if !inMessage {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, `{"id":"msg_`...)
 				out = appendItemSuffix(out, base, messages)
 				out = append(out, `","type":"message","status":"`...)
@@ -199,7 +199,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				inMessage = true
 				messages++
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			if p.Kind == blockText {
 				out = append(out, `{"type":"output_text","annotations":[],"text":`...)
 			} else {
@@ -218,7 +218,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			out = append(out, `]}`...)
 			inMessage = false
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		switch p.Kind {
 		case blockThinking, blockRedacted:
 			out = append(out, `{"id":"rs_`...)
@@ -238,7 +238,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				} else {
 					out = append(out, "r:"...)
 				}
-				out = appendValueBody(out, p.Signature)
+				out = jsonx.AppendValueBody(out, p.Signature)
 				out = append(out, '"')
 			}
 			out = append(out, '}')
@@ -287,7 +287,7 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 	} else {
 		out = append(out, `{"id":"fc_`...)
 	}
-	out = appendValueBody(out, id)
+	out = jsonx.AppendValueBody(out, id)
 	if freeform {
 		out = append(out, `","type":"custom_tool_call","status":"completed","call_id":`...)
 	} else {
@@ -295,13 +295,13 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 		out = appendInputString(out, p)
 		out = append(out, `,"call_id":`...)
 	}
-	out = appendValueString(out, id)
+	out = jsonx.AppendValueString(out, id)
 	if freeform {
 		out = append(out, `,"input":`...)
 		out = x.appendFreeformInput(out, p)
 	}
 	out = append(out, `,"name":`...)
-	out = appendValueString(out, p.Name)
+	out = jsonx.AppendValueString(out, p.Name)
 	if ns := c.Namespace(p.Name.Str()); ns != "" {
 		out = append(out, `,"namespace":`...)
 		out = jsonx.AppendString(out, ns)
@@ -330,7 +330,7 @@ func (x *responseState) appendFreeformInput(out []byte, p *formPart) []byte {
 		return append(out, p.Input...)
 	}
 	if p.Input.IsObject() {
-		return appendJSONAsString(out, string(p.Input))
+		return jsonx.AppendAsString(out, string(p.Input))
 	}
 	return append(out, `""`...)
 }

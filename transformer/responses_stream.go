@@ -143,7 +143,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 	}
 	t := ev.Type
 	if t == "" {
-		t = streamTokenString(typ)
+		t = jsonx.Value(typ).Str()
 	}
 	out, _ := parseIndexToken(outIdx)
 	part, _ := parseIndexToken(partIdx)
@@ -705,7 +705,7 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Val
 	// is random, as a complete answer's is, since the stored conversation
 	// it names must not be confused with another whose upstream reused an
 	// id.
-	id := streamTokenString(string(idToken))
+	id := idToken.Str()
 	b := make([]byte, 0, len(id)+8)
 	if id != "" {
 		b = appendStreamToolID(b, id)
@@ -715,7 +715,7 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Val
 	e.base = string(b)
 	model := e.c.Model
 	if model == "" {
-		model = streamTokenString(string(modelToken))
+		model = modelToken.Str()
 	}
 	e.head.set(string(appendRandomHex(append(make([]byte, 0, 5+randomHexLen), "resp_"...))), model, e.now().Unix())
 	for _, typ := range [2]string{"response.created", "response.in_progress"} {
@@ -770,7 +770,7 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		kind, prefix = itemReasoning, "rs_"
 	case blockToolCall:
 		kind, prefix = itemFunctionCall, "fc_"
-		if p.Freeform || e.c.IsFreeform(streamTokenString(string(p.Name))) {
+		if p.Freeform || e.c.IsFreeform(p.Name.Str()) {
 			kind, prefix = itemCustomCall, "ctc_"
 		}
 	default:
@@ -796,7 +796,7 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = e.appendPart(dst, it, true)
 		return e.eventTail(dst)
 	case itemFunctionCall, itemCustomCall:
-		it.callID = streamTokenString(string(p.ID))
+		it.callID = p.ID.Str()
 		if it.callID == "" {
 			it.callID = "call_" + e.base + "_" + strconv.Itoa(n)
 		} else {
@@ -808,7 +808,7 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		if p.Input.IsObject() {
 			// The whole input in the block's start: one delta of it.
 			start := len(it.text)
-			tok := appendJSONAsString(nil, string(p.Input))
+			tok := jsonx.AppendAsString(nil, string(p.Input))
 			it.text = append(it.text, tok[1:len(tok)-1]...)
 			if kind == itemFunctionCall {
 				dst = e.itemHead(dst, "response.function_call_arguments.delta", it)

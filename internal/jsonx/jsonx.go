@@ -1,6 +1,13 @@
-// Package jsonx reads request and response bodies without decoding them:
-// a validator that walks the top level of an object in the same pass, and
-// fast skips over values already known to be valid.
+// Package jsonx is routex's one JSON toolkit: it reads request and
+// response bodies without decoding them and writes them by appending.
+//
+// For reading, there is a validator that walks the top level of an object
+// in the same pass (Members), fast skips over values already known to be
+// valid (SkipString, SkipValue), and Value, a raw token cut out of such a
+// body, with its iterators (Value.Members, Value.Values, Object, Array) and
+// unescaping (Unescape, AppendUnescaped). For writing, there are the string
+// escapers (AppendString, AppendEscaped, AppendToken) and the comma-placing
+// appends (AppendKey, AppendSep).
 //
 // Bodies of coding agents are mostly long strings (code, tool output), so
 // every scan looks at eight bytes at a time for the few bytes that matter
@@ -399,4 +406,3 @@ func (sc *scanner) str(i int) int {
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
-

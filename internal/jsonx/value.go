@@ -2,7 +2,6 @@ package jsonx
 
 import (
 	"strconv"
-	"strings"
 	"unsafe"
 )
 
@@ -50,11 +49,7 @@ func (v Value) Body() string {
 // Str returns a string's value, unescaped, and "" for any other value. It
 // allocates only when there are escapes.
 func (v Value) Str() string {
-	b := v.Body()
-	if strings.IndexByte(b, '\\') < 0 {
-		return b
-	}
-	return string(AppendUnescaped(nil, b))
+	return Unescape(v.Body())
 }
 
 // Text returns v in the string form gjson gives any value: a string
@@ -168,10 +163,7 @@ func (m *ObjectIter) Next() (key string, val Value, ok bool) {
 		return "", "", false
 	}
 	m.i = end
-	if strings.IndexByte(key, '\\') >= 0 {
-		key = string(AppendUnescaped(nil, key))
-	}
-	return key, Value(s[i:end]), true
+	return Unescape(key), Value(s[i:end]), true
 }
 
 // ValueIter iterates the way gjson's ForEach does: over the elements of an
