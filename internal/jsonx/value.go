@@ -145,12 +145,21 @@ func (m *ObjectIter) Next() (key string, val Value, ok bool) {
 		m.i = len(s)
 		return "", "", false
 	}
-	end := SkipString(s, i)
-	if end < 0 {
+	// Keys are short and seldom escaped: a byte loop finds their end and
+	// tells whether they need unescaping in the same pass.
+	end := i + 1
+	for end < len(s) && s[end] != '"' && s[end] != '\\' {
+		end++
+	}
+	if end < len(s) && s[end] == '"' {
+		key = s[i+1 : end]
+		end++
+	} else if end = SkipString(s, i); end < 0 {
 		m.i = len(s)
 		return "", "", false
+	} else {
+		key = Unescape(s[i+1 : end-1])
 	}
-	key = s[i+1 : end-1]
 	i = SkipSpace(s, end)
 	if i >= len(s) || s[i] != ':' {
 		m.i = len(s)
@@ -163,7 +172,7 @@ func (m *ObjectIter) Next() (key string, val Value, ok bool) {
 		return "", "", false
 	}
 	m.i = end
-	return Unescape(key), Value(s[i:end]), true
+	return key, Value(s[i:end]), true
 }
 
 // ValueIter iterates the way gjson's ForEach does: over the elements of an
