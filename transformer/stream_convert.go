@@ -400,9 +400,6 @@ func appendStreamOpenAIError(dst []byte, message, typ string) []byte {
 	return append(dst, ",\"param\":null,\"code\":null}}\n\n"...)
 }
 
-// isStringTokenRaw reports whether raw is a JSON string token.
-func isStringTokenRaw(raw string) bool { return len(raw) >= 2 && raw[0] == '"' }
-
 // nonEmptyStringToken reports whether raw is a string token with content.
 func nonEmptyStringToken(raw string) bool { return len(raw) > 2 && raw[0] == '"' }
 
