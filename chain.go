@@ -334,9 +334,9 @@ func (rc *responseChain) channel() string {
 func readChainRequest(body []byte) (*responseChain, *refusal) {
 	rc := &responseChain{store: true}
 	var seen [4]bool
-	m := jsonx.Members(bytesToString(body))
+	m := jsonx.Members(jsonx.BytesString(body))
 	for m.Next() {
-		k := unescapedKey(m.Key())
+		k := jsonx.Unescape(m.Key())
 		i := -1
 		switch k {
 		case "previous_response_id":
@@ -484,9 +484,9 @@ func expandChain(body []byte, chain []StoredResponse, channelID string) ([]byte,
 		out = append(out, key...)
 		out = append(out, `":`...)
 	}
-	m := jsonx.Members(bytesToString(body))
+	m := jsonx.Members(jsonx.BytesString(body))
 	for m.Next() {
-		switch unescapedKey(m.Key()) {
+		switch jsonx.Unescape(m.Key()) {
 		case "previous_response_id":
 			continue
 		case "input":
@@ -522,8 +522,8 @@ func appendConversation(dst []byte, chain []StoredResponse, channelID, input str
 	for i := range chain {
 		r := &chain[i]
 		own := r.ChannelID == channelID
-		dst, n = appendItems(dst, n, bytesToString(r.Input), own)
-		dst, n = appendItems(dst, n, bytesToString(r.Output), own)
+		dst, n = appendItems(dst, n, jsonx.BytesString(r.Input), own)
+		dst, n = appendItems(dst, n, jsonx.BytesString(r.Output), own)
 	}
 	switch v := gjson.Parse(input); v.Type {
 	case gjson.String:
@@ -581,7 +581,7 @@ func appendWithoutID(dst []byte, obj string) []byte {
 	dst = append(dst, '{')
 	m := jsonx.Members(obj)
 	for m.Next() {
-		if unescapedKey(m.Key()) == "id" {
+		if jsonx.Unescape(m.Key()) == "id" {
 			continue
 		}
 		if len(dst) > start+1 {
@@ -633,7 +633,7 @@ func (c *Client) keepAnswer(x *exchange, rt *route, resp *http.Response) {
 		return
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	l.save(bytesToString(b))
+	l.save(jsonx.BytesString(b))
 }
 
 var (
@@ -687,7 +687,7 @@ func (l *chainLink) seeEvent(data []byte) {
 		return
 	}
 	// save copies what it keeps, so the event is read in place.
-	ev := bytesToString(data)
+	ev := jsonx.BytesString(data)
 	switch gjson.Get(ev, "type").Str {
 	case "response.completed", "response.incomplete":
 		if r := gjson.Get(ev, "response"); r.IsObject() {
@@ -705,7 +705,7 @@ func (l *chainLink) save(resp string) {
 	var id, status, output string
 	m := jsonx.Members(resp)
 	for m.Next() {
-		switch unescapedKey(m.Key()) {
+		switch jsonx.Unescape(m.Key()) {
 		case "id":
 			id = m.Value()
 		case "status":

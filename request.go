@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -77,10 +76,10 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	var user, metaUser, cacheKey string
 	var seen member // the members read so far
 	read := formatMembers(f)
-	m := jsonx.Members(bytesToString(body))
+	m := jsonx.Members(jsonx.BytesString(body))
 	m.WatchEmpty("signature")
 	for m.Next() {
-		k := unescapedKey(m.Key())
+		k := jsonx.Unescape(m.Key())
 		bit, exact := memberOf(k)
 		if bit &= read; bit == 0 {
 			continue
@@ -256,16 +255,6 @@ func memberOf(k string) (member, bool) {
 	return foldedMember(k), false
 }
 
-// unescapedKey returns a member name as JSON decoders see it, so that
-// "mod\u0065l" is "model". Names are seldom escaped: the common case costs
-// one byte search and no allocation.
-func unescapedKey(k string) string {
-	if strings.IndexByte(k, '\\') < 0 {
-		return k
-	}
-	return string(jsonx.AppendUnescaped(nil, k))
-}
-
 // foldedMember returns the bit of the member routex reads that k names for
 // a decoder that matches names as encoding/json does (case-insensitively,
 // "Model" or "ſtream" for "stream"), or 0. A provider written in Go might
@@ -332,7 +321,7 @@ func sessionKey(s string) string {
 	if len(s) <= MaxSessionKeyBytes {
 		return strings.Clone(s)
 	}
-	sum := sha256.Sum256(stringToBytes(s))
+	sum := sha256.Sum256(jsonx.StringBytes(s))
 	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
@@ -344,11 +333,11 @@ func sessionKey(s string) string {
 // that is not a valid JSON object names no model.
 func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
 	r := &Request{Format: f, Body: body, HTTP: hr, done: doneImages | doneTools | doneUser | doneTokens}
-	if s := strings.TrimLeft(bytesToString(body), " \t\r\n"); s != "" && s[0] == '{' {
+	if s := strings.TrimLeft(jsonx.BytesString(body), " \t\r\n"); s != "" && s[0] == '{' {
 		seen := false
 		m := jsonx.Members(s)
 		for m.Next() {
-			k := unescapedKey(m.Key())
+			k := jsonx.Unescape(m.Key())
 			if k != "model" && foldedMember(k) != memberModel {
 				continue
 			}
@@ -543,7 +532,7 @@ func (r *Request) scanUser() {
 func (r *Request) countTokens() {
 	count := func(s string) {
 		if r.counter != nil && s != "" {
-			r.tokens += r.counter.CountTokens(stringToBytes(s))
+			r.tokens += r.counter.CountTokens(jsonx.StringBytes(s))
 		}
 	}
 	count(rawText(r.system))
@@ -683,21 +672,4 @@ func rawText(v gjson.Result) string {
 		return v.Str
 	}
 	return v.Raw
-}
-
-// bytesToString views b as a string without copying. The Client owns the
-// body it read and never writes to it afterwards.
-func bytesToString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// stringToBytes views s as bytes for read-only use.
-func stringToBytes(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

@@ -1,6 +1,7 @@
 package transformer
 
 import (
+	"github.com/routex/routex/internal/jsonx"
 	"net/http"
 	"strings"
 )
@@ -25,8 +26,8 @@ func (anthropicCodec) appendError(dst []byte, e formError) ([]byte, int) {
 		msg = promptTooLong + ": " + msg
 	}
 	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendJSONString(dst, e.Type.name())
+	dst = jsonx.AppendString(dst, e.Type.name())
 	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, msg)
+	dst = jsonx.AppendString(dst, msg)
 	return append(dst, `}}`...), status
 }

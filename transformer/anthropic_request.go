@@ -1,6 +1,10 @@
 package transformer
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+	"github.com/routex/routex/internal/jsonx"
+	"github.com/tidwall/gjson"
+)
 
 // anthropicRequestBlock is an Anthropic message, content block, tool or
 // tool choice of a request, read in one pass.
@@ -8,20 +12,20 @@ type anthropicRequestBlock struct {
 	typ, role string
 	isError   bool
 	// typeTok is the type as a token, for tools kept whole.
-	typeTok jsonValue
+	typeTok jsonx.Value
 	text, thinking, signature, data, id, name, input, content, source, title,
-	toolUseID, cacheControl, citations, description, schema, strict jsonValue
+	toolUseID, cacheControl, citations, description, schema, strict jsonx.Value
 	disableParallel bool
 }
 
-func (b *anthropicRequestBlock) read(v jsonValue) {
-	it := members(v)
-	for k, x, ok := it.next(); ok; k, x, ok = it.next() {
+func (b *anthropicRequestBlock) read(v jsonx.Value) {
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
 		switch k {
 		case "type":
-			b.typ, b.typeTok = x.str(), x
+			b.typ, b.typeTok = x.Str(), x
 		case "role":
-			b.role = x.str()
+			b.role = x.Str()
 		case "text":
 			b.text = x
 		case "thinking":
@@ -45,7 +49,7 @@ func (b *anthropicRequestBlock) read(v jsonValue) {
 		case "tool_use_id":
 			b.toolUseID = x
 		case "is_error":
-			b.isError = x.isTrue()
+			b.isError = x.IsTrue()
 		case "cache_control":
 			b.cacheControl = x
 		case "citations":
@@ -57,15 +61,15 @@ func (b *anthropicRequestBlock) read(v jsonValue) {
 		case "strict":
 			b.strict = x
 		case "disable_parallel_tool_use":
-			b.disableParallel = x.isTrue()
+			b.disableParallel = x.IsTrue()
 		}
 	}
 }
 
-func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) error {
-	var system, messages, tools, choice, thinking, outputConfig jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+func (anthropicCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion) error {
+	var system, messages, tools, choice, thinking, outputConfig jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "model":
 			r.Model = v
@@ -74,13 +78,13 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "messages":
 			messages = v
 		case "max_tokens":
-			if v.isNumber() {
+			if v.IsNumber() {
 				r.MaxTokens = v
 			}
 		case "stop_sequences":
-			seqs := values(v)
-			for s, ok := seqs.next(); ok && v.isArray(); s, ok = seqs.next() {
-				if s.isString() {
+			seqs := v.Values()
+			for s, ok := seqs.Next(); ok && v.IsArray(); s, ok = seqs.Next() {
+				if s.IsString() {
 					r.Stop = append(r.Stop, s)
 				}
 			}
@@ -92,9 +96,9 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			r.TopK = v
 		case "metadata":
 			// Anthropic's metadata holds only the end user's id.
-			r.User = v.get("user_id")
+			r.User = v.Get("user_id")
 		case "stream":
-			r.Stream = v.isTrue()
+			r.Stream = v.IsTrue()
 		case "tools":
 			tools = v
 		case "tool_choice":
@@ -105,22 +109,22 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			outputConfig = v
 		}
 	}
-	if !messages.isArray() {
+	if !messages.IsArray() {
 		return invalid("messages: an array of messages is required")
 	}
-	if system.isString() {
+	if system.IsString() {
 		r.addSystem(system)
 	} else {
-		blocks := values(system)
-		for x, ok := blocks.next(); ok && system.isArray(); x, ok = blocks.next() {
+		blocks := system.Values()
+		for x, ok := blocks.Next(); ok && system.IsArray(); x, ok = blocks.Next() {
 			var b anthropicRequestBlock
 			if b.read(x); b.typ == "text" {
 				r.addSystem(b.text).CacheControl = b.cacheControl
 			}
 		}
 	}
-	msgs := values(messages)
-	for x, ok := msgs.next(); ok; x, ok = msgs.next() {
+	msgs := messages.Values()
+	for x, ok := msgs.Next(); ok; x, ok = msgs.Next() {
 		var msg anthropicRequestBlock
 		msg.read(x)
 		ro := roleUser
@@ -134,8 +138,8 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		m := r.addMessage(ro)
 		decodeAnthropicContent(m, msg.content)
 	}
-	defs := values(tools)
-	for x, ok := defs.next(); ok && tools.isArray(); x, ok = defs.next() {
+	defs := tools.Values()
+	for x, ok := defs.Next(); ok && tools.IsArray(); x, ok = defs.Next() {
 		var b anthropicRequestBlock
 		b.read(x)
 		if b.typ != "" && b.typ != "custom" {
@@ -148,7 +152,7 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		t := r.addTool(toolFunction)
 		t.Name, t.Description, t.Schema, t.Strict, t.CacheControl = b.name, b.description, b.schema, b.strict, b.cacheControl
 	}
-	if choice.isObject() {
+	if choice.IsObject() {
 		var b anthropicRequestBlock
 		b.read(choice)
 		switch b.typ {
@@ -165,19 +169,19 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			r.ParallelToolCalls = triFalse
 		}
 	}
-	switch thinking.get("type").str() {
+	switch thinking.Get("type").Str() {
 	case "enabled":
 		// An enabled budget of 0 still asks for thinking.
-		r.Reasoning.Budget = max(thinking.get("budget_tokens").result().Int(), 1)
+		r.Reasoning.Budget = max(gjson.Parse(string(thinking.Get("budget_tokens"))).Int(), 1)
 	case "disabled":
 		r.Reasoning.Disabled = true
 	case "adaptive":
 		r.Reasoning.Adaptive = true
 	}
-	if outputConfig.isObject() {
-		r.Reasoning.Effort = readEffort(outputConfig.get("effort"))
-		if f := outputConfig.get("format"); f.get("type").str() == "json_schema" {
-			if schema := f.get("schema"); schema.isObject() {
+	if outputConfig.IsObject() {
+		r.Reasoning.Effort = readEffort(outputConfig.Get("effort"))
+		if f := outputConfig.Get("format"); f.Get("type").Str() == "json_schema" {
+			if schema := f.Get("schema"); schema.IsObject() {
 				r.Output.Schema = schema
 			}
 		}
@@ -188,13 +192,13 @@ func (anthropicCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 // decodeAnthropicContent adds the blocks of an Anthropic message content,
 // a string or a list of blocks, to m. Blocks that only Anthropic's servers
 // make sense of (server_tool_use, web_search_tool_result…) are left out.
-func decodeAnthropicContent(m *formMessage, content jsonValue) {
-	if content.isString() {
+func decodeAnthropicContent(m *formMessage, content jsonx.Value) {
+	if content.IsString() {
 		m.addPart(blockText).Text = content
 		return
 	}
-	blocks := values(content)
-	for x, ok := blocks.next(); ok && content.isArray(); x, ok = blocks.next() {
+	blocks := content.Values()
+	for x, ok := blocks.Next(); ok && content.IsArray(); x, ok = blocks.Next() {
 		var b anthropicRequestBlock
 		b.read(x)
 		switch b.typ {
@@ -210,13 +214,13 @@ func decodeAnthropicContent(m *formMessage, content jsonValue) {
 		case "tool_result":
 			p := m.addPart(blockToolResult)
 			p.ID, p.IsError, p.CacheControl = b.toolUseID, b.isError, b.cacheControl
-			if b.content.isString() {
+			if b.content.IsString() {
 				// A string result stays a string: formats that take both
 				// tell them apart.
 				p.Text = b.content
 			} else {
-				inner := values(b.content)
-				for y, ok := inner.next(); ok && b.content.isArray(); y, ok = inner.next() {
+				inner := b.content.Values()
+				for y, ok := inner.Next(); ok && b.content.IsArray(); y, ok = inner.Next() {
 					var ib anthropicRequestBlock
 					ib.read(y)
 					decodeAnthropicMedia(p.addContent, &ib)
@@ -259,11 +263,11 @@ func decodeAnthropicMedia(add func(blockKind) *formPart, b *anthropicRequestBloc
 		case "content":
 			p = add(kind)
 			p.Source = srcContent
-			if src.content.isString() {
+			if src.content.IsString() {
 				p.addContent(blockText).Text = src.content
 			} else {
-				inner := values(src.content)
-				for y, ok := inner.next(); ok && src.content.isArray(); y, ok = inner.next() {
+				inner := src.content.Values()
+				for y, ok := inner.Next(); ok && src.content.IsArray(); y, ok = inner.Next() {
 					var ib anthropicRequestBlock
 					if ib.read(y); ib.typ == "text" {
 						p.addContent(blockText).Text = ib.text
@@ -280,15 +284,15 @@ func decodeAnthropicMedia(add func(blockKind) *formPart, b *anthropicRequestBloc
 // anthropicSource is the source of an Anthropic image or document.
 type anthropicSource struct {
 	typ                                   string
-	mediaType, data, url, content, fileID jsonValue
+	mediaType, data, url, content, fileID jsonx.Value
 }
 
-func (s *anthropicSource) read(v jsonValue) {
-	it := members(v)
-	for k, x, ok := it.next(); ok; k, x, ok = it.next() {
+func (s *anthropicSource) read(v jsonx.Value) {
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
 		switch k {
 		case "type":
-			s.typ = x.str()
+			s.typ = x.Str()
 		case "media_type":
 			s.mediaType = x
 		case "data":
@@ -308,8 +312,8 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	// Model is optional, so no member after it can know it is not the
 	// first: every one is written with appendKey.
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
 	out, forced, err := anthropicTools(out, r, s, c)
 	if err != nil {
@@ -322,7 +326,7 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		budget = 0
 	}
 	maxTokens := int64(DefaultMaxTokens)
-	if n := r.MaxTokens.result().Int(); r.MaxTokens.isNumber() && n > 0 {
+	if n := gjson.Parse(string(r.MaxTokens)).Int(); r.MaxTokens.IsNumber() && n > 0 {
 		maxTokens = n
 	}
 	if budget > 0 {
@@ -332,18 +336,18 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		if maxTokens <= budget {
 			maxTokens += budget
 		}
-		out = appendKey(out, "thinking")
+		out = jsonx.AppendKey(out, "thinking")
 		out = append(out, `{"type":"enabled","budget_tokens":`...)
 		out = appendInt(out, budget)
 		out = append(out, '}')
 	}
-	out = appendKey(out, "max_tokens")
+	out = jsonx.AppendKey(out, "max_tokens")
 	out = appendInt(out, maxTokens)
 
 	// Every instruction, before the conversation or within it, is hoisted
 	// into the one system prompt Anthropic takes.
 	mark := len(out)
-	out = appendKey(out, "system")
+	out = jsonx.AppendKey(out, "system")
 	out = append(out, '"')
 	start := len(out)
 	for i := range r.System {
@@ -364,20 +368,20 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		out = append(out, '"')
 	}
 
-	out = appendKey(out, "messages")
+	out = jsonx.AppendKey(out, "messages")
 	out = append(out, '[')
 	out = anthropicMessages(out, r, s, c)
 	out = append(out, ']')
 
 	if len(r.Stop) > 0 {
 		mark := len(out)
-		out = appendKey(out, "stop_sequences")
+		out = jsonx.AppendKey(out, "stop_sequences")
 		out = append(out, '[')
 		start := len(out)
 		for _, v := range r.Stop {
 			// Anthropic rejects stop sequences without non-whitespace.
-			if !v.blankText() {
-				out = appendSep(out)
+			if !v.BlankText() {
+				out = jsonx.AppendSep(out)
 				out = append(out, v...)
 			}
 		}
@@ -392,10 +396,10 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	// temperature and top_p together ("cannot both be specified"), which
 	// OpenAI clients often send: temperature, the common knob, wins.
 	hasTemp := false
-	if t := r.Temperature; t.isNumber() && budget == 0 {
+	if t := r.Temperature; t.IsNumber() && budget == 0 {
 		hasTemp = true
-		out = appendKey(out, "temperature")
-		switch v := t.result().Float(); {
+		out = jsonx.AppendKey(out, "temperature")
+		switch v := gjson.Parse(string(t)).Float(); {
 		case v > 1: // OpenAI allows up to 2, Anthropic up to 1
 			out = append(out, '1')
 		case v < 0:
@@ -404,22 +408,22 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 			out = append(out, t...)
 		}
 	}
-	if p := r.TopP; p.isNumber() && !hasTemp && (budget == 0 || p.result().Float() >= 0.95) {
-		out = appendKey(out, "top_p")
+	if p := r.TopP; p.IsNumber() && !hasTemp && (budget == 0 || gjson.Parse(string(p)).Float() >= 0.95) {
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, p...)
 	}
-	if r.TopK.isNumber() && budget == 0 {
-		out = appendKey(out, "top_k")
+	if r.TopK.IsNumber() && budget == 0 {
+		out = jsonx.AppendKey(out, "top_k")
 		out = append(out, r.TopK...)
 	}
-	if u := r.User; u.isString() && u.hasText() {
-		out = appendKey(out, "metadata")
+	if u := r.User; u.IsString() && u.HasText() {
+		out = jsonx.AppendKey(out, "metadata")
 		out = append(out, `{"user_id":`...)
 		out = appendUserID(out, u, maxAnthropicUser)
 		out = append(out, '}')
 	}
 	if r.Stream {
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, "true"...)
 	}
 	return append(out, '}'), nil
@@ -427,21 +431,21 @@ func (anthropicCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 
 // appendSystemText appends a non-blank text to the system prompt begun at
 // start, after a newline when it is not the first.
-func appendSystemText(out []byte, t jsonValue, start int) []byte {
-	if t.blankText() {
+func appendSystemText(out []byte, t jsonx.Value, start int) []byte {
+	if t.BlankText() {
 		return out
 	}
 	if len(out) > start {
 		out = append(out, escapedNewline...)
 	}
-	return appendValueBody(out, t)
+	return jsonx.AppendValueBody(out, t)
 }
 
 // anthropicTools appends tools and tool_choice, and reports whether the
 // choice forces a tool.
 func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, bool, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	start := len(out)
 	for i := range r.Tools {
@@ -450,18 +454,18 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 			if t.Origin != Anthropic {
 				return nil, false, refuseBuiltin(t, Anthropic)
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, t.Raw...)
 			continue
 		}
-		name := t.Name.text()
+		name := t.Name.Text()
 		if name == "" {
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"name":`...)
-		out = appendJSONString(out, upstreamToolName(c, name))
+		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = appendDescription(out, t)
 		out = append(out, `,"input_schema":`...)
 		if t.Kind == toolFreeform {
@@ -469,7 +473,7 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 		} else {
 			out = appendSchema(out, t.Schema)
 		}
-		if t.CacheControl.isObject() {
+		if t.CacheControl.IsObject() {
 			out = append(out, `,"cache_control":`...)
 			out = append(out, t.CacheControl...)
 		}
@@ -491,7 +495,7 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 		typ = "none"
 	case choiceTool:
 		typ = "tool"
-		if !s.hasTool(r.Choice.Name.text()) {
+		if !s.hasTool(r.Choice.Name.Text()) {
 			// The forced tool was not sent; forcing it would be rejected.
 			typ = "auto"
 		}
@@ -503,13 +507,13 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 	if typ == "" {
 		return out, false, nil
 	}
-	out = appendKey(out, "tool_choice")
+	out = jsonx.AppendKey(out, "tool_choice")
 	out = append(out, `{"type":"`...)
 	out = append(out, typ...)
 	out = append(out, '"')
 	if typ == "tool" {
 		out = append(out, `,"name":`...)
-		out = appendJSONString(out, upstreamToolName(c, r.Choice.Name.text()))
+		out = jsonx.AppendString(out, upstreamToolName(c, r.Choice.Name.Text()))
 	}
 	if disableParallel && typ != "none" {
 		out = append(out, `,"disable_parallel_tool_use":true`...)
@@ -531,7 +535,7 @@ func anthropicMessages(out []byte, r *formRequest, s *requestScratch, c *Convers
 		if len(turnResults) == 0 && len(turnBlocks) == 0 {
 			return
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"role":"`...)
 		if turnRole == roleAssistant {
 			out = append(out, "assistant"...)
@@ -593,14 +597,14 @@ func appendJoined(dst, src []byte) []byte {
 // appendAnthropicResult appends a tool_result block. Blank content is left
 // out rather than sent as an empty block.
 func appendAnthropicResult(dst []byte, p *formPart, s *requestScratch, c *Conversion) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	dst = append(dst, `{"type":"tool_result","tool_use_id":`...)
-	dst = appendJSONString(dst, anthropicToolID(p.ID.text()))
+	dst = jsonx.AppendString(dst, anthropicToolID(p.ID.Text()))
 	switch {
 	case p.Text != "":
-		if !p.Text.blankText() {
+		if !p.Text.BlankText() {
 			dst = append(dst, `,"content":`...)
-			dst = appendValueString(dst, p.Text)
+			dst = jsonx.AppendValueString(dst, p.Text)
 		}
 	case len(p.Content) > 0:
 		mark := len(dst)
@@ -618,7 +622,7 @@ func appendAnthropicResult(dst []byte, p *formPart, s *requestScratch, c *Conver
 	if p.IsError {
 		dst = append(dst, `,"is_error":true`...)
 	}
-	if p.CacheControl.isObject() {
+	if p.CacheControl.IsObject() {
 		dst = append(dst, `,"cache_control":`...)
 		dst = append(dst, p.CacheControl...)
 	}
@@ -631,24 +635,24 @@ func appendAnthropicResult(dst []byte, p *formPart, s *requestScratch, c *Conver
 func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Conversion) []byte {
 	switch p.Kind {
 	case blockText, blockRefusal:
-		if !p.Text.isString() || p.Text.blankText() {
+		if !p.Text.IsString() || p.Text.BlankText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"text","text":`...)
 		dst = append(dst, p.Text...)
-		if p.Kind == blockText && p.Citations.isArray() {
+		if p.Kind == blockText && p.Citations.IsArray() {
 			dst = append(dst, `,"citations":`...)
 			dst = append(dst, p.Citations...)
 		}
 		return appendCacheControl(dst, p)
 	case blockThinking:
-		if p.Origin != Anthropic || !p.Signature.hasText() {
+		if p.Origin != Anthropic || !p.Signature.HasText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"thinking","thinking":`...)
-		if p.Text.isString() {
+		if p.Text.IsString() {
 			dst = append(dst, p.Text...)
 		} else {
 			dst = append(dst, `""`...)
@@ -657,19 +661,19 @@ func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Convers
 		dst = appendCarried(dst, p.Signature)
 		return append(dst, '}')
 	case blockRedacted:
-		if p.Origin != Anthropic || !p.Signature.hasText() {
+		if p.Origin != Anthropic || !p.Signature.HasText() {
 			return dst
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"redacted_thinking","data":`...)
 		dst = appendCarried(dst, p.Signature)
 		return append(dst, '}')
 	case blockToolCall:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"tool_use","id":`...)
-		dst = appendJSONString(dst, anthropicToolID(p.ID.text()))
+		dst = jsonx.AppendString(dst, anthropicToolID(p.ID.Text()))
 		dst = append(dst, `,"name":`...)
-		dst = appendJSONString(dst, upstreamToolName(c, p.Name.text()))
+		dst = jsonx.AppendString(dst, upstreamToolName(c, p.Name.Text()))
 		dst = append(dst, `,"input":`...)
 		dst = appendArgumentsObject(dst, p, &s.e)
 		return append(dst, '}')
@@ -682,7 +686,7 @@ func appendAnthropicBlock(dst []byte, p *formPart, s *requestScratch, c *Convers
 }
 
 func appendCacheControl(dst []byte, p *formPart) []byte {
-	if p.CacheControl.isObject() {
+	if p.CacheControl.IsObject() {
 		dst = append(dst, `,"cache_control":`...)
 		dst = append(dst, p.CacheControl...)
 	}
@@ -694,27 +698,27 @@ func appendCacheControl(dst []byte, p *formPart) []byte {
 func appendAnthropicImage(dst []byte, p *formPart) []byte {
 	switch p.Source {
 	case srcBase64:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"image","source":{"type":"base64","media_type":`...)
-		dst = appendValueString(dst, p.MediaType)
+		dst = jsonx.AppendValueString(dst, p.MediaType)
 		dst = append(dst, `,"data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 		return appendCacheControl(dst, p)
 	case srcURL:
-		if !p.Data.hasText() {
+		if !p.Data.HasText() {
 			return dst
 		}
 		if isDataURL(p.Data) {
-			mt, data, ok := parseDataURL(p.Data.str())
+			mt, data, ok := parseDataURL(p.Data.Str())
 			if !ok || data == "" {
 				return dst // not base64: nothing Anthropic takes
 			}
 			return appendBase64Image(dst, mt, data)
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"image","source":{"type":"url","url":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 		return appendCacheControl(dst, p)
 	}
@@ -722,11 +726,11 @@ func appendAnthropicImage(dst []byte, p *formPart) []byte {
 }
 
 func appendBase64Image(dst []byte, mediaType, data string) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	dst = append(dst, `{"type":"image","source":{"type":"base64","media_type":`...)
-	dst = appendJSONString(dst, mediaType)
+	dst = jsonx.AppendString(dst, mediaType)
 	dst = append(dst, `,"data":`...)
-	dst = appendJSONString(dst, data)
+	dst = jsonx.AppendString(dst, data)
 	return append(dst, `}}`...)
 }
 
@@ -737,40 +741,40 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 	mark := len(dst)
 	switch p.Source {
 	case srcBase64:
-		if !p.Data.hasText() {
+		if !p.Data.HasText() {
 			return dst
 		}
 		mt := p.MediaType
-		if !mt.hasText() {
+		if !mt.HasText() {
 			// Some clients send bare base64; PDF is the one type OpenAI
 			// documents for files.
 			mt = `"application/pdf"`
 		}
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"base64","media_type":`...)
-		dst = appendValueString(dst, mt)
+		dst = jsonx.AppendValueString(dst, mt)
 		dst = append(dst, `,"data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 	case srcURL:
-		if !p.Data.hasText() {
+		if !p.Data.HasText() {
 			return dst
 		}
 		if !isDataURL(p.Data) {
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"url","url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			dst = append(dst, '}')
 			break
 		}
-		mt, data, ok := parseDataURL(p.Data.str())
+		mt, data, ok := parseDataURL(p.Data.Str())
 		switch {
 		case !ok || data == "":
 			return dst
 		case mt == "application/pdf":
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":`...)
-			dst = appendJSONString(dst, data)
+			dst = jsonx.AppendString(dst, data)
 			dst = append(dst, '}')
 		case len(mt) > 6 && mt[:6] == "image/":
 			return appendBase64Image(dst, mt, data)
@@ -780,20 +784,20 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 			if err != nil || len(text) == 0 {
 				return dst
 			}
-			dst = appendSep(dst)
+			dst = jsonx.AppendSep(dst)
 			dst = append(dst, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`...)
-			dst = appendJSONString(dst, bytesString(text))
+			dst = jsonx.AppendString(dst, jsonx.BytesString(text))
 			dst = append(dst, '}')
 		default:
 			return dst
 		}
 	case srcText:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"text","media_type":"text/plain","data":`...)
-		dst = appendValueString(dst, p.Data)
+		dst = jsonx.AppendValueString(dst, p.Data)
 		dst = append(dst, '}')
 	case srcContent:
-		dst = appendSep(dst)
+		dst = jsonx.AppendSep(dst)
 		dst = append(dst, `{"type":"document","source":{"type":"content","content":[`...)
 		start := len(dst)
 		for i := range p.Content {
@@ -806,9 +810,9 @@ func appendAnthropicDocument(dst []byte, p *formPart, s *requestScratch, c *Conv
 	default:
 		return dst
 	}
-	if p.Title.hasText() {
+	if p.Title.HasText() {
 		dst = append(dst, `,"title":`...)
-		dst = appendValueString(dst, p.Title)
+		dst = jsonx.AppendValueString(dst, p.Title)
 	}
 	return appendCacheControl(dst, p)
 }

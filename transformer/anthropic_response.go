@@ -1,15 +1,19 @@
 package transformer
 
-import "strings"
+import (
+	"github.com/routex/routex/internal/jsonx"
+	"github.com/tidwall/gjson"
+	"strings"
+)
 
 // decodeResponse reads an Anthropic message. Server tool blocks
 // (server_tool_use, web_search_tool_result…) have no form: only Anthropic
 // callers could use them, and they are answered by pass-through.
-func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue) error {
+func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Value) error {
 	r := &x.form
-	var content, usage jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	var content, usage jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "id":
 			r.ID = v
@@ -18,24 +22,24 @@ func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 		case "content":
 			content = v
 		case "stop_reason":
-			r.Stop = anthropicStopReason(v.str())
+			r.Stop = anthropicStopReason(v.Str())
 		case "stop_sequence":
-			if v.isString() {
+			if v.IsString() {
 				r.stopSequence = v
 			}
 		case "usage":
 			usage = v
 		}
 	}
-	blocks := values(content)
-	for b, ok := blocks.next(); ok && content.isArray(); b, ok = blocks.next() {
+	blocks := content.Values()
+	for b, ok := blocks.Next(); ok && content.IsArray(); b, ok = blocks.Next() {
 		var p formPart
 		var typ string
-		bm := members(b)
-		for k, v, ok := bm.next(); ok; k, v, ok = bm.next() {
+		bm := b.Members()
+		for k, v, ok := bm.Next(); ok; k, v, ok = bm.Next() {
 			switch k {
 			case "type":
-				typ = v.str()
+				typ = v.Str()
 			case "text", "thinking":
 				p.Text = v
 			case "signature", "data":
@@ -65,8 +69,8 @@ func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 		}
 		r.Content = append(r.Content, p)
 	}
-	if usage.isObject() {
-		r.Usage.mergeObject(Anthropic, usage.result())
+	if usage.IsObject() {
+		r.Usage.mergeObject(Anthropic, gjson.Parse(string(usage)))
 	}
 	return nil
 }
@@ -79,12 +83,12 @@ func (anthropicCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion) []byte {
 	r := &x.form
 	out = append(out, `{"id":`...)
-	switch id := r.ID.str(); {
+	switch id := r.ID.Str(); {
 	case strings.HasPrefix(id, "msg_"):
-		out = appendValueString(out, r.ID)
+		out = jsonx.AppendValueString(out, r.ID)
 	case id != "":
 		out = append(out, `"msg_`...)
-		out = appendValueBody(out, r.ID)
+		out = jsonx.AppendValueBody(out, r.ID)
 		out = append(out, '"')
 	default:
 		out = append(out, `"msg_`...)
@@ -97,18 +101,18 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 	calls := 0
 	for i := range r.Content {
 		p := &r.Content[i]
-		signed := p.Origin == Anthropic && p.Signature.hasText()
+		signed := p.Origin == Anthropic && p.Signature.HasText()
 		switch p.Kind {
 		case blockThinking:
-			if !p.Text.hasText() && !signed {
+			if !p.Text.HasText() && !signed {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"thinking","thinking":`...)
 			out = appendTokenOrEmpty(out, p.Text)
 			out = append(out, `,"signature":`...)
 			if signed {
-				out = appendValueString(out, p.Signature)
+				out = jsonx.AppendValueString(out, p.Signature)
 			} else {
 				out = append(out, `""`...)
 			}
@@ -117,34 +121,34 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			if !signed {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"redacted_thinking","data":`...)
-			out = appendValueString(out, p.Signature)
+			out = jsonx.AppendValueString(out, p.Signature)
 			out = append(out, '}')
 		case blockText, blockRefusal:
 			// Clients and Anthropic itself reject empty text blocks when
 			// they are sent back.
-			if !p.Text.isString() || !p.Text.hasText() {
+			if !p.Text.IsString() || !p.Text.HasText() {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"text","text":`...)
 			out = append(out, p.Text...)
-			if p.Citations.isArray() {
+			if p.Citations.IsArray() {
 				out = append(out, `,"citations":`...)
 				out = append(out, p.Citations...)
 			}
 			out = append(out, '}')
 		case blockToolCall:
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"type":"tool_use","id":`...)
-			if p.ID.hasText() {
-				out = appendJSONString(out, anthropicToolID(p.ID.text()))
+			if p.ID.HasText() {
+				out = jsonx.AppendString(out, anthropicToolID(p.ID.Text()))
 			} else {
 				out = appendMadeUpCallID(out, "toolu_", r.ID, calls)
 			}
 			out = append(out, `,"name":`...)
-			out = appendValueString(out, p.Name)
+			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"input":`...)
 			out = x.appendInputObject(out, p)
 			out = append(out, '}')
@@ -154,7 +158,7 @@ func (anthropicCodec) appendResponse(out []byte, x *responseState, c *Conversion
 	out = append(out, `],"stop_reason":"`...)
 	out = append(out, anthropicStopString(r.Stop)...)
 	out = append(out, `","stop_sequence":`...)
-	if r.stopSequence.isString() {
+	if r.stopSequence.IsString() {
 		out = append(out, r.stopSequence...)
 	} else {
 		out = append(out, "null"...)
@@ -176,8 +180,8 @@ func appendAnthropicUsage(out []byte, u Usage) []byte {
 }
 
 // appendTokenOrEmpty appends a string token, or "" for anything else.
-func appendTokenOrEmpty(dst []byte, v jsonValue) []byte {
-	if v.isString() {
+func appendTokenOrEmpty(dst []byte, v jsonx.Value) []byte {
+	if v.IsString() {
 		return append(dst, v...)
 	}
 	return append(dst, `""`...)

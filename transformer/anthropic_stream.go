@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"crypto/rand"
+	"github.com/routex/routex/internal/jsonx"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func (d *anthropicStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		return evs
 	}
 	d.scratch = d.scratch[:0]
-	data := streamView(ev.Data)
+	data := jsonx.BytesString(ev.Data)
 	if ev.Type == "" {
 		// Some Anthropic-compatible upstreams leave out the event line; the
 		// data names the type as well.
@@ -78,8 +79,8 @@ func (d *anthropicStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		}
 		msg := gjson.Get(data, "message")
 		d.started = true
-		return append(evs, formEvent{Kind: eventStart, ID: jsonValue(msg.Get("id").Raw),
-			Model: jsonValue(msg.Get("model").Raw), Usage: d.meter.Usage})
+		return append(evs, formEvent{Kind: eventStart, ID: jsonx.Value(msg.Get("id").Raw),
+			Model: jsonx.Value(msg.Get("model").Raw), Usage: d.meter.Usage})
 	case "content_block_start":
 		return d.blockStart(evs, data)
 	case "content_block_stop":
@@ -190,30 +191,30 @@ func (d *anthropicStreamDecoder) blockStart(evs []formEvent, data string) []form
 	case "text":
 		evs = d.open(evs, idx.Int(), formPart{Kind: blockText})
 		if t := cb.Get("text"); t.Type == gjson.String && nonEmptyStringToken(t.Raw) {
-			evs = append(evs, formEvent{Kind: eventDelta, Index: d.next - 1, Delta: deltaText, Text: jsonValue(t.Raw)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: d.next - 1, Delta: deltaText, Text: jsonx.Value(t.Raw)})
 		}
 	case "thinking":
 		evs = d.open(evs, idx.Int(), formPart{Kind: blockThinking, Origin: Anthropic})
 		if t := cb.Get("thinking"); t.Type == gjson.String && nonEmptyStringToken(t.Raw) {
-			evs = append(evs, formEvent{Kind: eventDelta, Index: d.next - 1, Delta: deltaThinking, Text: jsonValue(t.Raw)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: d.next - 1, Delta: deltaThinking, Text: jsonx.Value(t.Raw)})
 		}
 		if s := cb.Get("signature"); s.Type == gjson.String && nonEmptyStringToken(s.Raw) {
 			evs = append(evs, formEvent{Kind: eventDelta, Index: d.next - 1, Delta: deltaSignature,
-				Text: jsonValue(s.Raw), Block: formPart{Origin: Anthropic}})
+				Text: jsonx.Value(s.Raw), Block: formPart{Origin: Anthropic}})
 		}
 	case "redacted_thinking":
-		evs = d.open(evs, idx.Int(), formPart{Kind: blockRedacted, Signature: jsonValue(cb.Get("data").Raw), Origin: Anthropic})
+		evs = d.open(evs, idx.Int(), formPart{Kind: blockRedacted, Signature: jsonx.Value(cb.Get("data").Raw), Origin: Anthropic})
 	case "tool_use":
 		start := len(d.scratch)
-		d.scratch = appendStreamJSONString(d.scratch, d.c.CallerToolName(cb.Get("name").String()))
+		d.scratch = jsonx.AppendString(d.scratch, d.c.CallerToolName(cb.Get("name").String()))
 		part := formPart{Kind: blockToolCall, Name: tokenView(d.scratch, start)}
 		if id := cb.Get("id"); id.Type == gjson.String && nonEmptyStringToken(id.Raw) {
-			part.ID = jsonValue(id.Raw)
+			part.ID = jsonx.Value(id.Raw)
 		}
 		// Anthropic streams input as input_json_delta after an empty {}, but
 		// a compatible upstream may put the whole input here instead.
 		if in := cb.Get("input"); in.IsObject() && tokenHasMembers(in.Raw) {
-			part.Input = jsonValue(in.Raw)
+			part.Input = jsonx.Value(in.Raw)
 		}
 		evs = d.open(evs, idx.Int(), part)
 	default:
@@ -230,40 +231,40 @@ func (d *anthropicStreamDecoder) blockStart(evs []formEvent, data string) []form
 
 // blockDelta is the hot path: almost every event of a stream is one.
 func (d *anthropicStreamDecoder) blockDelta(evs []formEvent, data string) []formEvent {
-	o, ok := newRawObjectIter(data)
+	o, ok := jsonx.Object(data)
 	if !ok {
 		return evs
 	}
 	var index int64
 	hasIndex := false
 	var delta string
-	for k, v, ok := o.next(); ok; k, v, ok = o.next() {
+	for k, v, ok := o.Next(); ok; k, v, ok = o.Next() {
 		switch k {
 		case "index":
-			index, hasIndex = parseIndexToken(v)
+			index, hasIndex = parseIndexToken(string(v))
 		case "delta":
-			delta = v
+			delta = string(v)
 		}
 	}
-	dl, ok := newRawObjectIter(delta)
+	dl, ok := jsonx.Object(delta)
 	if !ok || !hasIndex {
 		return evs
 	}
 	var typ, text, thinking, partial, signature, citation string
-	for k, v, ok := dl.next(); ok; k, v, ok = dl.next() {
+	for k, v, ok := dl.Next(); ok; k, v, ok = dl.Next() {
 		switch k {
 		case "type":
-			typ = v
+			typ = string(v)
 		case "text":
-			text = v
+			text = string(v)
 		case "thinking":
-			thinking = v
+			thinking = string(v)
 		case "partial_json":
-			partial = v
+			partial = string(v)
 		case "signature":
-			signature = v
+			signature = string(v)
 		case "citation":
-			citation = v
+			citation = string(v)
 		}
 	}
 	var kind deltaKind
@@ -283,7 +284,7 @@ func (d *anthropicStreamDecoder) blockDelta(evs []formEvent, data string) []form
 			return evs
 		}
 		if b := d.block(index); b != nil && b.open && b.form >= 0 && b.kind == blockText {
-			evs = append(evs, formEvent{Kind: eventDelta, Index: b.form, Delta: deltaCitation, Text: jsonValue(citation)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: b.form, Delta: deltaCitation, Text: jsonx.Value(citation)})
 		}
 		return evs
 	default:
@@ -305,7 +306,7 @@ func (d *anthropicStreamDecoder) blockDelta(evs []formEvent, data string) []form
 	if b.form < 0 || b.kind != want {
 		return evs
 	}
-	ev := formEvent{Kind: eventDelta, Index: b.form, Delta: kind, Text: jsonValue(token)}
+	ev := formEvent{Kind: eventDelta, Index: b.form, Delta: kind, Text: jsonx.Value(token)}
 	if kind == deltaSignature {
 		ev.Block.Origin = Anthropic
 	}
@@ -462,19 +463,19 @@ func (e *anthropicStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 	return dst
 }
 
-func (e *anthropicStreamEncoder) start(dst []byte, idToken, modelToken jsonValue, u Usage) []byte {
+func (e *anthropicStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Value, u Usage) []byte {
 	if e.started {
 		return dst
 	}
 	e.started = true
-	if id := streamTokenString(string(idToken)); id != "" {
+	if id := idToken.Str(); id != "" {
 		e.msgID = "msg_" + id
 	} else {
 		e.msgID = "msg_" + rand.Text()
 	}
 	model := e.c.Model
 	if model == "" {
-		model = streamTokenString(string(modelToken))
+		model = modelToken.Str()
 	}
 	return appendStreamMessageStart(dst, e.msgID, model, u)
 }
@@ -504,10 +505,10 @@ func (e *anthropicStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = e.openBlock(dst, b)
 		e.tools = true
 		dst = append(dst, `,"content_block":{"type":"tool_use","id":"`...)
-		if id := streamTokenString(string(p.ID)); id != "" {
+		if id := p.ID.Str(); id != "" {
 			// The non-streaming converter makes the same id of it, so a call
 			// keeps its id whichever way the caller asked.
-			dst = appendStreamEscaped(dst, anthropicToolID(id), false)
+			dst = jsonx.AppendEscaped(dst, anthropicToolID(id))
 		} else {
 			dst = append(dst, "toolu_"...)
 			dst = appendStreamToolID(dst, e.msgID)
@@ -515,20 +516,20 @@ func (e *anthropicStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 			dst = strconv.AppendInt(dst, int64(b.index), 10)
 		}
 		dst = append(dst, `","name":`...)
-		dst = appendStreamJSONToken(dst, string(p.Name))
+		dst = jsonx.AppendToken(dst, string(p.Name))
 		dst = append(dst, `,"input":{}}}`+"\n\n"...)
-		if p.Input.isObject() {
+		if p.Input.IsObject() {
 			dst = e.inputDelta(dst, b)
-			dst = appendJSONAsString(dst, string(p.Input))
+			dst = jsonx.AppendAsString(dst, string(p.Input))
 			dst = append(dst, "}}\n\n"...)
 		}
 	case blockRedacted:
-		if p.Origin != Anthropic || !p.Signature.isString() {
+		if p.Origin != Anthropic || !p.Signature.IsString() {
 			return dst // only Anthropic can read its redacted thinking
 		}
 		dst = e.openBlock(dst, b)
 		dst = append(dst, `,"content_block":{"type":"redacted_thinking","data":`...)
-		dst = appendStreamJSONToken(dst, string(p.Signature))
+		dst = jsonx.AppendToken(dst, string(p.Signature))
 		dst = append(dst, "}}\n\n"...)
 	}
 	return dst
@@ -597,7 +598,7 @@ func (e *anthropicStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 		}
 		dst = e.inputDelta(dst, b)
 	case deltaCitation:
-		if !b.open || b.kind != blockText || !ev.Text.isObject() {
+		if !b.open || b.kind != blockText || !ev.Text.IsObject() {
 			return dst
 		}
 		dst = e.deltaHead(dst, b)
@@ -607,7 +608,7 @@ func (e *anthropicStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 	default:
 		return dst
 	}
-	dst = appendStreamJSONToken(dst, string(ev.Text))
+	dst = jsonx.AppendToken(dst, string(ev.Text))
 	return append(dst, "}}\n\n"...)
 }
 

@@ -1,6 +1,9 @@
 package transformer
 
-import "net/http"
+import (
+	"github.com/routex/routex/internal/jsonx"
+	"net/http"
+)
 
 // decodeError reads an OpenAI error body,
 // {"error":{"message","type","param","code"}}, or any other shape an
@@ -23,9 +26,9 @@ func appendOpenAIError(dst []byte, e formError) ([]byte, int) {
 		status = http.StatusServiceUnavailable
 	}
 	dst = append(dst, `{"error":{"message":`...)
-	dst = appendJSONString(dst, e.Message)
+	dst = jsonx.AppendString(dst, e.Message)
 	dst = append(dst, `,"type":`...)
-	dst = appendJSONString(dst, e.Type.name())
+	dst = jsonx.AppendString(dst, e.Type.name())
 	dst = append(dst, `,"param":`...)
 	dst = appendStringOrNull(dst, e.Param)
 	dst = append(dst, `,"code":`...)
@@ -38,5 +41,5 @@ func appendStringOrNull(dst []byte, s string) []byte {
 	if s == "" {
 		return append(dst, "null"...)
 	}
-	return appendJSONString(dst, s)
+	return jsonx.AppendString(dst, s)
 }

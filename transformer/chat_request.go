@@ -1,6 +1,10 @@
 package transformer
 
-import "strconv"
+import (
+	"github.com/routex/routex/internal/jsonx"
+	"github.com/tidwall/gjson"
+	"strconv"
+)
 
 // chatRequestMessage is a Chat Completions message, content part, tool,
 // tool call or function, read in one pass.
@@ -8,17 +12,17 @@ type chatRequestMessage struct {
 	typ, role string
 	content, toolCalls, functionCall, callID, reasoning, text, refusal,
 	imageURL, file, id, function, custom, name, description, parameters,
-	strict, arguments, input, format jsonValue
+	strict, arguments, input, format jsonx.Value
 }
 
-func (m *chatRequestMessage) read(v jsonValue) {
-	it := members(v)
-	for k, x, ok := it.next(); ok; k, x, ok = it.next() {
+func (m *chatRequestMessage) read(v jsonx.Value) {
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
 		switch k {
 		case "type":
-			m.typ = x.str()
+			m.typ = x.Str()
 		case "role":
-			m.role = x.str()
+			m.role = x.Str()
 		case "content":
 			m.content = x
 		case "tool_calls":
@@ -61,11 +65,11 @@ func (m *chatRequestMessage) read(v jsonValue) {
 	}
 }
 
-func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) error {
+func (chatCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion) error {
 	var messages, maxTokens, maxCompletion, tools, functions, choice, functionCall,
-		streamOptions, effort, reasoning, responseFormat jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		streamOptions, effort, reasoning, responseFormat jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "model":
 			r.Model = v
@@ -76,13 +80,13 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 		case "max_completion_tokens":
 			maxCompletion = v
 		case "stop":
-			if v.isString() {
+			if v.IsString() {
 				r.Stop = append(r.Stop, v)
 				break
 			}
-			seqs := values(v)
-			for s, ok := seqs.next(); ok && v.isArray(); s, ok = seqs.next() {
-				if s.isString() {
+			seqs := v.Values()
+			for s, ok := seqs.Next(); ok && v.IsArray(); s, ok = seqs.Next() {
+				if s.IsString() {
 					r.Stop = append(r.Stop, s)
 				}
 			}
@@ -93,7 +97,7 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 		case "user":
 			r.User = v
 		case "stream":
-			r.Stream = v.isTrue()
+			r.Stream = v.IsTrue()
 		case "stream_options":
 			streamOptions = v
 		case "tools":
@@ -106,9 +110,9 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 			functionCall = v
 		case "parallel_tool_calls":
 			switch {
-			case v.isTrue():
+			case v.IsTrue():
 				r.ParallelToolCalls = triTrue
-			case v.isFalse():
+			case v.IsFalse():
 				r.ParallelToolCalls = triFalse
 			}
 		case "reasoning_effort":
@@ -127,20 +131,20 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 			r.ServiceTier = v
 		}
 	}
-	if !messages.isArray() {
+	if !messages.IsArray() {
 		return invalid("messages: an array of messages is required")
 	}
-	c.IncludeUsage = r.Stream && streamOptions.get("include_usage").isTrue()
+	c.IncludeUsage = r.Stream && streamOptions.Get("include_usage").IsTrue()
 	r.MaxTokens = maxCompletion
-	if !maxCompletion.isNumber() {
+	if !maxCompletion.IsNumber() {
 		r.MaxTokens = maxTokens
 	}
-	if !r.MaxTokens.isNumber() {
+	if !r.MaxTokens.IsNumber() {
 		r.MaxTokens = ""
 	}
 
-	defs := values(tools)
-	for x, ok := defs.next(); ok && tools.isArray(); x, ok = defs.next() {
+	defs := tools.Values()
+	for x, ok := defs.Next(); ok && tools.IsArray(); x, ok = defs.Next() {
 		// Only function tools have a schema every format can call; custom
 		// (free-text) and hosted tools are left out.
 		var t chatRequestMessage
@@ -148,16 +152,16 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 			decodeChatFunction(r, t.function)
 		}
 	}
-	fns := values(functions)
-	for x, ok := fns.next(); ok && functions.isArray(); x, ok = fns.next() {
+	fns := functions.Values()
+	for x, ok := fns.Next(); ok && functions.IsArray(); x, ok = fns.Next() {
 		decodeChatFunction(r, x)
 	}
 	if choice == "" {
 		choice = functionCall
 	}
 	switch {
-	case choice.isString():
-		switch choice.str() {
+	case choice.IsString():
+		switch choice.Str() {
 		case "auto":
 			r.Choice.Mode = choiceAuto
 		case "required":
@@ -165,38 +169,38 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 		case "none":
 			r.Choice.Mode = choiceNone
 		}
-	case choice.isObject():
-		switch choice.get("type").str() {
+	case choice.IsObject():
+		switch choice.Get("type").Str() {
 		case "allowed_tools":
 			// The subset cannot be expressed; its mode can.
 			r.Choice.Mode = choiceAuto
-			if choice.get("allowed_tools").get("mode").str() == "required" {
+			if choice.Get("allowed_tools").Get("mode").Str() == "required" {
 				r.Choice.Mode = choiceAny
 			}
 		default:
-			n := choice.get("function").get("name")
+			n := choice.Get("function").Get("name")
 			if n == "" {
-				n = choice.get("name") // legacy function_call
+				n = choice.Get("name") // legacy function_call
 			}
 			r.Choice = formToolChoice{Mode: choiceTool, Name: n}
 		}
 	}
 
 	r.Reasoning.Effort = readEffort(effort)
-	if reasoning.isObject() {
+	if reasoning.IsObject() {
 		// OpenRouter's reasoning object.
-		if n := reasoning.get("max_tokens").result().Int(); n > 0 {
+		if n := gjson.Parse(string(reasoning.Get("max_tokens"))).Int(); n > 0 {
 			r.Reasoning.Budget = n
 		}
 		if r.Reasoning.Effort == "" {
-			r.Reasoning.Effort = readEffort(reasoning.get("effort"))
+			r.Reasoning.Effort = readEffort(reasoning.Get("effort"))
 		}
 	}
-	switch responseFormat.get("type").str() {
+	switch responseFormat.Get("type").Str() {
 	case "json_schema":
-		js := responseFormat.get("json_schema")
-		if schema := js.get("schema"); schema.isObject() {
-			r.Output = formOutput{Schema: schema, Name: js.get("name"), Strict: js.get("strict")}
+		js := responseFormat.Get("json_schema")
+		if schema := js.Get("schema"); schema.IsObject() {
+			r.Output = formOutput{Schema: schema, Name: js.Get("name"), Strict: js.Get("strict")}
 		}
 	case "json_object":
 		r.Output.JSONObject = true
@@ -204,8 +208,8 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 
 	legacyCalls := 0
 	conversation := false
-	msgs := values(messages)
-	for x, ok := msgs.next(); ok; x, ok = msgs.next() {
+	msgs := messages.Values()
+	for x, ok := msgs.Next(); ok; x, ok = msgs.Next() {
 		var msg chatRequestMessage
 		msg.read(x)
 		switch msg.role {
@@ -218,13 +222,13 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 		case "assistant":
 			conversation = true
 			m := r.addMessage(roleAssistant)
-			if msg.reasoning.isString() {
+			if msg.reasoning.IsString() {
 				// DeepSeek's and vLLM's readable reasoning: unsigned.
 				m.addPart(blockThinking).Text = msg.reasoning
 			}
 			decodeChatContent(m, msg.content)
-			calls := values(msg.toolCalls)
-			for y, ok := calls.next(); ok && msg.toolCalls.isArray(); y, ok = calls.next() {
+			calls := msg.toolCalls.Values()
+			for y, ok := calls.Next(); ok && msg.toolCalls.IsArray(); y, ok = calls.Next() {
 				var tc chatRequestMessage
 				if tc.read(y); tc.typ != "function" && tc.typ != "" {
 					continue
@@ -232,18 +236,18 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 				var fn chatRequestMessage
 				fn.read(tc.function)
 				p := m.addPart(blockToolCall)
-				p.ID, p.Name, p.Input, p.InputString = tc.id, fn.name, fn.arguments, fn.arguments.isString()
+				p.ID, p.Name, p.Input, p.InputString = tc.id, fn.name, fn.arguments, fn.arguments.IsString()
 			}
-			if msg.functionCall.isObject() {
+			if msg.functionCall.IsObject() {
 				var fn chatRequestMessage
 				fn.read(msg.functionCall)
 				legacyCalls++
 				p := m.addPart(blockToolCall)
-				p.ID, p.Name, p.Input, p.InputString = legacyCallID(legacyCalls), fn.name, fn.arguments, fn.arguments.isString()
+				p.ID, p.Name, p.Input, p.InputString = legacyCallID(legacyCalls), fn.name, fn.arguments, fn.arguments.IsString()
 			}
 		case "tool", "function":
 			conversation = true
-			var id jsonValue
+			var id jsonx.Value
 			if msg.role == "tool" {
 				id = msg.callID
 			} else if legacyCalls > 0 {
@@ -259,7 +263,7 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 			}
 			p := m.addPart(blockToolResult)
 			p.ID = id
-			if msg.content.isString() {
+			if msg.content.IsString() {
 				p.Text = msg.content
 			} else {
 				decodeChatParts(p.addContent, msg.content)
@@ -274,11 +278,11 @@ func (chatCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) er
 
 // legacyCallID names a legacy function_call, which has no id of its own;
 // the role:function message after it answers it.
-func legacyCallID(n int) jsonValue {
-	return jsonValue(`"call_fn_` + strconv.Itoa(n) + `"`)
+func legacyCallID(n int) jsonx.Value {
+	return jsonx.Value(`"call_fn_` + strconv.Itoa(n) + `"`)
 }
 
-func decodeChatFunction(r *formRequest, fn jsonValue) {
+func decodeChatFunction(r *formRequest, fn jsonx.Value) {
 	var f chatRequestMessage
 	f.read(fn)
 	t := r.addTool(toolFunction)
@@ -287,13 +291,13 @@ func decodeChatFunction(r *formRequest, fn jsonValue) {
 
 // decodeChatSystem adds the text of a system or developer message that
 // comes before the conversation to r.System.
-func decodeChatSystem(r *formRequest, content jsonValue) {
-	if content.isString() {
+func decodeChatSystem(r *formRequest, content jsonx.Value) {
+	if content.IsString() {
 		r.addSystem(content)
 		return
 	}
-	parts := values(content)
-	for x, ok := parts.next(); ok && content.isArray(); x, ok = parts.next() {
+	parts := content.Values()
+	for x, ok := parts.Next(); ok && content.IsArray(); x, ok = parts.Next() {
 		var p chatRequestMessage
 		if p.read(x); p.typ == "text" {
 			r.addSystem(p.text)
@@ -303,8 +307,8 @@ func decodeChatSystem(r *formRequest, content jsonValue) {
 
 // decodeChatContent adds a message content, a string or a list of parts,
 // to m.
-func decodeChatContent(m *formMessage, content jsonValue) {
-	if content.isString() {
+func decodeChatContent(m *formMessage, content jsonx.Value) {
+	if content.IsString() {
 		m.addPart(blockText).Text = content
 		return
 	}
@@ -312,9 +316,9 @@ func decodeChatContent(m *formMessage, content jsonValue) {
 }
 
 // decodeChatParts adds content parts through add; audio is left out.
-func decodeChatParts(add func(blockKind) *formPart, content jsonValue) {
-	parts := values(content)
-	for x, ok := parts.next(); ok && content.isArray(); x, ok = parts.next() {
+func decodeChatParts(add func(blockKind) *formPart, content jsonx.Value) {
+	parts := content.Values()
+	for x, ok := parts.Next(); ok && content.IsArray(); x, ok = parts.Next() {
 		var cp chatRequestMessage
 		cp.read(x)
 		switch cp.typ {
@@ -323,18 +327,18 @@ func decodeChatParts(add func(blockKind) *formPart, content jsonValue) {
 		case "refusal":
 			add(blockRefusal).Text = cp.refusal
 		case "image_url":
-			u, detail := cp.imageURL, jsonValue("")
-			if u.isObject() {
-				u, detail = u.get("url"), u.get("detail")
+			u, detail := cp.imageURL, jsonx.Value("")
+			if u.IsObject() {
+				u, detail = u.Get("url"), u.Get("detail")
 			}
-			if u.isString() {
+			if u.IsString() {
 				p := add(blockImage)
 				p.Source, p.Data, p.Detail = srcURL, u, detail
 			}
 		case "file":
-			var data, id, name jsonValue
-			it := members(cp.file)
-			for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+			var data, id, name jsonx.Value
+			it := cp.file.Members()
+			for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 				switch k {
 				case "file_data":
 					data = v
@@ -349,10 +353,10 @@ func decodeChatParts(add func(blockKind) *formPart, content jsonValue) {
 			case isDataURL(data):
 				p = add(blockDocument)
 				p.Source, p.Data = srcURL, data
-			case data.isString():
+			case data.IsString():
 				p = add(blockDocument)
 				p.Source, p.Data = srcBase64, data
-			case id.isString():
+			case id.IsString():
 				p = add(blockDocument)
 				p.Source, p.Data = srcFileID, id
 			default:
@@ -366,10 +370,10 @@ func decodeChatParts(add func(blockKind) *formPart, content jsonValue) {
 func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	out = append(out, '{')
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
-	out = appendKey(out, "messages")
+	out = jsonx.AppendKey(out, "messages")
 	out = append(out, '[')
 	out = appendChatSystem(out, r.System)
 	for i := range r.Messages {
@@ -389,19 +393,19 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 	// max_completion_tokens rather than max_tokens: OpenAI's reasoning
 	// models reject max_tokens outright, while the OpenAI-compatible servers
 	// that predate the new name ignore it and fall back to their default.
-	if r.MaxTokens.isNumber() {
+	if r.MaxTokens.IsNumber() {
 		// Written as an integer: OpenAI rejects 1024.0.
-		out = appendKey(out, "max_completion_tokens")
-		out = appendInt(out, r.MaxTokens.result().Int())
+		out = jsonx.AppendKey(out, "max_completion_tokens")
+		out = appendInt(out, gjson.Parse(string(r.MaxTokens)).Int())
 	}
 	if len(r.Stop) > 0 {
 		mark := len(out)
-		out = appendKey(out, "stop")
+		out = jsonx.AppendKey(out, "stop")
 		out = append(out, '[')
 		n := 0
 		for _, v := range r.Stop {
-			if n < maxStop && v.hasText() {
-				out = appendSep(out)
+			if n < maxStop && v.HasText() {
+				out = jsonx.AppendSep(out)
 				out = append(out, v...)
 				n++
 			}
@@ -413,22 +417,22 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 		}
 	}
 	// Anthropic's temperature range (0–1) lies within OpenAI's (0–2).
-	if r.Temperature.isNumber() {
-		out = appendKey(out, "temperature")
+	if r.Temperature.IsNumber() {
+		out = jsonx.AppendKey(out, "temperature")
 		out = append(out, r.Temperature...)
 	}
-	if r.TopP.isNumber() {
-		out = appendKey(out, "top_p")
+	if r.TopP.IsNumber() {
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, r.TopP...)
 	}
-	if u := r.User; u.isString() && u.hasText() {
-		out = appendKey(out, "user")
+	if u := r.User; u.IsString() && u.HasText() {
+		out = jsonx.AppendKey(out, "user")
 		out = appendUserID(out, u, maxOpenAIUser)
 	}
 	if r.Stream {
 		// The other formats' streams always carry usage; Chat's only on
 		// request.
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, `true,"stream_options":{"include_usage":true}`...)
 	}
 	out, err := appendChatTools(out, r, s, c)
@@ -436,31 +440,31 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 		return nil, err
 	}
 	if effort := openAIEffort(&r.Reasoning); effort != "" {
-		out = appendKey(out, "reasoning_effort")
-		out = appendJSONString(out, effort)
+		out = jsonx.AppendKey(out, "reasoning_effort")
+		out = jsonx.AppendString(out, effort)
 	}
 	switch {
-	case r.Output.Schema.isObject():
-		out = appendKey(out, "response_format")
+	case r.Output.Schema.IsObject():
+		out = jsonx.AppendKey(out, "response_format")
 		out = append(out, `{"type":"json_schema","json_schema":{"name":`...)
-		if r.Output.Name.isString() && r.Output.Name.hasText() {
+		if r.Output.Name.IsString() && r.Output.Name.HasText() {
 			out = append(out, r.Output.Name...)
 		} else {
 			out = append(out, `"response"`...)
 		}
 		out = append(out, `,"schema":`...)
 		out = append(out, r.Output.Schema...)
-		if r.Output.Strict.isBool() {
+		if r.Output.Strict.IsBool() {
 			out = append(out, `,"strict":`...)
 			out = append(out, r.Output.Strict...)
 		}
 		out = append(out, `}}`...)
 	case r.Output.JSONObject:
-		out = appendKey(out, "response_format")
+		out = jsonx.AppendKey(out, "response_format")
 		out = append(out, `{"type":"json_object"}`...)
 	}
-	if r.PromptCacheKey.isString() && r.PromptCacheKey.hasText() {
-		out = appendKey(out, "prompt_cache_key")
+	if r.PromptCacheKey.IsString() && r.PromptCacheKey.HasText() {
+		out = jsonx.AppendKey(out, "prompt_cache_key")
 		out = append(out, r.PromptCacheKey...)
 	}
 	return append(out, '}'), nil
@@ -470,15 +474,15 @@ func (chatCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c 
 // joined by newlines, or nothing when they hold no text.
 func appendChatSystem(out []byte, parts []formPart) []byte {
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"system","content":"`...)
 	start := len(out)
 	for i := range parts {
-		if p := &parts[i]; p.Kind == blockText && p.Text.hasText() {
+		if p := &parts[i]; p.Kind == blockText && p.Text.HasText() {
 			if len(out) > start {
 				out = append(out, escapedNewline...)
 			}
-			out = appendValueBody(out, p.Text)
+			out = jsonx.AppendValueBody(out, p.Text)
 		}
 	}
 	if len(out) == start {
@@ -492,11 +496,11 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 	for i := range m.Parts {
 		switch p := &m.Parts[i]; p.Kind {
 		case blockText, blockRefusal:
-			if p.Text.isString() && p.Text.hasText() {
+			if p.Text.IsString() && p.Text.HasText() {
 				texts++
 			}
 		case blockThinking:
-			if p.Text.isString() && p.Text.hasText() {
+			if p.Text.IsString() && p.Text.HasText() {
 				thinks++
 			}
 		case blockToolCall:
@@ -507,7 +511,7 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		// Thinking alone is no message OpenAI would accept back.
 		return out
 	}
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"assistant","content":`...)
 	if texts == 0 {
 		out = append(out, "null"...)
@@ -516,8 +520,8 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		// a stream would deliver them: joined with nothing in between.
 		out = append(out, '"')
 		for i := range m.Parts {
-			if p := &m.Parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.isString() {
-				out = appendValueBody(out, p.Text)
+			if p := &m.Parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.IsString() {
+				out = jsonx.AppendValueBody(out, p.Text)
 			}
 		}
 		out = append(out, '"')
@@ -528,8 +532,8 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 		// are opaque to anyone but their producer.
 		out = append(out, `,"reasoning_content":"`...)
 		for i := range m.Parts {
-			if p := &m.Parts[i]; p.Kind == blockThinking && p.Text.isString() {
-				out = appendValueBody(out, p.Text)
+			if p := &m.Parts[i]; p.Kind == blockThinking && p.Text.IsString() {
+				out = jsonx.AppendValueBody(out, p.Text)
 			}
 		}
 		out = append(out, '"')
@@ -541,11 +545,11 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 			if p.Kind != blockToolCall {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"id":`...)
-			out = appendJSONString(out, openAIToolCallID(p.ID.text()))
+			out = jsonx.AppendString(out, openAIToolCallID(p.ID.Text()))
 			out = append(out, `,"type":"function","function":{"name":`...)
-			out = appendJSONString(out, upstreamToolName(c, p.Name.text()))
+			out = jsonx.AppendString(out, upstreamToolName(c, p.Name.Text()))
 			out = append(out, `,"arguments":`...)
 			out = appendArgumentsString(out, p, &s.e)
 			out = append(out, `}}`...)
@@ -560,13 +564,13 @@ func appendChatAssistant(out []byte, m *formMessage, s *requestScratch, c *Conve
 func chatTextPart(p *formPart) bool {
 	switch p.Kind {
 	case blockText, blockRefusal:
-		return p.Text.isString() && p.Text.hasText()
+		return p.Text.IsString() && p.Text.HasText()
 	case blockDocument:
 		switch p.Source {
 		case srcText, srcContent:
 			return true
 		case srcURL:
-			return !isDataURL(p.Data) && p.Data.hasText()
+			return !isDataURL(p.Data) && p.Data.HasText()
 		}
 	}
 	return false
@@ -576,7 +580,7 @@ func chatTextPart(p *formPart) bool {
 func chatMediaPart(p *formPart) bool {
 	switch p.Kind {
 	case blockImage:
-		return p.Source == srcBase64 || p.Source == srcURL && p.Data.hasText()
+		return p.Source == srcBase64 || p.Source == srcURL && p.Data.HasText()
 	case blockDocument:
 		return p.Source == srcBase64 || p.Source == srcFileID || p.Source == srcURL && isDataURL(p.Data)
 	}
@@ -593,9 +597,9 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		if r.Kind != blockToolResult {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"role":"tool","tool_call_id":`...)
-		out = appendJSONString(out, openAIToolCallID(r.ID.text()))
+		out = jsonx.AppendString(out, openAIToolCallID(r.ID.Text()))
 		out = append(out, `,"content":"`...)
 		// OpenAI has no is_error; the model still has to learn it.
 		if r.IsError {
@@ -603,7 +607,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		}
 		start := len(out)
 		if r.Text != "" {
-			out = appendValueBody(out, r.Text)
+			out = jsonx.AppendValueBody(out, r.Text)
 		}
 		for j := range r.Content {
 			p := &r.Content[j]
@@ -636,7 +640,7 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 	if texts == 0 && media == 0 {
 		return out
 	}
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"role":"user","content":`...)
 	if media == 0 {
 		// Plain strings suit every OpenAI-compatible server; some accept
@@ -669,17 +673,17 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 // appendChatText appends the escaped text of a part chatTextPart accepts.
 func appendChatText(dst []byte, p *formPart) []byte {
 	if p.Kind != blockDocument {
-		return appendValueBody(dst, p.Text)
+		return jsonx.AppendValueBody(dst, p.Text)
 	}
 	switch p.Source {
 	case srcContent:
 		n := 0
 		for i := range p.Content {
-			if q := &p.Content[i]; q.Kind == blockText && q.Text.hasText() {
+			if q := &p.Content[i]; q.Kind == blockText && q.Text.HasText() {
 				if n > 0 {
 					dst = append(dst, escapedNewline...)
 				}
-				dst = appendValueBody(dst, q.Text)
+				dst = jsonx.AppendValueBody(dst, q.Text)
 				n++
 			}
 		}
@@ -688,21 +692,21 @@ func appendChatText(dst []byte, p *formPart) []byte {
 		// OpenAI cannot fetch a document; the model at least learns of it.
 		dst = append(dst, "Document: "...)
 	}
-	return appendValueBody(dst, p.Data)
+	return jsonx.AppendValueBody(dst, p.Data)
 }
 
 // appendChatPart appends the content part for p.
 func appendChatPart(dst []byte, p *formPart) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	switch {
 	case p.Kind == blockImage:
 		dst = append(dst, `{"type":"image_url","image_url":{"url":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/octet-stream")
 		}
-		if p.Detail.isString() {
+		if p.Detail.IsString() {
 			dst = append(dst, `,"detail":`...)
 			dst = append(dst, p.Detail...)
 		}
@@ -711,18 +715,18 @@ func appendChatPart(dst []byte, p *formPart) []byte {
 		dst = append(dst, `{"type":"file","file":{`...)
 		if p.Source == srcFileID {
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, `}}`...)
 		}
 		dst = append(dst, `"filename":`...)
-		if p.Title.hasText() {
-			dst = appendValueString(dst, p.Title)
+		if p.Title.HasText() {
+			dst = jsonx.AppendValueString(dst, p.Title)
 		} else {
 			dst = append(dst, `"document.pdf"`...)
 		}
 		dst = append(dst, `,"file_data":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/pdf")
 		}
@@ -736,7 +740,7 @@ func appendChatPart(dst []byte, p *formPart) []byte {
 // appendChatTools appends tools, tool_choice and parallel_tool_calls.
 func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	for i := range r.Tools {
 		t := &r.Tools[i]
@@ -748,14 +752,14 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 			}
 			return nil, refuseBuiltin(t, OpenAI)
 		}
-		name := t.Name.text()
+		name := t.Name.Text()
 		if name == "" {
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"function","function":{"name":`...)
-		out = appendJSONString(out, upstreamToolName(c, name))
+		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = appendDescription(out, t)
 		out = append(out, `,"parameters":`...)
 		if t.Kind == toolFreeform {
@@ -763,7 +767,7 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 		} else {
 			out = appendSchema(out, t.Schema)
 		}
-		if t.Strict.isBool() {
+		if t.Strict.IsBool() {
 			out = append(out, `,"strict":`...)
 			out = append(out, t.Strict...)
 		}
@@ -776,32 +780,32 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 	out = append(out, ']')
 	switch r.Choice.Mode {
 	case choiceAuto:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"auto"`...)
 	case choiceAny:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"required"`...)
 	case choiceNone:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"none"`...)
 	case choiceTool:
-		out = appendKey(out, "tool_choice")
-		name := r.Choice.Name.text()
+		out = jsonx.AppendKey(out, "tool_choice")
+		name := r.Choice.Name.Text()
 		if !s.hasTool(name) {
 			// The forced tool was not sent; forcing it would be rejected.
 			out = append(out, `"auto"`...)
 			break
 		}
 		out = append(out, `{"type":"function","function":{"name":`...)
-		out = appendJSONString(out, upstreamToolName(c, name))
+		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = append(out, `}}`...)
 	}
 	switch r.ParallelToolCalls {
 	case triFalse:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "false"...)
 	case triTrue:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "true"...)
 	}
 	return out, nil

@@ -1,14 +1,19 @@
 package transformer
 
+import (
+	"github.com/routex/routex/internal/jsonx"
+	"github.com/tidwall/gjson"
+)
+
 // decodeResponse reads a chat.completion. Only the first choice is kept:
 // no other format has n. A message has no order among its fields; the
 // parts come as the other formats order them: reasoning, text, refusal,
 // tool calls.
-func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue) error {
+func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Value) error {
 	r := &x.form
-	var choices, usage jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	var choices, usage jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "id":
 			r.ID = v
@@ -20,12 +25,12 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 			usage = v
 		}
 	}
-	var message, finish jsonValue
-	if choices.isArray() {
-		all := values(choices)
-		if choice, ok := all.next(); ok {
-			cm := members(choice)
-			for k, v, ok := cm.next(); ok; k, v, ok = cm.next() {
+	var message, finish jsonx.Value
+	if choices.IsArray() {
+		all := choices.Values()
+		if choice, ok := all.Next(); ok {
+			cm := choice.Members()
+			for k, v, ok := cm.Next(); ok; k, v, ok = cm.Next() {
 				switch k {
 				case "message":
 					message = v
@@ -35,11 +40,11 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 			}
 		}
 	}
-	r.Stop = chatStopReason(finish.str())
+	r.Stop = chatStopReason(finish.Str())
 
-	var content, reasoningContent, reasoning, refusal, toolCalls, functionCall jsonValue
-	mm := members(message)
-	for k, v, ok := mm.next(); ok; k, v, ok = mm.next() {
+	var content, reasoningContent, reasoning, refusal, toolCalls, functionCall jsonx.Value
+	mm := message.Members()
+	for k, v, ok := mm.Next(); ok; k, v, ok = mm.Next() {
 		switch k {
 		case "content":
 			content = v
@@ -56,18 +61,18 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 		}
 	}
 	// DeepSeek's reasoning_content, or the reasoning other servers send.
-	if !reasoningContent.isString() || !reasoningContent.hasText() {
+	if !reasoningContent.IsString() || !reasoningContent.HasText() {
 		reasoningContent = reasoning
 	}
-	if reasoningContent.isString() && reasoningContent.hasText() {
+	if reasoningContent.IsString() && reasoningContent.HasText() {
 		r.Content = append(r.Content, formPart{Kind: blockThinking, Text: reasoningContent})
 	}
 	switch {
-	case content.isString():
+	case content.IsString():
 		r.Content = append(r.Content, formPart{Kind: blockText, Text: content})
-	case content.isArray():
-		parts := values(content)
-		for v, ok := parts.next(); ok; v, ok = parts.next() {
+	case content.IsArray():
+		parts := content.Values()
+		for v, ok := parts.Next(); ok; v, ok = parts.Next() {
 			var p openAIPart
 			p.read(v)
 			switch p.typ {
@@ -81,39 +86,39 @@ func (chatCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue)
 	}
 	// "refusal": null and "annotations": [] come with every real OpenAI
 	// reply; only a refusal string is content.
-	if refusal.isString() && refusal.hasText() {
+	if refusal.IsString() && refusal.HasText() {
 		r.Content = append(r.Content, formPart{Kind: blockRefusal, Text: refusal})
 		r.Stop = stopRefusal
 	}
-	if toolCalls.isArray() {
-		calls := values(toolCalls)
-		for v, ok := calls.next(); ok; v, ok = calls.next() {
+	if toolCalls.IsArray() {
+		calls := toolCalls.Values()
+		for v, ok := calls.Next(); ok; v, ok = calls.Next() {
 			decodeChatToolCall(x, c, v)
 		}
 	}
-	if functionCall.isObject() {
+	if functionCall.IsObject() {
 		var fn toolDef
 		fn.read(functionCall)
 		r.Content = append(r.Content, formPart{Kind: blockToolCall, Name: x.callerToolName(c, fn.name),
-			Input: fn.arguments, InputString: fn.arguments.isString()})
+			Input: fn.arguments, InputString: fn.arguments.IsString()})
 	}
-	if usage.isObject() {
-		r.Usage.mergeObject(OpenAI, usage.result())
+	if usage.IsObject() {
+		r.Usage.mergeObject(OpenAI, gjson.Parse(string(usage)))
 	}
 	return nil
 }
 
 // decodeChatToolCall reads one entry of a message's tool_calls: a
 // function call, or a call of a custom (freeform) tool.
-func decodeChatToolCall(x *responseState, c *Conversion, v jsonValue) {
+func decodeChatToolCall(x *responseState, c *Conversion, v jsonx.Value) {
 	r := &x.form
 	var typ string
-	var id, fn, custom jsonValue
-	it := members(v)
-	for k, x, ok := it.next(); ok; k, x, ok = it.next() {
+	var id, fn, custom jsonx.Value
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
 		switch k {
 		case "type":
-			typ = x.str()
+			typ = x.Str()
 		case "id":
 			id = x
 		case "function":
@@ -127,11 +132,11 @@ func decodeChatToolCall(x *responseState, c *Conversion, v jsonValue) {
 		var f toolDef
 		f.read(fn)
 		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: x.callerToolName(c, f.name),
-			Input: f.arguments, InputString: f.arguments.isString()})
+			Input: f.arguments, InputString: f.arguments.IsString()})
 	case "custom":
-		var name, input jsonValue
-		ct := members(custom)
-		for k, x, ok := ct.next(); ok; k, x, ok = ct.next() {
+		var name, input jsonx.Value
+		ct := custom.Members()
+		for k, x, ok := ct.Next(); ok; k, x, ok = ct.Next() {
 			switch k {
 			case "name":
 				name = x
@@ -140,7 +145,7 @@ func decodeChatToolCall(x *responseState, c *Conversion, v jsonValue) {
 			}
 		}
 		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: id, Name: x.callerToolName(c, name),
-			Input: input, InputString: input.isString(), Freeform: input.isString()})
+			Input: input, InputString: input.IsString(), Freeform: input.IsString()})
 	}
 }
 
@@ -156,19 +161,19 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 	for i := range r.Content {
 		p := &r.Content[i]
 		switch {
-		case p.Kind == blockText && p.Text.isString() && p.Text.hasText():
+		case p.Kind == blockText && p.Text.IsString() && p.Text.HasText():
 			texts++
-		case p.Kind == blockThinking && p.Text.isString() && p.Text.hasText():
+		case p.Kind == blockThinking && p.Text.IsString() && p.Text.HasText():
 			thoughts++
-		case p.Kind == blockRefusal && p.Text.isString() && p.Text.hasText():
+		case p.Kind == blockRefusal && p.Text.IsString() && p.Text.HasText():
 			refusals++
 		case p.Kind == blockToolCall:
 			calls++
 		}
 	}
 	out = append(out, `{"id":`...)
-	if r.ID.hasText() {
-		out = appendValueString(out, r.ID)
+	if r.ID.HasText() {
+		out = jsonx.AppendValueString(out, r.ID)
 	} else {
 		out = append(out, `"chatcmpl-`...)
 		out = appendRandomHex(out)
@@ -203,15 +208,15 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 			if p.Kind != blockToolCall {
 				continue
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			out = append(out, `{"id":`...)
-			if p.ID.hasText() {
-				out = appendValueString(out, p.ID)
+			if p.ID.HasText() {
+				out = jsonx.AppendValueString(out, p.ID)
 			} else {
 				out = appendMadeUpCallID(out, "call_", r.ID, n)
 			}
 			out = append(out, `,"type":"function","function":{"name":`...)
-			out = appendValueString(out, p.Name)
+			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"arguments":`...)
 			out = appendInputString(out, p)
 			out = append(out, `}}`...)
@@ -230,8 +235,8 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 func appendJoinedTexts(out []byte, parts []formPart, kind blockKind) []byte {
 	out = append(out, '"')
 	for i := range parts {
-		if p := &parts[i]; p.Kind == kind && p.Text.isString() {
-			out = appendValueBody(out, p.Text)
+		if p := &parts[i]; p.Kind == kind && p.Text.IsString() {
+			out = jsonx.AppendValueBody(out, p.Text)
 		}
 	}
 	return append(out, '"')
@@ -263,4 +268,62 @@ func appendOpenAIUsage(out []byte, u Usage) []byte {
 		out = appendInt(out, u.CacheWrite)
 	}
 	return append(out, `}}`...)
+}
+
+// toolDef is a tool definition in either format, or an OpenAI function.
+type toolDef struct {
+	typ                                   string
+	name, description, schema, strict, fn jsonx.Value
+	arguments                             jsonx.Value
+}
+
+func (t *toolDef) read(v jsonx.Value) {
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
+		switch k {
+		case "type":
+			t.typ = x.Str()
+		case "name":
+			t.name = x
+		case "description":
+			t.description = x
+		case "input_schema", "parameters":
+			t.schema = x
+		case "strict":
+			t.strict = x
+		case "function":
+			t.fn = x
+		case "arguments":
+			t.arguments = x
+		}
+	}
+}
+
+// openAIPart is an OpenAI content part, or a tool call.
+type openAIPart struct {
+	typ                               string
+	text, refusal, imageURL, file, id jsonx.Value
+	function                          jsonx.Value
+}
+
+func (p *openAIPart) read(v jsonx.Value) {
+	it := v.Members()
+	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
+		switch k {
+		case "type":
+			p.typ = x.Str()
+		case "text":
+			p.text = x
+		case "refusal":
+			p.refusal = x
+		case "image_url":
+			p.imageURL = x
+		case "file":
+			p.file = x
+		case "id":
+			p.id = x
+		case "function":
+			p.function = x
+		}
+	}
 }

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"crypto/rand"
+	"github.com/routex/routex/internal/jsonx"
 	"strconv"
 	"strings"
 	"time"
@@ -79,27 +80,27 @@ func (d *chatStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 	if isStreamDone(ev.Data) {
 		return d.finishStream(evs)
 	}
-	data := streamView(ev.Data)
+	data := jsonx.BytesString(ev.Data)
 	if ev.Type == "error" {
 		return d.upstreamError(evs, data)
 	}
-	obj, ok := newRawObjectIter(data)
+	obj, ok := jsonx.Object(data)
 	if !ok {
 		return evs
 	}
 	var id, model, choices, usage, errRaw string
-	for k, v, ok := obj.next(); ok; k, v, ok = obj.next() {
+	for k, v, ok := obj.Next(); ok; k, v, ok = obj.Next() {
 		switch k {
 		case "id":
-			id = v
+			id = string(v)
 		case "model":
-			model = v
+			model = string(v)
 		case "choices":
-			choices = v
+			choices = string(v)
 		case "usage":
-			usage = v
+			usage = string(v)
 		case "error":
-			errRaw = v
+			errRaw = string(v)
 		}
 	}
 	if errRaw != "" && errRaw != "null" {
@@ -118,7 +119,7 @@ func (d *chatStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 	finishedBefore := d.finished
 	if !d.started {
 		d.started = true
-		evs = append(evs, formEvent{Kind: eventStart, ID: jsonValue(id), Model: jsonValue(model), Usage: d.meter.Usage})
+		evs = append(evs, formEvent{Kind: eventStart, ID: jsonx.Value(id), Model: jsonx.Value(model), Usage: d.meter.Usage})
 	}
 	if hasChoice {
 		evs = d.delta(evs, delta)
@@ -185,25 +186,25 @@ func (d *chatStreamDecoder) finishStream(evs []formEvent) []formEvent {
 // firstChoiceParts finds the choice with index 0 in a chunk's choices
 // array: other formats have no n, so other choices have nowhere to go.
 func firstChoiceParts(choices string) (delta, finish string, ok bool) {
-	arr, ok := newRawArrayIter(choices)
+	arr, ok := jsonx.Array(choices)
 	if !ok {
 		return "", "", false
 	}
-	for v, ok := arr.next(); ok; v, ok = arr.next() {
-		c, ok := newRawObjectIter(v)
+	for v, ok := arr.Next(); ok; v, ok = arr.Next() {
+		c, ok := jsonx.Object(string(v))
 		if !ok {
 			continue
 		}
 		var index string
 		delta, finish = "", ""
-		for k, val, ok := c.next(); ok; k, val, ok = c.next() {
+		for k, val, ok := c.Next(); ok; k, val, ok = c.Next() {
 			switch k {
 			case "index":
-				index = val
+				index = string(val)
 			case "delta":
-				delta = val
+				delta = string(val)
 			case "finish_reason":
-				finish = val
+				finish = string(val)
 			}
 		}
 		if index == "" || index == "0" {
@@ -217,23 +218,23 @@ func firstChoiceParts(choices string) (delta, finish string, ok bool) {
 // out in the order a model produces them: reasoning, text, refusal, tool
 // calls.
 func (d *chatStreamDecoder) delta(evs []formEvent, delta string) []formEvent {
-	o, ok := newRawObjectIter(delta)
+	o, ok := jsonx.Object(delta)
 	if !ok {
 		return evs
 	}
 	var reasoningContent, reasoning, content, refusal, toolCalls string
-	for k, v, ok := o.next(); ok; k, v, ok = o.next() {
+	for k, v, ok := o.Next(); ok; k, v, ok = o.Next() {
 		switch k {
 		case "reasoning_content":
-			reasoningContent = v
+			reasoningContent = string(v)
 		case "reasoning":
-			reasoning = v
+			reasoning = string(v)
 		case "content":
-			content = v
+			content = string(v)
 		case "refusal":
-			refusal = v
+			refusal = string(v)
 		case "tool_calls":
-			toolCalls = v
+			toolCalls = string(v)
 		}
 	}
 	// Upstreams that send both reasoning fields send the same text twice.
@@ -245,13 +246,13 @@ func (d *chatStreamDecoder) delta(evs []formEvent, delta string) []formEvent {
 	}
 	if nonEmptyStringToken(content) {
 		evs = d.text(evs, blockText, deltaText, content)
-	} else if parts, ok := newRawArrayIter(content); ok {
+	} else if parts, ok := jsonx.Array(content); ok {
 		// A few compatible upstreams stream content as a list of parts.
-		for v, ok := parts.next(); ok; v, ok = parts.next() {
-			if p, ok := newRawObjectIter(v); ok {
-				for k, t, ok := p.next(); ok; k, t, ok = p.next() {
-					if k == "text" && nonEmptyStringToken(t) {
-						evs = d.text(evs, blockText, deltaText, t)
+		for v, ok := parts.Next(); ok; v, ok = parts.Next() {
+			if p, ok := jsonx.Object(string(v)); ok {
+				for k, t, ok := p.Next(); ok; k, t, ok = p.Next() {
+					if k == "text" && nonEmptyStringToken(string(t)) {
+						evs = d.text(evs, blockText, deltaText, string(t))
 					}
 				}
 			}
@@ -260,9 +261,9 @@ func (d *chatStreamDecoder) delta(evs []formEvent, delta string) []formEvent {
 	if nonEmptyStringToken(refusal) {
 		evs = d.text(evs, blockRefusal, deltaRefusal, refusal)
 	}
-	if arr, ok := newRawArrayIter(toolCalls); ok {
-		for v, ok := arr.next(); ok; v, ok = arr.next() {
-			evs = d.toolCall(evs, v)
+	if arr, ok := jsonx.Array(toolCalls); ok {
+		for v, ok := arr.Next(); ok; v, ok = arr.Next() {
+			evs = d.toolCall(evs, string(v))
 		}
 	}
 	return evs
@@ -281,7 +282,7 @@ func (d *chatStreamDecoder) text(evs []formEvent, kind blockKind, dk deltaKind, 
 		}
 		evs = append(evs, formEvent{Kind: eventBlockStart, Index: d.openIndex, Block: part})
 	}
-	return append(evs, formEvent{Kind: eventDelta, Index: d.openIndex, Delta: dk, Text: jsonValue(token)})
+	return append(evs, formEvent{Kind: eventDelta, Index: d.openIndex, Delta: dk, Text: jsonx.Value(token)})
 }
 
 // closeText closes the open text, thinking or refusal block.
@@ -313,29 +314,29 @@ func (d *chatStreamDecoder) closeAll(evs []formEvent) []formEvent {
 
 // toolCall applies one element of a delta's tool_calls.
 func (d *chatStreamDecoder) toolCall(evs []formEvent, raw string) []formEvent {
-	obj, ok := newRawObjectIter(raw)
+	obj, ok := jsonx.Object(raw)
 	if !ok {
 		return evs
 	}
 	var index, id, function string
-	for k, v, ok := obj.next(); ok; k, v, ok = obj.next() {
+	for k, v, ok := obj.Next(); ok; k, v, ok = obj.Next() {
 		switch k {
 		case "index":
-			index = v
+			index = string(v)
 		case "id":
-			id = v
+			id = string(v)
 		case "function":
-			function = v
+			function = string(v)
 		}
 	}
 	var name, args string
-	if f, ok := newRawObjectIter(function); ok {
-		for k, v, ok := f.next(); ok; k, v, ok = f.next() {
+	if f, ok := jsonx.Object(function); ok {
+		for k, v, ok := f.Next(); ok; k, v, ok = f.Next() {
 			switch k {
 			case "name":
-				name = v
+				name = string(v)
 			case "arguments":
-				args = v
+				args = string(v)
 			}
 		}
 	}
@@ -348,11 +349,11 @@ func (d *chatStreamDecoder) toolCall(evs []formEvent, raw string) []formEvent {
 		d.calls = append(d.calls, chatStreamCall{key: key, block: -1})
 		c = &d.calls[len(d.calls)-1]
 		if nonEmptyStringToken(id) {
-			c.id = strings.Clone(streamTokenString(id))
+			c.id = strings.Clone(jsonx.Value(id).Str())
 		}
 	}
 	if c.name == "" && nonEmptyStringToken(name) {
-		c.name = strings.Clone(d.c.CallerToolName(streamTokenString(name)))
+		c.name = strings.Clone(d.c.CallerToolName(jsonx.Value(name).Str()))
 	}
 	if c.block < 0 && c.name != "" {
 		evs = d.startTool(evs, c)
@@ -373,7 +374,7 @@ func (d *chatStreamDecoder) toolCall(evs []formEvent, raw string) []formEvent {
 // apart on upstreams that send no index or the same index for all.
 func (d *chatStreamDecoder) findCall(hasKey bool, key int64, id string) *chatStreamCall {
 	if nonEmptyStringToken(id) {
-		inner := streamTokenString(id)
+		inner := jsonx.Value(id).Str()
 		for i := len(d.calls) - 1; i >= 0; i-- {
 			if d.calls[i].id == inner {
 				return &d.calls[i]
@@ -402,11 +403,11 @@ func (d *chatStreamDecoder) startTool(evs []formEvent, c *chatStreamCall) []form
 	d.next++
 	part := formPart{Kind: blockToolCall}
 	start := len(d.scratch)
-	d.scratch = appendStreamJSONString(d.scratch, c.name)
+	d.scratch = jsonx.AppendString(d.scratch, c.name)
 	part.Name = tokenView(d.scratch, start)
 	if c.id != "" {
 		start = len(d.scratch)
-		d.scratch = appendStreamJSONString(d.scratch, c.id)
+		d.scratch = jsonx.AppendString(d.scratch, c.id)
 		part.ID = tokenView(d.scratch, start)
 	}
 	evs = append(evs, formEvent{Kind: eventBlockStart, Index: c.block, Block: part})
@@ -427,12 +428,12 @@ func (d *chatStreamDecoder) startTool(evs []formEvent, c *chatStreamCall) []form
 func (d *chatStreamDecoder) arguments(evs []formEvent, c *chatStreamCall, args string, token bool) []formEvent {
 	switch {
 	case c.open:
-		text := jsonValue(args)
+		text := jsonx.Value(args)
 		if token {
 			c.args.feedEscaped(args[1 : len(args)-1])
 		} else {
 			start := len(d.scratch)
-			d.scratch = appendStreamJSONString(d.scratch, args)
+			d.scratch = jsonx.AppendString(d.scratch, args)
 			text = tokenView(d.scratch, start)
 			c.args.feedRaw(args)
 		}
@@ -440,9 +441,9 @@ func (d *chatStreamDecoder) arguments(evs []formEvent, c *chatStreamCall, args s
 	case c.block < 0:
 		// No name yet, so no block: keep the text until the name comes.
 		if token {
-			c.pending = appendStreamEscaped(c.pending, args[1:len(args)-1], true)
+			c.pending = jsonx.AppendTokenBody(c.pending, args[1:len(args)-1])
 		} else {
-			c.pending = appendStreamEscaped(c.pending, args, false)
+			c.pending = jsonx.AppendEscaped(c.pending, args)
 		}
 	}
 	// A closed call cannot take more: blocks do not reopen. Only an
@@ -588,14 +589,14 @@ func (e *chatStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 	return dst
 }
 
-func (e *chatStreamEncoder) start(dst []byte, idToken, modelToken jsonValue) []byte {
+func (e *chatStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Value) []byte {
 	if e.started {
 		return dst
 	}
 	e.started = true
 	h := append(make([]byte, 0, 128+len(idToken)+len(modelToken)), `{"id":"chatcmpl-`...)
 	if nonEmptyStringToken(string(idToken)) {
-		h = appendStreamEscaped(h, string(idToken[1:len(idToken)-1]), true)
+		h = jsonx.AppendTokenBody(h, string(idToken[1:len(idToken)-1]))
 	} else {
 		h = append(h, "msg_"...)
 		h = append(h, rand.Text()...)
@@ -603,10 +604,10 @@ func (e *chatStreamEncoder) start(dst []byte, idToken, modelToken jsonValue) []b
 	h = append(h, `","object":"chat.completion.chunk","created":`...)
 	h = strconv.AppendInt(h, e.created, 10)
 	h = append(h, `,"model":`...)
-	if e.c.Model != "" || !modelToken.isString() {
-		h = appendStreamJSONString(h, e.c.Model)
+	if e.c.Model != "" || !modelToken.IsString() {
+		h = jsonx.AppendString(h, e.c.Model)
 	} else {
-		h = appendStreamJSONToken(h, string(modelToken))
+		h = jsonx.AppendToken(h, string(modelToken))
 	}
 	e.head = append(h, `,"choices":`...)
 	dst = e.openChunk(dst)
@@ -650,15 +651,15 @@ func (e *chatStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 	dst = strconv.AppendInt(dst, int64(k), 10)
 	dst = append(dst, `,"id":`...)
 	if nonEmptyStringToken(string(p.ID)) {
-		dst = appendStreamJSONToken(dst, string(p.ID))
+		dst = jsonx.AppendToken(dst, string(p.ID))
 	} else {
-		dst = appendStreamJSONString(dst, "toolu_"+rand.Text())
+		dst = jsonx.AppendString(dst, "toolu_"+rand.Text())
 	}
 	dst = append(dst, `,"type":"function","function":{"name":`...)
-	dst = appendStreamJSONToken(dst, string(p.Name))
+	dst = jsonx.AppendToken(dst, string(p.Name))
 	dst = append(dst, `,"arguments":`...)
-	if p.Input.isObject() {
-		dst = appendStreamJSONString(dst, string(p.Input))
+	if p.Input.IsObject() {
+		dst = jsonx.AppendString(dst, string(p.Input))
 	} else {
 		dst = append(dst, `""`...)
 	}
@@ -686,7 +687,7 @@ func (e *chatStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 		dst = append(dst, `{"tool_calls":[{"index":`...)
 		dst = strconv.AppendInt(dst, int64(e.calls[ev.Index]), 10)
 		dst = append(dst, `,"function":{"arguments":`...)
-		dst = appendStreamJSONToken(dst, string(ev.Text))
+		dst = jsonx.AppendToken(dst, string(ev.Text))
 		dst = append(dst, `}}]}`...)
 		return e.closeChunk(dst, "")
 	default:
@@ -699,7 +700,7 @@ func (e *chatStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 	dst = append(dst, `{"`...)
 	dst = append(dst, field...)
 	dst = append(dst, `":`...)
-	dst = appendStreamJSONToken(dst, string(ev.Text))
+	dst = jsonx.AppendToken(dst, string(ev.Text))
 	dst = append(dst, '}')
 	return e.closeChunk(dst, "")
 }
@@ -738,25 +739,12 @@ func (e *chatStreamEncoder) finish(dst []byte, ev *formEvent) []byte {
 
 // tokenHasMembers reports whether raw is an object with at least one member.
 func tokenHasMembers(raw string) bool {
-	o, ok := newRawObjectIter(raw)
+	o, ok := jsonx.Object(raw)
 	if !ok {
 		return false
 	}
-	_, _, ok = o.next()
+	_, _, ok = o.Next()
 	return ok
-}
-
-// streamTokenString returns the text of a JSON string token, viewing the event's
-// bytes when there is nothing to unescape. "" for anything else.
-func streamTokenString(raw string) string {
-	if !isStringTokenRaw(raw) {
-		return ""
-	}
-	inner := raw[1 : len(raw)-1]
-	if strings.IndexByte(inner, '\\') < 0 {
-		return inner
-	}
-	return gjson.Parse(raw).Str
 }
 
 // streamArgs follows a call's arguments far enough to tell when they form a
@@ -779,7 +767,7 @@ func (s *streamArgs) feedEscaped(body string) {
 			i++
 			continue
 		}
-		n := jsonEscapeLen(body[i:])
+		n := jsonx.EscapeLen(body[i:])
 		switch {
 		case n == 2:
 			s.step(jsonUnescapeByte(body[i+1]))

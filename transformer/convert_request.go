@@ -78,7 +78,7 @@ func EndpointPath(f Format) string {
 // only what it must not drop silently (tools that run at another
 // provider).
 type requestCodec interface {
-	decodeRequest(root jsonValue, r *formRequest, c *Conversion) error
+	decodeRequest(root jsonx.Value, r *formRequest, c *Conversion) error
 	encodeRequest(dst []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error)
 }
 
@@ -127,7 +127,7 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 		return nil, nil, fmt.Errorf("transformer: cannot convert a request from %q to %q", from, to)
 	}
 	c := &Conversion{From: from, To: to}
-	s := bytesString(body)
+	s := jsonx.BytesString(body)
 	if from == to {
 		res := gjson.GetMany(s, "model", "stream", "stream_options.include_usage")
 		c.Model = strings.Clone(res[0].String())
@@ -139,8 +139,8 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 	if validate && !jsonx.Valid(s) {
 		return nil, nil, invalid("the request body is not valid JSON")
 	}
-	root := jsonValue(trimRawSpace(s))
-	if !root.isObject() {
+	root := jsonx.Value(jsonx.TrimSpace(s))
+	if !root.IsObject() {
 		return nil, nil, invalid("the request body must be a JSON object")
 	}
 	st := requestPool.Get().(*requestState)
@@ -148,7 +148,7 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 	if err := dec.decodeRequest(root, &st.form, c); err != nil {
 		return nil, nil, err
 	}
-	c.Model = strings.Clone(st.form.Model.text())
+	c.Model = strings.Clone(st.form.Model.Text())
 	c.Stream = st.form.Stream
 	size := len(body) + len(body)/8 + 256
 	if to == Responses {
@@ -267,7 +267,7 @@ func growParts(s []formPart) []formPart {
 }
 
 // addSystem appends a text part to r.System.
-func (r *formRequest) addSystem(text jsonValue) *formPart {
+func (r *formRequest) addSystem(text jsonx.Value) *formPart {
 	r.System = growParts(r.System)
 	p := &r.System[len(r.System)-1]
 	p.Kind, p.Text = blockText, text
@@ -293,9 +293,9 @@ func (s *requestScratch) hasTool(name string) bool {
 // refuseBuiltin is the error for a tool that runs only at its own format's
 // provider.
 func refuseBuiltin(t *formTool, to Format) error {
-	name := t.Type.text()
+	name := t.Type.Text()
 	if name == "" {
-		name = t.Name.text()
+		name = t.Name.Text()
 	}
 	where := "OpenAI"
 	if t.Origin == Anthropic {
@@ -315,8 +315,8 @@ const emptySchema = `{"type":"object","properties":{}}`
 // function: its text travels as the one string argument "input".
 const freeformSchema = `{"type":"object","properties":{"input":{"type":"string"}},"required":["input"]}`
 
-func appendSchema(dst []byte, schema jsonValue) []byte {
-	if !schema.isObject() || isEmptyObject(string(schema)) {
+func appendSchema(dst []byte, schema jsonx.Value) []byte {
+	if !schema.IsObject() || isEmptyObject(string(schema)) {
 		return append(dst, emptySchema...)
 	}
 	return append(dst, schema...)
@@ -325,31 +325,31 @@ func appendSchema(dst []byte, schema jsonValue) []byte {
 // isEmptyObject reports whether raw, a JSON object, has no members.
 func isEmptyObject(raw string) bool {
 	raw = strings.TrimSpace(raw)
-	return len(raw) >= 2 && isBlank(raw[1:len(raw)-1])
+	return len(raw) >= 2 && jsonx.Blank(raw[1:len(raw)-1])
 }
 
 // appendToolDescription appends a tool's description as a string literal;
 // for a freeform tool carried as a function, a grammar its input must
 // follow is appended to it. It reports whether it wrote anything.
 func appendToolDescription(dst []byte, t *formTool) ([]byte, bool) {
-	def := t.Grammar.get("definition")
-	grammar := t.Kind == toolFreeform && def.hasText()
-	if !t.Description.hasText() && !grammar {
+	def := t.Grammar.Get("definition")
+	grammar := t.Kind == toolFreeform && def.HasText()
+	if !t.Description.HasText() && !grammar {
 		return dst, false
 	}
 	dst = append(dst, '"')
-	dst = appendValueBody(dst, t.Description)
+	dst = jsonx.AppendValueBody(dst, t.Description)
 	if grammar {
-		if t.Description.hasText() {
+		if t.Description.HasText() {
 			dst = append(dst, escapedNewline+escapedNewline...)
 		}
 		dst = append(dst, "The input must follow this "...)
-		if syn := t.Grammar.get("syntax"); syn.hasText() {
-			dst = appendValueBody(dst, syn)
+		if syn := t.Grammar.Get("syntax"); syn.HasText() {
+			dst = jsonx.AppendValueBody(dst, syn)
 			dst = append(dst, ' ')
 		}
 		dst = append(dst, "grammar:"+escapedNewline...)
-		dst = appendValueBody(dst, def)
+		dst = jsonx.AppendValueBody(dst, def)
 	}
 	return append(dst, '"'), true
 }
@@ -367,9 +367,9 @@ func appendDescription(dst []byte, t *formTool) []byte {
 
 // appendFreeformArguments appends the arguments object of a freeform
 // call carried as a function: {"input":"<the text>"}.
-func appendFreeformArguments(dst []byte, text jsonValue) []byte {
+func appendFreeformArguments(dst []byte, text jsonx.Value) []byte {
 	dst = append(dst, `{"input":`...)
-	dst = appendValueString(dst, text)
+	dst = jsonx.AppendValueString(dst, text)
 	return append(dst, '}')
 }
 
@@ -377,8 +377,8 @@ func appendFreeformArguments(dst []byte, text jsonValue) []byte {
 // longer than limit its SHA-256 in hex: Claude Code's user_id is a JSON
 // object of some 150 characters, and a digest keeps one stable identifier
 // per user.
-func appendUserID(dst []byte, u jsonValue, limit int) []byte {
-	s := u.str()
+func appendUserID(dst []byte, u jsonx.Value, limit int) []byte {
+	s := u.Str()
 	if len(s) <= limit {
 		return append(dst, u...)
 	}
@@ -404,18 +404,18 @@ func parseDataURL(u string) (mediaType, data string, ok bool) {
 }
 
 // isDataURL reports whether v is a string token holding a data: URL.
-func isDataURL(v jsonValue) bool { return strings.HasPrefix(string(v), `"data:`) }
+func isDataURL(v jsonx.Value) bool { return strings.HasPrefix(string(v), `"data:`) }
 
 // appendDataURL appends base64 data of a media type as a data: URL string.
-func appendDataURL(dst []byte, mediaType, data jsonValue, fallback string) []byte {
+func appendDataURL(dst []byte, mediaType, data jsonx.Value, fallback string) []byte {
 	dst = append(dst, `"data:`...)
-	if !mediaType.hasText() {
+	if !mediaType.HasText() {
 		dst = append(dst, fallback...)
 	} else {
-		dst = appendValueBody(dst, mediaType)
+		dst = jsonx.AppendValueBody(dst, mediaType)
 	}
 	dst = append(dst, ";base64,"...)
-	dst = appendValueBody(dst, data)
+	dst = jsonx.AppendValueBody(dst, data)
 	return append(dst, '"')
 }
 
@@ -470,8 +470,8 @@ func anthropicBudget(r *formReasoning) int64 {
 }
 
 // readEffort normalises an effort token.
-func readEffort(v jsonValue) string {
-	switch e := v.str(); e {
+func readEffort(v jsonx.Value) string {
+	switch e := v.Str(); e {
 	case "max":
 		return "xhigh"
 	case "minimal", "low", "medium", "high", "xhigh", "none":
@@ -483,8 +483,8 @@ func readEffort(v jsonValue) string {
 // appendCarried appends a signature as a string literal, without the
 // carriedPrefix envelope it has when it came back through a Responses
 // reasoning item.
-func appendCarried(dst []byte, sig jsonValue) []byte {
-	b := sig.body()
+func appendCarried(dst []byte, sig jsonx.Value) []byte {
+	b := sig.Body()
 	if rest, ok := strings.CutPrefix(b, carriedPrefix); ok && len(rest) >= 3 && rest[2] == ':' {
 		b = rest[3:]
 	}
@@ -499,12 +499,12 @@ func appendArgumentsString(dst []byte, p *formPart, scratch *[]byte) []byte {
 	switch {
 	case p.Freeform:
 		*scratch = appendFreeformArguments((*scratch)[:0], p.Input)
-		return appendJSONAsString(dst, bytesString(*scratch))
-	case p.Input.isObject():
-		return appendJSONAsString(dst, string(p.Input))
-	case p.Input.isString():
-		*scratch = jsonx.AppendUnescaped((*scratch)[:0], p.Input.body())
-		if raw := objectOrEmpty(bytesString(*scratch)); raw != "{}" {
+		return jsonx.AppendAsString(dst, jsonx.BytesString(*scratch))
+	case p.Input.IsObject():
+		return jsonx.AppendAsString(dst, string(p.Input))
+	case p.Input.IsString():
+		*scratch = jsonx.AppendUnescaped((*scratch)[:0], p.Input.Body())
+		if raw := objectOrEmpty(jsonx.BytesString(*scratch)); raw != "{}" {
 			return append(dst, p.Input...)
 		}
 	}
@@ -517,11 +517,11 @@ func appendArgumentsObject(dst []byte, p *formPart, scratch *[]byte) []byte {
 	switch {
 	case p.Freeform:
 		return appendFreeformArguments(dst, p.Input)
-	case p.Input.isObject():
+	case p.Input.IsObject():
 		return append(dst, p.Input...)
-	case p.Input.isString():
-		*scratch = jsonx.AppendUnescaped((*scratch)[:0], p.Input.body())
-		return append(dst, objectOrEmpty(bytesString(*scratch))...)
+	case p.Input.IsString():
+		*scratch = jsonx.AppendUnescaped((*scratch)[:0], p.Input.Body())
+		return append(dst, objectOrEmpty(jsonx.BytesString(*scratch))...)
 	}
 	return append(dst, "{}"...)
 }

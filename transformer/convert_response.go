@@ -39,7 +39,7 @@ func ConvertResponseValidated(c *Conversion, body []byte) ([]byte, error) {
 // responseCodec is what a format's codec does with complete answers.
 type responseCodec interface {
 	// decodeResponse reads an answer body, a JSON object, into x.form.
-	decodeResponse(x *responseState, c *Conversion, root jsonValue) error
+	decodeResponse(x *responseState, c *Conversion, root jsonx.Value) error
 	// appendResponse appends x.form to dst as an answer body.
 	appendResponse(dst []byte, x *responseState, c *Conversion) []byte
 }
@@ -65,12 +65,12 @@ type responseState struct {
 
 // token returns s as a string token kept in x.tokens; s must be the body
 // of a valid string literal.
-func (x *responseState) token(s string) jsonValue {
+func (x *responseState) token(s string) jsonx.Value {
 	n := len(x.tokens)
 	x.tokens = append(x.tokens, '"')
 	x.tokens = append(x.tokens, s...)
 	x.tokens = append(x.tokens, '"')
-	return jsonValue(bytesString(x.tokens[n:]))
+	return jsonx.Value(jsonx.BytesString(x.tokens[n:]))
 }
 
 var responsePool = sync.Pool{New: func() any { return new(responseState) }}
@@ -110,12 +110,12 @@ func convertResponse(c *Conversion, body []byte, validate bool) ([]byte, error) 
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("transformer: cannot convert a response from %q to %q", c.To, c.From)
 	}
-	s := strings.TrimSpace(bytesString(body))
+	s := strings.TrimSpace(jsonx.BytesString(body))
 	if validate && !jsonx.Valid(s) {
 		return nil, ErrInvalidResponse
 	}
-	root := jsonValue(s)
-	if !root.isObject() {
+	root := jsonx.Value(s)
+	if !root.IsObject() {
 		return nil, ErrInvalidResponse
 	}
 	x := responsePool.Get().(*responseState)
@@ -184,24 +184,24 @@ func randomID() string { return string(appendRandomHex(make([]byte, 0, randomHex
 
 // appendResponseModel appends the model the caller asked for, else the
 // upstream's.
-func appendResponseModel(out []byte, c *Conversion, upstream jsonValue) []byte {
+func appendResponseModel(out []byte, c *Conversion, upstream jsonx.Value) []byte {
 	if c.Model != "" {
-		return appendJSONString(out, c.Model)
+		return jsonx.AppendString(out, c.Model)
 	}
-	return appendValueString(out, upstream)
+	return jsonx.AppendValueString(out, upstream)
 }
 
 // callerToolName returns the caller's name for the tool an upstream call
 // names, as a string token: the token itself unless the request mapped the
 // name.
-func (x *responseState) callerToolName(c *Conversion, name jsonValue) jsonValue {
+func (x *responseState) callerToolName(c *Conversion, name jsonx.Value) jsonx.Value {
 	if len(c.ToolNames) == 0 {
 		return name
 	}
-	if n, ok := c.ToolNames[name.str()]; ok {
+	if n, ok := c.ToolNames[name.Str()]; ok {
 		start := len(x.tokens)
-		x.tokens = appendJSONString(x.tokens, n)
-		return jsonValue(bytesString(x.tokens[start:]))
+		x.tokens = jsonx.AppendString(x.tokens, n)
+		return jsonx.Value(jsonx.BytesString(x.tokens[start:]))
 	}
 	return name
 }
@@ -210,8 +210,8 @@ func (x *responseState) callerToolName(c *Conversion, name jsonValue) jsonValue 
 // (Chat's legacy function_call, some local servers): prefix, a hash of the
 // answer's id (made up when it has none) and the call's position, so that
 // the caller can still answer the call.
-func appendMadeUpCallID(dst []byte, prefix string, answerID jsonValue, n int) []byte {
-	base := answerID.str()
+func appendMadeUpCallID(dst []byte, prefix string, answerID jsonx.Value, n int) []byte {
+	base := answerID.Str()
 	if base == "" {
 		base = randomID()
 	}
@@ -229,15 +229,15 @@ func appendMadeUpCallID(dst []byte, prefix string, answerID jsonValue, n int) []
 // text as {"input": text}.
 func (x *responseState) appendInputObject(dst []byte, p *formPart) []byte {
 	switch {
-	case p.Freeform && p.Input.isString():
+	case p.Freeform && p.Input.IsString():
 		dst = append(dst, `{"input":`...)
 		dst = append(dst, p.Input...)
 		return append(dst, '}')
-	case p.Input.isObject():
+	case p.Input.IsObject():
 		return append(dst, p.Input...)
-	case p.Input.isString():
-		x.scratch = jsonx.AppendUnescaped(x.scratch[:0], p.Input.body())
-		return append(dst, objectOrEmpty(bytesString(x.scratch))...)
+	case p.Input.IsString():
+		x.scratch = jsonx.AppendUnescaped(x.scratch[:0], p.Input.Body())
+		return append(dst, objectOrEmpty(jsonx.BytesString(x.scratch))...)
 	}
 	return append(dst, "{}"...)
 }
@@ -248,18 +248,18 @@ func (x *responseState) appendInputObject(dst []byte, p *formPart) []byte {
 // string of {"input": text}.
 func appendInputString(dst []byte, p *formPart) []byte {
 	switch {
-	case p.Freeform && p.Input.isString():
+	case p.Freeform && p.Input.IsString():
 		dst = append(dst, `"{\"input\":`...)
 		n := len(dst)
 		// The token, quotes included, escaped once more; its own outer
 		// quotes are then the ones written above and below.
-		dst = appendJSONAsString(dst, string(p.Input))
+		dst = jsonx.AppendAsString(dst, string(p.Input))
 		dst = append(dst[:n], dst[n+1:len(dst)-1]...)
 		return append(dst, `}"`...)
-	case p.Input.isString():
+	case p.Input.IsString():
 		return append(dst, p.Input...)
-	case p.Input.isObject():
-		return appendJSONAsString(dst, string(p.Input))
+	case p.Input.IsObject():
+		return jsonx.AppendAsString(dst, string(p.Input))
 	}
 	return append(dst, `"{}"`...)
 }

@@ -144,7 +144,7 @@ const codeContextLength = "context_length_exceeded"
 // OpenAI-shaped one; otherwise the kind comes from the status.
 func readErrorBody(status int, body []byte, typed, openAI bool) formError {
 	e := formError{Status: status, Type: errorKindForStatus(status)}
-	s := strings.TrimSpace(bytesString(body))
+	s := strings.TrimSpace(jsonx.BytesString(body))
 	var code string
 	if jsonx.Valid(s) {
 		root := gjson.Parse(s)

@@ -1,5 +1,7 @@
 package transformer
 
+import "github.com/routex/routex/internal/jsonx"
+
 // The intermediate form.
 //
 // Every wire format is a codec: it decodes its requests, responses, stream
@@ -9,7 +11,7 @@ package transformer
 // new format is one new codec with its golden files. The same format on
 // both sides is passed through untouched and never reaches the form.
 //
-// The form borrows from the body it was decoded from: its jsonValues are raw
+// The form borrows from the body it was decoded from: its jsonx.Values are raw
 // JSON cut out of that body (a string keeps its quotes and escapes), so text
 // passes through without being unescaped and re-escaped. A form is valid only
 // while its body is, and it is reused through pools: nothing may keep a
@@ -85,40 +87,40 @@ const (
 type formPart struct {
 	Kind blockKind
 	// Text is a string token: the text, thinking or refusal.
-	Text jsonValue
+	Text jsonx.Value
 	// Signature is the opaque data that lets Origin's providers accept
 	// thinking back (blockThinking, blockRedacted). Encoders of any
 	// other format drop it; the thinking's text may still go.
-	Signature jsonValue
+	Signature jsonx.Value
 	// Origin is the format whose provider produced Signature.
 	Origin Format
 	// ID is a tool call's id (blockToolCall, blockToolResult), or a
 	// reasoning item's id (blockThinking from the Responses API).
-	ID jsonValue
+	ID jsonx.Value
 	// Name is the called tool's name, as the caller declared it.
-	Name jsonValue
+	Name jsonx.Value
 	// Input is a tool call's arguments: a JSON object, or when InputString
 	// is set a string token whose text is the arguments' JSON (or, for a
 	// freeform call, the free text itself).
-	Input       jsonValue
+	Input       jsonx.Value
 	InputString bool
 	// Freeform marks a call of a freeform tool (toolFreeform).
 	Freeform bool
 	// Source, MediaType, Data, Title and Detail describe an image or a
 	// document.
 	Source    mediaSource
-	MediaType jsonValue
-	Data      jsonValue
-	Title     jsonValue
-	Detail    jsonValue
+	MediaType jsonx.Value
+	Data      jsonx.Value
+	Title     jsonx.Value
+	Detail    jsonx.Value
 	// Content is a tool result's content, or a srcContent document's.
 	Content []formPart
 	// IsError marks a tool result that reports a failure.
 	IsError bool
 	// CacheControl is an Anthropic cache mark, an object, as given.
-	CacheControl jsonValue
+	CacheControl jsonx.Value
 	// Citations are a text's citations, as Anthropic gives them.
-	Citations jsonValue
+	Citations jsonx.Value
 }
 
 // formMessage is one turn of a conversation. Tool results are parts of user
@@ -148,16 +150,16 @@ const (
 // formTool is a tool the caller declares.
 type formTool struct {
 	Kind        toolKind
-	Name        jsonValue
-	Description jsonValue
+	Name        jsonx.Value
+	Description jsonx.Value
 	// Schema is a function's parameters, a JSON Schema object.
-	Schema jsonValue
-	Strict jsonValue
+	Schema jsonx.Value
+	Strict jsonx.Value
 	// Grammar is a freeform tool's format object, as given.
-	Grammar      jsonValue
-	Type         jsonValue
-	Raw          jsonValue
-	CacheControl jsonValue
+	Grammar      jsonx.Value
+	Type         jsonx.Value
+	Raw          jsonx.Value
+	CacheControl jsonx.Value
 	// Origin is the format a builtin tool came from.
 	Origin Format
 }
@@ -179,7 +181,7 @@ const (
 // formToolChoice is the caller's tool choice.
 type formToolChoice struct {
 	Mode choiceMode
-	Name jsonValue
+	Name jsonx.Value
 }
 
 // tri is a setting that may be unset.
@@ -204,22 +206,22 @@ type formReasoning struct {
 	// Adaptive is Anthropic's {"type":"adaptive"}: the model decides.
 	Adaptive bool
 	// Summary is the Responses API's reasoning.summary token.
-	Summary jsonValue
+	Summary jsonx.Value
 }
 
 // formOutput is a structured output the caller asked for.
 type formOutput struct {
 	// Schema is a JSON Schema object; empty when none.
-	Schema jsonValue
-	Name   jsonValue
-	Strict jsonValue
+	Schema jsonx.Value
+	Name   jsonx.Value
+	Strict jsonx.Value
 	// JSONObject asks for any JSON object (no schema).
 	JSONObject bool
 }
 
 // formRequest is a request in the intermediate form.
 type formRequest struct {
-	Model        jsonValue
+	Model        jsonx.Value
 	Stream       bool
 	IncludeUsage bool
 	// System is the instructions before the conversation: text parts.
@@ -231,21 +233,21 @@ type formRequest struct {
 	// once.
 	ParallelToolCalls tri
 	// MaxTokens is a number token, empty when no limit was given.
-	MaxTokens jsonValue
+	MaxTokens jsonx.Value
 	// Stop holds string tokens.
-	Stop        []jsonValue
-	Temperature jsonValue
-	TopP        jsonValue
-	TopK        jsonValue
+	Stop        []jsonx.Value
+	Temperature jsonx.Value
+	TopP        jsonx.Value
+	TopK        jsonx.Value
 	// User is a string token naming the end user.
-	User jsonValue
+	User jsonx.Value
 	// Metadata is OpenAI's metadata object (not Anthropic's).
-	Metadata       jsonValue
+	Metadata       jsonx.Value
 	Reasoning      formReasoning
 	Output         formOutput
-	PromptCacheKey jsonValue
-	Store          jsonValue
-	ServiceTier    jsonValue
+	PromptCacheKey jsonx.Value
+	Store          jsonx.Value
+	ServiceTier    jsonx.Value
 }
 
 // stopReason is why a model stopped.
@@ -264,13 +266,13 @@ const (
 
 // formResponse is a complete answer in the intermediate form.
 type formResponse struct {
-	ID    jsonValue
-	Model jsonValue
+	ID    jsonx.Value
+	Model jsonx.Value
 	// Content is what the model produced, in order: text, thinking,
 	// redacted thinking, tool calls, refusals.
 	Content      []formPart
 	Stop         stopReason
-	stopSequence jsonValue
+	stopSequence jsonx.Value
 	Usage        Usage
 }
 
@@ -313,16 +315,16 @@ type formEvent struct {
 	// counted from 0 in order of BlockStart.
 	Index int
 	// ID and Model are the answer's (eventStart).
-	ID, Model jsonValue
+	ID, Model jsonx.Value
 	// Block is the block being started (eventBlockStart): its Kind, and a
 	// tool call's ID, Name and Freeform.
 	Block formPart
 	// Delta and Text are what a Delta event adds: Text is a string token.
 	Delta deltaKind
-	Text  jsonValue
+	Text  jsonx.Value
 	// Stop and stopSequence end the answer (eventStop).
 	Stop         stopReason
-	stopSequence jsonValue
+	stopSequence jsonx.Value
 	// Usage is the usage known so far (eventStart, eventStop).
 	Usage Usage
 	// Err is an error event's error (eventError).

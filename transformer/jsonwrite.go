@@ -3,88 +3,11 @@ package transformer
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex/internal/jsonx"
 )
-
-// The converters build their output by appending JSON to a byte slice.
-// Comma placement is derived from the output itself: a member or element
-// needs a leading comma unless it is the first in its container, which is
-// exactly when the last byte written is '{' or '['.
-
-// appendKey appends `"key":`, preceded by a comma unless key is the first
-// member of the object. key must not need escaping.
-func appendKey(dst []byte, key string) []byte {
-	dst = appendSep(dst)
-	dst = append(dst, '"')
-	dst = append(dst, key...)
-	return append(dst, '"', ':')
-}
-
-// appendSep appends the comma that separates an element from the one
-// before it, if there is one.
-func appendSep(dst []byte) []byte {
-	if n := len(dst); n > 0 && dst[n-1] != '{' && dst[n-1] != '[' {
-		dst = append(dst, ',')
-	}
-	return dst
-}
-
-// appendJSONString appends s as a JSON string literal. Unlike
-// strconv.AppendQuote it produces valid JSON for every input: invalid UTF-8
-// becomes U+FFFD, as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendEscaped appends the body of a JSON string literal for s, without
-// the quotes, so that several pieces can be joined into one string.
-func appendEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(dst, s[start:]...)
-}
 
 // appendStringValue appends a gjson string value. A string's Raw is already
 // a valid literal, so it is copied as it is instead of being unescaped and
@@ -93,7 +16,7 @@ func appendStringValue(dst []byte, v gjson.Result) []byte {
 	if v.Type == gjson.String && len(v.Raw) >= 2 && v.Raw[0] == '"' {
 		return append(dst, v.Raw...)
 	}
-	return appendJSONString(dst, v.String())
+	return jsonx.AppendString(dst, v.String())
 }
 
 // appendStringBody appends the escaped body of a gjson string value (its Raw
@@ -102,89 +25,11 @@ func appendStringBody(dst []byte, v gjson.Result) []byte {
 	if v.Type == gjson.String && len(v.Raw) >= 2 && v.Raw[0] == '"' {
 		return append(dst, v.Raw[1:len(v.Raw)-1]...)
 	}
-	return appendEscaped(dst, v.String())
+	return jsonx.AppendEscaped(dst, v.String())
 }
 
-// appendValueString appends a request value as a JSON string literal: a
-// string is copied as it is, escapes and all; any other value is written as
-// its string form.
-func appendValueString(dst []byte, v jsonValue) []byte {
-	if v.isString() {
-		return append(dst, v...)
-	}
-	return appendJSONString(dst, v.text())
-}
-
-// appendValueBody appends the escaped body of a request value, like
-// appendValueString without the quotes.
-func appendValueBody(dst []byte, v jsonValue) []byte {
-	if v.isString() {
-		return append(dst, v[1:len(v)-1]...)
-	}
-	return appendEscaped(dst, v.text())
-}
-
-// appendJSONAsString appends raw, a valid JSON value, compacted and encoded
-// as a JSON string literal: the shape OpenAI wants for tool arguments.
-// Whitespace outside strings is dropped in the same pass.
-func appendJSONAsString(dst []byte, raw string) []byte {
-	dst = append(dst, '"')
-	inString, escaped := false, false
-	start := 0
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		} else if c == '"' {
-			inString = true
-		} else if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			dst = append(dst, raw[start:i]...)
-			start = i + 1
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, raw[start:i]...)
-			dst = append(dst, '\\', c)
-			start = i + 1
-		case c < 0x20:
-			// Valid JSON has no raw control characters; escape them anyway
-			// so that the output stays valid whatever came in.
-			dst = append(dst, raw[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			start = i + 1
-		}
-	}
-	dst = append(dst, raw[start:]...)
-	return append(dst, '"')
-}
-
-// appendInt appends n in decimal.
-func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
-
-// bytesString views b as a string without copying. The converters read the
-// body through it and never modify the body; nothing derived from it may
-// outlive the call unless it is cloned.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// isBlank reports whether s holds only JSON whitespace: Anthropic rejects
-// text blocks like that ("text content blocks must contain non-whitespace
-// text").
-func isBlank(s string) bool {
-	return strings.TrimLeft(s, " \t\r\n") == ""
-}
+// hexDigits are the digits of \u escapes and of made-up ids.
+const hexDigits = "0123456789abcdef"
 
 // objectOrEmpty returns raw when it is a JSON object, else "{}": a tool's
 // input must be an object on the Anthropic side, whatever arguments string
@@ -197,15 +42,5 @@ func objectOrEmpty(raw string) string {
 	return raw
 }
 
-// toolArguments returns the object an OpenAI function call's arguments
-// describe. arguments is normally a string holding JSON; some clients send
-// the object itself.
-func toolArguments(arguments gjson.Result) string {
-	switch {
-	case arguments.IsObject():
-		return arguments.Raw
-	case arguments.Type == gjson.String:
-		return objectOrEmpty(arguments.Str)
-	}
-	return "{}"
-}
+// appendInt appends n in decimal.
+func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }

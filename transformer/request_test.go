@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/routex/routex/internal/jsonx"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,7 +281,7 @@ func TestRequestReasoningEffort(t *testing.T) {
 			body += `,"output_config":` + tt.output
 		}
 		var r formRequest
-		if err := (anthropicCodec{}).decodeRequest(jsonValue(body+"}"), &r, &Conversion{}); err != nil {
+		if err := (anthropicCodec{}).decodeRequest(jsonx.Value(body+"}"), &r, &Conversion{}); err != nil {
 			t.Fatal(err)
 		}
 		got := openAIEffort(&r.Reasoning)
@@ -401,9 +402,9 @@ func checkAnthropicRequest(t *testing.T, name string, body []byte) {
 func TestRequestJSONStringAppender(t *testing.T) {
 	for _, s := range []string{"", "plain", `quote " backslash \ slash /`, "\x00\x01\x1f\x7f", "tab\tnl\ncr\r",
 		"héllo 👋", "\u2028\u2029", "bad \xff utf8 \xc3", "<html>&amp;"} {
-		got := appendJSONString(nil, s)
+		got := jsonx.AppendString(nil, s)
 		if !json.Valid(got) {
-			t.Errorf("appendJSONString(%q) = %s: not valid JSON", s, got)
+			t.Errorf("jsonx.AppendString(%q) = %s: not valid JSON", s, got)
 			continue
 		}
 		// encoding/json is the reference: each invalid byte becomes U+FFFD.
@@ -416,14 +417,14 @@ func TestRequestJSONStringAppender(t *testing.T) {
 			t.Fatal(err)
 		}
 		if back != want {
-			t.Errorf("appendJSONString(%q) decodes to %q, want %q", s, back, want)
+			t.Errorf("jsonx.AppendString(%q) decodes to %q, want %q", s, back, want)
 		}
 	}
 }
 
 func TestRequestJSONAsString(t *testing.T) {
 	for _, raw := range []string{`{}`, `{ "a" : 1 , "b" : [ 1, 2 ] }`, `{"s":"with \"quotes\" and \\ and \n"}`, "{\n\t\"x\": \"a b\"\n}"} {
-		got := appendJSONAsString(nil, raw)
+		got := jsonx.AppendAsString(nil, raw)
 		var s string
 		if err := json.Unmarshal(got, &s); err != nil {
 			t.Fatalf("%s → %s: %v", raw, got, err)

@@ -1,26 +1,30 @@
 package transformer
 
-import "strings"
+import (
+	"github.com/routex/routex/internal/jsonx"
+	"github.com/tidwall/gjson"
+	"strings"
+)
 
 // responsesItem is a Responses input item, content part, tool or tool
 // choice, read in one pass.
 type responsesItem struct {
 	typ, role string
 	// typeTok is the type as a token, for tools kept whole.
-	typeTok jsonValue
+	typeTok jsonx.Value
 	content, text, refusal, imageURL, fileID, fileData, fileURL, filename, detail,
 	callID, id, name, arguments, input, output, summary, encrypted, description,
-	parameters, strict, format, mode, tools, execution jsonValue
+	parameters, strict, format, mode, tools, execution jsonx.Value
 }
 
-func (it *responsesItem) read(v jsonValue) {
-	m := members(v)
-	for k, x, ok := m.next(); ok; k, x, ok = m.next() {
+func (it *responsesItem) read(v jsonx.Value) {
+	m := v.Members()
+	for k, x, ok := m.Next(); ok; k, x, ok = m.Next() {
 		switch k {
 		case "type":
-			it.typ, it.typeTok = x.str(), x
+			it.typ, it.typeTok = x.Str(), x
 		case "role":
-			it.role = x.str()
+			it.role = x.Str()
 		case "content":
 			it.content = x
 		case "text":
@@ -73,10 +77,10 @@ func (it *responsesItem) read(v jsonValue) {
 	}
 }
 
-func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversion) error {
-	var input, instructions, tools, choice, reasoning, text, safety jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+func (responsesCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion) error {
+	var input, instructions, tools, choice, reasoning, text, safety jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "model":
 			r.Model = v
@@ -85,7 +89,7 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "instructions":
 			instructions = v
 		case "max_output_tokens":
-			if v.isNumber() {
+			if v.IsNumber() {
 				r.MaxTokens = v
 			}
 		case "temperature":
@@ -99,16 +103,16 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "metadata":
 			r.Metadata = v
 		case "stream":
-			r.Stream = v.isTrue()
+			r.Stream = v.IsTrue()
 		case "tools":
 			tools = v
 		case "tool_choice":
 			choice = v
 		case "parallel_tool_calls":
 			switch {
-			case v.isTrue():
+			case v.IsTrue():
 				r.ParallelToolCalls = triTrue
-			case v.isFalse():
+			case v.IsFalse():
 				r.ParallelToolCalls = triFalse
 			}
 		case "reasoning":
@@ -123,25 +127,25 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			r.ServiceTier = v
 		}
 	}
-	if !input.isString() && !input.isArray() {
+	if !input.IsString() && !input.IsArray() {
 		return invalid("input: a string or an array of input items is required")
 	}
 	// A Responses stream always ends with its usage.
 	c.IncludeUsage = r.Stream
-	if !r.User.isString() {
+	if !r.User.IsString() {
 		r.User = safety
 	}
-	if instructions.isString() {
+	if instructions.IsString() {
 		r.addSystem(instructions)
 	}
-	if input.isString() {
+	if input.IsString() {
 		r.addMessage(roleUser).addPart(blockText).Text = input
 	} else {
 		decodeResponsesInput(r, input)
 	}
 
-	defs := values(tools)
-	for x, ok := defs.next(); ok && tools.isArray(); x, ok = defs.next() {
+	defs := tools.Values()
+	for x, ok := defs.Next(); ok && tools.IsArray(); x, ok = defs.Next() {
 		var t responsesItem
 		t.read(x)
 		switch t.typ {
@@ -151,7 +155,7 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "custom":
 			f := r.addTool(toolFreeform)
 			f.Name, f.Description, f.Grammar = t.name, t.description, t.format
-			if n := t.name.text(); n != "" {
+			if n := t.name.Text(); n != "" {
 				c.Freeform = append(c.Freeform, strings.Clone(n))
 			}
 		case "namespace":
@@ -160,7 +164,7 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 			// A tool search the client runs only lets the model load tools
 			// the client holds back; without it, the model has the tools
 			// declared, which is all the other formats know.
-			if t.execution.str() == "client" {
+			if t.execution.Str() == "client" {
 				continue
 			}
 			f := r.addTool(toolBuiltin)
@@ -172,8 +176,8 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		}
 	}
 	switch {
-	case choice.isString():
-		switch choice.str() {
+	case choice.IsString():
+		switch choice.Str() {
 		case "auto":
 			r.Choice.Mode = choiceAuto
 		case "required":
@@ -181,7 +185,7 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "none":
 			r.Choice.Mode = choiceNone
 		}
-	case choice.isObject():
+	case choice.IsObject():
 		var t responsesItem
 		t.read(choice)
 		switch t.typ {
@@ -190,21 +194,21 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 		case "allowed_tools":
 			// The subset cannot be expressed; its mode can.
 			r.Choice.Mode = choiceAuto
-			if t.mode.str() == "required" {
+			if t.mode.Str() == "required" {
 				r.Choice.Mode = choiceAny
 			}
 		}
 	}
-	if reasoning.isObject() {
-		r.Reasoning.Effort = readEffort(reasoning.get("effort"))
+	if reasoning.IsObject() {
+		r.Reasoning.Effort = readEffort(reasoning.Get("effort"))
 		r.Reasoning.Disabled = r.Reasoning.Effort == "none"
-		r.Reasoning.Summary = reasoning.get("summary")
+		r.Reasoning.Summary = reasoning.Get("summary")
 	}
-	switch f := text.get("format"); f.get("type").str() {
+	switch f := text.Get("format"); f.Get("type").Str() {
 	case "json_schema":
 		var t responsesItem
 		t.read(f)
-		if schema := f.get("schema"); schema.isObject() {
+		if schema := f.Get("schema"); schema.IsObject() {
 			r.Output = formOutput{Schema: schema, Name: t.name, Strict: t.strict}
 		}
 	case "json_object":
@@ -215,10 +219,10 @@ func (responsesCodec) decodeRequest(root jsonValue, r *formRequest, c *Conversio
 
 // decodeResponsesNamespace adds the functions of a namespace as flat tools,
 // noting each one's namespace in c so that calls go back with it.
-func decodeResponsesNamespace(r *formRequest, c *Conversion, namespace, tools jsonValue) {
-	ns := namespace.text()
-	defs := values(tools)
-	for x, ok := defs.next(); ok && tools.isArray(); x, ok = defs.next() {
+func decodeResponsesNamespace(r *formRequest, c *Conversion, namespace, tools jsonx.Value) {
+	ns := namespace.Text()
+	defs := tools.Values()
+	for x, ok := defs.Next(); ok && tools.IsArray(); x, ok = defs.Next() {
 		var t responsesItem
 		t.read(x)
 		if t.typ != "function" && t.typ != "" {
@@ -226,7 +230,7 @@ func decodeResponsesNamespace(r *formRequest, c *Conversion, namespace, tools js
 		}
 		f := r.addTool(toolFunction)
 		f.Name, f.Description, f.Schema, f.Strict = t.name, t.description, t.parameters, t.strict
-		if n := t.name.text(); n != "" && ns != "" {
+		if n := t.name.Text(); n != "" && ns != "" {
 			if c.Namespaces == nil {
 				c.Namespaces = make(map[string]string)
 			}
@@ -240,9 +244,9 @@ func decodeResponsesNamespace(r *formRequest, c *Conversion, namespace, tools js
 // form one assistant message, so that parallel calls stay one turn; tool
 // outputs are tool results in user messages. Items the conversation cannot
 // use (item_reference, a built-in tool's call…) are skipped.
-func decodeResponsesInput(r *formRequest, input jsonValue) {
-	items := values(input)
-	for x, ok := items.next(); ok; x, ok = items.next() {
+func decodeResponsesInput(r *formRequest, input jsonx.Value) {
+	items := input.Values()
+	for x, ok := items.Next(); ok; x, ok = items.Next() {
 		var it responsesItem
 		it.read(x)
 		switch it.typ {
@@ -263,14 +267,14 @@ func decodeResponsesInput(r *formRequest, input jsonValue) {
 			} else {
 				m = r.addMessage(ro)
 			}
-			if it.content.isString() {
+			if it.content.IsString() {
 				m.addPart(blockText).Text = it.content
 				continue
 			}
 			decodeResponsesParts(m.addPart, it.content)
 		case "function_call":
 			p := r.lastMessage(roleAssistant).addPart(blockToolCall)
-			p.ID, p.Name, p.Input, p.InputString = it.callID, it.name, it.arguments, it.arguments.isString()
+			p.ID, p.Name, p.Input, p.InputString = it.callID, it.name, it.arguments, it.arguments.IsString()
 		case "custom_tool_call":
 			p := r.lastMessage(roleAssistant).addPart(blockToolCall)
 			p.ID, p.Name, p.Input, p.InputString, p.Freeform = it.callID, it.name, it.input, true, true
@@ -281,7 +285,7 @@ func decodeResponsesInput(r *formRequest, input jsonValue) {
 			}
 			p := m.addPart(blockToolResult)
 			p.ID = it.callID
-			if it.output.isString() {
+			if it.output.IsString() {
 				p.Text = it.output
 			} else {
 				decodeResponsesParts(p.addContent, it.output)
@@ -291,8 +295,8 @@ func decodeResponsesInput(r *formRequest, input jsonValue) {
 		case "compaction", "compaction_summary":
 			// A compaction routex made for a channel that keeps no state
 			// carries its summary; an OpenAI one is readable only there.
-			if summary, ok := compactionSummary(it.encrypted.str()); ok {
-				r.addMessage(roleUser).addPart(blockText).Text = jsonValue(appendJSONString(nil, compactedPreamble+summary))
+			if summary, ok := compactionSummary(it.encrypted.Str()); ok {
+				r.addMessage(roleUser).addPart(blockText).Text = jsonx.Value(jsonx.AppendString(nil, compactedPreamble+summary))
 			}
 		}
 	}
@@ -307,7 +311,7 @@ const compactedPreamble = "The earlier conversation was compacted into this summ
 // restored with its origin (see carriedPrefix); any other encrypted_content
 // is OpenAI's.
 func decodeResponsesReasoning(m *formMessage, it *responsesItem) {
-	b := it.encrypted.body()
+	b := it.encrypted.Body()
 	if rest, ok := strings.CutPrefix(b, carriedPrefix); ok && len(rest) >= 3 && rest[0] == 'a' && rest[2] == ':' {
 		switch rest[1] {
 		case 'r':
@@ -322,7 +326,7 @@ func decodeResponsesReasoning(m *formMessage, it *responsesItem) {
 		}
 	}
 	first := true
-	add := func(text jsonValue) {
+	add := func(text jsonx.Value) {
 		p := m.addPart(blockThinking)
 		p.Text, p.Origin = text, Responses
 		if first {
@@ -330,10 +334,10 @@ func decodeResponsesReasoning(m *formMessage, it *responsesItem) {
 			first = false
 		}
 	}
-	for _, list := range [2]jsonValue{it.summary, it.content} {
-		parts := values(list)
-		for x, ok := parts.next(); ok && list.isArray(); x, ok = parts.next() {
-			if t := x.get("text"); t.isString() {
+	for _, list := range [2]jsonx.Value{it.summary, it.content} {
+		parts := list.Values()
+		for x, ok := parts.Next(); ok && list.IsArray(); x, ok = parts.Next() {
+			if t := x.Get("text"); t.IsString() {
 				add(t)
 			}
 		}
@@ -341,16 +345,16 @@ func decodeResponsesReasoning(m *formMessage, it *responsesItem) {
 			break
 		}
 	}
-	if first && (it.id.hasText() || it.encrypted.hasText()) {
+	if first && (it.id.HasText() || it.encrypted.HasText()) {
 		add("")
 	}
 }
 
 // firstSummary returns the text of a reasoning item's first summary.
-func firstSummary(it *responsesItem) jsonValue {
-	parts := values(it.summary)
-	for x, ok := parts.next(); ok && it.summary.isArray(); x, ok = parts.next() {
-		if t := x.get("text"); t.isString() {
+func firstSummary(it *responsesItem) jsonx.Value {
+	parts := it.summary.Values()
+	for x, ok := parts.Next(); ok && it.summary.IsArray(); x, ok = parts.Next() {
+		if t := x.Get("text"); t.IsString() {
 			return t
 		}
 	}
@@ -358,9 +362,9 @@ func firstSummary(it *responsesItem) jsonValue {
 }
 
 // decodeResponsesParts adds content parts through add.
-func decodeResponsesParts(add func(blockKind) *formPart, content jsonValue) {
-	parts := values(content)
-	for x, ok := parts.next(); ok && content.isArray(); x, ok = parts.next() {
+func decodeResponsesParts(add func(blockKind) *formPart, content jsonx.Value) {
+	parts := content.Values()
+	for x, ok := parts.Next(); ok && content.IsArray(); x, ok = parts.Next() {
 		var it responsesItem
 		it.read(x)
 		switch it.typ {
@@ -370,10 +374,10 @@ func decodeResponsesParts(add func(blockKind) *formPart, content jsonValue) {
 			add(blockRefusal).Text = it.refusal
 		case "input_image":
 			switch {
-			case it.imageURL.isString():
+			case it.imageURL.IsString():
 				p := add(blockImage)
 				p.Source, p.Data, p.Detail = srcURL, it.imageURL, it.detail
-			case it.fileID.isString():
+			case it.fileID.IsString():
 				p := add(blockImage)
 				p.Source, p.Data, p.Detail = srcFileID, it.fileID, it.detail
 			}
@@ -383,13 +387,13 @@ func decodeResponsesParts(add func(blockKind) *formPart, content jsonValue) {
 			case isDataURL(it.fileData):
 				p = add(blockDocument)
 				p.Source, p.Data = srcURL, it.fileData
-			case it.fileData.isString():
+			case it.fileData.IsString():
 				p = add(blockDocument)
 				p.Source, p.Data = srcBase64, it.fileData
-			case it.fileURL.isString():
+			case it.fileURL.IsString():
 				p = add(blockDocument)
 				p.Source, p.Data = srcURL, it.fileURL
-			case it.fileID.isString():
+			case it.fileID.IsString():
 				p = add(blockDocument)
 				p.Source, p.Data = srcFileID, it.fileID
 			default:
@@ -403,19 +407,19 @@ func decodeResponsesParts(add func(blockKind) *formPart, content jsonValue) {
 func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	out = append(out, '{')
 	if r.Model != "" {
-		out = appendKey(out, "model")
-		out = appendValueString(out, r.Model)
+		out = jsonx.AppendKey(out, "model")
+		out = jsonx.AppendValueString(out, r.Model)
 	}
 	mark := len(out)
-	out = appendKey(out, "instructions")
+	out = jsonx.AppendKey(out, "instructions")
 	out = append(out, '"')
 	start := len(out)
 	for i := range r.System {
-		if t := r.System[i].Text; t.hasText() {
+		if t := r.System[i].Text; t.HasText() {
 			if len(out) > start {
 				out = append(out, escapedNewline...)
 			}
-			out = appendValueBody(out, t)
+			out = jsonx.AppendValueBody(out, t)
 		}
 	}
 	if len(out) == start {
@@ -423,7 +427,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	} else {
 		out = append(out, '"')
 	}
-	out = appendKey(out, "input")
+	out = jsonx.AppendKey(out, "input")
 	out = append(out, '[')
 	for i := range r.Messages {
 		m := &r.Messages[i]
@@ -442,16 +446,16 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 	if err != nil {
 		return nil, err
 	}
-	if r.MaxTokens.isNumber() {
-		out = appendKey(out, "max_output_tokens")
-		out = appendInt(out, max(r.MaxTokens.result().Int(), minOutputTokens))
+	if r.MaxTokens.IsNumber() {
+		out = jsonx.AppendKey(out, "max_output_tokens")
+		out = appendInt(out, max(gjson.Parse(string(r.MaxTokens)).Int(), minOutputTokens))
 	}
-	if r.Temperature.isNumber() {
-		out = appendKey(out, "temperature")
+	if r.Temperature.IsNumber() {
+		out = jsonx.AppendKey(out, "temperature")
 		out = append(out, r.Temperature...)
 	}
-	if r.TopP.isNumber() {
-		out = appendKey(out, "top_p")
+	if r.TopP.IsNumber() {
+		out = jsonx.AppendKey(out, "top_p")
 		out = append(out, r.TopP...)
 	}
 	effort := openAIEffort(&r.Reasoning)
@@ -459,11 +463,11 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		effort = ""
 	}
 	if effort != "" {
-		out = appendKey(out, "reasoning")
+		out = jsonx.AppendKey(out, "reasoning")
 		out = append(out, `{"effort":`...)
-		out = appendJSONString(out, effort)
+		out = jsonx.AppendString(out, effort)
 		out = append(out, `,"summary":`...)
-		if r.Reasoning.Summary.isString() {
+		if r.Reasoning.Summary.IsString() {
 			out = append(out, r.Reasoning.Summary...)
 		} else {
 			out = append(out, `"auto"`...)
@@ -471,49 +475,49 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 		out = append(out, '}')
 	}
 	switch {
-	case r.Output.Schema.isObject():
-		out = appendKey(out, "text")
+	case r.Output.Schema.IsObject():
+		out = jsonx.AppendKey(out, "text")
 		out = append(out, `{"format":{"type":"json_schema","name":`...)
-		if r.Output.Name.isString() && r.Output.Name.hasText() {
+		if r.Output.Name.IsString() && r.Output.Name.HasText() {
 			out = append(out, r.Output.Name...)
 		} else {
 			out = append(out, `"response"`...)
 		}
 		out = append(out, `,"schema":`...)
 		out = append(out, r.Output.Schema...)
-		if r.Output.Strict.isBool() {
+		if r.Output.Strict.IsBool() {
 			out = append(out, `,"strict":`...)
 			out = append(out, r.Output.Strict...)
 		}
 		out = append(out, `}}`...)
 	case r.Output.JSONObject:
-		out = appendKey(out, "text")
+		out = jsonx.AppendKey(out, "text")
 		out = append(out, `{"format":{"type":"json_object"}}`...)
 	}
-	if u := r.User; u.isString() && u.hasText() {
-		out = appendKey(out, "user")
+	if u := r.User; u.IsString() && u.HasText() {
+		out = jsonx.AppendKey(out, "user")
 		out = appendUserID(out, u, maxOpenAIUser)
 	}
-	if r.Metadata.isObject() {
-		out = appendKey(out, "metadata")
+	if r.Metadata.IsObject() {
+		out = jsonx.AppendKey(out, "metadata")
 		out = append(out, r.Metadata...)
 	}
-	if r.PromptCacheKey.isString() && r.PromptCacheKey.hasText() {
-		out = appendKey(out, "prompt_cache_key")
+	if r.PromptCacheKey.IsString() && r.PromptCacheKey.HasText() {
+		out = jsonx.AppendKey(out, "prompt_cache_key")
 		out = append(out, r.PromptCacheKey...)
 	}
 	// routex keeps the conversation itself; stored responses would be
 	// items only this channel could resolve.
-	out = appendKey(out, "store")
+	out = jsonx.AppendKey(out, "store")
 	out = append(out, "false"...)
 	if effort != "" {
 		// Without storage, reasoning comes back to the next turn only as
 		// encrypted content.
-		out = appendKey(out, "include")
+		out = jsonx.AppendKey(out, "include")
 		out = append(out, `["reasoning.encrypted_content"]`...)
 	}
 	if r.Stream {
-		out = appendKey(out, "stream")
+		out = jsonx.AppendKey(out, "stream")
 		out = append(out, "true"...)
 	}
 	return append(out, '}'), nil
@@ -523,7 +527,7 @@ func (responsesCodec) encodeRequest(out []byte, r *formRequest, s *requestScratc
 // parts of parts, or nothing when they hold no text.
 func appendResponsesMessage(out []byte, parts []formPart, role string) []byte {
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"type":"message","role":"`...)
 	out = append(out, role...)
 	out = append(out, `","content":[`...)
@@ -533,8 +537,8 @@ func appendResponsesMessage(out []byte, parts []formPart, role string) []byte {
 		typ = `{"type":"output_text","text":`
 	}
 	for i := range parts {
-		if p := &parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.isString() && p.Text.hasText() {
-			out = appendSep(out)
+		if p := &parts[i]; (p.Kind == blockText || p.Kind == blockRefusal) && p.Text.IsString() && p.Text.HasText() {
+			out = jsonx.AppendSep(out)
 			out = append(out, typ...)
 			out = append(out, p.Text...)
 			out = append(out, '}')
@@ -552,27 +556,27 @@ func appendResponsesMessage(out []byte, parts []formPart, role string) []byte {
 func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *Conversion) []byte {
 	for i := 0; i < len(m.Parts); i++ {
 		p := &m.Parts[i]
-		if p.Kind != blockThinking || p.Origin != Responses || !p.ID.hasText() {
+		if p.Kind != blockThinking || p.Origin != Responses || !p.ID.HasText() {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"reasoning","id":`...)
-		out = appendValueString(out, p.ID)
+		out = jsonx.AppendValueString(out, p.ID)
 		out = append(out, `,"summary":[`...)
 		for j := i; j < len(m.Parts); j++ {
 			q := &m.Parts[j]
-			if q.Kind != blockThinking || q.Origin != Responses || j > i && q.ID.hasText() {
+			if q.Kind != blockThinking || q.Origin != Responses || j > i && q.ID.HasText() {
 				break
 			}
-			if q.Text.isString() {
-				out = appendSep(out)
+			if q.Text.IsString() {
+				out = jsonx.AppendSep(out)
 				out = append(out, `{"type":"summary_text","text":`...)
 				out = append(out, q.Text...)
 				out = append(out, '}')
 			}
 		}
 		out = append(out, ']')
-		if p.Signature.isString() {
+		if p.Signature.IsString() {
 			out = append(out, `,"encrypted_content":`...)
 			out = append(out, p.Signature...)
 		}
@@ -584,25 +588,25 @@ func appendResponsesAssistant(out []byte, m *formMessage, s *requestScratch, c *
 		if p.Kind != blockToolCall {
 			continue
 		}
-		out = appendSep(out)
-		id := p.ID.text()
+		out = jsonx.AppendSep(out)
+		id := p.ID.Text()
 		if id == "" {
 			id = openAIToolCallID(id)
 		}
 		if p.Freeform {
 			out = append(out, `{"type":"custom_tool_call","call_id":`...)
-			out = appendJSONString(out, id)
+			out = jsonx.AppendString(out, id)
 			out = append(out, `,"name":`...)
-			out = appendJSONString(out, upstreamToolName(c, p.Name.text()))
+			out = jsonx.AppendString(out, upstreamToolName(c, p.Name.Text()))
 			out = append(out, `,"input":`...)
-			out = appendValueString(out, p.Input)
+			out = jsonx.AppendValueString(out, p.Input)
 			out = append(out, '}')
 			continue
 		}
 		out = append(out, `{"type":"function_call","call_id":`...)
-		out = appendJSONString(out, id)
+		out = jsonx.AppendString(out, id)
 		out = append(out, `,"name":`...)
-		out = appendJSONString(out, upstreamToolName(c, p.Name.text()))
+		out = jsonx.AppendString(out, upstreamToolName(c, p.Name.Text()))
 		out = append(out, `,"arguments":`...)
 		out = appendArgumentsString(out, p, &s.e)
 		out = append(out, '}')
@@ -620,21 +624,21 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		if r.Kind != blockToolResult {
 			continue
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		out = append(out, `{"type":"function_call_output","call_id":`...)
-		id := r.ID.text()
+		id := r.ID.Text()
 		if id == "" {
 			// The id its call was given.
 			id = openAIToolCallID(id)
 		}
-		out = appendJSONString(out, id)
+		out = jsonx.AppendString(out, id)
 		out = append(out, `,"output":"`...)
 		if r.IsError {
 			out = append(out, "Error: "...)
 		}
 		start := len(out)
 		if r.Text != "" {
-			out = appendValueBody(out, r.Text)
+			out = jsonx.AppendValueBody(out, r.Text)
 		}
 		for j := range r.Content {
 			p := &r.Content[j]
@@ -654,7 +658,7 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		out = append(out, `"}`...)
 	}
 	mark := len(out)
-	out = appendSep(out)
+	out = jsonx.AppendSep(out)
 	out = append(out, `{"type":"message","role":"user","content":[`...)
 	start := len(out)
 	for _, p := range s.media {
@@ -676,32 +680,32 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 func responsesMediaPart(p *formPart) bool {
 	switch p.Kind {
 	case blockImage:
-		return p.Source == srcBase64 || p.Source == srcFileID || p.Source == srcURL && p.Data.hasText()
+		return p.Source == srcBase64 || p.Source == srcFileID || p.Source == srcURL && p.Data.HasText()
 	case blockDocument:
-		return p.Source == srcBase64 || p.Source == srcFileID || p.Source == srcURL && p.Data.hasText()
+		return p.Source == srcBase64 || p.Source == srcFileID || p.Source == srcURL && p.Data.HasText()
 	}
 	return false
 }
 
 // appendResponsesPart appends the input content part for p.
 func appendResponsesPart(dst []byte, p *formPart) []byte {
-	dst = appendSep(dst)
+	dst = jsonx.AppendSep(dst)
 	switch {
 	case p.Kind == blockImage:
 		dst = append(dst, `{"type":"input_image",`...)
 		switch p.Source {
 		case srcFileID:
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		case srcURL:
 			dst = append(dst, `"image_url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		default:
 			dst = append(dst, `"image_url":`...)
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/octet-stream")
 		}
 		dst = append(dst, `,"detail":`...)
-		if p.Detail.isString() {
+		if p.Detail.IsString() {
 			dst = append(dst, p.Detail...)
 		} else {
 			dst = append(dst, `"auto"`...)
@@ -712,22 +716,22 @@ func appendResponsesPart(dst []byte, p *formPart) []byte {
 		switch {
 		case p.Source == srcFileID:
 			dst = append(dst, `"file_id":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, '}')
 		case p.Source == srcURL && !isDataURL(p.Data):
 			dst = append(dst, `"file_url":`...)
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 			return append(dst, '}')
 		}
 		dst = append(dst, `"filename":`...)
-		if p.Title.hasText() {
-			dst = appendValueString(dst, p.Title)
+		if p.Title.HasText() {
+			dst = jsonx.AppendValueString(dst, p.Title)
 		} else {
 			dst = append(dst, `"document.pdf"`...)
 		}
 		dst = append(dst, `,"file_data":`...)
 		if p.Source == srcURL {
-			dst = appendValueString(dst, p.Data)
+			dst = jsonx.AppendValueString(dst, p.Data)
 		} else {
 			dst = appendDataURL(dst, p.MediaType, p.Data, "application/pdf")
 		}
@@ -742,32 +746,32 @@ func appendResponsesPart(dst []byte, p *formPart) []byte {
 // them), tool_choice and parallel_tool_calls.
 func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conversion) ([]byte, error) {
 	mark := len(out)
-	out = appendKey(out, "tools")
+	out = jsonx.AppendKey(out, "tools")
 	out = append(out, '[')
 	for i := range r.Tools {
 		t := &r.Tools[i]
 		if t.Kind == toolBuiltin {
 			if t.Origin == Responses {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, t.Raw...)
 				continue
 			}
 			return nil, refuseBuiltin(t, Responses)
 		}
-		name := t.Name.text()
+		name := t.Name.Text()
 		if name == "" {
 			continue
 		}
 		s.names = append(s.names, name)
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		if t.Kind == toolFreeform {
 			out = append(out, `{"type":"custom","name":`...)
-			out = appendJSONString(out, upstreamToolName(c, name))
-			if t.Description.isString() {
+			out = jsonx.AppendString(out, upstreamToolName(c, name))
+			if t.Description.IsString() {
 				out = append(out, `,"description":`...)
 				out = append(out, t.Description...)
 			}
-			if t.Grammar.isObject() {
+			if t.Grammar.IsObject() {
 				out = append(out, `,"format":`...)
 				out = append(out, t.Grammar...)
 			}
@@ -775,14 +779,14 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 			continue
 		}
 		out = append(out, `{"type":"function","name":`...)
-		out = appendJSONString(out, upstreamToolName(c, name))
+		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = appendDescription(out, t)
 		out = append(out, `,"parameters":`...)
 		out = appendSchema(out, t.Schema)
 		// The Responses API makes functions strict unless told otherwise,
 		// and a strict schema must meet rules few callers' schemas meet.
 		out = append(out, `,"strict":`...)
-		if t.Strict.isBool() {
+		if t.Strict.IsBool() {
 			out = append(out, t.Strict...)
 		} else {
 			out = append(out, "false"...)
@@ -795,32 +799,32 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 	out = append(out, ']')
 	switch r.Choice.Mode {
 	case choiceAuto:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"auto"`...)
 	case choiceAny:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"required"`...)
 	case choiceNone:
-		out = appendKey(out, "tool_choice")
+		out = jsonx.AppendKey(out, "tool_choice")
 		out = append(out, `"none"`...)
 	case choiceTool:
-		out = appendKey(out, "tool_choice")
-		name := r.Choice.Name.text()
+		out = jsonx.AppendKey(out, "tool_choice")
+		name := r.Choice.Name.Text()
 		if !s.hasTool(name) {
 			out = append(out, `"auto"`...)
 			break
 		}
 		// Flat, never Chat's {"type":"function","function":{…}}.
 		out = append(out, `{"type":"function","name":`...)
-		out = appendJSONString(out, upstreamToolName(c, name))
+		out = jsonx.AppendString(out, upstreamToolName(c, name))
 		out = append(out, '}')
 	}
 	switch r.ParallelToolCalls {
 	case triFalse:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "false"...)
 	case triTrue:
-		out = appendKey(out, "parallel_tool_calls")
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
 		out = append(out, "true"...)
 	}
 	return out, nil

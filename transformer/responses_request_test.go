@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/routex/routex/internal/jsonx"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -337,7 +338,7 @@ func TestRequestStateRelease(t *testing.T) {
 		from, _, _ := goldenPrefix(path)
 		g := readConvGolden(t, path)
 		st := new(requestState)
-		root := jsonValue(trimRawSpace(g.sections["input"]))
+		root := jsonx.Value(jsonx.TrimSpace(g.sections["input"]))
 		if err := requestCodecs[from].decodeRequest(root, &st.form, &Conversion{}); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"fmt"
+	"github.com/tidwall/gjson"
 	"strings"
 
 	"github.com/routex/routex/internal/jsonx"
@@ -12,19 +13,19 @@ import (
 // function_call and custom_tool_call items their calls, reasoning items
 // one thinking part per summary text. Built-in tool items (web search,
 // file search…) run at OpenAI and have no form.
-func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonValue) error {
+func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Value) error {
 	r := &x.form
 	var status string
-	var output, usage, incomplete, failure jsonValue
-	it := members(root)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	var output, usage, incomplete, failure jsonx.Value
+	it := root.Members()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch k {
 		case "id":
 			r.ID = v
 		case "model":
 			r.Model = v
 		case "status":
-			status = v.str()
+			status = v.Str()
 		case "output":
 			output = v
 		case "usage":
@@ -36,22 +37,22 @@ func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 		}
 	}
 	if status == "failed" || status == "cancelled" {
-		msg := failure.get("message").text()
+		msg := failure.Get("message").Text()
 		if msg == "" {
 			msg = "status " + status
 		}
 		return fmt.Errorf("%w: %s", ErrResponseFailed, errorSnippet(msg))
 	}
 	refused := false
-	if output.isArray() {
-		items := values(output)
-		for v, ok := items.next(); ok; v, ok = items.next() {
+	if output.IsArray() {
+		items := output.Values()
+		for v, ok := items.Next(); ok; v, ok = items.Next() {
 			if decodeResponsesItem(x, c, v) {
 				refused = true
 			}
 		}
 	}
-	switch reason := incomplete.get("reason").str(); {
+	switch reason := incomplete.Get("reason").Str(); {
 	case status == "incomplete" && reason == "content_filter":
 		r.Stop = stopRefusal
 	case status == "incomplete" && reason == "max_output_tokens":
@@ -59,29 +60,29 @@ func (responsesCodec) decodeResponse(x *responseState, c *Conversion, root jsonV
 	case refused:
 		r.Stop = stopRefusal
 	}
-	if usage.isObject() {
-		r.Usage.mergeObject(Responses, usage.result())
+	if usage.IsObject() {
+		r.Usage.mergeObject(Responses, gjson.Parse(string(usage)))
 	}
 	return nil
 }
 
 // decodeResponsesItem appends the parts of one output item and reports
 // whether it held a refusal.
-func decodeResponsesItem(x *responseState, c *Conversion, v jsonValue) (refused bool) {
+func decodeResponsesItem(x *responseState, c *Conversion, v jsonx.Value) (refused bool) {
 	r := &x.form
 	var it responsesItem
 	it.read(v)
 	switch it.typ {
 	case "message":
-		parts := values(it.content)
-		for pv, ok := parts.next(); ok && it.content.isArray(); pv, ok = parts.next() {
+		parts := it.content.Values()
+		for pv, ok := parts.Next(); ok && it.content.IsArray(); pv, ok = parts.Next() {
 			var typ string
-			var text, refusal jsonValue
-			pm := members(pv)
-			for k, x, ok := pm.next(); ok; k, x, ok = pm.next() {
+			var text, refusal jsonx.Value
+			pm := pv.Members()
+			for k, x, ok := pm.Next(); ok; k, x, ok = pm.Next() {
 				switch k {
 				case "type":
-					typ = x.str()
+					typ = x.Str()
 				case "text":
 					text = x
 				case "refusal":
@@ -98,7 +99,7 @@ func decodeResponsesItem(x *responseState, c *Conversion, v jsonValue) (refused 
 		}
 	case "function_call":
 		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: x.callerToolName(c, it.name),
-			Input: it.arguments, InputString: it.arguments.isString()})
+			Input: it.arguments, InputString: it.arguments.IsString()})
 	case "custom_tool_call":
 		r.Content = append(r.Content, formPart{Kind: blockToolCall, ID: it.callID, Name: x.callerToolName(c, it.name),
 			Input: it.input, InputString: true, Freeform: true})
@@ -117,7 +118,7 @@ func decodeReasoningItem(x *responseState, it *responsesItem) {
 	first := len(r.Content)
 	kind := blockThinking
 	sig, origin := it.encrypted, Responses
-	if body := it.encrypted.body(); strings.HasPrefix(body, carriedPrefix+"a") && len(body) > len(carriedPrefix)+3 &&
+	if body := it.encrypted.Body(); strings.HasPrefix(body, carriedPrefix+"a") && len(body) > len(carriedPrefix)+3 &&
 		body[len(carriedPrefix)+2] == ':' {
 		switch body[len(carriedPrefix)+1] {
 		case 't':
@@ -126,13 +127,13 @@ func decodeReasoningItem(x *responseState, it *responsesItem) {
 			sig, origin, kind = x.token(body[len(carriedPrefix)+3:]), Anthropic, blockRedacted
 		}
 	}
-	if !sig.isString() {
+	if !sig.IsString() {
 		sig = ""
 	}
 	if kind == blockThinking {
-		summaries := values(it.summary)
-		for sv, ok := summaries.next(); ok && it.summary.isArray(); sv, ok = summaries.next() {
-			if text := sv.get("text"); text.isString() {
+		summaries := it.summary.Values()
+		for sv, ok := summaries.Next(); ok && it.summary.IsArray(); sv, ok = summaries.Next() {
+			if text := sv.Get("text"); text.IsString() {
 				r.Content = append(r.Content, formPart{Kind: blockThinking, Text: text})
 			}
 		}
@@ -185,11 +186,11 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 	for i := range r.Content {
 		p := &r.Content[i]
 		if p.Kind == blockText || p.Kind == blockRefusal {
-			if !p.Text.isString() || !p.Text.hasText() {
+			if !p.Text.IsString() || !p.Text.HasText() {
 				continue
 			}
 			if !inMessage {
-				out = appendSep(out)
+				out = jsonx.AppendSep(out)
 				out = append(out, `{"id":"msg_`...)
 				out = appendItemSuffix(out, base, messages)
 				out = append(out, `","type":"message","status":"`...)
@@ -198,7 +199,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				inMessage = true
 				messages++
 			}
-			out = appendSep(out)
+			out = jsonx.AppendSep(out)
 			if p.Kind == blockText {
 				out = append(out, `{"type":"output_text","annotations":[],"text":`...)
 			} else {
@@ -217,19 +218,19 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 			out = append(out, `]}`...)
 			inMessage = false
 		}
-		out = appendSep(out)
+		out = jsonx.AppendSep(out)
 		switch p.Kind {
 		case blockThinking, blockRedacted:
 			out = append(out, `{"id":"rs_`...)
 			out = appendItemSuffix(out, base, thoughts)
 			out = append(out, `","type":"reasoning","summary":[`...)
-			if p.Kind == blockThinking && p.Text.isString() && p.Text.hasText() {
+			if p.Kind == blockThinking && p.Text.IsString() && p.Text.HasText() {
 				out = append(out, `{"type":"summary_text","text":`...)
 				out = append(out, p.Text...)
 				out = append(out, '}')
 			}
 			out = append(out, ']')
-			if p.Origin == Anthropic && p.Signature.hasText() {
+			if p.Origin == Anthropic && p.Signature.HasText() {
 				out = append(out, `,"encrypted_content":"`...)
 				out = append(out, carriedPrefix+"a"...)
 				if p.Kind == blockThinking {
@@ -237,7 +238,7 @@ func (responsesCodec) appendResponse(out []byte, x *responseState, c *Conversion
 				} else {
 					out = append(out, "r:"...)
 				}
-				out = appendValueBody(out, p.Signature)
+				out = jsonx.AppendValueBody(out, p.Signature)
 				out = append(out, '"')
 			}
 			out = append(out, '}')
@@ -270,15 +271,15 @@ func appendItemSuffix(out, base []byte, n int) []byte {
 // appendResponsesCall appends a function_call item, or a custom_tool_call
 // item when the caller declared the tool freeform: then the text is the
 // "input" argument the function form of the tool carried.
-func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPart, answerID jsonValue, n int) []byte {
-	freeform := p.Freeform || c.IsFreeform(p.Name.str())
+func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPart, answerID jsonx.Value, n int) []byte {
+	freeform := p.Freeform || c.IsFreeform(p.Name.Str())
 	id := p.ID
-	if !id.hasText() {
+	if !id.HasText() {
 		// A call without an id (Chat's legacy function_call) still needs
 		// one for its output to answer.
 		start := len(out)
 		out = appendMadeUpCallID(out, "call_", answerID, n)
-		id = jsonValue(string(out[start:]))
+		id = jsonx.Value(string(out[start:]))
 		out = out[:start]
 	}
 	if freeform {
@@ -286,7 +287,7 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 	} else {
 		out = append(out, `{"id":"fc_`...)
 	}
-	out = appendValueBody(out, id)
+	out = jsonx.AppendValueBody(out, id)
 	if freeform {
 		out = append(out, `","type":"custom_tool_call","status":"completed","call_id":`...)
 	} else {
@@ -294,16 +295,16 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 		out = appendInputString(out, p)
 		out = append(out, `,"call_id":`...)
 	}
-	out = appendValueString(out, id)
+	out = jsonx.AppendValueString(out, id)
 	if freeform {
 		out = append(out, `,"input":`...)
 		out = x.appendFreeformInput(out, p)
 	}
 	out = append(out, `,"name":`...)
-	out = appendValueString(out, p.Name)
-	if ns := c.Namespace(p.Name.str()); ns != "" {
+	out = jsonx.AppendValueString(out, p.Name)
+	if ns := c.Namespace(p.Name.Str()); ns != "" {
 		out = append(out, `,"namespace":`...)
-		out = appendJSONString(out, ns)
+		out = jsonx.AppendString(out, ns)
 	}
 	return append(out, '}')
 }
@@ -312,24 +313,24 @@ func (x *responseState) appendResponsesCall(out []byte, c *Conversion, p *formPa
 // it came, or the "input" string of the function form's arguments. A model
 // that wrote other arguments has them passed on as the text.
 func (x *responseState) appendFreeformInput(out []byte, p *formPart) []byte {
-	if p.Freeform && p.Input.isString() {
+	if p.Freeform && p.Input.IsString() {
 		return append(out, p.Input...)
 	}
 	args := p.Input
-	if p.InputString && p.Input.isString() {
-		x.scratch = jsonx.AppendUnescaped(x.scratch[:0], p.Input.body())
-		args = jsonValue(bytesString(x.scratch))
+	if p.InputString && p.Input.IsString() {
+		x.scratch = jsonx.AppendUnescaped(x.scratch[:0], p.Input.Body())
+		args = jsonx.Value(jsonx.BytesString(x.scratch))
 	}
 	// The unescaped arguments were never validated: the string is used
 	// only if it is a valid literal.
-	if in := args.get("input"); in.isString() && jsonx.Valid(string(in)) {
+	if in := args.Get("input"); in.IsString() && jsonx.Valid(string(in)) {
 		return append(out, in...)
 	}
-	if p.Input.isString() {
+	if p.Input.IsString() {
 		return append(out, p.Input...)
 	}
-	if p.Input.isObject() {
-		return appendJSONAsString(out, string(p.Input))
+	if p.Input.IsObject() {
+		return jsonx.AppendAsString(out, string(p.Input))
 	}
 	return append(out, `""`...)
 }

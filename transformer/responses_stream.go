@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"crypto/rand"
+	"github.com/routex/routex/internal/jsonx"
 	"strconv"
 	"strings"
 	"time"
@@ -122,27 +123,27 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		return evs
 	}
 	d.scratch = d.scratch[:0]
-	data := streamView(ev.Data)
-	o, ok := newRawObjectIter(data)
+	data := jsonx.BytesString(ev.Data)
+	o, ok := jsonx.Object(data)
 	if !ok {
 		return evs
 	}
 	var typ, outIdx, partIdx, delta string
-	for k, v, ok := o.next(); ok; k, v, ok = o.next() {
+	for k, v, ok := o.Next(); ok; k, v, ok = o.Next() {
 		switch k {
 		case "type":
-			typ = v
+			typ = string(v)
 		case "output_index":
-			outIdx = v
+			outIdx = string(v)
 		case "content_index", "summary_index":
-			partIdx = v
+			partIdx = string(v)
 		case "delta":
-			delta = v
+			delta = string(v)
 		}
 	}
 	t := ev.Type
 	if t == "" {
-		t = streamTokenString(typ)
+		t = jsonx.Value(typ).Str()
 	}
 	out, _ := parseIndexToken(outIdx)
 	part, _ := parseIndexToken(partIdx)
@@ -163,14 +164,14 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 			evs = d.open(evs, it, formPart{Kind: kind})
 		}
 		it.gotDelta = true
-		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonValue(delta)})
+		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonx.Value(delta)})
 	case "response.function_call_arguments.delta":
 		it := d.item(out, -1)
 		if it == nil || !it.open || it.kind != blockToolCall || it.freeform || !nonEmptyStringToken(delta) {
 			return evs
 		}
 		it.gotDelta = true
-		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonValue(delta)})
+		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonx.Value(delta)})
 	case "response.custom_tool_call_input.delta":
 		it := d.item(out, -1)
 		if it == nil || !it.open || !it.freeform || !nonEmptyStringToken(delta) {
@@ -190,7 +191,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 			return evs
 		}
 		it.gotDelta = true
-		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaThinking, Text: jsonValue(delta)})
+		return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaThinking, Text: jsonx.Value(delta)})
 	case "response.reasoning_summary_part.added":
 		it := d.item(out, -1)
 		if it == nil || it.isMsg {
@@ -208,7 +209,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		}
 		d.started = true
 		r := gjson.Get(data, "response")
-		return append(evs, formEvent{Kind: eventStart, ID: jsonValue(r.Get("id").Raw), Model: jsonValue(r.Get("model").Raw)})
+		return append(evs, formEvent{Kind: eventStart, ID: jsonx.Value(r.Get("id").Raw), Model: jsonx.Value(r.Get("model").Raw)})
 	case "response.output_item.added":
 		return d.itemAdded(evs, out, gjson.Get(data, "item"))
 	case "response.content_part.added":
@@ -230,7 +231,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		evs = d.open(evs, it, formPart{Kind: kind})
 		if text.Type == gjson.String && nonEmptyStringToken(text.Raw) {
 			it.gotDelta = true
-			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonValue(text.Raw)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonx.Value(text.Raw)})
 		}
 		return evs
 	case "response.content_part.done":
@@ -246,7 +247,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 				text, dk = p.Get("refusal"), deltaRefusal
 			}
 			if text.Type == gjson.String && nonEmptyStringToken(text.Raw) {
-				evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonValue(text.Raw)})
+				evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: dk, Text: jsonx.Value(text.Raw)})
 			}
 		}
 		return d.closeItem(evs, it)
@@ -254,7 +255,7 @@ func (d *responsesStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 		if it := d.item(out, -1); it != nil && it.open && !it.freeform && !it.gotDelta {
 			if a := gjson.Get(data, "arguments"); a.Type == gjson.String && nonEmptyStringToken(a.Raw) {
 				it.gotDelta = true
-				evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonValue(a.Raw)})
+				evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonx.Value(a.Raw)})
 			}
 		}
 		return evs
@@ -300,10 +301,10 @@ func (d *responsesStreamDecoder) itemAdded(evs []formEvent, out int64, item gjso
 	case "function_call", "custom_tool_call":
 		freeform := item.Get("type").Str == "custom_tool_call"
 		start := len(d.scratch)
-		d.scratch = appendStreamJSONString(d.scratch, d.c.CallerToolName(item.Get("name").String()))
+		d.scratch = jsonx.AppendString(d.scratch, d.c.CallerToolName(item.Get("name").String()))
 		part := formPart{Kind: blockToolCall, Name: tokenView(d.scratch, start)}
 		if id := item.Get("call_id"); id.Type == gjson.String && nonEmptyStringToken(id.Raw) {
-			part.ID = jsonValue(id.Raw)
+			part.ID = jsonx.Value(id.Raw)
 		}
 		d.items = append(d.items, responsesStreamItem{out: out, part: -1, freeform: freeform})
 		it := &d.items[len(d.items)-1]
@@ -316,7 +317,7 @@ func (d *responsesStreamDecoder) itemAdded(evs []formEvent, out int64, item gjso
 			}
 		} else if a := item.Get("arguments"); a.Type == gjson.String && nonEmptyStringToken(a.Raw) {
 			it.gotDelta = true
-			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonValue(a.Raw)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonx.Value(a.Raw)})
 		}
 	case "reasoning":
 		d.items = append(d.items, responsesStreamItem{out: out, part: -1, form: -1, kind: blockThinking,
@@ -330,7 +331,7 @@ func (d *responsesStreamDecoder) openReasoning(evs []formEvent, it *responsesStr
 	part := formPart{Kind: blockThinking, Origin: origin}
 	if it.id != "" {
 		start := len(d.scratch)
-		d.scratch = appendStreamJSONString(d.scratch, it.id)
+		d.scratch = jsonx.AppendString(d.scratch, it.id)
 		part.ID = tokenView(d.scratch, start)
 	}
 	return d.open(evs, it, part)
@@ -350,7 +351,7 @@ func (d *responsesStreamDecoder) itemDone(evs []formEvent, out int64, item gjson
 			return evs
 		}
 		if a := item.Get("arguments"); !it.gotDelta && a.Type == gjson.String && nonEmptyStringToken(a.Raw) {
-			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonValue(a.Raw)})
+			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: jsonx.Value(a.Raw)})
 		}
 		return d.closeItem(evs, it)
 	case "custom_tool_call":
@@ -405,7 +406,7 @@ func (d *responsesStreamDecoder) itemDone(evs []formEvent, out int64, item gjson
 					if n > 0 {
 						evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaThinking, Text: `"\n\n"`})
 					}
-					evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaThinking, Text: jsonValue(t.Raw)})
+					evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaThinking, Text: jsonx.Value(t.Raw)})
 					n++
 				}
 				return true
@@ -413,7 +414,7 @@ func (d *responsesStreamDecoder) itemDone(evs []formEvent, out int64, item gjson
 		}
 		if raw != "" {
 			evs = append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaSignature,
-				Text: jsonValue(raw), Block: formPart{Origin: origin}})
+				Text: jsonx.Value(raw), Block: formPart{Origin: origin}})
 		}
 		return d.closeItem(evs, it)
 	}
@@ -426,10 +427,10 @@ func (d *responsesStreamDecoder) itemDone(evs []formEvent, out int64, item gjson
 func (d *responsesStreamDecoder) freeformText(evs []formEvent, it *responsesStreamItem, token string) []formEvent {
 	// Repair the upstream's escapes first, so that what is escaped again is
 	// a valid string body.
-	d.fix = appendStreamEscaped(d.fix[:0], token[1:len(token)-1], true)
+	d.fix = jsonx.AppendTokenBody(d.fix[:0], token[1:len(token)-1])
 	start := len(d.scratch)
 	d.scratch = append(d.scratch, '"')
-	d.scratch = appendStreamEscaped(d.scratch, streamView(d.fix), false)
+	d.scratch = jsonx.AppendEscaped(d.scratch, jsonx.BytesString(d.fix))
 	d.scratch = append(d.scratch, '"')
 	return append(evs, formEvent{Kind: eventDelta, Index: it.form, Delta: deltaInput, Text: tokenView(d.scratch, start)})
 }
@@ -523,7 +524,7 @@ func (h *responsesHead) set(id, model string, created int64) {
 // (output holds them, comma-separated), and the usage when known.
 func (h *responsesHead) appendObject(dst []byte, status string, output []byte, fail *formError, incomplete string, u *Usage) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendStreamJSONString(dst, h.id)
+	dst = jsonx.AppendString(dst, h.id)
 	dst = append(dst, `,"object":"response","created_at":`...)
 	dst = strconv.AppendInt(dst, h.created, 10)
 	dst = append(dst, `,"status":"`...)
@@ -533,7 +534,7 @@ func (h *responsesHead) appendObject(dst []byte, status string, output []byte, f
 		dst = append(dst, `{"code":"`...)
 		dst = append(dst, responsesErrorCode(fail)...)
 		dst = append(dst, `","message":`...)
-		dst = appendStreamJSONString(dst, fail.Message)
+		dst = jsonx.AppendString(dst, fail.Message)
 		dst = append(dst, '}')
 	} else {
 		dst = append(dst, "null"...)
@@ -547,7 +548,7 @@ func (h *responsesHead) appendObject(dst []byte, status string, output []byte, f
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, `,"model":`...)
-	dst = appendStreamJSONString(dst, h.model)
+	dst = jsonx.AppendString(dst, h.model)
 	dst = append(dst, `,"output":[`...)
 	dst = append(dst, output...)
 	dst = append(dst, `],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":`...)
@@ -695,7 +696,7 @@ func (e *responsesStreamEncoder) eventTail(dst []byte) []byte {
 	return append(dst, "}\n\n"...)
 }
 
-func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonValue) []byte {
+func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonx.Value) []byte {
 	if e.started {
 		return dst
 	}
@@ -704,7 +705,7 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonValue
 	// is random, as a complete answer's is, since the stored conversation
 	// it names must not be confused with another whose upstream reused an
 	// id.
-	id := streamTokenString(string(idToken))
+	id := idToken.Str()
 	b := make([]byte, 0, len(id)+8)
 	if id != "" {
 		b = appendStreamToolID(b, id)
@@ -714,7 +715,7 @@ func (e *responsesStreamEncoder) start(dst []byte, idToken, modelToken jsonValue
 	e.base = string(b)
 	model := e.c.Model
 	if model == "" {
-		model = streamTokenString(string(modelToken))
+		model = modelToken.Str()
 	}
 	e.head.set(string(appendRandomHex(append(make([]byte, 0, 5+randomHexLen), "resp_"...))), model, e.now().Unix())
 	for _, typ := range [2]string{"response.created", "response.in_progress"} {
@@ -763,13 +764,13 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 	case blockRefusal:
 		kind, prefix = itemRefusal, "msg_"
 	case blockThinking, blockRedacted:
-		if p.Kind == blockRedacted && (p.Origin != Anthropic || !p.Signature.isString()) {
+		if p.Kind == blockRedacted && (p.Origin != Anthropic || !p.Signature.IsString()) {
 			return dst
 		}
 		kind, prefix = itemReasoning, "rs_"
 	case blockToolCall:
 		kind, prefix = itemFunctionCall, "fc_"
-		if p.Freeform || e.c.IsFreeform(streamTokenString(string(p.Name))) {
+		if p.Freeform || e.c.IsFreeform(p.Name.Str()) {
 			kind, prefix = itemCustomCall, "ctc_"
 		}
 	default:
@@ -795,19 +796,19 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = e.appendPart(dst, it, true)
 		return e.eventTail(dst)
 	case itemFunctionCall, itemCustomCall:
-		it.callID = streamTokenString(string(p.ID))
+		it.callID = p.ID.Str()
 		if it.callID == "" {
 			it.callID = "call_" + e.base + "_" + strconv.Itoa(n)
 		} else {
 			it.callID = strings.Clone(it.callID)
 		}
-		it.name = string(appendStreamJSONToken(nil, string(p.Name)))
+		it.name = string(jsonx.AppendToken(nil, string(p.Name)))
 		dst = e.appendItem(dst, it, "in_progress", true)
 		dst = e.eventTail(dst)
-		if p.Input.isObject() {
+		if p.Input.IsObject() {
 			// The whole input in the block's start: one delta of it.
 			start := len(it.text)
-			tok := appendJSONAsString(nil, string(p.Input))
+			tok := jsonx.AppendAsString(nil, string(p.Input))
 			it.text = append(it.text, tok[1:len(tok)-1]...)
 			if kind == itemFunctionCall {
 				dst = e.itemHead(dst, "response.function_call_arguments.delta", it)
@@ -824,7 +825,7 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 	dst = e.eventTail(dst)
 	if p.Kind == blockRedacted {
 		it.enc = append(it.enc, carriedPrefix+"ar:"...)
-		it.enc = appendStreamEscaped(it.enc, string(p.Signature[1:len(p.Signature)-1]), true)
+		it.enc = jsonx.AppendTokenBody(it.enc, string(p.Signature[1:len(p.Signature)-1]))
 		dst = e.closeItem(dst, it, "completed")
 	}
 	return dst
@@ -874,7 +875,7 @@ func (e *responsesStreamEncoder) appendItem(dst []byte, it *responsesEncItem, st
 		return append(dst, '}')
 	}
 	dst = append(dst, `","call_id":`...)
-	dst = appendStreamJSONString(dst, it.callID)
+	dst = jsonx.AppendString(dst, it.callID)
 	dst = append(dst, `,"name":`...)
 	dst = append(dst, it.name...)
 	return append(dst, '}')
@@ -911,7 +912,7 @@ func (e *responsesStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 		typ = "response.function_call_arguments.delta"
 	case ev.Delta == deltaInput && it.kind == itemCustomCall:
 		// Kept until the block ends; see responsesStreamEncoder.
-		it.text = appendStreamEscaped(it.text, string(ev.Text[1:len(ev.Text)-1]), true)
+		it.text = jsonx.AppendTokenBody(it.text, string(ev.Text[1:len(ev.Text)-1]))
 		return dst
 	case ev.Delta == deltaThinking && it.kind == itemReasoning:
 		if !it.summary {
@@ -928,12 +929,12 @@ func (e *responsesStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 	case ev.Delta == deltaSignature && it.kind == itemReasoning:
 		switch ev.Block.Origin {
 		case Responses:
-			it.enc = appendStreamEscaped(it.enc[:0], string(ev.Text[1:len(ev.Text)-1]), true)
+			it.enc = jsonx.AppendTokenBody(it.enc[:0], string(ev.Text[1:len(ev.Text)-1]))
 		case Anthropic:
 			if len(it.enc) == 0 {
 				it.enc = append(it.enc, carriedPrefix+"at:"...)
 			}
-			it.enc = appendStreamEscaped(it.enc, string(ev.Text[1:len(ev.Text)-1]), true)
+			it.enc = jsonx.AppendTokenBody(it.enc, string(ev.Text[1:len(ev.Text)-1]))
 		}
 		return dst
 	default:
@@ -943,7 +944,7 @@ func (e *responsesStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 	dst = append(dst, extra...)
 	dst = append(dst, `,"delta":`...)
 	start := len(dst)
-	dst = appendStreamJSONToken(dst, string(ev.Text))
+	dst = jsonx.AppendToken(dst, string(ev.Text))
 	it.text = append(it.text, dst[start+1:len(dst)-1]...)
 	return e.eventTail(dst)
 }
@@ -1035,7 +1036,7 @@ func (e *responsesStreamEncoder) freeformInput(it *responsesEncItem) {
 	if in.Type != gjson.String || !gjson.Valid(args) {
 		return
 	}
-	it.text = appendStreamEscaped(it.text[:0], in.Raw[1:len(in.Raw)-1], true)
+	it.text = jsonx.AppendTokenBody(it.text[:0], in.Raw[1:len(in.Raw)-1])
 }
 
 func (e *responsesStreamEncoder) closeAll(dst []byte, status string) []byte {

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -130,7 +128,7 @@ func streamEndError(err error, u Usage) formEvent {
 }
 
 // tokenView views a string token kept in a decoder's scratch space.
-func tokenView(b []byte, from int) jsonValue { return jsonValue(streamView(b[from:])) }
+func tokenView(b []byte, from int) jsonx.Value { return jsonx.Value(jsonx.BytesString(b[from:])) }
 
 // streamPassThrough forwards a stream whose caller speaks the upstream's
 // format. It watches just enough of the stream to finish it properly when
@@ -156,7 +154,7 @@ func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 	if !p.c.To.Valid() {
 		return dst, nil
 	}
-	data := streamView(ev.Data)
+	data := jsonx.BytesString(ev.Data)
 	if p.c.To == Anthropic && ev.Type == "" {
 		// Forwarded as it came, but understood as the converters do.
 		ev.Type = gjson.Get(data, "type").String()
@@ -250,7 +248,7 @@ func (p *streamPassThrough) Usage() Usage {
 // is read here rather than through UsageMeter, with the same reader the
 // Responses decoder uses.
 func (p *streamPassThrough) responsesEvent(ev Event) {
-	data := streamView(ev.Data)
+	data := jsonx.BytesString(ev.Data)
 	if p.done {
 		return
 	}
@@ -295,7 +293,7 @@ func hasStreamError(data []byte) bool {
 	if !bytes.Contains(data, streamErrorKey) {
 		return false
 	}
-	t := trimRawSpace(streamView(data))
+	t := jsonx.TrimSpace(jsonx.BytesString(data))
 	if len(t) == 0 || t[0] != '{' {
 		return false
 	}
@@ -331,9 +329,9 @@ func appendStreamAnthropicEvent(dst []byte, typ, data string) []byte {
 func appendStreamMessageStart(dst []byte, id, model string, u Usage) []byte {
 	dst = append(dst, "event: message_start\ndata: "...)
 	dst = append(dst, `{"type":"message_start","message":{"id":`...)
-	dst = appendStreamJSONString(dst, id)
+	dst = jsonx.AppendString(dst, id)
 	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
-	dst = appendStreamJSONString(dst, model)
+	dst = jsonx.AppendString(dst, model)
 	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
 	dst = strconv.AppendInt(dst, u.Input, 10)
 	dst = append(dst, `,"cache_creation_input_tokens":`...)
@@ -355,7 +353,7 @@ func appendStreamMessageDelta(dst []byte, stop string, m Usage, seen bool) []byt
 	if stop == "" {
 		dst = append(dst, "null"...)
 	} else {
-		dst = appendStreamJSONString(dst, stop)
+		dst = jsonx.AppendString(dst, stop)
 	}
 	dst = append(dst, `,"stop_sequence":null},"usage":{`...)
 	if seen {
@@ -384,9 +382,9 @@ func appendStreamBlockStop(dst []byte, index int) []byte {
 func appendStreamAnthropicError(dst []byte, typ, message string) []byte {
 	dst = append(dst, "event: error\ndata: "...)
 	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendStreamJSONString(dst, typ)
+	dst = jsonx.AppendString(dst, typ)
 	dst = append(dst, `,"message":`...)
-	dst = appendStreamJSONString(dst, message)
+	dst = jsonx.AppendString(dst, message)
 	return append(dst, "}}\n\n"...)
 }
 
@@ -396,237 +394,11 @@ func appendStreamAnthropicError(dst []byte, typ, message string) []byte {
 // reads as the failure it is.
 func appendStreamOpenAIError(dst []byte, message, typ string) []byte {
 	dst = append(dst, `data: {"error":{"message":`...)
-	dst = appendStreamJSONString(dst, message)
+	dst = jsonx.AppendString(dst, message)
 	dst = append(dst, `,"type":`...)
-	dst = appendStreamJSONString(dst, typ)
+	dst = jsonx.AppendString(dst, typ)
 	return append(dst, ",\"param\":null,\"code\":null}}\n\n"...)
 }
-
-// streamView views b as a string without copying. Nothing derived from it
-// may outlive the event it came from unless it is cloned: the Decoder
-// reuses the bytes.
-func streamView(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-const streamHex = "0123456789abcdef"
-
-// streamPlain marks the bytes a JSON string body holds as they are.
-var streamPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendStreamJSONString appends s as a JSON string literal: valid JSON for
-// any input (invalid UTF-8 becomes U+FFFD), with U+2028 and U+2029 escaped
-// as encoding/json does.
-func appendStreamJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendStreamEscaped(dst, s, false)
-	return append(dst, '"')
-}
-
-// appendStreamJSONToken appends raw, a JSON string token taken from an
-// upstream event (quotes included), as a valid JSON string literal. A
-// well-formed token is copied as it is, escapes and all, which saves
-// unescaping it and escaping it again; whatever is malformed in it (raw
-// control characters, bad escapes, invalid UTF-8) is repaired on the way.
-func appendStreamJSONToken(dst []byte, raw string) []byte {
-	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-		raw = raw[1 : len(raw)-1]
-	}
-	dst = append(dst, '"')
-	dst = appendStreamEscaped(dst, raw, true)
-	return append(dst, '"')
-}
-
-// appendStreamEscaped appends the body of a JSON string literal for s.
-// With token set, s is the body of an upstream JSON string and its valid
-// escape sequences are kept; otherwise every backslash is literal.
-func appendStreamEscaped(dst []byte, s string, token bool) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if streamPlain[c] {
-			i++
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch {
-		case c == '\\':
-			if n := jsonEscapeLen(s[i:]); token && n > 0 {
-				dst = append(dst, s[i:i+n]...)
-				i += n
-			} else {
-				dst = append(dst, '\\', '\\')
-				i++
-			}
-		case c == '"':
-			dst = append(dst, '\\', '"')
-			i++
-		case c < 0x20:
-			switch c {
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', streamHex[c>>4], streamHex[c&0xf])
-			}
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				dst = append(dst, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				dst = append(dst, '\\', 'u', '2', '0', '2', streamHex[r&0xf])
-			default:
-				dst = append(dst, s[i:i+size]...)
-			}
-			i += size
-		}
-		start = i
-	}
-	return append(dst, s[start:]...)
-}
-
-// jsonEscapeLen returns the length of the JSON escape sequence s starts
-// with, or 0 when it is not one.
-func jsonEscapeLen(s string) int {
-	if len(s) < 2 {
-		return 0
-	}
-	switch s[1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2
-	case 'u':
-		if len(s) < 6 {
-			return 0
-		}
-		for i := 2; i < 6; i++ {
-			if !isHexByte(s[i]) {
-				return 0
-			}
-		}
-		return 6
-	}
-	return 0
-}
-
-func isHexByte(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// Hot events are read with rawObjectIter and rawArrayIter rather than gjson: gjson
-// unescapes every string it returns, which allocates for nearly every
-// delta (tool arguments are full of \"), while the converters only copy
-// string tokens through. The cold events (message_start, errors, usage)
-// still go through gjson.
-
-// rawObjectIter iterates over the members of a JSON object, handing out each
-// key's body (escapes left alone) and each value's raw text. Malformed
-// input ends the iteration; it never panics.
-type rawObjectIter struct {
-	s string
-	i int
-}
-
-// newRawObjectIter starts iterating s; ok is false when s is not an object.
-func newRawObjectIter(s string) (rawObjectIter, bool) {
-	i := skipRawSpace(s, 0)
-	if i >= len(s) || s[i] != '{' {
-		return rawObjectIter{}, false
-	}
-	return rawObjectIter{s: s, i: i + 1}, true
-}
-
-func (o *rawObjectIter) next() (key, val string, ok bool) {
-	s, i := o.s, skipRawSpace(o.s, o.i)
-	if i < len(s) && s[i] == ',' {
-		i = skipRawSpace(s, i+1)
-	}
-	if i >= len(s) || s[i] != '"' {
-		o.i = len(s)
-		return "", "", false
-	}
-	end := jsonx.SkipString(s, i)
-	if end < 0 {
-		o.i = len(s)
-		return "", "", false
-	}
-	key = s[i+1 : end-1]
-	i = skipRawSpace(s, end)
-	if i >= len(s) || s[i] != ':' {
-		o.i = len(s)
-		return "", "", false
-	}
-	i = skipRawSpace(s, i+1)
-	end = jsonx.SkipValue(s, i)
-	if end <= i {
-		o.i = len(s)
-		return "", "", false
-	}
-	o.i = end
-	return key, s[i:end], true
-}
-
-// rawArrayIter iterates over the elements of a JSON array, like rawObjectIter.
-type rawArrayIter struct {
-	s string
-	i int
-}
-
-func newRawArrayIter(s string) (rawArrayIter, bool) {
-	i := skipRawSpace(s, 0)
-	if i >= len(s) || s[i] != '[' {
-		return rawArrayIter{}, false
-	}
-	return rawArrayIter{s: s, i: i + 1}, true
-}
-
-func (a *rawArrayIter) next() (val string, ok bool) {
-	s, i := a.s, skipRawSpace(a.s, a.i)
-	if i < len(s) && s[i] == ',' {
-		i = skipRawSpace(s, i+1)
-	}
-	if i >= len(s) || s[i] == ']' {
-		a.i = len(s)
-		return "", false
-	}
-	end := jsonx.SkipValue(s, i)
-	if end <= i {
-		a.i = len(s)
-		return "", false
-	}
-	a.i = end
-	return s[i:end], true
-}
-
-func skipRawSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
-		i++
-	}
-	return i
-}
-
-func trimRawSpace(s string) string {
-	s = s[skipRawSpace(s, 0):]
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// isStringTokenRaw reports whether raw is a JSON string token.
-func isStringTokenRaw(raw string) bool { return len(raw) >= 2 && raw[0] == '"' }
 
 // nonEmptyStringToken reports whether raw is a string token with content.
 func nonEmptyStringToken(raw string) bool { return len(raw) > 2 && raw[0] == '"' }

@@ -68,3 +68,16 @@ func benchValid(b *testing.B, s string) {
 		}
 	})
 }
+
+func BenchmarkAppendString(b *testing.B) {
+	for _, escapes := range []bool{false, true} {
+		s := agentBody(2048, escapes)
+		b.Run(map[bool]string{false: "plain", true: "escapes"}[escapes], func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			var dst []byte
+			for b.Loop() {
+				dst = AppendString(dst[:0], s)
+			}
+		})
+	}
+}

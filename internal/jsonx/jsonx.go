@@ -1,6 +1,13 @@
-// Package jsonx reads request and response bodies without decoding them:
-// a validator that walks the top level of an object in the same pass, and
-// fast skips over values already known to be valid.
+// Package jsonx is routex's one JSON toolkit: it reads request and
+// response bodies without decoding them and writes them by appending.
+//
+// For reading, there is a validator that walks the top level of an object
+// in the same pass (Members), fast skips over values already known to be
+// valid (SkipString, SkipValue), and Value, a raw token cut out of such a
+// body, with its iterators (Value.Members, Value.Values, Object, Array) and
+// unescaping (Unescape, AppendUnescaped). For writing, there are the string
+// escapers (AppendString, AppendEscaped, AppendToken) and the comma-placing
+// appends (AppendKey, AppendSep).
 //
 // Bodies of coding agents are mostly long strings (code, tool output), so
 // every scan looks at eight bytes at a time for the few bytes that matter
@@ -12,7 +19,6 @@ import (
 	"errors"
 	"math/bits"
 	"strconv"
-	"unsafe"
 )
 
 // MaxDepth is the deepest nesting of objects and arrays the validator
@@ -34,12 +40,12 @@ func (e *SyntaxError) Error() string {
 func Valid(s string) bool {
 	var sc scanner
 	sc.s = s
-	i := sc.value(skipSpace(s, 0))
-	return i >= 0 && skipSpace(s, i) == len(s)
+	i := sc.value(SkipSpace(s, 0))
+	return i >= 0 && SkipSpace(s, i) == len(s)
 }
 
 // ValidBytes is Valid for a byte slice.
-func ValidBytes(b []byte) bool { return Valid(bytesToString(b)) }
+func ValidBytes(b []byte) bool { return Valid(BytesString(b)) }
 
 // MemberIter validates one JSON object while iterating over its top-level
 // members. Every value is validated as Next passes it; Err reports the
@@ -83,7 +89,7 @@ func (m *MemberIter) Next() bool {
 		return false
 	}
 	s := m.sc.s
-	i := skipSpace(s, m.i)
+	i := SkipSpace(s, m.i)
 	if !m.started {
 		m.started = true
 		if i >= len(s) || s[i] != '{' {
@@ -94,7 +100,7 @@ func (m *MemberIter) Next() bool {
 			}
 			return false
 		}
-		i = skipSpace(s, i+1)
+		i = SkipSpace(s, i+1)
 		if i < len(s) && s[i] == '}' {
 			return m.end(i + 1)
 		}
@@ -106,7 +112,7 @@ func (m *MemberIter) Next() bool {
 			m.err = m.sc.errorAt(i, "expected ',' or '}' after an object member")
 			return false
 		}
-		i = skipSpace(s, i+1)
+		i = SkipSpace(s, i+1)
 	}
 	k, i := m.sc.key(i)
 	if i < 0 {
@@ -123,7 +129,7 @@ func (m *MemberIter) Next() bool {
 }
 
 func (m *MemberIter) end(i int) bool {
-	if j := skipSpace(m.sc.s, i); j != len(m.sc.s) {
+	if j := SkipSpace(m.sc.s, i); j != len(m.sc.s) {
 		m.err = m.sc.errorAt(j, "unexpected data after the top-level value")
 	}
 	m.key, m.val, m.i = "", "", len(m.sc.s)
@@ -172,12 +178,12 @@ func (sc *scanner) key(i int) (string, int) {
 		return "", -1
 	}
 	k := s[i+1 : end-1]
-	j := skipSpace(s, end)
+	j := SkipSpace(s, end)
 	if j >= len(s) || s[j] != ':' {
 		sc.errorAt(j, "expected ':' after an object key")
 		return "", -1
 	}
-	j = skipSpace(s, j+1)
+	j = SkipSpace(s, j+1)
 	if sc.watch != "" && len(k) == len(sc.watch) && k == sc.watch &&
 		j+1 < len(s) && s[j] == '"' && s[j+1] == '"' {
 		sc.found = true
@@ -206,7 +212,7 @@ func (sc *scanner) value(i int) int {
 				sc.errorAt(i, "nesting too deep")
 				return -1
 			}
-			j := skipSpace(s, i+1)
+			j := SkipSpace(s, i+1)
 			if j < len(s) && s[j] == c+2 { // '}' is '{'+2, ']' is '['+2
 				i = j + 1
 				break
@@ -245,7 +251,7 @@ func (sc *scanner) value(i int) int {
 			if len(stack) == 0 {
 				return i
 			}
-			i = skipSpace(s, i)
+			i = SkipSpace(s, i)
 			if i >= len(s) {
 				sc.errorAt(i, "")
 				return -1
@@ -264,7 +270,7 @@ func (sc *scanner) value(i int) int {
 				}
 				return -1
 			}
-			i = skipSpace(s, i+1)
+			i = SkipSpace(s, i+1)
 			if open == '{' {
 				if _, i = sc.key(i); i < 0 {
 					return -1
@@ -400,17 +406,3 @@ func (sc *scanner) str(i int) int {
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
-
-func skipSpace(s string, i int) int {
-	for i < len(s) {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-func bytesToString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,9 +1,20 @@
 package jsonx
 
 import (
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
+
+// Unescape returns the value of s, the body of a JSON string, as
+// AppendUnescaped gives it. Escapes are rare in keys and in most values, so
+// s is returned as it is, without allocating, when it holds none.
+func Unescape(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	return string(AppendUnescaped(nil, s))
+}
 
 // AppendUnescaped appends the value of s, the body of a JSON string, as
 // gjson unescapes it, so that values compare the same either way.
