@@ -587,6 +587,36 @@ func chatMediaPart(p *formPart) bool {
 	return false
 }
 
+// appendToolResultText appends the escaped text of tool result r, for
+// formats whose tool results hold only text, and sets aside in s.media the
+// parts media accepts, for the user message that follows. Neither format
+// has is_error: the text says it, so that the model still learns it.
+func appendToolResultText(out []byte, r *formPart, s *requestScratch, media func(*formPart) bool) []byte {
+	if r.IsError {
+		out = append(out, "Error: "...)
+	}
+	start := len(out)
+	if r.Text != "" {
+		out = jsonx.AppendValueBody(out, r.Text)
+	}
+	for j := range r.Content {
+		p := &r.Content[j]
+		switch {
+		case chatTextPart(p):
+			if len(out) > start {
+				out = append(out, escapedNewline...)
+			}
+			out = appendChatText(out, p)
+		case media(p):
+			s.media = append(s.media, p)
+		}
+	}
+	if r.IsError && len(out) == start {
+		out = out[:start-2] // "Error: " → "Error"
+	}
+	return out
+}
+
 // appendChatUser appends the Chat messages for a user message: one tool
 // message per result, straight after the assistant turn that called the
 // tools, as OpenAI requires, then the rest.
@@ -601,31 +631,9 @@ func appendChatUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		out = append(out, `{"role":"tool","tool_call_id":`...)
 		out = jsonx.AppendString(out, openAIToolCallID(r.ID.Text()))
 		out = append(out, `,"content":"`...)
-		// OpenAI has no is_error; the model still has to learn it.
-		if r.IsError {
-			out = append(out, "Error: "...)
-		}
-		start := len(out)
-		if r.Text != "" {
-			out = jsonx.AppendValueBody(out, r.Text)
-		}
-		for j := range r.Content {
-			p := &r.Content[j]
-			switch {
-			case chatTextPart(p):
-				if len(out) > start {
-					out = append(out, escapedNewline...)
-				}
-				out = appendChatText(out, p)
-			case chatMediaPart(p):
-				// Tool messages hold only text: images and files go to
-				// the user message that follows.
-				s.media = append(s.media, p)
-			}
-		}
-		if r.IsError && len(out) == start {
-			out = out[:start-2] // "Error: " → "Error"
-		}
+		// Tool messages hold only text: images and files go to the user
+		// message that follows.
+		out = appendToolResultText(out, r, s, chatMediaPart)
 		out = append(out, `"}`...)
 	}
 	texts, media := 0, len(s.media)

@@ -633,28 +633,7 @@ func appendResponsesUser(out []byte, m *formMessage, s *requestScratch) []byte {
 		}
 		out = jsonx.AppendString(out, id)
 		out = append(out, `,"output":"`...)
-		if r.IsError {
-			out = append(out, "Error: "...)
-		}
-		start := len(out)
-		if r.Text != "" {
-			out = jsonx.AppendValueBody(out, r.Text)
-		}
-		for j := range r.Content {
-			p := &r.Content[j]
-			switch {
-			case chatTextPart(p):
-				if len(out) > start {
-					out = append(out, escapedNewline...)
-				}
-				out = appendChatText(out, p)
-			case responsesMediaPart(p):
-				s.media = append(s.media, p)
-			}
-		}
-		if r.IsError && len(out) == start {
-			out = out[:start-2]
-		}
+		out = appendToolResultText(out, r, s, responsesMediaPart)
 		out = append(out, `"}`...)
 	}
 	mark := len(out)
