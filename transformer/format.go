@@ -18,6 +18,11 @@ const (
 	Responses Format = "openai-responses"
 )
 
+// gemini is the Google Gemini API (models/{model}:generateContent). Its
+// codec is being built: it has no place in Formats or Valid yet, so no
+// caller or channel can name it; the codecs' tests reach it directly.
+const gemini Format = "gemini"
+
 // Formats lists every format routex speaks.
 var Formats = []Format{Anthropic, OpenAI, Responses}
 
