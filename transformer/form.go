@@ -365,6 +365,7 @@ type (
 	anthropicCodec struct{}
 	chatCodec      struct{}
 	responsesCodec struct{}
+	geminiCodec    struct{}
 )
 
 // Thinking from one format's provider, carried through a format that has
