@@ -48,6 +48,7 @@ var responseCodecs = map[Format]responseCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
+	gemini:    geminiCodec{},
 }
 
 // responseState is one conversion's form and the buffers its codecs use,

@@ -76,6 +76,7 @@ var errorCodecs = map[Format]errorCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
+	gemini:    geminiCodec{},
 }
 
 // errorKindForStatus is the kind of error an HTTP status says.

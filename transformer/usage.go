@@ -24,7 +24,11 @@ func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheRead + u.Cache
 // ParseUsage reads the usage of a complete (non-streamed) response body in
 // format f. It reports false when the body carries no usage.
 func ParseUsage(f Format, body []byte) (Usage, bool) {
-	res := gjson.GetBytes(body, "usage")
+	key := "usage"
+	if f == gemini {
+		key = "usageMetadata"
+	}
+	res := gjson.GetBytes(body, key)
 	if !res.IsObject() {
 		return Usage{}, false
 	}
@@ -45,17 +49,27 @@ type UsageMeter struct {
 	seen bool
 }
 
-var usageKey = []byte(`"usage"`)
+var (
+	usageKey       = []byte(`"usage"`)
+	geminiUsageKey = []byte(`"usageMetadata"`)
+)
 
 // Observe reads the usage, if any, out of one event of a stream in format f.
 func (m *UsageMeter) Observe(f Format, ev Event) {
 	// Most events carry text deltas only: a substring test skips them
 	// without parsing.
-	if !bytes.Contains(ev.Data, usageKey) {
+	key := usageKey
+	if f == gemini {
+		key = geminiUsageKey
+	}
+	if !bytes.Contains(ev.Data, key) {
 		return
 	}
 	var res gjson.Result
 	switch f {
+	case gemini:
+		// Every chunk repeats the counts so far: the last one holds.
+		res = gjson.GetBytes(ev.Data, "usageMetadata")
 	case Anthropic:
 		switch ev.Type {
 		case "message_start":
@@ -91,6 +105,8 @@ func (u *Usage) mergeObject(f Format, res gjson.Result) {
 		u.mergeAnthropic(res)
 	case Responses:
 		u.mergeResponses(res)
+	case gemini:
+		u.mergeGemini(res)
 	default:
 		u.mergeChat(res)
 	}
@@ -172,5 +188,35 @@ func (u *Usage) mergeResponses(res gjson.Result) {
 	})
 	if haveInput {
 		u.setInput(input, cached)
+	}
+}
+
+// mergeGemini reads a usageMetadata object. promptTokenCount includes the
+// cached tokens (cachedContentTokenCount); toolUsePromptTokenCount, the
+// results of tools Gemini ran itself, is input too. candidatesTokenCount
+// leaves out the thinking, thoughtsTokenCount, which is output as well.
+func (u *Usage) mergeGemini(res gjson.Result) {
+	var prompt, cached, toolUse, candidates, thoughts int64
+	havePrompt, haveOutput := false, false
+	res.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "promptTokenCount":
+			prompt, havePrompt = v.Int(), true
+		case "cachedContentTokenCount":
+			cached = v.Int()
+		case "toolUsePromptTokenCount":
+			toolUse = v.Int()
+		case "candidatesTokenCount":
+			candidates, haveOutput = v.Int(), true
+		case "thoughtsTokenCount":
+			thoughts, haveOutput = v.Int(), true
+		}
+		return true
+	})
+	if havePrompt {
+		u.setInput(prompt+toolUse, cached)
+	}
+	if haveOutput {
+		u.Output, u.Reasoning = candidates+thoughts, thoughts
 	}
 }
