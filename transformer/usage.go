@@ -22,7 +22,7 @@ type Usage struct {
 func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheRead + u.CacheWrite }
 
 // ParseUsage reads the usage of a complete (non-streamed) response body in
-// format f. It reports false when the body carries no usage.
+// format f (its "usage", Gemini's "usageMetadata"). It reports false when the body carries no usage.
 func ParseUsage(f Format, body []byte) (Usage, bool) {
 	key := "usage"
 	if f == gemini {
@@ -42,8 +42,9 @@ func ParseUsage(f Format, body []byte) (Usage, bool) {
 // cache) and message_delta (cumulative output), OpenAI Chat in one chunk
 // after finish_reason, or on every chunk, the Responses API in the response
 // of its response.completed, response.incomplete or response.failed
-// event. The meter keeps the latest value of each field and never sums
-// repeated reports. The zero value is ready.
+// event, Gemini in the usageMetadata of every chunk, the counts so far.
+// The meter keeps the latest value of each field and never sums repeated
+// reports. The zero value is ready.
 type UsageMeter struct {
 	Usage
 	seen bool
