@@ -2,10 +2,13 @@ package transformer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -395,4 +398,41 @@ func goldenLetter(f Format) string {
 		}
 	}
 	return string(f)
+}
+
+// FuzzConvertResponseGemini converts arbitrary bodies from Gemini to every
+// other format and every format's answers to Gemini: a valid answer always
+// converts to valid JSON, and nothing panics.
+func FuzzConvertResponseGemini(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "response", "*.txt"))
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, in, ok := strings.Cut(string(data), "-- input --\n"); ok {
+			in, _, _ = strings.Cut(in, "\n-- ")
+			f.Add([]byte(in), uint8(len(path)))
+		}
+	}
+	f.Add([]byte(geminiToolAnswer), uint8(0))
+	f.Add([]byte(`{"candidates":[{"content":{"parts":[{"thoughtSignature":"x"},{"functionCall":{"name":"a_1","args":[1]}},{"text":1,"thought":true}]},"finishReason":"SAFETY","finishMessage":"\"\u0000"}],"promptFeedback":{"blockReason":"\"\\"}}`), uint8(1))
+	f.Add([]byte(`{"promptFeedback":{"blockReason":"a\"b\\c\u2028"},"usageMetadata":{"promptTokenCount":-5,"cachedContentTokenCount":9e99}}`), uint8(2))
+	f.Fuzz(func(t *testing.T, body []byte, dir uint8) {
+		pairs := [...][2]Format{{Anthropic, gemini}, {OpenAI, gemini}, {Responses, gemini},
+			{gemini, Anthropic}, {gemini, OpenAI}, {gemini, Responses}}
+		p := pairs[int(dir)%len(pairs)]
+		c := &Conversion{From: p[0], To: p[1], Model: "m", ToolNames: map[string]string{"a_1": "a.1"}}
+		out, err := ConvertResponse(c, body)
+		if err != nil {
+			return
+		}
+		if json.Valid(body) && !json.Valid(out) {
+			t.Fatalf("%s→%s: valid answer converted to invalid JSON:\n%s\n→\n%s", c.To, c.From, body, out)
+		}
+		_, _ = ConvertResponseValidated(c, body)
+		_, _ = ParseUsage(gemini, body)
+		var m UsageMeter
+		m.Observe(gemini, Event{Data: body})
+	})
 }

@@ -218,6 +218,8 @@ func (u *Usage) mergeGemini(res gjson.Result) {
 		u.setInput(prompt+toolUse, cached)
 	}
 	if haveOutput {
+		// A peer's negative count counts as none.
+		candidates, thoughts = max(candidates, 0), max(thoughts, 0)
 		u.Output, u.Reasoning = candidates+thoughts, thoughts
 	}
 }
