@@ -16,8 +16,10 @@ import (
 var ErrInvalidResponse = errors.New("transformer: upstream response is not a JSON object")
 
 // ErrResponseFailed is returned by ConvertResponse for a Responses API body
-// whose status says that it failed or was cancelled: there is no answer to
-// give the caller. The error's text carries the upstream's message.
+// whose status says that it failed or was cancelled, or a Gemini answer
+// whose finishReason says the model could not form a usable turn
+// (MALFORMED_FUNCTION_CALL and the like): there is no answer to give the
+// caller. The error's text carries the upstream's message.
 var ErrResponseFailed = errors.New("transformer: upstream response failed")
 
 // ConvertResponse converts a complete 2xx response body from c.To's format

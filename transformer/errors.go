@@ -46,8 +46,9 @@ func ConvertError(c *Conversion, status int, body []byte) (int, []byte) {
 // ErrorBody returns an error body in format f for status and message, the
 // shape the SDKs of f read: {"type":"error","error":{"type","message"}} for
 // Anthropic, {"error":{"message","type","param","code"}} for OpenAI Chat
-// and the Responses API. The same JSON is the data of an error event in a
-// stream of format f (Anthropic, Chat).
+// and the Responses API, {"error":{"code","message","status"}} with the
+// google.rpc status name for Gemini. The same JSON is the data of an error
+// event in a stream of format f (Anthropic, Chat).
 func ErrorBody(f Format, status int, message string) []byte {
 	enc, ok := errorCodecs[f]
 	if !ok {

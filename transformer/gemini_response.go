@@ -9,7 +9,7 @@ import (
 
 // decodeResponse reads a Gemini GenerateContentResponse: the first
 // candidate's parts in order, its finishReason, and usageMetadata. Gemini's
-// calls carry no ids: the form's calls are left without one, and each
+// calls mostly carry no ids: such calls are left without one, and each
 // encoder makes its own from the responseId and the call's position, so
 // that the same answer always gives the same ids.
 //
@@ -100,6 +100,10 @@ func (geminiCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Va
 		case call.IsObject():
 			p.Kind = blockToolCall
 			p.Name = x.callerToolName(c, call.Get("name"))
+			// Vertex AI, and the Gemini API on some models, do give ids.
+			if id := call.Get("id"); id.IsString() && id.HasText() {
+				p.ID = id
+			}
 			p.Input = call.Get("args")
 			if !p.Input.IsObject() {
 				p.Input = "{}"

@@ -255,6 +255,13 @@ func TestGeminiCallIDsStable(t *testing.T) {
 	if ids(a) == ids(other) {
 		t.Errorf("two answers gave the same call ids")
 	}
+	given, err := ConvertResponse(c, []byte(strings.Replace(geminiToolAnswer, `"name":"get_weather"`, `"id":"fc-7","name":"get_weather"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ids(given), `"id":"fc-7"`) {
+		t.Errorf("the id Gemini gave is not the caller's: %s", ids(given))
+	}
 }
 
 // TestGeminiFinishReasons checks what each kind of Gemini stop becomes for
