@@ -536,9 +536,20 @@ func (geminiCodec) encodeRequest(out []byte, r *formRequest, s *requestScratch, 
 // appendGeminiParts appends the parts of message mi.
 func appendGeminiParts(out []byte, r *formRequest, mi int, s *requestScratch, c *Conversion) []byte {
 	m := &r.Messages[mi]
+	// pending is a Gemini signature that came back through another
+	// format's thinking block, bound to the part after it.
+	var pending string
 	for i := range m.Parts {
 		p := &m.Parts[i]
-		ours := p.Origin == gemini && p.Signature.IsString()
+		sig, carried := geminiSignature(p)
+		if carried && p.Kind == blockThinking && !p.Text.HasText() {
+			pending = sig
+			continue
+		}
+		if sig == "" && pending != "" && p.Kind != blockThinking && p.Kind != blockRedacted {
+			sig, pending = pending, ""
+		}
+		ours := sig != ""
 		switch p.Kind {
 		case blockText, blockRefusal:
 			if !p.Text.IsString() || (p.Text == `""` && !ours) {
@@ -591,12 +602,37 @@ func appendGeminiParts(out []byte, r *formRequest, mi int, s *requestScratch, c 
 			continue
 		}
 		if ours {
-			out = append(out, `,"thoughtSignature":`...)
-			out = append(out, p.Signature...)
+			out = append(out, `,"thoughtSignature":"`...)
+			out = append(out, sig...)
+			out = append(out, '"')
 		}
 		out = append(out, '}')
 	}
+	if pending != "" {
+		out = jsonx.AppendSep(out)
+		out = append(out, `{"thought":true,"thoughtSignature":"`...)
+		out = append(out, pending...)
+		out = append(out, `"}`...)
+	}
 	return out
+}
+
+// geminiSignature returns the body of p's signature if Gemini made it, and
+// whether it came back through another format in a carriedPrefix envelope
+// ("rtx1:g" and a kind letter): a Gemini signature kept as an Anthropic
+// thinking block's or a Responses reasoning item's opaque data.
+func geminiSignature(p *formPart) (sig string, carried bool) {
+	if !p.Signature.IsString() {
+		return "", false
+	}
+	b := p.Signature.Body()
+	if rest, ok := strings.CutPrefix(b, carriedPrefix); ok && len(rest) >= 3 && rest[0] == 'g' && rest[2] == ':' {
+		return rest[3:], true
+	}
+	if p.Origin == gemini {
+		return b, false
+	}
+	return "", false
 }
 
 // geminiResultName returns the name of the function whose call result p

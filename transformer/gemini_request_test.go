@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -362,4 +363,64 @@ func FuzzGeminiDecodeRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGeminiRequestCarriedSignatures checks that a Gemini signature that
+// came back inside another format's opaque field goes back to Gemini on
+// the part after it, and that other providers' signatures do not.
+func TestGeminiRequestCarriedSignatures(t *testing.T) {
+	tests := []struct {
+		name string
+		from Format
+		in   string
+		want string
+	}{
+		{
+			name: "anthropic thinking block",
+			from: Anthropic,
+			in:   `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"thinking","thinking":"","signature":"rtx1:gt:U0lH"},{"type":"tool_use","id":"t1","name":"f","input":{"a":1}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`,
+			want: `{"functionCall":{"name":"f","args":{"a":1}},"thoughtSignature":"U0lH"}`,
+		},
+		{
+			name: "responses reasoning item",
+			from: Responses,
+			in:   `{"model":"m","input":[{"role":"user","content":"go"},{"type":"reasoning","summary":[],"encrypted_content":"rtx1:gt:U0lH"},{"type":"function_call","call_id":"c1","name":"f","arguments":"{\"a\":1}"},{"type":"function_call_output","call_id":"c1","output":"ok"}]}`,
+			want: `{"functionCall":{"name":"f","args":{"a":1}},"thoughtSignature":"U0lH"}`,
+		},
+		{
+			name: "a carried signature with nothing after it",
+			from: Anthropic,
+			in:   `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"text","text":"done"},{"type":"thinking","thinking":"","signature":"rtx1:gt:U0lH"}]},{"role":"user","content":"more"}]}`,
+			want: `{"text":"done"},{"thought":true,"thoughtSignature":"U0lH"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := ConvertRequest(tt.from, gemini, []byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGeminiRequest(t, out)
+			if !bytes.Contains(out, []byte(tt.want)) {
+				t.Errorf("no %s in\n%s", tt.want, out)
+			}
+			if bytes.Contains(out, []byte("rtx1:")) {
+				t.Errorf("an envelope reached Gemini:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestGeminiRequestBuiltinTools checks that a tool Gemini runs itself is
+// refused, by name, by the formats that cannot run it.
+func TestGeminiRequestBuiltinTools(t *testing.T) {
+	in := []byte(`{"contents":[{"role":"user","parts":[{"text":"search"}]}],"tools":[{"googleSearch":{}}]}`)
+	for _, to := range []Format{Anthropic, OpenAI, Responses} {
+		t.Run(string(to), func(t *testing.T) {
+			_, _, err := ConvertRequest(gemini, to, in)
+			if !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), "googleSearch") {
+				t.Errorf("err = %v, want a refusal naming googleSearch", err)
+			}
+		})
+	}
 }
