@@ -3,6 +3,7 @@ package transformer
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -46,6 +47,20 @@ type geminiDecoder struct {
 	calls []geminiCall
 }
 
+// geminiDecoders keeps the decoders' lists of fixes and calls between
+// requests; the buffer the form points into is never reused.
+var geminiDecoders = sync.Pool{New: func() any { return new(geminiDecoder) }}
+
+func (d *geminiDecoder) release() {
+	// The calls' names are substrings of the request body.
+	clear(d.calls)
+	d.gen, d.fixes, d.calls = nil, d.fixes[:0], d.calls[:0]
+	if cap(d.fixes) > maxPooledItems || cap(d.calls) > maxPooledItems {
+		return
+	}
+	geminiDecoders.Put(d)
+}
+
 func (d *geminiDecoder) fix(kind uint8, msg, part int, start int) {
 	d.fixes = append(d.fixes, geminiFix{kind: kind, msg: int32(msg), part: int32(part), start: int32(start), end: int32(len(d.gen))})
 }
@@ -70,9 +85,13 @@ func (geminiCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion
 	if !contents.IsArray() {
 		return invalid("contents: an array of contents is required")
 	}
-	var fixes [16]geminiFix
-	var calls [8]geminiCall
-	d := geminiDecoder{fixes: fixes[:0], calls: calls[:0]}
+	d := geminiDecoders.Get().(*geminiDecoder)
+	defer d.release()
+	if strings.Contains(string(root), "function") {
+		// Ids and results are written here: one buffer of a size that
+		// seldom grows, instead of several on the way to it.
+		d.gen = make([]byte, 0, 256+len(root)/16)
+	}
 
 	if system.IsString() {
 		r.addSystem(system)

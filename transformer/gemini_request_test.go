@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -422,5 +423,29 @@ func TestGeminiRequestBuiltinTools(t *testing.T) {
 				t.Errorf("err = %v, want a refusal naming googleSearch", err)
 			}
 		})
+	}
+}
+
+func BenchmarkGeminiRequest(b *testing.B) {
+	for _, size := range []int{2 << 10, 200 << 10} {
+		a, o, r := benchAnthropicRequest(size), benchOpenAIRequest(size), benchResponsesRequest(size)
+		g, _, err := ConvertRequest(Anthropic, gemini, a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name     string
+			from, to Format
+			body     []byte
+		}{
+			{"G2A", gemini, Anthropic, g},
+			{"G2O", gemini, OpenAI, g},
+			{"G2R", gemini, Responses, g},
+			{"A2G", Anthropic, gemini, a},
+			{"O2G", OpenAI, gemini, o},
+			{"R2G", Responses, gemini, r},
+		} {
+			b.Run(fmt.Sprintf("%s/%dKB", tt.name, (len(tt.body)+512)>>10), func(b *testing.B) { benchRequest(b, tt.from, tt.to, tt.body) })
+		}
 	}
 }
