@@ -197,10 +197,16 @@ func (d *geminiDecoder) decodeContent(r *formRequest, ro role, parts jsonx.Value
 			d.decodeResponse(p, mi, len(m.Parts)-1, pi, gp.response)
 		case gp.inline.IsObject():
 			mt := gp.inline.Get("mimeType")
+			if !geminiMediaKept(mt) {
+				continue
+			}
 			p = m.addPart(geminiMediaKind(mt))
 			p.Source, p.MediaType, p.Data = srcBase64, mt, gp.inline.Get("data")
 		case gp.file.IsObject():
 			mt := gp.file.Get("mimeType")
+			if mt.HasText() && !geminiMediaKept(mt) {
+				continue
+			}
 			p = m.addPart(geminiMediaKind(mt))
 			p.Source, p.MediaType, p.Data = srcURL, mt, gp.file.Get("fileUri")
 		case gp.thought:
@@ -273,6 +279,14 @@ func (d *geminiDecoder) decodeResponse(p *formPart, mi, part, pi int, v jsonx.Va
 		d.gen = jsonx.AppendAsString(d.gen, string(resp))
 		d.fix(fixResultText, mi, part, start)
 	}
+}
+
+// geminiMediaKept reports whether the form can carry media of type mt:
+// images, PDFs and text. Audio and video have no place in the other
+// formats' requests.
+func geminiMediaKept(mt jsonx.Value) bool {
+	t := mt.Str()
+	return strings.HasPrefix(t, "image/") || strings.HasPrefix(t, "text/") || t == "application/pdf"
 }
 
 // geminiMediaKind tells an image from a document by its media type.

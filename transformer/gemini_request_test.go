@@ -412,6 +412,25 @@ func TestGeminiRequestCarriedSignatures(t *testing.T) {
 	}
 }
 
+// TestGeminiRequestMedia checks which media reach the other formats.
+func TestGeminiRequestMedia(t *testing.T) {
+	in := []byte(`{"contents":[{"role":"user","parts":[{"text":"look"},{"inlineData":{"mimeType":"audio/wav","data":"UklGRg=="}},{"inlineData":{"mimeType":"image/gif","data":"R0lGOD"}},{"fileData":{"mimeType":"video/mp4","fileUri":"https://example.com/v.mp4"}},{"fileData":{"mimeType":"application/pdf","fileUri":"https://example.com/d.pdf"}}]}]}`)
+	out, _, err := ConvertRequest(gemini, Anthropic, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"media_type":"image/gif"`, `"url":"https://example.com/d.pdf"`} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("no %s in\n%s", want, out)
+		}
+	}
+	for _, not := range []string{"audio/wav", "v.mp4"} {
+		if bytes.Contains(out, []byte(not)) {
+			t.Errorf("%s reached Anthropic:\n%s", not, out)
+		}
+	}
+}
+
 // TestGeminiRequestBuiltinTools checks that a tool Gemini runs itself is
 // refused, by name, by the formats that cannot run it.
 func TestGeminiRequestBuiltinTools(t *testing.T) {
