@@ -87,6 +87,7 @@ var requestCodecs = map[Format]requestCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
+	gemini:    geminiCodec{},
 }
 
 // Interface guards.
@@ -94,6 +95,7 @@ var (
 	_ requestCodec = anthropicCodec{}
 	_ requestCodec = chatCodec{}
 	_ requestCodec = responsesCodec{}
+	_ requestCodec = geminiCodec{}
 )
 
 // ConvertRequest converts a request body from the caller's format to the
@@ -298,8 +300,11 @@ func refuseBuiltin(t *formTool, to Format) error {
 		name = t.Name.Text()
 	}
 	where := "OpenAI"
-	if t.Origin == Anthropic {
+	switch t.Origin {
+	case Anthropic:
 		where = "Anthropic"
+	case gemini:
+		where = "Google"
 	}
 	return invalid(fmt.Sprintf("tools: the %s tool runs only at %s; this channel (%s) cannot run it", name, where, to))
 }

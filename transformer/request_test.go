@@ -77,7 +77,7 @@ func TestConvertRequestWithoutModel(t *testing.T) {
 }
 
 func TestConvertRequestUnknownFormat(t *testing.T) {
-	_, _, err := ConvertRequest("gemini", OpenAI, []byte(`{}`))
+	_, _, err := ConvertRequest("cohere", OpenAI, []byte(`{}`))
 	if err == nil || errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("err = %v, want an error that is not the caller's fault", err)
 	}
