@@ -253,8 +253,54 @@ func checkCallerStream(f Format, out []byte) error {
 		return checkAnthropicStream(evs)
 	case Responses:
 		return checkResponsesStream(evs)
+	case gemini:
+		return checkGeminiStream(evs)
 	}
 	return checkOpenAIStream(evs)
+}
+
+// checkGeminiStream checks what genai accepts and what Gemini callers rely
+// on: data-only events, each a JSON object; no [DONE]; at most one
+// finishReason or error, and nothing after it.
+func checkGeminiStream(evs []Event) error {
+	ended := false
+	for i, ev := range evs {
+		if ev.Type != "" {
+			return fmt.Errorf("event %d has an event line %q", i, ev.Type)
+		}
+		if ended {
+			return fmt.Errorf("event %d follows the final chunk: %s", i, ev.Data)
+		}
+		if !json.Valid(ev.Data) || len(ev.Data) == 0 || ev.Data[0] != '{' {
+			return fmt.Errorf("event %d is not a JSON object: %q", i, ev.Data)
+		}
+		r := gjson.ParseBytes(ev.Data)
+		if r.Get("error").Exists() {
+			if r.Get("error.code").Int() == 0 || r.Get("error.status").String() == "" || r.Get("error.message").String() == "" {
+				return fmt.Errorf("error chunk %d lacks code, status or message: %s", i, ev.Data)
+			}
+			ended = true
+			continue
+		}
+		if r.Get("continuationToken").Exists() {
+			return fmt.Errorf("chunk %d carries a continuationToken", i)
+		}
+		if r.Get("candidates.0.finishReason").Exists() {
+			if !r.Get("usageMetadata").Exists() {
+				return fmt.Errorf("the final chunk has no usageMetadata: %s", ev.Data)
+			}
+			ended = true
+		}
+		for _, p := range r.Get("candidates.0.content.parts").Array() {
+			if fc := p.Get("functionCall"); fc.Exists() && (!fc.Get("args").IsObject() || fc.Get("name").String() == "") {
+				return fmt.Errorf("chunk %d has a function call without a name or object args: %s", i, ev.Data)
+			}
+		}
+	}
+	if len(evs) > 0 && !ended {
+		return errors.New("the stream ends with neither a finishReason nor an error chunk")
+	}
+	return nil
 }
 
 func checkAnthropicStream(evs []Event) error {
