@@ -173,8 +173,12 @@ func (d *geminiStreamDecoder) call(evs []formEvent, call, sig jsonx.Value) []for
 	d.calls++
 	index := d.next
 	d.next++
+	name := call.Get("name")
+	if !name.IsString() {
+		name = `""`
+	}
 	evs = append(evs, formEvent{Kind: eventBlockStart, Index: index,
-		Block: formPart{Kind: blockToolCall, ID: id, Name: call.Get("name"), Origin: gemini}})
+		Block: formPart{Kind: blockToolCall, ID: id, Name: name, Origin: gemini}})
 	args := call.Get("args")
 	if !args.IsObject() {
 		args = "{}"

@@ -292,8 +292,8 @@ func checkGeminiStream(evs []Event) error {
 			ended = true
 		}
 		for _, p := range r.Get("candidates.0.content.parts").Array() {
-			if fc := p.Get("functionCall"); fc.Exists() && (!fc.Get("args").IsObject() || fc.Get("name").String() == "") {
-				return fmt.Errorf("chunk %d has a function call without a name or object args: %s", i, ev.Data)
+			if fc := p.Get("functionCall"); fc.Exists() && (!fc.Get("args").IsObject() || fc.Get("name").Type != gjson.String) {
+				return fmt.Errorf("chunk %d has a function call without a name string or object args: %s", i, ev.Data)
 			}
 		}
 	}
@@ -473,6 +473,16 @@ var streamDirections = func() (dirs [][2]Format) {
 	return dirs
 }()
 
+// fuzzDirections are streamDirections and every pair with Gemini, whose
+// codec is tested before the format is public.
+var fuzzDirections = func() [][2]Format {
+	dirs := append([][2]Format(nil), streamDirections...)
+	for _, f := range Formats {
+		dirs = append(dirs, [2]Format{f, gemini}, [2]Format{gemini, f})
+	}
+	return append(dirs, [2]Format{gemini, gemini})
+}()
+
 // FuzzStreamConverter feeds any bytes to every direction's converter, the
 // Responses decoder and encoder included: the output is always well-framed
 // valid JSON that the caller's stream rules accept.
@@ -489,13 +499,20 @@ func FuzzStreamConverter(f *testing.F) {
 		"data: {\"type\":\"response.custom_tool_call_input.delta\",\"output_index\":0,\"delta\":\"a\\\"\\x\xff\"}\n\n"), uint8(5))
 	f.Add([]byte("data: {\"type\":\"response.output_text.delta\",\"output_index\":3,\"content_index\":9,\"delta\":\"x\"}\n\n"+
 		"data: {\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":{\"type\":\"reasoning\",\"encrypted_content\":\"rtx1:ar:\"}}\n\n"), uint8(0))
+	// Gemini: a signed call whose args are no object and whose name is no
+	// string, a thought switching to text mid-chunk, an error chunk, and
+	// CRLF framing with a finishReason the caller must see as an error.
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":7,\"args\":[1]},\"thoughtSignature\":\"\\x\"}]}}]}\n\n"), uint8(0))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\\ud800\",\"thought\":true},{\"text\":\"\xff\"},{\"text\":\"\",\"thoughtSignature\":\"s\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,\"cachedContentTokenCount\":9}}\n\n"), uint8(2))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}]}\n\ndata: {\"error\":{\"code\":\"429\",\"status\":\"RESOURCE_EXHAUSTED\"}}\n\n"), uint8(1))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"finishReason\":\"MALFORMED_FUNCTION_CALL\"}]}\r\n\r\n"), uint8(0x30))
 	f.Fuzz(func(t *testing.T, input []byte, mode uint8) {
 		var endErr error
 		if mode&1 != 0 {
 			endErr = errors.New("connection reset")
 		}
 		chunk := int(mode >> 4)
-		for _, dir := range streamDirections {
+		for _, dir := range fuzzDirections {
 			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,
 				ToolNames: map[string]string{"t": "tool\n\"x\""}, Freeform: []string{"apply_patch", "t"}}
 			out, _ := convertStream(t, conv, input, chunk, endErr)
