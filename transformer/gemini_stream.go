@@ -369,7 +369,7 @@ func (e *geminiStreamEncoder) start(ev *formEvent) {
 	e.started = true
 	e.id = e.idBuf[:0]
 	if ev.Kind == eventStart && nonEmptyStringToken(string(ev.ID)) {
-		e.id = append(e.id, ev.ID...)
+		e.id = jsonx.AppendToken(e.id, string(ev.ID))
 	} else {
 		e.id = jsonx.AppendString(e.id, rand.Text())
 	}
@@ -403,7 +403,10 @@ func (e *geminiStreamEncoder) blockStart(ev *formEvent) {
 		}
 	}
 	c.index, c.open = ev.Index, true
-	c.name = jsonx.AppendValueString(c.name[:0], ev.Block.Name)
+	c.name = c.name[:0]
+	if ev.Block.Name.IsString() {
+		c.name = jsonx.AppendToken(c.name, string(ev.Block.Name))
+	}
 	c.args, c.sig = c.args[:0], c.sig[:0]
 }
 
@@ -455,7 +458,7 @@ func (e *geminiStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 			return dst
 		}
 		if c := e.call(ev.Index); c != nil {
-			c.sig = append(c.sig[:0], ev.Text...)
+			c.sig = jsonx.AppendToken(c.sig[:0], string(ev.Text))
 			return dst
 		}
 		dst = e.head(dst)
