@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -489,4 +490,43 @@ func benchStreamG() []byte {
 	b.WriteString(`data: {"candidates":[{"content":{"parts":[{"functionCall":{"name":"search","args":{"q":"go sse","limit":5}},"thoughtSignature":"c2ln"}],"role":"model"},"index":0}]` + tail)
 	b.WriteString(`data: {"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason":"STOP","index":0}]` + tail)
 	return b.Bytes()
+}
+
+// FuzzGeminiStream is FuzzStreamConverter narrowed to the directions with
+// Gemini on either side, so that fuzzing time goes to its codec.
+func FuzzGeminiStream(f *testing.F) {
+	files, _ := filepath.Glob("testdata/stream/*g_*.txt")
+	more, _ := filepath.Glob("testdata/stream/g2*.txt")
+	for _, path := range append(files, more...) {
+		f.Add(loadStreamCase(f, path).input, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, input []byte, mode uint8) {
+		var endErr error
+		if mode&1 != 0 {
+			endErr = errors.New("connection reset")
+		}
+		for _, dir := range fuzzDirections {
+			if dir[0] != gemini && dir[1] != gemini {
+				continue
+			}
+			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,
+				ToolNames: map[string]string{"t": "tool\n\"x\""}, Freeform: []string{"apply_patch", "t"}}
+			out, _ := convertStream(t, conv, input, int(mode>>4), endErr)
+			evs, err := decodeStreamEvents(out)
+			if err != nil {
+				t.Fatalf("%s←%s: %v\n%q", dir[0], dir[1], err, out)
+			}
+			if dir[0] == dir[1] {
+				continue // pass-through forwards whatever came
+			}
+			for _, ev := range evs {
+				if string(ev.Data) != "[DONE]" && !json.Valid(ev.Data) {
+					t.Fatalf("%s←%s: invalid JSON %q", dir[0], dir[1], ev.Data)
+				}
+			}
+			if err := checkCallerStream(dir[0], out); err != nil {
+				t.Fatalf("%s←%s: %v\n%s", dir[0], dir[1], err, out)
+			}
+		}
+	})
 }
