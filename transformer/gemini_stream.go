@@ -27,7 +27,10 @@ func (geminiCodec) newStreamEncoder(c *Conversion, _ func() time.Time) streamEnc
 	return e
 }
 
-// geminiStreamDecoder reads a Gemini upstream's chunks.
+// geminiStreamDecoder reads a Gemini upstream's chunks. The stop a
+// finishReason gives is held until the body ends, since only the end of
+// the body says the answer is whole, and a later chunk may still bring
+// usage.
 type geminiStreamDecoder struct {
 	c *Conversion
 
