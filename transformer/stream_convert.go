@@ -33,7 +33,9 @@ func newStreamConverter(c *Conversion, now func() time.Time) StreamConverter {
 	if c == nil {
 		return &streamPassThrough{c: &Conversion{}}
 	}
-	if c.From == c.To || !c.From.Valid() || !c.To.Valid() {
+	_, fromOK := streamCodecs[c.From]
+	_, toOK := streamCodecs[c.To]
+	if c.From == c.To || !fromOK || !toOK {
 		return &streamPassThrough{c: c}
 	}
 	up, caller := streamCodecs[c.To], streamCodecs[c.From]
@@ -55,6 +57,7 @@ var streamCodecs = map[Format]streamCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
+	gemini:    geminiCodec{},
 }
 
 // streamDecoder turns one upstream's events into form events. The events it
@@ -151,6 +154,10 @@ type streamPassThrough struct {
 
 func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 	dst = ev.AppendTo(dst)
+	if p.c.To == gemini {
+		p.geminiEvent(ev)
+		return dst, nil
+	}
 	if !p.c.To.Valid() {
 		return dst, nil
 	}
@@ -204,10 +211,16 @@ func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 }
 
 func (p *streamPassThrough) End(dst []byte, err error) []byte {
-	if p.done || !p.c.To.Valid() {
+	if p.done || !p.c.To.Valid() && p.c.To != gemini {
 		return dst
 	}
 	p.done = true
+	if p.c.To == gemini {
+		if err == nil && p.finished {
+			return dst
+		}
+		return appendGeminiStreamError(dst, formError{Type: errKindAPI, Message: streamEndMessage(err)})
+	}
 	if p.c.To == Responses {
 		if p.resp.id == "" {
 			p.resp.set("resp_"+rand.Text(), p.c.Model, time.Now().Unix())
@@ -237,10 +250,40 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 }
 
 func (p *streamPassThrough) Usage() Usage {
-	if p.c.To == Responses {
+	if p.c.To == Responses || p.c.To == gemini {
 		return p.usageR
 	}
 	return p.meter.Usage
+}
+
+// geminiEvent follows a passed-through Gemini stream: its cumulative usage
+// (the last chunk's), whether a finishReason came, and an error chunk.
+func (p *streamPassThrough) geminiEvent(ev Event) {
+	if p.done {
+		return
+	}
+	it, ok := jsonx.Object(jsonx.BytesString(ev.Data))
+	if !ok {
+		return
+	}
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		switch k {
+		case "usageMetadata":
+			if v.IsObject() {
+				p.usageR = geminiStreamUsage(v)
+			}
+		case "error":
+			if v.IsObject() {
+				p.done = true
+			}
+		case "candidates":
+			cs := v.Values()
+			c, _ := cs.Next()
+			if c.Get("finishReason").IsString() {
+				p.finished = true
+			}
+		}
+	}
 }
 
 // responsesEvent follows a passed-through Responses stream: its sequence

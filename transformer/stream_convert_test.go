@@ -253,8 +253,54 @@ func checkCallerStream(f Format, out []byte) error {
 		return checkAnthropicStream(evs)
 	case Responses:
 		return checkResponsesStream(evs)
+	case gemini:
+		return checkGeminiStream(evs)
 	}
 	return checkOpenAIStream(evs)
+}
+
+// checkGeminiStream checks what genai accepts and what Gemini callers rely
+// on: data-only events, each a JSON object; no [DONE]; at most one
+// finishReason or error, and nothing after it.
+func checkGeminiStream(evs []Event) error {
+	ended := false
+	for i, ev := range evs {
+		if ev.Type != "" {
+			return fmt.Errorf("event %d has an event line %q", i, ev.Type)
+		}
+		if ended {
+			return fmt.Errorf("event %d follows the final chunk: %s", i, ev.Data)
+		}
+		if !json.Valid(ev.Data) || len(ev.Data) == 0 || ev.Data[0] != '{' {
+			return fmt.Errorf("event %d is not a JSON object: %q", i, ev.Data)
+		}
+		r := gjson.ParseBytes(ev.Data)
+		if r.Get("error").Exists() {
+			if r.Get("error.code").Int() == 0 || r.Get("error.status").String() == "" || r.Get("error.message").String() == "" {
+				return fmt.Errorf("error chunk %d lacks code, status or message: %s", i, ev.Data)
+			}
+			ended = true
+			continue
+		}
+		if r.Get("continuationToken").Exists() {
+			return fmt.Errorf("chunk %d carries a continuationToken", i)
+		}
+		if r.Get("candidates.0.finishReason").Exists() {
+			if !r.Get("usageMetadata").Exists() {
+				return fmt.Errorf("the final chunk has no usageMetadata: %s", ev.Data)
+			}
+			ended = true
+		}
+		for _, p := range r.Get("candidates.0.content.parts").Array() {
+			if fc := p.Get("functionCall"); fc.Exists() && (!fc.Get("args").IsObject() || fc.Get("name").Type != gjson.String) {
+				return fmt.Errorf("chunk %d has a function call without a name string or object args: %s", i, ev.Data)
+			}
+		}
+	}
+	if len(evs) > 0 && !ended {
+		return errors.New("the stream ends with neither a finishReason nor an error chunk")
+	}
+	return nil
 }
 
 func checkAnthropicStream(evs []Event) error {
@@ -427,6 +473,16 @@ var streamDirections = func() (dirs [][2]Format) {
 	return dirs
 }()
 
+// fuzzDirections are streamDirections and every pair with Gemini, whose
+// codec is tested before the format is public.
+var fuzzDirections = func() [][2]Format {
+	dirs := append([][2]Format(nil), streamDirections...)
+	for _, f := range Formats {
+		dirs = append(dirs, [2]Format{f, gemini}, [2]Format{gemini, f})
+	}
+	return append(dirs, [2]Format{gemini, gemini})
+}()
+
 // FuzzStreamConverter feeds any bytes to every direction's converter, the
 // Responses decoder and encoder included: the output is always well-framed
 // valid JSON that the caller's stream rules accept.
@@ -443,13 +499,20 @@ func FuzzStreamConverter(f *testing.F) {
 		"data: {\"type\":\"response.custom_tool_call_input.delta\",\"output_index\":0,\"delta\":\"a\\\"\\x\xff\"}\n\n"), uint8(5))
 	f.Add([]byte("data: {\"type\":\"response.output_text.delta\",\"output_index\":3,\"content_index\":9,\"delta\":\"x\"}\n\n"+
 		"data: {\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":{\"type\":\"reasoning\",\"encrypted_content\":\"rtx1:ar:\"}}\n\n"), uint8(0))
+	// Gemini: a signed call whose args are no object and whose name is no
+	// string, a thought switching to text mid-chunk, an error chunk, and
+	// CRLF framing with a finishReason the caller must see as an error.
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":7,\"args\":[1]},\"thoughtSignature\":\"\\x\"}]}}]}\n\n"), uint8(0))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\\ud800\",\"thought\":true},{\"text\":\"\xff\"},{\"text\":\"\",\"thoughtSignature\":\"s\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,\"cachedContentTokenCount\":9}}\n\n"), uint8(2))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}]}\n\ndata: {\"error\":{\"code\":\"429\",\"status\":\"RESOURCE_EXHAUSTED\"}}\n\n"), uint8(1))
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]},\"finishReason\":\"MALFORMED_FUNCTION_CALL\"}]}\r\n\r\n"), uint8(0x30))
 	f.Fuzz(func(t *testing.T, input []byte, mode uint8) {
 		var endErr error
 		if mode&1 != 0 {
 			endErr = errors.New("connection reset")
 		}
 		chunk := int(mode >> 4)
-		for _, dir := range streamDirections {
+		for _, dir := range fuzzDirections {
 			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,
 				ToolNames: map[string]string{"t": "tool\n\"x\""}, Freeform: []string{"apply_patch", "t"}}
 			out, _ := convertStream(t, conv, input, chunk, endErr)
