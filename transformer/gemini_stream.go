@@ -517,37 +517,6 @@ func (e *geminiStreamEncoder) tail(dst []byte) []byte {
 	return append(dst, "}\n\n"...)
 }
 
-// geminiFinishString is a stop reason as Gemini's finishReason.
-func geminiFinishString(r stopReason) string {
-	switch r {
-	case stopMaxTokens, stopContextWindow:
-		return "MAX_TOKENS"
-	case stopRefusal:
-		return "SAFETY"
-	}
-	return "STOP"
-}
-
-// appendGeminiUsage writes usageMetadata: the prompt count includes the
-// cached tokens, the candidates count excludes the thoughts.
-func appendGeminiUsage(dst []byte, u Usage) []byte {
-	dst = append(dst, `{"promptTokenCount":`...)
-	dst = strconv.AppendInt(dst, u.Input+u.CacheRead+u.CacheWrite, 10)
-	dst = append(dst, `,"candidatesTokenCount":`...)
-	dst = strconv.AppendInt(dst, max(u.Output-u.Reasoning, 0), 10)
-	if u.CacheRead > 0 {
-		dst = append(dst, `,"cachedContentTokenCount":`...)
-		dst = strconv.AppendInt(dst, u.CacheRead, 10)
-	}
-	if u.Reasoning > 0 {
-		dst = append(dst, `,"thoughtsTokenCount":`...)
-		dst = strconv.AppendInt(dst, u.Reasoning, 10)
-	}
-	dst = append(dst, `,"totalTokenCount":`...)
-	dst = strconv.AppendInt(dst, u.Input+u.CacheRead+u.CacheWrite+u.Output, 10)
-	return append(dst, '}')
-}
-
 // appendGeminiStreamError writes the error chunk that ends a Gemini
 // stream: google.rpc's status, which genai turns into the stream's error.
 func appendGeminiStreamError(dst []byte, fe formError) []byte {
