@@ -139,7 +139,8 @@ func (geminiCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion
 	return nil
 }
 
-// geminiPart is one part of a Gemini content, read in one pass.
+// geminiPart is one part of a Gemini content (a request's, an answer's or
+// a stream chunk's), read in one pass.
 type geminiPart struct {
 	text, signature, inline, file, call, response jsonx.Value
 	thought                                       bool

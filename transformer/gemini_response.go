@@ -81,21 +81,9 @@ func (geminiCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Va
 	ps := parts.Values()
 	for pv, ok := ps.Next(); ok && parts.IsArray(); pv, ok = ps.Next() {
 		var p formPart
-		var text, call, sig jsonx.Value
-		thought := false
-		pm := pv.Members()
-		for k, v, ok := pm.Next(); ok; k, v, ok = pm.Next() {
-			switch k {
-			case "text":
-				text = v
-			case "thought":
-				thought = v.IsTrue()
-			case "thoughtSignature":
-				sig = v
-			case "functionCall":
-				call = v
-			}
-		}
+		var gp geminiPart
+		gp.read(pv)
+		text, call, sig, thought := gp.text, gp.call, gp.signature, gp.thought
 		switch {
 		case call.IsObject():
 			p.Kind = blockToolCall

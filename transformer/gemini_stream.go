@@ -119,21 +119,9 @@ func (d *geminiStreamDecoder) decode(evs []formEvent, ev Event) []formEvent {
 func (d *geminiStreamDecoder) parts(evs []formEvent, parts jsonx.Value) []formEvent {
 	pi := parts.Values()
 	for p, ok := pi.Next(); ok; p, ok = pi.Next() {
-		var text, sig, call jsonx.Value
-		thought := false
-		mi := p.Members()
-		for k, v, ok := mi.Next(); ok; k, v, ok = mi.Next() {
-			switch k {
-			case "text":
-				text = v
-			case "thought":
-				thought = v.IsTrue()
-			case "thoughtSignature":
-				sig = v
-			case "functionCall":
-				call = v
-			}
-		}
+		var gp geminiPart
+		gp.read(p)
+		text, sig, call, thought := gp.text, gp.signature, gp.call, gp.thought
 		switch {
 		case call.IsObject():
 			evs = d.call(evs, call, sig)
