@@ -587,6 +587,48 @@ func chatMediaPart(p *formPart) bool {
 	return false
 }
 
+// appendOpenAIToolChoice appends tool_choice and parallel_tool_calls as
+// Chat and the Responses API both take them, a forced function nested under
+// "function" for Chat and flat for the Responses API. A forced tool that was
+// not sent becomes "auto": forcing it would be rejected.
+func appendOpenAIToolChoice(out []byte, r *formRequest, s *requestScratch, c *Conversion, flat bool) []byte {
+	switch r.Choice.Mode {
+	case choiceAuto:
+		out = jsonx.AppendKey(out, "tool_choice")
+		out = append(out, `"auto"`...)
+	case choiceAny:
+		out = jsonx.AppendKey(out, "tool_choice")
+		out = append(out, `"required"`...)
+	case choiceNone:
+		out = jsonx.AppendKey(out, "tool_choice")
+		out = append(out, `"none"`...)
+	case choiceTool:
+		out = jsonx.AppendKey(out, "tool_choice")
+		name := r.Choice.Name.Text()
+		switch {
+		case !s.hasTool(name):
+			out = append(out, `"auto"`...)
+		case flat:
+			out = append(out, `{"type":"function","name":`...)
+			out = jsonx.AppendString(out, upstreamToolName(c, name))
+			out = append(out, '}')
+		default:
+			out = append(out, `{"type":"function","function":{"name":`...)
+			out = jsonx.AppendString(out, upstreamToolName(c, name))
+			out = append(out, `}}`...)
+		}
+	}
+	switch r.ParallelToolCalls {
+	case triFalse:
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
+		out = append(out, "false"...)
+	case triTrue:
+		out = jsonx.AppendKey(out, "parallel_tool_calls")
+		out = append(out, "true"...)
+	}
+	return out
+}
+
 // appendToolResultText appends the escaped text of tool result r, for
 // formats whose tool results hold only text, and sets aside in s.media the
 // parts media accepts, for the user message that follows. Neither format
@@ -786,35 +828,5 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 		return out[:mark], nil
 	}
 	out = append(out, ']')
-	switch r.Choice.Mode {
-	case choiceAuto:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"auto"`...)
-	case choiceAny:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"required"`...)
-	case choiceNone:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"none"`...)
-	case choiceTool:
-		out = jsonx.AppendKey(out, "tool_choice")
-		name := r.Choice.Name.Text()
-		if !s.hasTool(name) {
-			// The forced tool was not sent; forcing it would be rejected.
-			out = append(out, `"auto"`...)
-			break
-		}
-		out = append(out, `{"type":"function","function":{"name":`...)
-		out = jsonx.AppendString(out, upstreamToolName(c, name))
-		out = append(out, `}}`...)
-	}
-	switch r.ParallelToolCalls {
-	case triFalse:
-		out = jsonx.AppendKey(out, "parallel_tool_calls")
-		out = append(out, "false"...)
-	case triTrue:
-		out = jsonx.AppendKey(out, "parallel_tool_calls")
-		out = append(out, "true"...)
-	}
-	return out, nil
+	return appendOpenAIToolChoice(out, r, s, c, false), nil
 }

@@ -776,35 +776,5 @@ func appendResponsesTools(out []byte, r *formRequest, s *requestScratch, c *Conv
 		return out[:mark], nil
 	}
 	out = append(out, ']')
-	switch r.Choice.Mode {
-	case choiceAuto:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"auto"`...)
-	case choiceAny:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"required"`...)
-	case choiceNone:
-		out = jsonx.AppendKey(out, "tool_choice")
-		out = append(out, `"none"`...)
-	case choiceTool:
-		out = jsonx.AppendKey(out, "tool_choice")
-		name := r.Choice.Name.Text()
-		if !s.hasTool(name) {
-			out = append(out, `"auto"`...)
-			break
-		}
-		// Flat, never Chat's {"type":"function","function":{…}}.
-		out = append(out, `{"type":"function","name":`...)
-		out = jsonx.AppendString(out, upstreamToolName(c, name))
-		out = append(out, '}')
-	}
-	switch r.ParallelToolCalls {
-	case triFalse:
-		out = jsonx.AppendKey(out, "parallel_tool_calls")
-		out = append(out, "false"...)
-	case triTrue:
-		out = jsonx.AppendKey(out, "parallel_tool_calls")
-		out = append(out, "true"...)
-	}
-	return out, nil
+	return appendOpenAIToolChoice(out, r, s, c, true), nil
 }
