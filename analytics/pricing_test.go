@@ -147,3 +147,24 @@ func TestPricingTable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecordCost measures pricing one record, as the router does for
+// every request: by a canonical name, and by a snapshot name that is
+// normalized and trimmed before it is found.
+func BenchmarkRecordCost(b *testing.B) {
+	p := analytics.DefaultPricing()
+	for _, bb := range []struct{ name, model string }{
+		{"canonical", "claude-sonnet-4-5"},
+		{"snapshot", "models/gemini-2.5-pro-001"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			r := analytics.Record{UpstreamModel: bb.model, InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 4000}
+			b.ReportAllocs()
+			for b.Loop() {
+				if p.RecordCost(&r) == nil {
+					b.Fatal("no price")
+				}
+			}
+		})
+	}
+}
