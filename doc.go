@@ -2,7 +2,8 @@
 //
 // A *Client is an http.RoundTripper. Put it in an http.Client, or hand that
 // client to an official SDK, and every request to the Anthropic Messages,
-// OpenAI Chat Completions or OpenAI Responses API is:
+// OpenAI Chat Completions, OpenAI Responses or Google Gemini API
+// (models/{model}:generateContent, the model read from the path) is:
 //
 //   - matched against routing rules (model, keywords, token count, tools,
 //     images, thinking, web search, headers, Go matchers), highest priority
@@ -18,7 +19,8 @@
 //     timeouts and 408/409/429/5xx/529 answers, until a byte reaches the
 //     caller;
 //   - converted to the channel's wire format (Channel.Type: FormatAnthropic,
-//     FormatOpenAI, FormatResponses) and its answer back to the caller's,
+//     FormatOpenAI, FormatResponses, FormatGemini) and its answer back to the
+//     caller's,
 //     streams event by event, when the two differ;
 //   - streamed through event by event, with its token usage read from the
 //     upstream's own report;
