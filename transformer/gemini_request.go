@@ -33,9 +33,11 @@ const (
 	fixOutputSchema
 )
 
-// geminiCall is a call of the last model turn waiting for its answer.
+// geminiCall is a call of the last model turn waiting for its answer: its
+// id is the caller's (id), or the one the decoder wrote (start, end).
 type geminiCall struct {
 	name       string
+	id         jsonx.Value
 	start, end int32
 	answered   bool
 }
@@ -189,6 +191,12 @@ func (d *geminiDecoder) decodeContent(r *formRequest, ro role, parts jsonx.Value
 			if !p.Input.IsObject() {
 				p.Input = "{}"
 			}
+			if id := gp.call.Get("id"); nonEmptyStringToken(string(id)) {
+				// Google's clients may name their calls (Gemini CLI does).
+				p.ID = id
+				d.calls = append(d.calls, geminiCall{name: p.Name.Str(), id: id})
+				break
+			}
 			start := len(d.gen)
 			d.appendID(mi, pi)
 			d.fix(fixPartID, mi, len(m.Parts)-1, start)
@@ -243,16 +251,32 @@ func (d *geminiDecoder) appendID(mi, pi int) {
 }
 
 // decodeResponse reads a functionResponse into p, the part at index part of
-// message mi. Its id is that of the first unanswered call of the same name
-// in the model turn before it: parallel calls are answered in one turn, in
-// order.
+// message mi. Its id is its own, when the caller gave one; else that of the
+// first unanswered call of the same name in the model turn before it:
+// parallel calls are answered in one turn, in order.
 func (d *geminiDecoder) decodeResponse(p *formPart, mi, part, pi int, v jsonx.Value) {
 	p.Name = v.Get("name")
 	name := p.Name.Str()
 	matched := false
+	if id := v.Get("id"); nonEmptyStringToken(string(id)) {
+		p.ID, matched = id, true
+		for i := range d.calls {
+			if call := &d.calls[i]; !call.answered && call.id == id {
+				call.answered = true
+				break
+			}
+		}
+	}
 	for i := range d.calls {
+		if matched {
+			break
+		}
 		if call := &d.calls[i]; !call.answered && call.name == name {
 			call.answered, matched = true, true
+			if call.id != "" {
+				p.ID = call.id
+				break
+			}
 			// The buffer may still grow: the id is assigned at the end.
 			d.fixes = append(d.fixes, geminiFix{kind: fixPartID, msg: int32(mi), part: int32(part), start: call.start, end: call.end})
 			break
@@ -573,9 +597,17 @@ func appendGeminiParts(out []byte, r *formRequest, mi int, s *requestScratch, c 
 	// pending is a Gemini signature that came back through another
 	// format's thinking block, bound to the part after it.
 	var pending string
+	unsigned := m.role == roleAssistant && unsignedGeminiCalls(m)
 	for i := range m.Parts {
 		p := &m.Parts[i]
 		sig, carried := geminiSignature(p)
+		if unsigned && p.Kind == blockToolCall {
+			// Calls another model made, or whose signature the caller's
+			// format could not carry back (Chat's tool_calls): Gemini 3
+			// refuses a turn whose first call is unsigned, and takes
+			// this value, which Google documents for such turns, instead.
+			sig, unsigned = geminiSkipSignature, false
+		}
 		if carried && p.Kind == blockThinking && !p.Text.HasText() {
 			pending = sig
 			continue
@@ -649,6 +681,25 @@ func appendGeminiParts(out []byte, r *formRequest, mi int, s *requestScratch, c 
 		out = append(out, `"}`...)
 	}
 	return out
+}
+
+// geminiSkipSignature is the thoughtSignature Google's documentation gives
+// for function calls that no Gemini model signed: a conversation moved from
+// another model, or calls the client made itself.
+const geminiSkipSignature = "skip_thought_signature_validator"
+
+// unsignedGeminiCalls reports whether model turn m calls functions and
+// holds no Gemini signature at all.
+func unsignedGeminiCalls(m *formMessage) bool {
+	calls := false
+	for i := range m.Parts {
+		p := &m.Parts[i]
+		if sig, _ := geminiSignature(p); sig != "" {
+			return false
+		}
+		calls = calls || p.Kind == blockToolCall
+	}
+	return calls
 }
 
 // geminiSignature returns the body of p's signature if Gemini made it, and

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidwall/gjson"
 	"google.golang.org/genai"
 
 	"github.com/routex/routex/internal/jsonx"
@@ -34,6 +35,9 @@ type geminiBody struct {
 func decodeGeminiBody(t *testing.T, b []byte) *geminiBody {
 	t.Helper()
 	var body geminiBody
+	// Google's JSON reads bytes in either base64 alphabet, genai's types in
+	// the standard one only: the skip value is URL-safe.
+	b = bytes.ReplaceAll(b, []byte(`"`+geminiSkipSignature+`"`), []byte(`"c2tpcA=="`))
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
@@ -211,6 +215,31 @@ func TestGeminiRequestIDs(t *testing.T) {
 		t.Errorf("calls %v, want %s", calls, want)
 	}
 	if want := "call_1_2 call_1_1 call_1_3 call_2_3"; strings.Join(results, " ") != want {
+		t.Errorf("results %v, want %s", results, want)
+	}
+
+	// Ids the caller gave (Gemini CLI names its calls) are kept: a result
+	// with its own id answers that call; one without, the first unanswered
+	// call of its name, under that call's id.
+	in = `{"contents":[
+	{"role":"user","parts":[{"text":"go"}]},
+	{"role":"model","parts":[{"functionCall":{"id":"sh_1","name":"sh","args":{}}},{"functionCall":{"id":"sh_2","name":"sh","args":{}}},{"functionCall":{"name":"b","args":{}}}]},
+	{"role":"user","parts":[{"functionResponse":{"id":"sh_2","name":"sh","response":{"output":"2"}}},{"functionResponse":{"name":"sh","response":{"output":"1"}}},{"functionResponse":{"name":"b","response":{"output":"B"}}}]}]}`
+	out, _, err = ConvertRequest(Gemini, Anthropic, []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, results = nil, nil
+	for _, b := range gjson.GetBytes(out, "messages.1.content").Array() {
+		calls = append(calls, b.Get("id").Str)
+	}
+	for _, b := range gjson.GetBytes(out, "messages.2.content").Array() {
+		results = append(results, b.Get("tool_use_id").Str)
+	}
+	if want := "sh_1 sh_2 call_1_2"; strings.Join(calls, " ") != want {
+		t.Errorf("calls %v, want %s", calls, want)
+	}
+	if want := "sh_2 sh_1 call_1_2"; strings.Join(results, " ") != want {
 		t.Errorf("results %v, want %s", results, want)
 	}
 }

@@ -208,7 +208,14 @@ func (geminiCodec) appendResponse(out []byte, x *responseState, c *Conversion) [
 			out = append(out, `,"thought":true`...)
 		case blockToolCall:
 			out = jsonx.AppendSep(out)
-			out = append(out, `{"functionCall":{"name":`...)
+			out = append(out, `{"functionCall":{`...)
+			if p.ID.HasText() {
+				// Google's clients answer a call that has an id under it.
+				out = append(out, `"id":`...)
+				out = jsonx.AppendValueString(out, p.ID)
+				out = append(out, ',')
+			}
+			out = append(out, `"name":`...)
 			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"args":`...)
 			out = x.appendInputObject(out, p)

@@ -315,6 +315,7 @@ type geminiEncCall struct {
 	index int
 	open  bool
 	name  []byte // a string token
+	id    []byte // the call's id, a string token; empty when it has none
 	args  []byte // the arguments' JSON
 	sig   []byte // a Gemini thoughtSignature token
 }
@@ -398,6 +399,10 @@ func (e *geminiStreamEncoder) blockStart(ev *formEvent) {
 	if ev.Block.Name.IsString() {
 		c.name = jsonx.AppendToken(c.name, string(ev.Block.Name))
 	}
+	c.id = c.id[:0]
+	if nonEmptyStringToken(string(ev.Block.ID)) {
+		c.id = jsonx.AppendToken(c.id, string(ev.Block.ID))
+	}
 	c.args, c.sig = c.args[:0], c.sig[:0]
 }
 
@@ -470,7 +475,14 @@ func (e *geminiStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 func (e *geminiStreamEncoder) appendCall(dst []byte, c *geminiEncCall) []byte {
 	c.open = false
 	dst = e.head(dst)
-	dst = append(dst, `"content":{"role":"model","parts":[{"functionCall":{"name":`...)
+	dst = append(dst, `"content":{"role":"model","parts":[{"functionCall":{`...)
+	if len(c.id) > 0 {
+		// Google's clients answer a call that has an id under that id.
+		dst = append(dst, `"id":`...)
+		dst = append(dst, c.id...)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"name":`...)
 	if len(c.name) == 0 {
 		dst = append(dst, `""`...)
 	} else {
