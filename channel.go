@@ -23,6 +23,7 @@ const (
 	FormatAnthropic = transformer.Anthropic
 	FormatOpenAI    = transformer.OpenAI
 	FormatResponses = transformer.Responses
+	FormatGemini    = transformer.Gemini
 )
 
 // Channel is one upstream routex can send requests to: a provider endpoint
@@ -38,9 +39,12 @@ type Channel struct {
 	// BaseURL is the provider's API root, such as "https://api.anthropic.com"
 	// or "https://openrouter.ai/api/v1". When it has a path, the endpoint path
 	// after "/v1" is appended to it ("/chat/completions"); when it is a bare
-	// host, the whole path is ("/v1/chat/completions"). Required.
+	// host, the whole path is ("/v1/chat/completions"). A gemini channel's
+	// path may end in its API version ("…/v1beta", "…/v1"); without one,
+	// "/v1beta" is used. Required.
 	BaseURL string `json:"baseUrl"`
-	// APIKey is sent as x-api-key (anthropic) or Authorization: Bearer (openai).
+	// APIKey is sent as x-api-key (anthropic), x-goog-api-key (gemini) or
+	// Authorization: Bearer (openai, openai-responses).
 	// It never appears in logs, errors or records.
 	APIKey string `json:"apiKey,omitempty"`
 	// Models lists the models the channel serves, as exact names or
@@ -101,7 +105,7 @@ func (c *Channel) Validate() error {
 		return &ConfigError{Kind: "channel", ID: strconv.Quote(c.ID), Field: "id", Err: err}
 	}
 	if !c.Type.Valid() {
-		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q, %q or %q)", c.Type, FormatAnthropic, FormatOpenAI, FormatResponses)}
+		return &ConfigError{Kind: "channel", ID: c.ID, Field: "type", Err: fmt.Errorf("unknown format %q (want %q, %q, %q or %q)", c.Type, FormatAnthropic, FormatOpenAI, FormatResponses, FormatGemini)}
 	}
 	if c.BaseURL == "" {
 		return &ConfigError{Kind: "channel", ID: c.ID, Field: "baseUrl", Err: errRequired}

@@ -53,16 +53,20 @@ func newRoute(ch Channel, defTimeout time.Duration) *route {
 
 // upstreamURL maps the caller's path onto the channel's BaseURL. The part
 // from "/v1" on names the endpoint; a BaseURL with a path of its own
-// ("https://openrouter.ai/api/v1") replaces "/v1", a bare host keeps it.
+// ("https://openrouter.ai/api/v1") replaces "/v1", a bare host keeps it. A
+// gemini channel's path is placed below its API version (geminiEndpoint).
 func (rt *route) upstreamURL(path, rawQuery string) *url.URL {
 	u := rt.base
 	endpoint := path
-	if i := strings.Index(path, "/v1/"); i >= 0 {
-		endpoint = path[i:]
-	} else if strings.HasSuffix(path, "/v1") {
+	switch {
+	case rt.Type == FormatGemini:
+		endpoint = rt.geminiEndpoint(path)
+	case strings.Contains(path, "/v1/"):
+		endpoint = path[strings.Index(path, "/v1/"):]
+	case strings.HasSuffix(path, "/v1"):
 		endpoint = "/v1"
 	}
-	if rt.basePath != "" {
+	if rt.basePath != "" && rt.Type != FormatGemini {
 		endpoint = rt.basePath + strings.TrimPrefix(endpoint, "/v1")
 	}
 	u.Path, u.RawPath = endpoint, ""

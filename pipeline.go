@@ -437,12 +437,29 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	// counting and compaction have theirs (endpoint.path), the rest are
 	// the channel's own endpoint for the format.
 	path := x.path
-	if path == "" {
+	switch {
+	case rt.Type == FormatGemini && x.ep != endpointPassthrough:
+		// Gemini's path names the model; the caller's may have named
+		// another (a rule's, the channel's own name for it).
+		if path = geminiUpstreamPath(x, upModel); path == "" {
+			timer.Stop()
+			cancel(nil)
+			done(breaker.ErrIgnore)
+			return nil, &failure{rt: rt, invalid: true, err: fmt.Errorf("the model %q cannot be named in a Gemini request's path", truncate(upModel, 100))}
+		}
+	case path == "":
 		path = transformer.EndpointPath(rt.Type)
 	}
-	out.URL = rt.upstreamURL(path, upstreamQuery(x.req.URL, rt))
+	out.URL = rt.upstreamURL(path, upstreamQuery(x, rt, cross))
 	out.Host = out.URL.Host
 	out.Header = upstreamHeader(x.req.Header, rt, cross)
+	if rt.Type == FormatGemini && !cross && rt.APIKey == "" && !rt.OAuth && out.Header.Get("X-Goog-Api-Key") == "" {
+		// A caller's own Google key, given as ?key=, goes as the header:
+		// the query it came in is not forwarded.
+		if k := x.req.URL.Query().Get("key"); k != "" {
+			out.Header.Set("X-Goog-Api-Key", k)
+		}
+	}
 	if rt.OAuth {
 		if err := c.authorize(ctx, rt, out.Header); err != nil {
 			timer.Stop()
@@ -548,6 +565,9 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		resp.Body = sb
 		resp.ContentLength = -1
 		resp.Header.Del("Content-Length")
+		if conv.JSONArray {
+			resp.Header.Set("Content-Type", "application/json")
+		}
 		c.decorate(x, resp)
 		return resp, nil
 	}
@@ -642,12 +662,14 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 	if rt.Type != r.Format {
 		var err error
 		// parseRequest validated the body: the converter need not again.
-		if body, conv, err = transformer.ConvertRequestValidated(r.Format, rt.Type, body); err != nil {
+		// A Gemini caller's model and stream flag are in its path.
+		if body, conv, err = transformer.ConvertRequestFor(r.Format, rt.Type, body, r.Model, r.Stream); err != nil {
 			return nil, nil, err
 		}
 	} else {
 		conv = &transformer.Conversion{From: r.Format, To: rt.Type, Model: r.Model, Stream: r.Stream, IncludeUsage: r.streamUsage}
 	}
+	conv.JSONArray = r.Format == FormatGemini && r.Stream && geminiArray(r.HTTP)
 	if r.Model == "" || len(body) == 0 {
 		return body, conv, nil
 	}
@@ -660,7 +682,7 @@ func (c *Client) upstreamBody(r *Request, rt *route, upModel string) ([]byte, *t
 		body, err = sjson.SetBytes(body, path, v)
 		return err
 	}
-	if upModel != r.Model {
+	if upModel != r.Model && rt.Type != FormatGemini { // Gemini's model is in the path
 		if err := set("model", upModel); err != nil {
 			return nil, nil, err
 		}
@@ -812,19 +834,41 @@ func truncate(s string, n int) string {
 // SDK's beta flag.
 var forwardedQuery = []string{"beta"}
 
-// upstreamQuery returns the caller's query as the channel receives it.
-func upstreamQuery(u *url.URL, rt *route) string {
-	if u.RawQuery == "" || rt.ForwardQuery {
-		return u.RawQuery
-	}
-	q := u.Query()
-	kept := url.Values{}
-	for _, k := range forwardedQuery {
-		if v, ok := q[k]; ok {
-			kept[k] = v
+// upstreamQuery returns the caller's query as rt receives it. Google's
+// clients give their key as "key", a credential that goes where the
+// caller's headers would (cross-format, or to a channel with its own, it
+// stays behind), and choose the stream's framing with "alt", which routex
+// chooses toward a gemini channel: events (alt=sse), whatever the caller
+// asked for.
+func upstreamQuery(x *exchange, rt *route, cross bool) string {
+	u := x.req.URL
+	raw := u.RawQuery
+	if raw != "" && (!rt.ForwardQuery || x.r.Format == FormatGemini || strings.Contains(raw, "key=")) {
+		q := u.Query()
+		kept := q
+		if !rt.ForwardQuery {
+			kept = url.Values{}
+			for _, k := range forwardedQuery {
+				if v, ok := q[k]; ok {
+					kept[k] = v
+				}
+			}
 		}
+		if x.r.Format == FormatGemini {
+			delete(kept, "alt")
+		}
+		if cross || rt.APIKey != "" || rt.OAuth {
+			delete(kept, "key")
+		}
+		raw = kept.Encode()
 	}
-	return kept.Encode()
+	if rt.Type == FormatGemini && x.r.Stream && x.ep == endpointGenerate {
+		if raw != "" {
+			return raw + "&alt=sse"
+		}
+		return "alt=sse"
+	}
+	return raw
 }
 
 // accountHeaders scope a request to an organization or project of the
@@ -858,10 +902,10 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 		if hopHeaders[k] || strings.HasPrefix(k, "X-Routex") {
 			continue
 		}
-		if (rt.APIKey != "" || rt.OAuth || cross) && (k == "Authorization" || k == "X-Api-Key") {
+		if (rt.APIKey != "" || rt.OAuth || cross) && (k == "Authorization" || k == "X-Api-Key" || k == "X-Goog-Api-Key") {
 			continue
 		}
-		if cross && (strings.HasPrefix(k, "Anthropic-") || strings.HasPrefix(k, "Openai-")) {
+		if cross && (strings.HasPrefix(k, "Anthropic-") || strings.HasPrefix(k, "Openai-") || strings.HasPrefix(k, "X-Goog-")) {
 			continue
 		}
 		if accountHeaders[k] && (rt.APIKey != "" || rt.OAuth) && !rt.forwards(k) {
@@ -880,6 +924,10 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 	case FormatOpenAI, FormatResponses:
 		if rt.APIKey != "" {
 			h["Authorization"] = []string{"Bearer " + rt.APIKey}
+		}
+	case FormatGemini:
+		if rt.APIKey != "" {
+			h["X-Goog-Api-Key"] = []string{rt.APIKey}
 		}
 	}
 	for k, v := range rt.Headers {

@@ -120,6 +120,16 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 				metaUser = gjson.Get(v, "user_id").String()
 			case memberPromptCacheKey:
 				cacheKey = gjson.Parse(v).String()
+			case memberContents:
+				r.messages = gjson.Parse(v)
+			case memberSystemInstruction:
+				r.system = gjson.Parse(v).Get("parts")
+			case memberGenerationConfig:
+				tc := gjson.Get(v, "thinkingConfig")
+				if !tc.Exists() {
+					tc = gjson.Get(v, "thinking_config")
+				}
+				r.thinking = tc
 			}
 		}
 		// A member routex reads, given twice, is refused rather than
@@ -140,6 +150,10 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 		return r, errBody("the request body is not valid JSON: " + err.Error())
 	}
 	r.unsignedThinking = m.FoundEmpty()
+	if f == FormatGemini {
+		// The path names the model and says whether to stream.
+		r.Model, r.Stream = geminiTarget(hr)
+	}
 	// Cloned, as the session key below: both outlive the request in usage
 	// records and session tables, and a substring would keep the whole
 	// body alive with them.
@@ -172,7 +186,7 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 
 // member is a bit for each top-level member parseRequest reads, for the
 // duplicate check.
-type member uint16
+type member uint32
 
 const (
 	memberModel member = 1 << iota
@@ -190,13 +204,17 @@ const (
 	memberInstructions
 	memberInput
 	memberPromptCacheKey
+	memberContents
+	memberSystemInstruction
+	memberGenerationConfig
 )
 
 // readMembers names the members of memberOf, in bit order.
 var readMembers = [...]string{
 	"model", "stream", "system", "messages", "tools", "thinking", "reasoning_effort",
 	"reasoning", "web_search_options", "stream_options", "user", "metadata",
-	"instructions", "input", "prompt_cache_key",
+	"instructions", "input", "prompt_cache_key", "contents", "systemInstruction",
+	"generationConfig",
 }
 
 // Which members parseRequest reads in each format. Messages and Chat
@@ -206,12 +224,17 @@ const (
 	messagesMembers  = memberMetadata<<1 - 1
 	responsesMembers = memberModel | memberStream | memberTools | memberReasoning | memberUser |
 		memberInstructions | memberInput | memberPromptCacheKey
+	// A Gemini body names no model and no stream: its path does.
+	geminiMembers = memberContents | memberSystemInstruction | memberTools | memberGenerationConfig
 )
 
 // formatMembers returns the members parseRequest reads in format f.
 func formatMembers(f Format) member {
-	if f == FormatResponses {
+	switch f {
+	case FormatResponses:
 		return responsesMembers
+	case FormatGemini:
+		return geminiMembers
 	}
 	return messagesMembers
 }
@@ -251,6 +274,14 @@ func memberOf(k string) (member, bool) {
 		return memberInput, true
 	case "prompt_cache_key":
 		return memberPromptCacheKey, true
+	case "contents":
+		return memberContents, true
+	// Google reads each of its fields by its JSON name and by its proto
+	// name alike.
+	case "systemInstruction", "system_instruction":
+		return memberSystemInstruction, true
+	case "generationConfig", "generation_config":
+		return memberGenerationConfig, true
 	}
 	return foldedMember(k), false
 }
@@ -276,7 +307,7 @@ func foldedMember(k string) member {
 
 // duplicate refuses a body that gives the member bit more than once.
 func duplicate(bit member) *refusal {
-	name := readMembers[bits.TrailingZeros16(uint16(bit))]
+	name := readMembers[bits.TrailingZeros32(uint32(bit))]
 	return errBody(fmt.Sprintf("the request body has the member %q more than once (names compared unescaped and regardless of case); send it once", name))
 }
 
@@ -333,7 +364,15 @@ func sessionKey(s string) string {
 // that is not a valid JSON object names no model.
 func parsePassthrough(f Format, body []byte, hr *http.Request) *Request {
 	r := &Request{Format: f, Body: body, HTTP: hr, done: doneImages | doneTools | doneUser | doneTokens}
-	if s := strings.TrimLeft(jsonx.BytesString(body), " \t\r\n"); s != "" && s[0] == '{' {
+	if f == FormatGemini {
+		// The path names the model.
+		r.Model, _ = geminiTarget(hr)
+		r.Model = strings.Clone(r.Model)
+		if rf := checkModel(r); rf != nil {
+			r.refused = rf
+			return r
+		}
+	} else if s := strings.TrimLeft(jsonx.BytesString(body), " \t\r\n"); s != "" && s[0] == '{' {
 		seen := false
 		m := jsonx.Members(s)
 		for m.Next() {
@@ -386,7 +425,10 @@ func (r *Request) HasImages() bool {
 		r.done |= doneImages
 		// Most requests carry no image: a substring test answers them
 		// without walking the conversation.
-		if strings.Contains(r.messages.Raw, `"image`) || strings.Contains(r.messages.Raw, `"input_image`) {
+		switch {
+		case r.Format == FormatGemini:
+			r.hasImages = strings.Contains(r.messages.Raw, `image/`) && geminiHasImage(r.messages)
+		case strings.Contains(r.messages.Raw, `"image`) || strings.Contains(r.messages.Raw, `"input_image`):
 			r.hasImages = hasImageBlock(r.messages)
 		}
 	}
@@ -396,14 +438,18 @@ func (r *Request) HasImages() bool {
 // WebSearch reports whether a web search tool is offered to the model.
 func (r *Request) WebSearch() bool { r.scanTools(); return r.webSearch }
 
-// Thinking reports whether extended thinking (Anthropic) or reasoning
-// (OpenAI reasoning_effort / reasoning) is requested.
+// Thinking reports whether extended thinking (Anthropic), reasoning
+// (OpenAI reasoning_effort / reasoning) or thinking (Gemini's
+// generationConfig.thinkingConfig, other than a budget of 0) is requested.
 func (r *Request) Thinking() bool {
 	if r.reasoning {
 		return true
 	}
 	if !r.thinking.Exists() {
 		return false
+	}
+	if r.Format == FormatGemini {
+		return geminiThinking(r.thinking)
 	}
 	if r.thinking.IsObject() {
 		t := r.thinking.Get("type").Str
@@ -466,6 +512,10 @@ func (r *Request) scanTools() {
 		return
 	}
 	r.done |= doneTools
+	if r.Format == FormatGemini {
+		r.toolNames, r.webSearch = geminiTools(r.tools)
+		return
+	}
 	r.tools.ForEach(func(_, t gjson.Result) bool {
 		name := t.Get("name").Str
 		if name == "" {
@@ -493,6 +543,10 @@ func (r *Request) scanUser() {
 	if r.Format == FormatResponses && r.messages.Type == gjson.String {
 		// A Responses input given as one string is one user message.
 		r.userText, r.lastUser = r.messages.Str, r.messages.Str
+		return
+	}
+	if r.Format == FormatGemini {
+		r.userText, r.lastUser = geminiUserText(r.messages)
 		return
 	}
 	var all strings.Builder
@@ -540,6 +594,8 @@ func (r *Request) countTokens() {
 		// A Responses input given as one string: one user message.
 		r.tokens += messageOverhead
 		count(r.messages.Str)
+	} else if r.Format == FormatGemini {
+		r.tokens += geminiCountContents(r.messages, count)
 	} else {
 		r.countMessages(count)
 	}

@@ -32,14 +32,14 @@ func errBody(msg string) *refusal {
 }
 
 // ErrorBody returns an error body in format f: Anthropic's
-// {"type":"error","error":{...}}, or OpenAI's {"error":{...}} for Chat and
-// Responses callers alike, whose code field carries code when it is not
-// empty.
+// {"type":"error","error":{...}}, Google's {"error":{"code","message",
+// "status"}}, or OpenAI's {"error":{...}} for Chat and Responses callers
+// alike, whose code field carries code when it is not empty.
 func ErrorBody(f Format, status int, code, msg string) []byte {
 	if f == FormatResponses {
 		f = FormatOpenAI // the Responses API answers errors in Chat's shape
 	}
-	if f == FormatAnthropic || code == "" {
+	if f == FormatAnthropic || f == FormatGemini || code == "" {
 		return transformer.ErrorBody(f, status, msg)
 	}
 	type openaiErr struct {

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/jsonx"
 )
 
 // refuseWebSocket answers a WebSocket upgrade on the Responses endpoint.
@@ -23,16 +27,26 @@ func refuseWebSocket(req *http.Request) *http.Response {
 // it starts), and an estimate serves them better than an error.
 func (c *Client) countLocally(x *exchange) *http.Response {
 	// The forwarded view read the model only; the estimate needs the rest.
-	r, err := parseRequest(x.r.Format, x.r.Body, x.req, c.s.counter)
+	body := x.r.Body
+	if x.ep == endpointGeminiCount {
+		// Google counts either a conversation or a whole request.
+		if g := gjson.GetBytes(body, "generateContentRequest"); g.IsObject() {
+			body = jsonx.StringBytes(g.Raw)
+		}
+	}
+	r, err := parseRequest(x.r.Format, body, x.req, c.s.counter)
 	if err != nil {
 		rf, _ := asRefusal(err)
 		return c.refuse(x, rf)
 	}
 	n := r.InputTokens()
 	var b []byte
-	if x.ep == endpointInputTokens {
+	switch x.ep {
+	case endpointInputTokens:
 		b = append(b, `{"object":"response.input_tokens","input_tokens":`...)
-	} else {
+	case endpointGeminiCount:
+		b = append(b, `{"totalTokens":`...)
+	default:
 		b = append(b, `{"input_tokens":`...)
 	}
 	b = strconv.AppendInt(b, int64(n), 10)

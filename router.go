@@ -544,6 +544,8 @@ const (
 	endpointInputTokens          // the Responses API's token counting
 	endpointCompact              // the Responses API's conversation compaction
 	endpointWebSocket            // a WebSocket upgrade on the Responses endpoint
+	endpointGenerate             // Gemini's generateContent and streamGenerateContent
+	endpointGeminiCount          // Gemini's countTokens
 )
 
 // forwarded reports whether requests to e go only to channels of the
@@ -551,7 +553,7 @@ const (
 // another format.
 func (e endpoint) forwarded() bool {
 	switch e {
-	case endpointPassthrough, endpointCountTokens, endpointInputTokens, endpointCompact:
+	case endpointPassthrough, endpointCountTokens, endpointInputTokens, endpointCompact, endpointGeminiCount:
 		return true
 	}
 	return false
@@ -566,12 +568,12 @@ func (e endpoint) opaque() bool {
 // countsTokens reports whether e only counts a request's input tokens,
 // which routex can answer itself from its estimate.
 func (e endpoint) countsTokens() bool {
-	return e == endpointCountTokens || e == endpointInputTokens
+	return e == endpointCountTokens || e == endpointInputTokens || e == endpointGeminiCount
 }
 
 // path returns the upstream path of an endpoint that is forwarded to a
 // fixed path, or "": the format's own endpoint, or the caller's path for a
-// pass-through.
+// pass-through. Gemini's paths name the model: geminiUpstreamPath.
 func (e endpoint) path() string {
 	switch e {
 	case endpointCountTokens:
@@ -589,6 +591,9 @@ func (e endpoint) path() string {
 // work.
 func classify(req *http.Request) (endpoint, Format) {
 	p := path.Clean(req.URL.Path) // allocates only when there is something to clean
+	if ep, ok := classifyGemini(req, p); ok {
+		return ep, FormatGemini
+	}
 	switch {
 	case strings.HasSuffix(p, "/v1/messages"):
 		return endpointMessages, FormatAnthropic
@@ -605,7 +610,7 @@ func classify(req *http.Request) (endpoint, Format) {
 		return endpointInputTokens, FormatResponses
 	case strings.HasSuffix(p, "/responses/compact"):
 		return endpointCompact, FormatResponses
-	case strings.HasSuffix(p, "/v1/models") && req.Method == http.MethodGet:
+	case req.Method == http.MethodGet && (strings.HasSuffix(p, "/v1/models") || isModelPath(p)):
 		return endpointModels, headerFormat(req)
 	case strings.Contains(p, "/v1/messages/"), strings.Contains(p, "/v1/complete"):
 		return endpointPassthrough, FormatAnthropic
@@ -644,6 +649,9 @@ func CallerFormat(req *http.Request) Format {
 func headerFormat(req *http.Request) Format {
 	if req.Header.Get("Anthropic-Version") != "" || req.Header.Get("X-Api-Key") != "" {
 		return FormatAnthropic
+	}
+	if googleCaller(req) {
+		return FormatGemini
 	}
 	return FormatOpenAI
 }

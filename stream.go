@@ -1,6 +1,7 @@
 package routex
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,6 +109,15 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 		case "response.created", "response.in_progress", "response.queued":
 			s.preamble++
 		}
+	case FormatGemini:
+		// Nothing but the end of the body ends a Gemini stream: an answer
+		// is whole once a chunk has given its finishReason.
+		switch {
+		case geminiErrorChunk(ev.Data):
+			s.fail(ev)
+		case bytes.Contains(ev.Data, geminiFinishKey):
+			s.ended.Store(true)
+		}
 	}
 	if s.filter != nil {
 		var keep bool
@@ -120,6 +130,19 @@ func (s *streamBody) onEvent(ev transformer.Event) error {
 	s.out, err = s.conv.Event(s.out, ev)
 	s.link.see(s.out[from:])
 	return err
+}
+
+// geminiFinishKey marks a Gemini chunk as its answer's last.
+var geminiFinishKey = []byte(`"finishReason"`)
+
+// geminiErrorChunk reports whether a Gemini chunk is an error,
+// {"error":{…}}, whatever the spacing.
+func geminiErrorChunk(data []byte) bool {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) == 0 || data[0] != '{' {
+		return false
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(data[1:], " \t\r\n"), []byte(`"error"`))
 }
 
 // errStreamError marks the provider's own error event inside a stream.

@@ -15,6 +15,10 @@ type Conversion struct {
 	// IncludeUsage reports whether an OpenAI caller asked for the usage
 	// chunk (stream_options.include_usage); it is sent only then.
 	IncludeUsage bool
+	// JSONArray reports whether a Gemini caller asked for its stream as one
+	// JSON array of chunks (streamGenerateContent without alt=sse) rather
+	// than as server-sent events.
+	JSONArray bool
 	// ToolNames maps a tool name sent upstream back to the caller's name,
 	// for names the upstream format would not accept as they were.
 	ToolNames map[string]string

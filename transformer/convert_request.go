@@ -58,7 +58,8 @@ func (e *RequestError) Is(target error) bool { return target == ErrInvalidReques
 func invalid(msg string) error { return &RequestError{Msg: msg} }
 
 // EndpointPath returns the path a request in format f is sent to, or ""
-// for an unknown format.
+// for an unknown format and for Gemini, whose path names the model
+// (GeminiPath).
 func EndpointPath(f Format) string {
 	switch f {
 	case Anthropic:
@@ -69,6 +70,30 @@ func EndpointPath(f Format) string {
 		return "/v1/responses"
 	}
 	return ""
+}
+
+// GeminiPath returns the path, below the API version ("/v1beta"), of a
+// Gemini request for model, unescaped as url.URL.Path holds it:
+// /models/{model}:generateContent, or :streamGenerateContent when stream is
+// set (to be sent with alt=sse). A model given as Google lists it,
+// "models/gemini-2.5-pro", is the same model; a tuned model keeps its own
+// collection ("tunedModels/…"). It returns "" for a model that would not
+// be one path segment (empty, a dot segment, or holding a slash).
+func GeminiPath(model string, stream bool) string {
+	method := ":generateContent"
+	if stream {
+		method = ":streamGenerateContent"
+	}
+	coll := "/models/"
+	if rest, ok := strings.CutPrefix(model, "tunedModels/"); ok {
+		coll, model = "/tunedModels/", rest
+	} else {
+		model = strings.TrimPrefix(model, "models/")
+	}
+	if model == "" || model == "." || model == ".." || strings.ContainsAny(model, "/\\") {
+		return ""
+	}
+	return coll + model + method
 }
 
 // requestCodec is one format's side of request conversion: decodeRequest
@@ -87,7 +112,7 @@ var requestCodecs = map[Format]requestCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
-	gemini:    geminiCodec{},
+	Gemini:    geminiCodec{},
 }
 
 // Interface guards.
@@ -111,7 +136,7 @@ var (
 // cache_control…) is left out, never an error. body is not modified; a
 // converted result does not alias it.
 func ConvertRequest(from, to Format, body []byte) ([]byte, *Conversion, error) {
-	return convertRequest(from, to, body, true)
+	return convertRequest(from, to, body, true, pathInfo{})
 }
 
 // ConvertRequestValidated is ConvertRequest for a body that must already be
@@ -119,10 +144,25 @@ func ConvertRequest(from, to Format, body []byte) ([]byte, *Conversion, error) {
 // body is not validated again. Given invalid JSON it neither panics nor
 // promises any particular output.
 func ConvertRequestValidated(from, to Format, body []byte) ([]byte, *Conversion, error) {
-	return convertRequest(from, to, body, false)
+	return convertRequest(from, to, body, false, pathInfo{})
 }
 
-func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conversion, error) {
+// ConvertRequestFor is ConvertRequestValidated for a caller whose path,
+// not its body, names the model and says whether it streams: a Gemini
+// caller's models/{model}:streamGenerateContent. model and stream are what
+// the path says; they stand for the body's only when from is Gemini. The
+// body must already be valid JSON.
+func ConvertRequestFor(from, to Format, body []byte, model string, stream bool) ([]byte, *Conversion, error) {
+	return convertRequest(from, to, body, false, pathInfo{model, stream})
+}
+
+// pathInfo is what a Gemini caller's path says about its request.
+type pathInfo struct {
+	model  string
+	stream bool
+}
+
+func convertRequest(from, to Format, body []byte, validate bool, path pathInfo) ([]byte, *Conversion, error) {
 	dec, ok1 := requestCodecs[from]
 	enc, ok2 := requestCodecs[to]
 	if !ok1 || !ok2 {
@@ -136,6 +176,9 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 		c.Stream = res[1].Bool()
 		// A Responses stream always ends with its usage.
 		c.IncludeUsage = c.Stream && (from == Responses || from == OpenAI && res[2].Bool())
+		if from == Gemini {
+			c.Model, c.Stream = strings.Clone(path.model), path.stream
+		}
 		return body, c, nil
 	}
 	if validate && !jsonx.Valid(s) {
@@ -149,6 +192,10 @@ func convertRequest(from, to Format, body []byte, validate bool) ([]byte, *Conve
 	defer st.release()
 	if err := dec.decodeRequest(root, &st.form, c); err != nil {
 		return nil, nil, err
+	}
+	if from == Gemini && path.model != "" {
+		st.form.Model = jsonx.Value(jsonx.AppendString(nil, path.model))
+		st.form.Stream = path.stream
 	}
 	c.Model = strings.Clone(st.form.Model.Text())
 	c.Stream = st.form.Stream
@@ -303,7 +350,7 @@ func refuseBuiltin(t *formTool, to Format) error {
 	switch t.Origin {
 	case Anthropic:
 		where = "Anthropic"
-	case gemini:
+	case Gemini:
 		where = "Google"
 	}
 	return invalid(fmt.Sprintf("tools: the %s tool runs only at %s; this channel (%s) cannot run it", name, where, to))

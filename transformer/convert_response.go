@@ -50,7 +50,7 @@ var responseCodecs = map[Format]responseCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
-	gemini:    geminiCodec{},
+	Gemini:    geminiCodec{},
 }
 
 // responseState is one conversion's form and the buffers its codecs use,

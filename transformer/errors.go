@@ -77,7 +77,7 @@ var errorCodecs = map[Format]errorCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
-	gemini:    geminiCodec{},
+	Gemini:    geminiCodec{},
 }
 
 // errorKindForStatus is the kind of error an HTTP status says.

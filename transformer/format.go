@@ -1,6 +1,7 @@
 // Package transformer converts requests, responses, errors and streams
 // between the wire formats routex speaks — Anthropic Messages, OpenAI Chat
-// Completions and OpenAI Responses — through one intermediate form: each
+// Completions, OpenAI Responses and Google Gemini — through one intermediate
+// form: each
 // format is a codec that decodes into the form and encodes from it. It also
 // runs the transformer chains channels declare.
 package transformer
@@ -16,18 +17,18 @@ const (
 	OpenAI Format = "openai"
 	// Responses is the OpenAI Responses API (POST /v1/responses).
 	Responses Format = "openai-responses"
+	// Gemini is the Google Gemini API (POST
+	// /v1beta/models/{model}:generateContent and :streamGenerateContent).
+	// Its bodies name neither the model nor whether to stream: the path
+	// does (ConvertRequestFor, GeminiPath).
+	Gemini Format = "gemini"
 )
 
-// gemini is the Google Gemini API (models/{model}:generateContent). Its
-// codec is being built: it has no place in Formats or Valid yet, so no
-// caller or channel can name it; the codecs' tests reach it directly.
-const gemini Format = "gemini"
-
 // Formats lists every format routex speaks.
-var Formats = []Format{Anthropic, OpenAI, Responses}
+var Formats = []Format{Anthropic, OpenAI, Responses, Gemini}
 
 // Valid reports whether f is a format routex can speak.
-func (f Format) Valid() bool { return f == Anthropic || f == OpenAI || f == Responses }
+func (f Format) Valid() bool { return f == Anthropic || f == OpenAI || f == Responses || f == Gemini }
 
 // String returns the format's name.
 func (f Format) String() string { return string(f) }

@@ -40,7 +40,7 @@ func TestGeminiErrorBody(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(http.StatusText(tc.status)+tc.name, func(t *testing.T) {
-			body := ErrorBody(gemini, tc.status, `quota "exceeded"`)
+			body := ErrorBody(Gemini, tc.status, `quota "exceeded"`)
 			v := jsonx.Value(body).Get("error")
 			if !jsonx.ValidBytes(body) || v.Get("code") != jsonx.Value(itoa(tc.want)) ||
 				v.Get("status").Str() != tc.name || v.Get("message").Text() != `quota "exceeded"` {
@@ -67,15 +67,15 @@ func TestConvertGeminiErrors(t *testing.T) {
 		wantType     string // the caller's error type or google.rpc status
 		wantInMessag string
 	}{
-		{"429 to anthropic", Anthropic, gemini, 429, googleBody(429, "RESOURCE_EXHAUSTED", "Quota exceeded"), 429, "rate_limit_error", "Quota exceeded"},
-		{"503 to anthropic is overloaded", Anthropic, gemini, 503, googleBody(503, "UNAVAILABLE", "The model is overloaded."), 529, "overloaded_error", "overloaded"},
-		{"504 to anthropic is a timeout", Anthropic, gemini, 504, googleBody(504, "DEADLINE_EXCEEDED", "Deadline expired"), 504, "timeout_error", "Deadline"},
-		{"400 to chat", OpenAI, gemini, 400, googleBody(400, "INVALID_ARGUMENT", "Invalid JSON payload"), 400, "invalid_request_error", "Invalid JSON"},
-		{"array-wrapped to chat", OpenAI, gemini, 404, "[" + googleBody(404, "NOT_FOUND", "models/x is not found") + "]", 404, "not_found_error", "models/x"},
-		{"html to responses", Responses, gemini, 502, "<html><body>Bad gateway</body></html>", 502, "api_error", "Bad gateway"},
-		{"anthropic 529 to gemini", gemini, Anthropic, 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, 503, "UNAVAILABLE", "Overloaded"},
-		{"chat 429 to gemini", gemini, OpenAI, 429, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`, 429, "RESOURCE_EXHAUSTED", "Rate limit"},
-		{"responses 401 to gemini", gemini, Responses, 401, `{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}`, 401, "UNAUTHENTICATED", "Incorrect API key"},
+		{"429 to anthropic", Anthropic, Gemini, 429, googleBody(429, "RESOURCE_EXHAUSTED", "Quota exceeded"), 429, "rate_limit_error", "Quota exceeded"},
+		{"503 to anthropic is overloaded", Anthropic, Gemini, 503, googleBody(503, "UNAVAILABLE", "The model is overloaded."), 529, "overloaded_error", "overloaded"},
+		{"504 to anthropic is a timeout", Anthropic, Gemini, 504, googleBody(504, "DEADLINE_EXCEEDED", "Deadline expired"), 504, "timeout_error", "Deadline"},
+		{"400 to chat", OpenAI, Gemini, 400, googleBody(400, "INVALID_ARGUMENT", "Invalid JSON payload"), 400, "invalid_request_error", "Invalid JSON"},
+		{"array-wrapped to chat", OpenAI, Gemini, 404, "[" + googleBody(404, "NOT_FOUND", "models/x is not found") + "]", 404, "not_found_error", "models/x"},
+		{"html to responses", Responses, Gemini, 502, "<html><body>Bad gateway</body></html>", 502, "api_error", "Bad gateway"},
+		{"anthropic 529 to gemini", Gemini, Anthropic, 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, 503, "UNAVAILABLE", "Overloaded"},
+		{"chat 429 to gemini", Gemini, OpenAI, 429, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`, 429, "RESOURCE_EXHAUSTED", "Rate limit"},
+		{"responses 401 to gemini", Gemini, Responses, 401, `{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}`, 401, "UNAUTHENTICATED", "Incorrect API key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestConvertGeminiErrors(t *testing.T) {
 			}
 			e := jsonx.Value(out).Get("error")
 			typ := e.Get("type").Str()
-			if tc.from == gemini {
+			if tc.from == Gemini {
 				typ = e.Get("status").Str()
 			}
 			if typ != tc.wantType || !strings.Contains(e.Get("message").Text(), tc.wantInMessag) {
@@ -101,7 +101,7 @@ func TestSDKErrorsFromGemini(t *testing.T) {
 	ctx := context.Background()
 	quota := `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`
 	t.Run("genai", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, gemini, Anthropic, http.StatusTooManyRequests,
+		srv := geminiAnsweringServer(t, Gemini, Anthropic, http.StatusTooManyRequests,
 			`{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`)
 		_, err := genaiClient(t, srv.URL, "v1beta").Models.GenerateContent(ctx, "gemini-2.5-pro", genai.Text("hi"), nil)
 		var apiErr genai.APIError
@@ -111,7 +111,7 @@ func TestSDKErrorsFromGemini(t *testing.T) {
 		}
 	})
 	t.Run("anthropic", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, Anthropic, gemini, http.StatusTooManyRequests, quota)
+		srv := geminiAnsweringServer(t, Anthropic, Gemini, http.StatusTooManyRequests, quota)
 		client := newAnthropicClient(srv.URL)
 		_, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: "m", MaxTokens: 1,
 			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
@@ -122,7 +122,7 @@ func TestSDKErrorsFromGemini(t *testing.T) {
 		}
 	})
 	t.Run("chat", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, OpenAI, gemini, http.StatusTooManyRequests, quota)
+		srv := geminiAnsweringServer(t, OpenAI, Gemini, http.StatusTooManyRequests, quota)
 		client := newOpenAIClient(srv.URL)
 		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "m",
 			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})

@@ -227,7 +227,7 @@ func (d *geminiDecoder) decodeContent(r *formRequest, ro role, parts jsonx.Value
 			continue
 		}
 		if gp.signature.IsString() {
-			p.Signature, p.Origin = gp.signature, gemini
+			p.Signature, p.Origin = gp.signature, Gemini
 		}
 	}
 }
@@ -305,7 +305,7 @@ func (d *geminiDecoder) decodeTool(r *formRequest, v jsonx.Value) {
 	for k, x, ok := it.Next(); ok; k, x, ok = it.Next() {
 		if k != "functionDeclarations" && k != "function_declarations" {
 			t := r.addTool(toolBuiltin)
-			t.Raw, t.Origin = v, gemini
+			t.Raw, t.Origin = v, Gemini
 			t.Type = jsonx.Value(geminiToolType(k))
 			continue
 		}
@@ -663,7 +663,7 @@ func geminiSignature(p *formPart) (sig string, carried bool) {
 	if rest, ok := strings.CutPrefix(b, carriedPrefix); ok && len(rest) >= 3 && rest[0] == 'g' && rest[2] == ':' {
 		return rest[3:], true
 	}
-	if p.Origin == gemini {
+	if p.Origin == Gemini {
 		return b, false
 	}
 	return "", false
@@ -789,12 +789,12 @@ func appendGeminiTools(out []byte, r *formRequest, s *requestScratch, c *Convers
 	for i := range r.Tools {
 		t := &r.Tools[i]
 		if t.Kind == toolBuiltin {
-			if t.Origin == gemini || t.Origin == Anthropic {
+			if t.Origin == Gemini || t.Origin == Anthropic {
 				// Gemini's own tools go after the functions; Anthropic's
 				// client tools have no schema a Gemini model could call.
 				continue
 			}
-			return nil, refuseBuiltin(t, gemini)
+			return nil, refuseBuiltin(t, Gemini)
 		}
 		name := t.Name.Text()
 		if name == "" {
@@ -821,7 +821,7 @@ func appendGeminiTools(out []byte, r *formRequest, s *requestScratch, c *Convers
 		out = append(out, "]}"...)
 	}
 	for i := range r.Tools {
-		if t := &r.Tools[i]; t.Kind == toolBuiltin && t.Origin == gemini {
+		if t := &r.Tools[i]; t.Kind == toolBuiltin && t.Origin == Gemini {
 			out = jsonx.AppendSep(out)
 			out = append(out, t.Raw...)
 		}

@@ -46,13 +46,13 @@ func decodeGeminiBody(t *testing.T, b []byte) *geminiBody {
 // against genai's types, and the rules Gemini enforces on a conversation.
 func TestGeminiRequestGoldenShape(t *testing.T) {
 	for _, path := range convGoldenFiles(t, "request") {
-		if _, to, ok := goldenPrefix(path); !ok || to != gemini {
+		if _, to, ok := goldenPrefix(path); !ok || to != Gemini {
 			continue
 		}
 		t.Run(path, func(t *testing.T) {
 			g := readConvGolden(t, path)
 			from, _ := convGoldenDirection(t, path)
-			out, _, err := ConvertRequest(from, gemini, []byte(g.sections["input"]))
+			out, _, err := ConvertRequest(from, Gemini, []byte(g.sections["input"]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestGeminiRequestThroughForm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var r formRequest
 			var s requestScratch
-			c := &Conversion{From: gemini, To: gemini}
+			c := &Conversion{From: Gemini, To: Gemini}
 			if err := (geminiCodec{}).decodeRequest(jsonx.Value(tt.in), &r, c); err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func TestGeminiRequestThroughForm(t *testing.T) {
 // providers never reach Gemini.
 func TestGeminiRequestForeignSignatures(t *testing.T) {
 	in := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":"ANTHROPIC"},{"type":"redacted_thinking","data":"REDACTED"},{"type":"text","text":"ok"}]},{"role":"user","content":"go"}]}`
-	out, _, err := ConvertRequest(Anthropic, gemini, []byte(in))
+	out, _, err := ConvertRequest(Anthropic, Gemini, []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestGeminiRequestIDs(t *testing.T) {
 	{"role":"user","parts":[{"text":"go"}]},
 	{"role":"model","parts":[{"text":"ok"},{"functionCall":{"name":"a","args":{}}},{"functionCall":{"name":"b","args":{}}},{"functionCall":{"name":"a","args":{"n":2}}}]},
 	{"role":"user","parts":[{"functionResponse":{"name":"b","response":{"output":"B"}}},{"functionResponse":{"name":"a","response":{"output":"A1"}}},{"functionResponse":{"name":"a","response":{"output":"A2"}}},{"functionResponse":{"name":"c","response":{"output":"C"}}}]}]}`
-	out, _, err := ConvertRequest(gemini, Anthropic, []byte(in))
+	out, _, err := ConvertRequest(Gemini, Anthropic, []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestGeminiRequestFromGenai(t *testing.T) {
 			if _, err := client.Models.GenerateContent(ctx, "gemini-2.5-pro", contents, cfg); err != nil {
 				t.Fatal(err)
 			}
-			out, c, err := ConvertRequest(gemini, Anthropic, body)
+			out, c, err := ConvertRequest(Gemini, Anthropic, body)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, body)
 			}
@@ -355,7 +355,7 @@ func FuzzGeminiDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"contents":[],"generationConfig":{"responseSchema":{"items":{"items":{}}},"thinkingConfig":{"thinkingBudget":-1}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, to := range []Format{Anthropic, OpenAI, Responses} {
-			out, _, err := ConvertRequest(gemini, to, body)
+			out, _, err := ConvertRequest(Gemini, to, body)
 			if err != nil {
 				continue
 			}
@@ -397,7 +397,7 @@ func TestGeminiRequestCarriedSignatures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, err := ConvertRequest(tt.from, gemini, []byte(tt.in))
+			out, _, err := ConvertRequest(tt.from, Gemini, []byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,7 +415,7 @@ func TestGeminiRequestCarriedSignatures(t *testing.T) {
 // TestGeminiRequestMedia checks which media reach the other formats.
 func TestGeminiRequestMedia(t *testing.T) {
 	in := []byte(`{"contents":[{"role":"user","parts":[{"text":"look"},{"inlineData":{"mimeType":"audio/wav","data":"UklGRg=="}},{"inlineData":{"mimeType":"image/gif","data":"R0lGOD"}},{"fileData":{"mimeType":"video/mp4","fileUri":"https://example.com/v.mp4"}},{"fileData":{"mimeType":"application/pdf","fileUri":"https://example.com/d.pdf"}}]}]}`)
-	out, _, err := ConvertRequest(gemini, Anthropic, in)
+	out, _, err := ConvertRequest(Gemini, Anthropic, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestGeminiRequestBuiltinTools(t *testing.T) {
 	in := []byte(`{"contents":[{"role":"user","parts":[{"text":"search"}]}],"tools":[{"googleSearch":{}}]}`)
 	for _, to := range []Format{Anthropic, OpenAI, Responses} {
 		t.Run(string(to), func(t *testing.T) {
-			_, _, err := ConvertRequest(gemini, to, in)
+			_, _, err := ConvertRequest(Gemini, to, in)
 			if !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), "googleSearch") {
 				t.Errorf("err = %v, want a refusal naming googleSearch", err)
 			}
@@ -448,7 +448,7 @@ func TestGeminiRequestBuiltinTools(t *testing.T) {
 func BenchmarkGeminiRequest(b *testing.B) {
 	for _, size := range []int{2 << 10, 200 << 10} {
 		a, o, r := benchAnthropicRequest(size), benchOpenAIRequest(size), benchResponsesRequest(size)
-		g, _, err := ConvertRequest(Anthropic, gemini, a)
+		g, _, err := ConvertRequest(Anthropic, Gemini, a)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -457,12 +457,12 @@ func BenchmarkGeminiRequest(b *testing.B) {
 			from, to Format
 			body     []byte
 		}{
-			{"G2A", gemini, Anthropic, g},
-			{"G2O", gemini, OpenAI, g},
-			{"G2R", gemini, Responses, g},
-			{"A2G", Anthropic, gemini, a},
-			{"O2G", OpenAI, gemini, o},
-			{"R2G", Responses, gemini, r},
+			{"G2A", Gemini, Anthropic, g},
+			{"G2O", Gemini, OpenAI, g},
+			{"G2R", Gemini, Responses, g},
+			{"A2G", Anthropic, Gemini, a},
+			{"O2G", OpenAI, Gemini, o},
+			{"R2G", Responses, Gemini, r},
 		} {
 			b.Run(fmt.Sprintf("%s/%dKB", tt.name, (len(tt.body)+512)>>10), func(b *testing.B) { benchRequest(b, tt.from, tt.to, tt.body) })
 		}

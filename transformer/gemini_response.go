@@ -107,7 +107,7 @@ func (geminiCodec) decodeResponse(x *responseState, c *Conversion, root jsonx.Va
 			continue
 		}
 		if sig.IsString() && sig.HasText() {
-			p.Signature, p.Origin = sig, gemini
+			p.Signature, p.Origin = sig, Gemini
 		}
 		r.Content = append(r.Content, p)
 	}
@@ -189,7 +189,7 @@ func (geminiCodec) appendResponse(out []byte, x *responseState, c *Conversion) [
 	out = append(out, `{"candidates":[{"content":{"role":"model","parts":[`...)
 	for i := range r.Content {
 		p := &r.Content[i]
-		signed := p.Origin == gemini && p.Signature.IsString() && p.Signature.HasText()
+		signed := p.Origin == Gemini && p.Signature.IsString() && p.Signature.HasText()
 		switch p.Kind {
 		case blockText, blockRefusal:
 			if !(p.Text.IsString() && p.Text.HasText()) && !signed {

@@ -89,7 +89,7 @@ func TestGenaiReadsConvertedAnswers(t *testing.T) {
 	for _, up := range []Format{Anthropic, OpenAI, Responses} {
 		for _, version := range []string{"v1", "v1beta"} {
 			t.Run(fmt.Sprintf("%s/%s", up, version), func(t *testing.T) {
-				srv := geminiAnsweringServer(t, gemini, up, http.StatusOK, upstreamAnswers[up])
+				srv := geminiAnsweringServer(t, Gemini, up, http.StatusOK, upstreamAnswers[up])
 				resp, err := genaiClient(t, srv.URL, version).Models.GenerateContent(context.Background(),
 					"gemini-2.5-pro", genai.Text("weather?"), nil)
 				if err != nil {
@@ -157,7 +157,7 @@ const geminiToolAnswer = `{"candidates":[{"content":{"role":"model","parts":[
 func TestSDKsReadConvertedGeminiAnswers(t *testing.T) {
 	ctx := context.Background()
 	t.Run("anthropic", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, Anthropic, gemini, http.StatusOK, geminiToolAnswer)
+		srv := geminiAnsweringServer(t, Anthropic, Gemini, http.StatusOK, geminiToolAnswer)
 		client := newAnthropicClient(srv.URL)
 		msg, err := client.Messages.New(ctx, anthropic.MessageNewParams{
 			Model: "caller-model", MaxTokens: 100,
@@ -186,7 +186,7 @@ func TestSDKsReadConvertedGeminiAnswers(t *testing.T) {
 		}
 	})
 	t.Run("chat", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, OpenAI, gemini, http.StatusOK, geminiToolAnswer)
+		srv := geminiAnsweringServer(t, OpenAI, Gemini, http.StatusOK, geminiToolAnswer)
 		client := newOpenAIClient(srv.URL)
 		cc, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 			Model: "caller-model", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("weather?")},
@@ -207,7 +207,7 @@ func TestSDKsReadConvertedGeminiAnswers(t *testing.T) {
 		}
 	})
 	t.Run("responses", func(t *testing.T) {
-		srv := geminiAnsweringServer(t, Responses, gemini, http.StatusOK, geminiToolAnswer)
+		srv := geminiAnsweringServer(t, Responses, Gemini, http.StatusOK, geminiToolAnswer)
 		client := newOpenAIClient(srv.URL)
 		r, err := client.Responses.New(ctx, responses.ResponseNewParams{
 			Model: "caller-model", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")},
@@ -238,7 +238,7 @@ func TestSDKsReadConvertedGeminiAnswers(t *testing.T) {
 // depend only on the answer: converting it twice gives the same ids, and
 // another answer gives others.
 func TestGeminiCallIDsStable(t *testing.T) {
-	c := &Conversion{From: OpenAI, To: gemini}
+	c := &Conversion{From: OpenAI, To: Gemini}
 	a, err1 := ConvertResponse(c, []byte(geminiToolAnswer))
 	b, err2 := ConvertResponse(c, []byte(geminiToolAnswer))
 	other, err3 := ConvertResponse(c, []byte(strings.Replace(geminiToolAnswer, "resp-abc", "resp-xyz", 1)))
@@ -294,7 +294,7 @@ func TestGeminiFinishReasons(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := ConvertResponse(&Conversion{From: Anthropic, To: gemini}, []byte(tc.body))
+			out, err := ConvertResponse(&Conversion{From: Anthropic, To: Gemini}, []byte(tc.body))
 			if tc.failed {
 				if !errors.Is(err, ErrResponseFailed) || !strings.Contains(err.Error(), "print(x") {
 					t.Fatalf("err = %v, want ErrResponseFailed with Gemini's message", err)
@@ -322,13 +322,13 @@ func TestGeminiFinishReasons(t *testing.T) {
 func TestGeminiSignaturesStayWithGemini(t *testing.T) {
 	x := responsePool.Get().(*responseState)
 	defer x.release()
-	c := &Conversion{From: gemini, To: gemini}
+	c := &Conversion{From: Gemini, To: Gemini}
 	if err := (geminiCodec{}).decodeResponse(x, c, jsonx.Value(jsonx.TrimSpace(geminiToolAnswer))); err != nil {
 		t.Fatal(err)
 	}
 	got := x.form.Content
 	if len(got) != 3 || got[0].Signature != `"c2lnLXRleHQ="` || got[2].Signature != `"c2lnLWNhbGw="` ||
-		got[0].Origin != gemini || got[2].Origin != gemini || got[1].Signature != "" {
+		got[0].Origin != Gemini || got[2].Origin != Gemini || got[1].Signature != "" {
 		t.Fatalf("parts %+v", got)
 	}
 	x.form.Content = append(x.form.Content, formPart{Kind: blockThinking, Text: `"other"`, Signature: `"sig-a"`, Origin: Anthropic})
@@ -348,11 +348,11 @@ func TestGeminiSignaturesStayWithGemini(t *testing.T) {
 // TestGeminiUsage reads Gemini usage from a whole answer and from a stream
 // whose chunks repeat it cumulatively.
 func TestGeminiUsage(t *testing.T) {
-	u, ok := ParseUsage(gemini, []byte(geminiToolAnswer))
+	u, ok := ParseUsage(Gemini, []byte(geminiToolAnswer))
 	if want := (Usage{Input: 100, CacheRead: 900, Output: 60, Reasoning: 20}); !ok || u != want {
 		t.Errorf("ParseUsage = %+v %v, want %+v", u, ok, want)
 	}
-	if _, ok := ParseUsage(gemini, []byte(`{"candidates":[]}`)); ok {
+	if _, ok := ParseUsage(Gemini, []byte(`{"candidates":[]}`)); ok {
 		t.Error("ParseUsage found usage in a body without usageMetadata")
 	}
 	chunks := []string{
@@ -362,7 +362,7 @@ func TestGeminiUsage(t *testing.T) {
 	}
 	var m UsageMeter
 	for _, ch := range chunks {
-		m.Observe(gemini, Event{Data: []byte(ch)})
+		m.Observe(Gemini, Event{Data: []byte(ch)})
 	}
 	if want := (Usage{Input: 25, CacheRead: 30, Output: 13, Reasoning: 4}); !m.Seen() || m.Usage != want {
 		t.Errorf("meter = %+v, want %+v (the last chunk's, never a sum)", m.Usage, want)
@@ -374,13 +374,13 @@ func TestGeminiUsage(t *testing.T) {
 func BenchmarkConvertGeminiResponse(b *testing.B) {
 	text := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 40)
 	bodies := map[Format]string{
-		gemini:    strings.Replace(geminiToolAnswer, `"On it."`, `"`+text+`"`, 1),
+		Gemini:    strings.Replace(geminiToolAnswer, `"On it."`, `"`+text+`"`, 1),
 		Anthropic: strings.Replace(upstreamAnswers[Anthropic], `"Checking caf\u00e9s."`, `"`+text+`"`, 1),
 		OpenAI:    strings.Replace(upstreamAnswers[OpenAI], `"Checking caf\u00e9s."`, `"`+text+`"`, 1),
 		Responses: strings.Replace(upstreamAnswers[Responses], `"Checking caf\u00e9s."`, `"`+text+`"`, 1),
 	}
 	for _, other := range []Format{Anthropic, OpenAI, Responses} {
-		for _, dir := range [][2]Format{{other, gemini}, {gemini, other}} {
+		for _, dir := range [][2]Format{{other, Gemini}, {Gemini, other}} {
 			caller, up := dir[0], dir[1]
 			body := []byte(bodies[up])
 			c := &Conversion{From: caller, To: up, Model: "caller-model"}
@@ -426,8 +426,8 @@ func FuzzConvertResponseGemini(f *testing.F) {
 	f.Add([]byte(`{"candidates":[{"content":{"parts":[{"thoughtSignature":"x"},{"functionCall":{"name":"a_1","args":[1]}},{"text":1,"thought":true}]},"finishReason":"SAFETY","finishMessage":"\"\u0000"}],"promptFeedback":{"blockReason":"\"\\"}}`), uint8(1))
 	f.Add([]byte(`{"promptFeedback":{"blockReason":"a\"b\\c\u2028"},"usageMetadata":{"promptTokenCount":-5,"cachedContentTokenCount":9e99}}`), uint8(2))
 	f.Fuzz(func(t *testing.T, body []byte, dir uint8) {
-		pairs := [...][2]Format{{Anthropic, gemini}, {OpenAI, gemini}, {Responses, gemini},
-			{gemini, Anthropic}, {gemini, OpenAI}, {gemini, Responses}}
+		pairs := [...][2]Format{{Anthropic, Gemini}, {OpenAI, Gemini}, {Responses, Gemini},
+			{Gemini, Anthropic}, {Gemini, OpenAI}, {Gemini, Responses}}
 		p := pairs[int(dir)%len(pairs)]
 		c := &Conversion{From: p[0], To: p[1], Model: "m", ToolNames: map[string]string{"a_1": "a.1"}}
 		out, err := ConvertResponse(c, body)
@@ -438,8 +438,8 @@ func FuzzConvertResponseGemini(f *testing.F) {
 			t.Fatalf("%s→%s: valid answer converted to invalid JSON:\n%s\n→\n%s", c.To, c.From, body, out)
 		}
 		_, _ = ConvertResponseValidated(c, body)
-		_, _ = ParseUsage(gemini, body)
+		_, _ = ParseUsage(Gemini, body)
 		var m UsageMeter
-		m.Observe(gemini, Event{Data: body})
+		m.Observe(Gemini, Event{Data: body})
 	})
 }

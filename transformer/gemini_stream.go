@@ -139,14 +139,14 @@ func (d *geminiStreamDecoder) parts(evs []formEvent, parts jsonx.Value) []formEv
 				}
 				d.cur, d.curKind = d.next, kind
 				d.next++
-				evs = append(evs, formEvent{Kind: eventBlockStart, Index: d.cur, Block: formPart{Kind: kind, Origin: gemini}})
+				evs = append(evs, formEvent{Kind: eventBlockStart, Index: d.cur, Block: formPart{Kind: kind, Origin: Gemini}})
 			}
 			if nonEmptyStringToken(string(text)) {
 				evs = append(evs, formEvent{Kind: eventDelta, Index: d.cur, Delta: delta, Text: text})
 			}
 			if nonEmptyStringToken(string(sig)) {
 				evs = append(evs, formEvent{Kind: eventDelta, Index: d.cur, Delta: deltaSignature, Text: sig,
-					Block: formPart{Kind: kind, Origin: gemini}})
+					Block: formPart{Kind: kind, Origin: Gemini}})
 			}
 		}
 	}
@@ -169,7 +169,7 @@ func (d *geminiStreamDecoder) call(evs []formEvent, call, sig jsonx.Value) []for
 		name = `""`
 	}
 	evs = append(evs, formEvent{Kind: eventBlockStart, Index: index,
-		Block: formPart{Kind: blockToolCall, ID: id, Name: name, Origin: gemini}})
+		Block: formPart{Kind: blockToolCall, ID: id, Name: name, Origin: Gemini}})
 	args := call.Get("args")
 	if !args.IsObject() {
 		args = "{}"
@@ -181,7 +181,7 @@ func (d *geminiStreamDecoder) call(evs []formEvent, call, sig jsonx.Value) []for
 	evs = append(evs, formEvent{Kind: eventDelta, Index: index, Delta: deltaInput, Text: tokenView(d.scratch, from)})
 	if nonEmptyStringToken(string(sig)) {
 		evs = append(evs, formEvent{Kind: eventDelta, Index: index, Delta: deltaSignature, Text: sig,
-			Block: formPart{Kind: blockToolCall, Origin: gemini}})
+			Block: formPart{Kind: blockToolCall, Origin: Gemini}})
 	}
 	return append(evs, formEvent{Kind: eventBlockStop, Index: index})
 }
@@ -445,7 +445,7 @@ func (e *geminiStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 		return dst
 	case deltaSignature:
 		// Only a signature Gemini wrote goes back to Gemini.
-		if ev.Block.Origin != gemini || !nonEmptyStringToken(string(ev.Text)) {
+		if ev.Block.Origin != Gemini || !nonEmptyStringToken(string(ev.Text)) {
 			return dst
 		}
 		if c := e.call(ev.Index); c != nil {

@@ -225,7 +225,7 @@ func TestStreamFromGemini(t *testing.T) {
 		sc := loadStreamCase(t, "testdata/stream/"+tt.golden+".txt")
 		up := scriptedGeminiServer(t, sc.input)
 		t.Run(tt.golden+"/anthropic", func(t *testing.T) {
-			srv := convertingProxy(t, Conversion{From: Anthropic, To: gemini, Model: "caller-model"}, up.URL)
+			srv := convertingProxy(t, Conversion{From: Anthropic, To: Gemini, Model: "caller-model"}, up.URL)
 			client := anthropic.NewClient(aoption.WithBaseURL(srv.URL), aoption.WithAPIKey("x"), aoption.WithMaxRetries(0))
 			stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{
 				Model: "caller-model", MaxTokens: 100,
@@ -272,7 +272,7 @@ func TestStreamFromGemini(t *testing.T) {
 			}
 		})
 		t.Run(tt.golden+"/chat", func(t *testing.T) {
-			srv := convertingProxy(t, Conversion{From: OpenAI, To: gemini, Model: "caller-model", IncludeUsage: true}, up.URL)
+			srv := convertingProxy(t, Conversion{From: OpenAI, To: Gemini, Model: "caller-model", IncludeUsage: true}, up.URL)
 			client := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("x"), option.WithMaxRetries(0))
 			stream := client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
 				Model:    "caller-model",
@@ -313,7 +313,7 @@ func TestStreamFromGemini(t *testing.T) {
 			}
 		})
 		t.Run(tt.golden+"/responses", func(t *testing.T) {
-			srv := convertingProxy(t, Conversion{From: Responses, To: gemini, Model: "caller-model"}, up.URL)
+			srv := convertingProxy(t, Conversion{From: Responses, To: Gemini, Model: "caller-model"}, up.URL)
 			client := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("x"), option.WithMaxRetries(0))
 			stream := client.Responses.NewStreaming(context.Background(), responses.ResponseNewParams{
 				Model: "caller-model",
@@ -444,16 +444,16 @@ func BenchmarkGeminiStreamEvent(b *testing.B) {
 		evs  []Event
 		mark string
 	}{
-		{"g2a/text", Conversion{From: Anthropic, To: gemini}, nil, `"text":"Here`},
-		{"g2o/text", Conversion{From: OpenAI, To: gemini}, nil, `"text":"Here`},
-		{"g2r/text", Conversion{From: Responses, To: gemini}, nil, `"text":"Here`},
-		{"g2a/call", Conversion{From: Anthropic, To: gemini}, nil, `"functionCall"`},
-		{"a2g/text", Conversion{From: gemini, To: Anthropic}, eventsAround(b, benchStreamA(), "text_delta"), ""},
-		{"a2g/tool_args", Conversion{From: gemini, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta"), ""},
-		{"o2g/text", Conversion{From: gemini, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`), ""},
-		{"o2g/tool_args", Conversion{From: gemini, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`), ""},
-		{"r2g/text", Conversion{From: gemini, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta"), ""},
-		{"g2g/text", Conversion{From: gemini, To: gemini}, nil, `"text":"Here`},
+		{"g2a/text", Conversion{From: Anthropic, To: Gemini}, nil, `"text":"Here`},
+		{"g2o/text", Conversion{From: OpenAI, To: Gemini}, nil, `"text":"Here`},
+		{"g2r/text", Conversion{From: Responses, To: Gemini}, nil, `"text":"Here`},
+		{"g2a/call", Conversion{From: Anthropic, To: Gemini}, nil, `"functionCall"`},
+		{"a2g/text", Conversion{From: Gemini, To: Anthropic}, eventsAround(b, benchStreamA(), "text_delta"), ""},
+		{"a2g/tool_args", Conversion{From: Gemini, To: Anthropic}, eventsAround(b, benchStreamA(), "input_json_delta"), ""},
+		{"o2g/text", Conversion{From: Gemini, To: OpenAI}, eventsAround(b, benchStreamO(), `{"content":"Here`), ""},
+		{"o2g/tool_args", Conversion{From: Gemini, To: OpenAI}, eventsAround(b, benchStreamO(), `"function":{"arguments":"{`), ""},
+		{"r2g/text", Conversion{From: Gemini, To: Responses}, eventsAround(b, benchStreamR(), "output_text.delta"), ""},
+		{"g2g/text", Conversion{From: Gemini, To: Gemini}, nil, `"text":"Here`},
 	} {
 		evs := tt.evs
 		if evs == nil {
@@ -506,7 +506,7 @@ func FuzzGeminiStream(f *testing.F) {
 			endErr = errors.New("connection reset")
 		}
 		for _, dir := range fuzzDirections {
-			if dir[0] != gemini && dir[1] != gemini {
+			if dir[0] != Gemini && dir[1] != Gemini {
 				continue
 			}
 			conv := &Conversion{From: dir[0], To: dir[1], Model: "m", IncludeUsage: mode&2 != 0,

@@ -110,7 +110,7 @@ func convGoldenFiles(t *testing.T, dir string) []string {
 
 // goldenFormats maps the letters of a golden file's direction prefix
 // ("a2o_", "r2a_"…) to formats.
-var goldenFormats = map[byte]Format{'a': Anthropic, 'o': OpenAI, 'r': Responses, 'g': gemini}
+var goldenFormats = map[byte]Format{'a': Anthropic, 'o': OpenAI, 'r': Responses, 'g': Gemini}
 
 // goldenPrefix reads the direction prefix "x2y_" of a golden file's name:
 // the format of its input, then of its output.

@@ -30,6 +30,11 @@ func NewStreamConverter(c *Conversion) StreamConverter {
 // newStreamConverter takes the clock that stamps OpenAI chunks and
 // Responses objects, so that golden files stay byte-identical.
 func newStreamConverter(c *Conversion, now func() time.Time) StreamConverter {
+	if c != nil && c.From == Gemini && c.JSONArray {
+		cc := *c
+		cc.JSONArray = false
+		return &jsonArrayStream{inner: newStreamConverter(&cc, now)}
+	}
 	if c == nil {
 		return &streamPassThrough{c: &Conversion{}}
 	}
@@ -57,7 +62,7 @@ var streamCodecs = map[Format]streamCodec{
 	Anthropic: anthropicCodec{},
 	OpenAI:    chatCodec{},
 	Responses: responsesCodec{},
-	gemini:    geminiCodec{},
+	Gemini:    geminiCodec{},
 }
 
 // streamDecoder turns one upstream's events into form events. The events it
@@ -154,7 +159,7 @@ type streamPassThrough struct {
 
 func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 	dst = ev.AppendTo(dst)
-	if p.c.To == gemini {
+	if p.c.To == Gemini {
 		p.geminiEvent(ev)
 		return dst, nil
 	}
@@ -211,11 +216,11 @@ func (p *streamPassThrough) Event(dst []byte, ev Event) ([]byte, error) {
 }
 
 func (p *streamPassThrough) End(dst []byte, err error) []byte {
-	if p.done || !p.c.To.Valid() && p.c.To != gemini {
+	if p.done || !p.c.To.Valid() && p.c.To != Gemini {
 		return dst
 	}
 	p.done = true
-	if p.c.To == gemini {
+	if p.c.To == Gemini {
 		if err == nil && p.finished {
 			return dst
 		}
@@ -250,7 +255,7 @@ func (p *streamPassThrough) End(dst []byte, err error) []byte {
 }
 
 func (p *streamPassThrough) Usage() Usage {
-	if p.c.To == Responses || p.c.To == gemini {
+	if p.c.To == Responses || p.c.To == Gemini {
 		return p.usageR
 	}
 	return p.meter.Usage

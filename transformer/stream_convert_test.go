@@ -253,7 +253,7 @@ func checkCallerStream(f Format, out []byte) error {
 		return checkAnthropicStream(evs)
 	case Responses:
 		return checkResponsesStream(evs)
-	case gemini:
+	case Gemini:
 		return checkGeminiStream(evs)
 	}
 	return checkOpenAIStream(evs)
@@ -478,9 +478,9 @@ var streamDirections = func() (dirs [][2]Format) {
 var fuzzDirections = func() [][2]Format {
 	dirs := append([][2]Format(nil), streamDirections...)
 	for _, f := range Formats {
-		dirs = append(dirs, [2]Format{f, gemini}, [2]Format{gemini, f})
+		dirs = append(dirs, [2]Format{f, Gemini}, [2]Format{Gemini, f})
 	}
-	return append(dirs, [2]Format{gemini, gemini})
+	return append(dirs, [2]Format{Gemini, Gemini})
 }()
 
 // FuzzStreamConverter feeds any bytes to every direction's converter, the

@@ -25,7 +25,7 @@ func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheRead + u.Cache
 // format f (its "usage", Gemini's "usageMetadata"). It reports false when the body carries no usage.
 func ParseUsage(f Format, body []byte) (Usage, bool) {
 	key := "usage"
-	if f == gemini {
+	if f == Gemini {
 		key = "usageMetadata"
 	}
 	res := gjson.GetBytes(body, key)
@@ -60,7 +60,7 @@ func (m *UsageMeter) Observe(f Format, ev Event) {
 	// Most events carry text deltas only: a substring test skips them
 	// without parsing.
 	key := usageKey
-	if f == gemini {
+	if f == Gemini {
 		key = geminiUsageKey
 	}
 	if !bytes.Contains(ev.Data, key) {
@@ -68,7 +68,7 @@ func (m *UsageMeter) Observe(f Format, ev Event) {
 	}
 	var res gjson.Result
 	switch f {
-	case gemini:
+	case Gemini:
 		// Every chunk repeats the counts so far: the last one holds.
 		res = gjson.GetBytes(ev.Data, "usageMetadata")
 	case Anthropic:
@@ -106,7 +106,7 @@ func (u *Usage) mergeObject(f Format, res gjson.Result) {
 		u.mergeAnthropic(res)
 	case Responses:
 		u.mergeResponses(res)
-	case gemini:
+	case Gemini:
 		u.mergeGemini(res)
 	default:
 		u.mergeChat(res)
