@@ -133,7 +133,7 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 			for i, rec := range records {
 				assert.Equal(t, "gemini", rec.ChannelID, "record %d", i)
 				assert.Equal(t, geminiCLIModel, rec.Model, "record %d: the model", i)
-				assert.Equal(t, "gemini", rec.InboundFormat, "record %d", i)
+				assert.Equal(t, string(routex.FormatGemini), rec.InboundFormat, "record %d", i)
 				assert.Equal(t, string(format), rec.UpstreamFormat, "record %d", i)
 				assert.True(t, rec.Stream, "record %d: streamed", i)
 				assert.Equal(t, http.StatusOK, rec.Status, "record %d", i)
