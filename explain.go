@@ -152,18 +152,30 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 	rt := newRoute(ch, c.s.timeout)
 	// One request body serves Messages and Chat; the Responses API takes
 	// its input apart, and no fewer than 16 output tokens.
+	// A Gemini request names its model in the path.
 	probe := `{"max_tokens":1,"messages":[{"role":"user","content":"ping"}]}`
-	if rt.Type == FormatResponses {
+	endpoint := transformer.EndpointPath(rt.Type)
+	switch rt.Type {
+	case FormatResponses:
 		probe = `{"max_output_tokens":16,"input":"ping"}`
+	case FormatGemini:
+		probe = `{"contents":[{"role":"user","parts":[{"text":"ping"}]}],"generationConfig":{"maxOutputTokens":1}}`
+		if endpoint = transformer.GeminiPath(rt.UpstreamModel(model), false); endpoint == "" {
+			res.Error = fmt.Sprintf("the model %q cannot be named in a Gemini request's path", model)
+			return res
+		}
 	}
-	body, err := sjson.SetBytes([]byte(probe), "model", rt.UpstreamModel(model))
-	if err != nil {
-		res.Error = err.Error()
-		return res
+	body := []byte(probe)
+	if rt.Type != FormatGemini {
+		var err error
+		if body, err = sjson.SetBytes(body, "model", rt.UpstreamModel(model)); err != nil {
+			res.Error = err.Error()
+			return res
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, rt.timeout)
 	defer cancel()
-	u := rt.upstreamURL(transformer.EndpointPath(rt.Type), "")
+	u := rt.upstreamURL(endpoint, "")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		res.Error = err.Error()

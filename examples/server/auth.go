@@ -274,13 +274,20 @@ func newKey() (key string, hint string) {
 	return key, key[:3] + "…" + key[len(key)-4:]
 }
 
-// presented returns the key a proxy caller sent, in either SDK's header.
+// presented returns the key a proxy caller sent, where its SDK sends one:
+// x-api-key (Anthropic), Authorization: Bearer (OpenAI), x-goog-api-key
+// or the key parameter (Google).
 func presented(r *http.Request) string {
 	if k := r.Header.Get("X-Api-Key"); k != "" {
 		return k
 	}
-	k, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return k
+	if k := r.Header.Get("X-Goog-Api-Key"); k != "" {
+		return k
+	}
+	if k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return k
+	}
+	return r.URL.Query().Get("key")
 }
 
 // refuser answers a proxy request in the caller's format.
@@ -295,7 +302,7 @@ func (k *keyring) require(next http.Handler, refuse refuser) http.Handler {
 		sent := presented(r)
 		key, ok := (*k.byHash.Load())[routex.HashKey(sent)]
 		if sent == "" || !ok || key.Disabled {
-			refuse(w, r, http.StatusUnauthorized, "authentication_error", "invalid proxy API key: create one in the routex dashboard and send it as x-api-key or Authorization: Bearer")
+			refuse(w, r, http.StatusUnauthorized, "authentication_error", "invalid proxy API key: create one in the routex dashboard and send it as x-api-key, Authorization: Bearer or x-goog-api-key")
 			return
 		}
 		ctx := routex.ContextWithKeyID(r.Context(), key.ID)

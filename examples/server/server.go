@@ -121,6 +121,11 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 			// whose channel has no key of its own to replace it with.
 			pr.Out.Header.Del("Authorization")
 			pr.Out.Header.Del("X-Api-Key")
+			pr.Out.Header.Del("X-Goog-Api-Key")
+			if q := pr.Out.URL.Query(); q.Has("key") {
+				q.Del("key")
+				pr.Out.URL.RawQuery = q.Encode()
+			}
 			// Nor its dashboard session, which a browser sends to every path.
 			pr.Out.Header.Del("Cookie")
 		},
@@ -185,9 +190,12 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 
 	// Proxy.
-	// Proxy: every /v1/ path goes to the Client, which answers what it
-	// knows and passes the rest to a channel of the caller's format.
-	mux.Handle("/v1/", s.keys.require(s.proxy, s.proxyRefusal))
+	// Proxy: every /v1/ path (and Gemini's /v1beta/) goes to the Client,
+	// which answers what it knows and passes the rest to a channel of the
+	// caller's format.
+	proxy := s.keys.require(s.proxy, s.proxyRefusal)
+	mux.Handle("/v1/", proxy)
+	mux.Handle("/v1beta/", proxy)
 	mux.HandleFunc("GET /health", s.health)
 	mux.Handle("GET /metrics", s.metricsHandler())
 
@@ -286,7 +294,7 @@ func (b *deadlineBody) clear() {
 }
 
 func isProxyPath(p string) bool {
-	return strings.HasPrefix(p, "/v1/")
+	return strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v1beta/")
 }
 
 func securityHeaders(h http.Header) {

@@ -113,7 +113,7 @@ func TestSetup(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		admin := credentials{adminName, adminPassword}
 		noType := ch
-		noType.Type = "gemini"
+		noType.Type = "palm"
 		noURL := ch
 		noURL.BaseURL = "ftp://example.com"
 		tests := []struct {
@@ -468,7 +468,7 @@ func TestChannels(t *testing.T) {
 			edit  func(*routex.Channel)
 		}{
 			{"type", func(c *routex.Channel) { c.Type = "" }},
-			{"type", func(c *routex.Channel) { c.Type = "gemini" }},
+			{"type", func(c *routex.Channel) { c.Type = "palm" }},
 			{"baseUrl", func(c *routex.Channel) { c.BaseURL = "" }},
 			{"baseUrl", func(c *routex.Channel) { c.BaseURL = "api.example.com" }},
 			{"models", func(c *routex.Channel) { c.Models = []string{"gpt-["} }},
@@ -604,7 +604,7 @@ func TestChannels(t *testing.T) {
 
 		bad := map[string]any{"channels": []routex.Channel{
 			{ID: "valid-new", Type: routex.FormatOpenAI, BaseURL: "https://api.example.com/v1"},
-			{ID: "broken", Type: "gemini", BaseURL: "https://api.example.com/v1"},
+			{ID: "broken", Type: "palm", BaseURL: "https://api.example.com/v1"},
 		}}
 		msg := c.do(t, http.MethodPost, "/api/channels/import", bad).wantError(t, http.StatusBadRequest, "invalid_channel")
 		assert.Contains(t, msg, "channels[1]")

@@ -1,6 +1,6 @@
 // Client for the routex management API (see examples/server/API.md).
 
-export type ChannelType = 'anthropic' | 'openai';
+export type ChannelType = 'anthropic' | 'openai' | 'openai-responses' | 'gemini';
 
 export type TransformerSpec = string | [string] | [string, unknown] | { name: string; options?: unknown };
 

@@ -491,6 +491,8 @@ const DEFAULT_BASE: Record<string, string> = {
   anthropic: 'https://api.anthropic.com',
   'anthropic-account': 'https://api.anthropic.com',
   openai: 'https://api.openai.com',
+  'openai-responses': 'https://api.openai.com',
+  gemini: 'https://generativelanguage.googleapis.com',
 };
 
 function specsToText(specs: TransformerSpec[] | undefined): string {
@@ -636,6 +638,8 @@ function ChannelForm({
               <option value="anthropic">Anthropic (API key)</option>
               <option value="anthropic-account">Anthropic account (sign in)</option>
               <option value="openai">OpenAI / OpenAI-compatible</option>
+              <option value="openai-responses">OpenAI Responses API</option>
+              <option value="gemini">Google Gemini</option>
             </select>
           </Field>
           <Field label="Base URL" htmlFor="channel-baseurl">

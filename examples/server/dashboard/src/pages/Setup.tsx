@@ -15,6 +15,7 @@ export const CHANNEL_KINDS = [
   { value: 'anthropic', label: 'Anthropic', type: 'anthropic' as const, baseUrl: 'https://api.anthropic.com' },
   { value: 'openai', label: 'OpenAI', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
   { value: 'openai-compatible', label: 'OpenAI-compatible', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
+  { value: 'gemini', label: 'Google Gemini', type: 'gemini' as const, baseUrl: 'https://generativelanguage.googleapis.com' },
 ];
 
 const DEFAULT_URLS = new Set(CHANNEL_KINDS.map((k) => k.baseUrl));
@@ -23,6 +24,7 @@ const MODEL_HINTS: Record<string, string> = {
   anthropic: 'claude-sonnet-4-5, claude-haiku-4-5',
   openai: 'gpt-4.1, gpt-4.1-mini',
   'openai-compatible': 'llama-3.3-70b, qwen-2.5-72b',
+  gemini: 'gemini-2.5-pro, gemini-2.5-flash',
 };
 
 interface ChannelDraft {
