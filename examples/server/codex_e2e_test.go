@@ -31,23 +31,58 @@ import (
 )
 
 // codexBinary finds the Codex CLI: ROUTEX_CODEX, else codex on PATH.
-// Without one the test is skipped, unless ROUTEX_E2E=1 (set by .ci/run,
-// which installs it) makes the missing binary a failure.
 func codexBinary(t *testing.T) string {
+	return agentBinary(t, "ROUTEX_CODEX", "codex", "the Codex CLI", "@openai/codex")
+}
+
+// agentServer starts a server whose one channel, id, of type format, serves
+// model at base with key, and returns it with a proxy key named id.
+func agentServer(t *testing.T, id string, format routex.Format, base, key, model string) (*testServer, string) {
 	t.Helper()
-	if p := os.Getenv("ROUTEX_CODEX"); p != "" {
+	cfg := testConfig(t)
+	cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
+	cfg.Channels = []routex.Channel{{ID: id, Type: format, BaseURL: base, APIKey: key, Models: []string{model}}}
+	ts := newTestServer(t, cfg)
+	_, proxyKey := makeKey(t, ts.client().with("", adminToken), id)
+	return ts, proxyKey
+}
+
+// checkShellTurn checks that an agent ran, in workdir, the command the
+// provider up asked for, and that up saw the call answered under its id
+// with the command's output. It returns what up received.
+func checkShellTurn(t *testing.T, up *scriptedUpstream, workdir, token string, run fmt.Stringer) []scriptedRequest {
+	t.Helper()
+	out, err := os.ReadFile(filepath.Join(workdir, "out.txt"))
+	require.NoError(t, err, "the command did not run\n%s", run)
+	assert.Equal(t, token+"\n", string(out))
+	reqs := up.received()
+	require.GreaterOrEqual(t, len(reqs), 2, "the provider got %d requests\n%s", len(reqs), run)
+	first, answered := reqs[0], reqs[len(reqs)-1]
+	assert.Empty(t, first.toolOutput, "the first request already answers a tool call")
+	assert.Equal(t, up.callID, answered.toolOutputID, "the tool result's id")
+	assert.Contains(t, answered.toolOutput, token, "the tool result carries the command's output")
+	return reqs
+}
+
+// agentBinary finds an agent's command line program: the path in the
+// environment variable env, else name on PATH. Without one the test is
+// skipped, unless ROUTEX_E2E=1 (set by .ci/run, which installs the npm
+// package pkg) makes the missing binary a failure.
+func agentBinary(t *testing.T, env, name, what, pkg string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("ROUTEX_CODEX=%s: %v", p, err)
+			t.Fatalf("%s=%s: %v", env, p, err)
 		}
 		return p
 	}
-	if p, err := exec.LookPath("codex"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	if os.Getenv("ROUTEX_E2E") == "1" {
-		t.Fatal("ROUTEX_E2E=1 but the Codex CLI is not installed (set ROUTEX_CODEX or put codex on PATH)")
+		t.Fatalf("ROUTEX_E2E=1 but %s is not installed (set %s or put %s on PATH)", what, env, name)
 	}
-	t.Skip("no Codex CLI; .ci/run installs it (npm @openai/codex) and sets ROUTEX_CODEX")
+	t.Skipf("no %s; .ci/run installs it (npm %s) and sets %s", what, pkg, env)
 	return ""
 }
 
@@ -93,28 +128,14 @@ func TestCodexThroughServer(t *testing.T) {
 			token := "routex-e2e-" + randomHex(t)
 			up := newScriptedUpstream(t, tc.format, token)
 			const channelKey = "sk-SECRET-codex-channel-0123456789"
-			cfg := testConfig(t)
-			cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-			cfg.Channels = []routex.Channel{{ID: "codex", Type: tc.format, BaseURL: up.URL, APIKey: channelKey, Models: []string{tc.model}}}
-			ts := newTestServer(t, cfg)
-			_, key := makeKey(t, ts.client().with("", adminToken), "codex")
+			ts, key := agentServer(t, "codex", tc.format, up.URL, channelKey, tc.model)
 
 			run := runCodex(t, exe, ts.url+"/v1", key, tc.model, tc.websockets,
 				"Write the marker file with a shell command, then say that you are done.")
 
-			// Codex ran the command the provider asked for.
-			out, err := os.ReadFile(filepath.Join(run.workdir, "out.txt"))
-			require.NoError(t, err, "the command did not run\n%s", run)
-			assert.Equal(t, token+"\n", string(out))
-
-			// The provider saw the tool call answered under its id, with the
-			// command's output, and Codex printed the final answer.
-			reqs := up.received()
-			require.GreaterOrEqual(t, len(reqs), 2, "the provider got %d requests\n%s", len(reqs), run)
-			first, answered := reqs[0], reqs[len(reqs)-1]
-			assert.Empty(t, first.toolOutput, "the first request already answers a tool call")
-			assert.Equal(t, up.callID, answered.toolOutputID, "the tool result's id")
-			assert.Contains(t, answered.toolOutput, token, "the tool result carries the command's output")
+			// Codex ran the command the provider asked for, which saw the
+			// tool call answered, and printed the final answer.
+			reqs := checkShellTurn(t, up, run.workdir, token, run)
 			assert.Contains(t, run.stdout, up.finalText(), "Codex's final message\n%s", run)
 			for i, r := range reqs {
 				assert.Contains(t, r.tools, "exec_command", "request %d: Codex's shell tool", i)

@@ -22,24 +22,9 @@ import (
 )
 
 // geminiCLIBinary finds the Gemini CLI: ROUTEX_GEMINI_CLI, else gemini on
-// PATH. Without one the test is skipped, unless ROUTEX_E2E=1 (set by
-// .ci/run, which installs it) makes the missing binary a failure.
+// PATH.
 func geminiCLIBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("ROUTEX_GEMINI_CLI"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("ROUTEX_GEMINI_CLI=%s: %v", p, err)
-		}
-		return p
-	}
-	if p, err := exec.LookPath("gemini"); err == nil {
-		return p
-	}
-	if os.Getenv("ROUTEX_E2E") == "1" {
-		t.Fatal("ROUTEX_E2E=1 but the Gemini CLI is not installed (set ROUTEX_GEMINI_CLI or put gemini on PATH)")
-	}
-	t.Skip("no Gemini CLI; .ci/run installs it (npm @google/gemini-cli) and sets ROUTEX_GEMINI_CLI")
-	return ""
+	return agentBinary(t, "ROUTEX_GEMINI_CLI", "gemini", "the Gemini CLI", "@google/gemini-cli")
 }
 
 // geminiCLIModel is the model the CLI is started with. Given one, the CLI
@@ -68,28 +53,14 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 			front := httptest.NewServer(geminiShell(up))
 			t.Cleanup(front.Close)
 			const channelKey = "sk-SECRET-gemini-channel-0123456789"
-			cfg := testConfig(t)
-			cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-			cfg.Channels = []routex.Channel{{ID: "gemini", Type: format, BaseURL: front.URL, APIKey: channelKey, Models: []string{geminiCLIModel}}}
-			ts := newTestServer(t, cfg)
-			_, key := makeKey(t, ts.client().with("", adminToken), "gemini-cli")
+			ts, key := agentServer(t, "gemini", format, front.URL, channelKey, geminiCLIModel)
 
 			run := runGeminiCLI(t, exe, ts.url, key, geminiCLIModel,
 				"Write the marker file with a shell command, then say that you are done.")
 
-			// The CLI ran the command the provider asked for.
-			out, err := os.ReadFile(filepath.Join(run.workdir, "out.txt"))
-			require.NoError(t, err, "the command did not run\n%s", run)
-			assert.Equal(t, token+"\n", string(out))
-
-			// The provider saw the call answered under its id, with the
-			// command's output, and the CLI printed the final answer.
-			reqs := up.received()
-			require.GreaterOrEqual(t, len(reqs), 2, "the provider got %d requests\n%s", len(reqs), run)
-			first, answered := reqs[0], reqs[len(reqs)-1]
-			assert.Empty(t, first.toolOutput, "the first request already answers a tool call")
-			assert.Equal(t, up.callID, answered.toolOutputID, "the tool result's id")
-			assert.Contains(t, answered.toolOutput, token, "the tool result carries the command's output")
+			// The CLI ran the command the provider asked for, which saw the
+			// call answered under its id, and printed the final answer.
+			reqs := checkShellTurn(t, up, run.workdir, token, run)
 			for i, r := range reqs {
 				// exec_command is the CLI's run_shell_command, renamed by geminiShell.
 				assert.Contains(t, r.tools, "exec_command", "request %d: the CLI's shell tool", i)
