@@ -12,7 +12,7 @@ type chatRequestMessage struct {
 	typ, role string
 	content, toolCalls, functionCall, callID, reasoning, text, refusal,
 	imageURL, file, id, function, custom, name, description, parameters,
-	strict, arguments, input, format jsonx.Value
+	strict, arguments, input, format, extra jsonx.Value
 }
 
 func (m *chatRequestMessage) read(v jsonx.Value) {
@@ -61,6 +61,8 @@ func (m *chatRequestMessage) read(v jsonx.Value) {
 			m.input = x
 		case "format":
 			m.format = x
+		case "extra_content":
+			m.extra = x
 		}
 	}
 }
@@ -237,6 +239,11 @@ func (chatCodec) decodeRequest(root jsonx.Value, r *formRequest, c *Conversion) 
 				fn.read(tc.function)
 				p := m.addPart(blockToolCall)
 				p.ID, p.Name, p.Input, p.InputString = tc.id, fn.name, fn.arguments, fn.arguments.IsString()
+				if sig := tc.extra.Get("google").Get("thought_signature"); nonEmptyStringToken(string(sig)) {
+					// Gemini's signature, as Google's OpenAI-compatible
+					// API gives it (appendGeminiExtraContent).
+					p.Signature, p.Origin = sig, Gemini
+				}
 			}
 			if msg.functionCall.IsObject() {
 				var fn chatRequestMessage

@@ -219,7 +219,11 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 			out = jsonx.AppendValueString(out, p.Name)
 			out = append(out, `,"arguments":`...)
 			out = appendInputString(out, p)
-			out = append(out, `}}`...)
+			out = append(out, '}')
+			if p.Origin == Gemini && nonEmptyStringToken(string(p.Signature)) {
+				out = appendGeminiExtraContent(out, p.Signature)
+			}
+			out = append(out, '}')
 			n++
 		}
 		out = append(out, ']')
@@ -228,6 +232,16 @@ func (chatCodec) appendResponse(out []byte, x *responseState, c *Conversion) []b
 	out = append(out, chatFinishReason(r.Stop, false)...)
 	out = append(out, `"}]`...)
 	return appendOpenAIUsage(out, r.Usage)
+}
+
+// appendGeminiExtraContent appends the thoughtSignature Gemini gave a
+// function call as Google's OpenAI-compatible API carries it, beside the
+// call: "extra_content":{"google":{"thought_signature":…}}. A caller that
+// sends the call back with it lets Gemini 3 resume its reasoning.
+func appendGeminiExtraContent(dst []byte, sig jsonx.Value) []byte {
+	dst = append(dst, `,"extra_content":{"google":{"thought_signature":`...)
+	dst = jsonx.AppendToken(dst, string(sig))
+	return append(dst, `}}`...)
 }
 
 // appendJoinedTexts appends the texts of the parts of one kind as one

@@ -690,9 +690,22 @@ func (e *chatStreamEncoder) delta(dst []byte, ev *formEvent) []byte {
 		dst = jsonx.AppendToken(dst, string(ev.Text))
 		dst = append(dst, `}}]}`...)
 		return e.closeChunk(dst, "")
+	case deltaSignature:
+		if ev.Block.Kind != blockToolCall || ev.Block.Origin != Gemini ||
+			ev.Index < 0 || ev.Index >= len(e.calls) || e.calls[ev.Index] < 0 {
+			// Thinking's signatures have no place in Chat's format.
+			return dst
+		}
+		dst = e.openChunk(dst)
+		dst = append(dst, `{"tool_calls":[{"index":`...)
+		dst = strconv.AppendInt(dst, int64(e.calls[ev.Index]), 10)
+		// Every tool_calls delta carries arguments, which SDKs append.
+		dst = append(dst, `,"function":{"arguments":""}`...)
+		dst = appendGeminiExtraContent(dst, ev.Text)
+		dst = append(dst, `}]}`...)
+		return e.closeChunk(dst, "")
 	default:
-		// Signatures cannot be expressed in OpenAI's format, and citations
-		// belong to text already sent.
+		// Citations belong to text already sent.
 		return dst
 	}
 	dst = e.start(dst, "", "")

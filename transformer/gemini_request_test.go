@@ -497,3 +497,37 @@ func BenchmarkGeminiRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestGeminiSignatureThroughChat sends back a tool call a Gemini channel
+// signed, as a Chat caller gets it (extra_content, as Google's
+// OpenAI-compatible API gives it): Gemini gets its own signature again.
+// Without it, the turn carries the skip value; to any other format the
+// signature is nothing.
+func TestGeminiSignatureThroughChat(t *testing.T) {
+	const call = `{"id":"call_0","type":"function","function":{"name":"f","arguments":"{}"}%s}`
+	body := func(extra string) []byte {
+		return []byte(`{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":null,"tool_calls":[` +
+			fmt.Sprintf(call, extra) + `]},{"role":"tool","tool_call_id":"call_0","content":"done"}]}`)
+	}
+	out, _, err := ConvertRequest(OpenAI, Gemini, body(`,"extra_content":{"google":{"thought_signature":"c2lnLTE="}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gjson.GetBytes(out, "contents.1.parts.0.thoughtSignature").Str; got != "c2lnLTE=" {
+		t.Errorf("signature %q\n%s", got, out)
+	}
+	out, _, err = ConvertRequest(OpenAI, Gemini, body(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gjson.GetBytes(out, "contents.1.parts.0.thoughtSignature").Str; got != geminiSkipSignature {
+		t.Errorf("signature %q\n%s", got, out)
+	}
+	out, _, err = ConvertRequest(OpenAI, Anthropic, body(`,"extra_content":{"google":{"thought_signature":"c2lnLTE="}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "c2lnLTE") {
+		t.Errorf("a Gemini signature reached Anthropic: %s", out)
+	}
+}
