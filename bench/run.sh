@@ -33,7 +33,7 @@ else
 	formats=(anthropic openai openai-responses) sizes=(200 2048 102400) streams=(0 1) concs=(1 64 512)
 	rate_formats=(anthropic openai) rate_streams=(0 1) rate_fracs=(0.25 0.5 0.75 1.0)
 	hold_systems=(floor server server-cross library) hold_events=100 hold_gap=100ms hold_dur=12
-	bench_filter='BenchmarkLibrary' benchtime=1s count=3 startup_runs=5
+	bench_filter='BenchmarkLibrary|BenchmarkGeminiLibrary' benchtime=1s count=3 startup_runs=5
 fi
 systems=(direct floor server server-cross library library-cross)
 # Narrow the closed-loop matrix, e.g. SIZES=102400 CONCS="1 64" SYSTEMS="direct floor server".

@@ -1,7 +1,18 @@
 // Package mockupstream is an AI provider for tests and benchmarks: an HTTP
-// server that answers the Anthropic Messages, OpenAI Chat Completions and
-// OpenAI Responses endpoints, streaming or not, and can be told to fail in the ways real
-// providers do (error statuses, rate limits, hangs, resets, cut streams).
+// server that answers the Anthropic Messages, OpenAI Chat Completions,
+// OpenAI Responses and Google Gemini endpoints, streaming or not, and can be
+// told to fail in the ways real providers do (error statuses, rate limits,
+// hangs, resets, cut streams).
+//
+// A path ".../models/{model}:generateContent", ":streamGenerateContent" or
+// ":countTokens", under any API version, is Gemini's: the model is the
+// path's, a stream comes as data-only events with alt=sse in the query and
+// as one JSON array otherwise. Function calls carry no id (ToolCall.ID is
+// not sent) and the first carries a thoughtSignature, the base64 of
+// "sig-<name>"; every chunk repeats the usage so far and the last alone
+// has finishReason STOP, tool turns included. Errors are Google's
+// {"error":{"code","message","status"}}. countTokens answers
+// {"totalTokens": TokenCount}, or 404 where that is zero.
 //
 // Beside POST /responses it answers the Responses API's
 // /responses/input_tokens (with TokenCount, or 404 where that is zero) and
@@ -27,7 +38,10 @@ import (
 
 // Usage is what the mock reports, in Anthropic's terms (input excludes
 // cache reads and writes). Reasoning, of Output, is reported only by the
-// Responses endpoints and only when the mock has Thinking to reply with.
+// Responses and Gemini endpoints and only when the mock has Thinking to
+// reply with; Gemini counts it in thoughtsTokenCount, beside
+// candidatesTokenCount (Output less Reasoning). Gemini and OpenAI report
+// no cache writes.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite int
 	Reasoning                            int
@@ -50,6 +64,7 @@ type Behavior struct {
 // Request is what the mock received.
 type Request struct {
 	Path   string
+	Query  string // the raw query, e.g. alt=sse
 	Header http.Header
 	Body   []byte
 }
@@ -69,8 +84,8 @@ type Server struct {
 	Thinking string // reasoning to reply with first, if any
 	Tools    []ToolCall
 	Usage    Usage
-	// TokenCount is what /responses/input_tokens answers; zero makes that
-	// endpoint 404, as on providers that have none.
+	// TokenCount is what /responses/input_tokens and Gemini's countTokens
+	// answer; zero makes those endpoints 404, as on providers that have none.
 	TokenCount int
 
 	mu       sync.Mutex
@@ -119,7 +134,7 @@ func (s *Server) Last() Request {
 
 func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	body, _ := io.ReadAll(hr.Body)
-	req := Request{Path: hr.URL.Path, Header: hr.Header.Clone(), Body: body}
+	req := Request{Path: hr.URL.Path, Query: hr.URL.RawQuery, Header: hr.Header.Clone(), Body: body}
 	n := int(s.calls.Add(1))
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
@@ -153,6 +168,11 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 	anthropic := strings.HasSuffix(hr.URL.Path, "/messages")
 	responses := strings.HasSuffix(hr.URL.Path, "/responses")
+	gmodel, gmethod, gemini := geminiMethod(hr.URL.Path)
+	if b.Status != 0 && gemini {
+		geminiError(w, b.Status, fmt.Sprintf("mock %s status %d", s.Name, b.Status))
+		return
+	}
 	if b.Status != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(b.Status)
@@ -166,6 +186,10 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	if b.Garbage {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, "<html>502 bad gateway</html>")
+		return
+	}
+	if gemini {
+		s.gemini(w, hr, gmodel, gmethod, b)
 		return
 	}
 	model := gjson.GetBytes(body, "model").String()
@@ -252,6 +276,7 @@ type eventWriter struct {
 	cut    int
 	hr     *http.Request
 	halted bool
+	array  bool // Gemini without alt=sse: the events are elements of one JSON array
 }
 
 // event writes one event; it reports false once the stream is to stop.
@@ -272,10 +297,17 @@ func (e *eventWriter) event(typ, data string) bool {
 		}
 	}
 	var buf bytes.Buffer
-	if typ != "" {
-		buf.WriteString("event: " + typ + "\n")
+	switch {
+	case e.array && e.n == 0:
+		buf.WriteString("[" + data + "\n")
+	case e.array:
+		buf.WriteString(",\r\n" + data + "\n")
+	default:
+		if typ != "" {
+			buf.WriteString("event: " + typ + "\n")
+		}
+		buf.WriteString("data: " + data + "\n\n")
 	}
-	buf.WriteString("data: " + data + "\n\n")
 	if _, err := e.w.Write(buf.Bytes()); err != nil {
 		e.halted = true
 		return false
@@ -283,6 +315,18 @@ func (e *eventWriter) event(typ, data string) bool {
 	e.f.Flush()
 	e.n++
 	return true
+}
+
+// end closes a JSON array stream that was not cut short.
+func (e *eventWriter) end() {
+	if !e.array || e.halted {
+		return
+	}
+	if e.n == 0 {
+		e.w.Write([]byte("["))
+	}
+	e.w.Write([]byte("]"))
+	e.f.Flush()
 }
 
 func startStream(w http.ResponseWriter, hr *http.Request, b Behavior) *eventWriter {

@@ -99,8 +99,8 @@ func main() {
 		phase    = flag.String("phase", "", "label of the part of the run, for the output")
 		target   = flag.String("target", "http://127.0.0.1:19001", "base URL requests go to (with -via routex: the upstream of its channels)")
 		via      = flag.String("via", "http", `the load generator's transport: "http" (a bare http.Transport) or "routex" (a routex.Client)`)
-		format   = flag.String("format", "anthropic", `caller format: "anthropic", "openai" or "openai-responses"`)
-		model    = flag.String("model", "", "model to ask for (default claude-sonnet-4-5, gpt-4o or o3-mini by format)")
+		format   = flag.String("format", "anthropic", `caller format: "anthropic", "openai", "openai-responses" or "gemini"`)
+		model    = flag.String("model", "", "model to ask for (default claude-sonnet-4-5, gpt-4o, o3-mini or gemini-2.5-flash by format)")
 		size     = flag.Int("size", 2048, "request body size in bytes")
 		stream   = flag.Bool("stream", false, "ask for a streamed answer")
 		conc     = flag.Int("c", 1, "closed loop: concurrent callers")
@@ -108,7 +108,7 @@ func main() {
 		workers  = flag.Int("max-workers", 4096, "open loop: most requests in flight")
 		dur      = flag.Duration("d", 5*time.Second, "measured time")
 		warm     = flag.Duration("warmup", time.Second, "time sent but not measured, first")
-		key      = flag.String("key", "mock", "API key (x-api-key for anthropic, Authorization: Bearer for openai)")
+		key      = flag.String("key", "mock", "API key (x-api-key for anthropic, x-goog-api-key for gemini, Authorization: Bearer for openai)")
 		pid      = flag.Int("pid", 0, "process to watch for memory and CPU time (0: none; -1: this one)")
 		timeout  = flag.Duration("timeout", 60*time.Second, "per-request timeout")
 		out      = flag.String("o", "", "append the result line to this file as well as printing it")
@@ -119,10 +119,10 @@ func main() {
 	flag.Parse()
 	f := payload.Format(*format)
 	if !f.Valid() {
-		log.Fatalf("load: -format %q: want anthropic, openai or openai-responses", *format)
+		log.Fatalf("load: -format %q: want anthropic, openai, openai-responses or gemini", *format)
 	}
 	if *model == "" {
-		*model = map[payload.Format]string{payload.Anthropic: "claude-sonnet-4-5", payload.OpenAI: "gpt-4o", payload.Responses: "o3-mini"}[f]
+		*model = map[payload.Format]string{payload.Anthropic: "claude-sonnet-4-5", payload.OpenAI: "gpt-4o", payload.Responses: "o3-mini", payload.Gemini: "gemini-2.5-flash"}[f]
 	}
 	body := payload.Build(f, *model, *size, *stream)
 
@@ -130,13 +130,16 @@ func main() {
 	defer closeBase()
 	p := &probe{base: base, format: f, stream: *stream}
 	hdr := http.Header{"Content-Type": {"application/json"}}
-	if f == payload.Anthropic {
+	switch f {
+	case payload.Anthropic:
 		hdr.Set("X-Api-Key", *key)
 		hdr.Set("Anthropic-Version", "2023-06-01")
-	} else {
+	case payload.Gemini:
+		hdr.Set("X-Goog-Api-Key", *key)
+	default:
 		hdr.Set("Authorization", "Bearer "+*key)
 	}
-	url += f.Path()
+	url += f.Endpoint(*model, *stream)
 
 	watch := proc{pid: *pid}
 	if *pid == -1 {
@@ -217,6 +220,7 @@ func transport(via, target string, conc, maxConns int) (http.RoundTripper, strin
 				routex.Channel{ID: "anthropic", Type: routex.FormatAnthropic, BaseURL: target, APIKey: "mock", Models: []string{"claude-*"}},
 				routex.Channel{ID: "openai", Type: routex.FormatOpenAI, BaseURL: target + "/v1", APIKey: "mock", Models: []string{"gpt-*"}},
 				routex.Channel{ID: "responses", Type: routex.FormatResponses, BaseURL: target + "/v1", APIKey: "mock", Models: []string{"o3-*"}},
+				routex.Channel{ID: "gemini", Type: routex.FormatGemini, BaseURL: target, APIKey: "mock", Models: []string{"gemini-*"}},
 			),
 			routex.WithLogger(slog.New(slog.DiscardHandler)),
 		)

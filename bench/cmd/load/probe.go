@@ -97,7 +97,7 @@ type watched struct {
 	body   bytes.Buffer // non-streamed answers, kept to be checked
 	tail   [64]byte     // streams: the last bytes read
 	ntail  int
-	done   bool // a Responses stream: its completion event was read
+	done   bool // a Responses or Gemini stream: its last event was seen
 	closed bool
 	rerr   error
 }
@@ -116,8 +116,8 @@ func (w *watched) Read(b []byte) (int, error) {
 			w.nl = chunk[n-1] == '\n'
 		}
 		if w.p.stream && w.status == http.StatusOK {
-			if w.p.format == payload.Responses && !w.done {
-				w.done = w.seesCompletion(chunk)
+			if end := lastEvent[w.p.format]; end != nil && !w.done {
+				w.done = w.sees(chunk, end)
 			}
 			if n >= len(w.tail) {
 				w.ntail = copy(w.tail[:], chunk[n-len(w.tail):])
@@ -136,19 +136,24 @@ func (w *watched) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// completionEvent starts the last event of a whole Responses stream, which
-// carries the whole response and so ends far from it.
-var completionEvent = []byte("event: response.completed\n")
+// lastEvent marks the last event of a whole stream in the formats whose
+// last event ends far from its mark: a Responses stream's completion
+// event carries the whole response, a Gemini stream's last chunk its
+// finishReason before the usage.
+var lastEvent = map[payload.Format][]byte{
+	payload.Responses: []byte("event: response.completed\n"),
+	payload.Gemini:    []byte(`"finishReason":`),
+}
 
-// seesCompletion reports whether the completion event starts in chunk, or
-// across the boundary between the bytes read before it and chunk.
-func (w *watched) seesCompletion(chunk []byte) bool {
-	if bytes.Contains(chunk, completionEvent) {
+// sees reports whether mark starts in chunk, or across the boundary
+// between the bytes read before it and chunk.
+func (w *watched) sees(chunk, mark []byte) bool {
+	if bytes.Contains(chunk, mark) {
 		return true
 	}
 	var edge [2 * 64]byte
-	joined := append(append(edge[:0], w.tail[:w.ntail]...), chunk[:min(len(chunk), len(completionEvent))]...)
-	return bytes.Contains(joined, completionEvent)
+	joined := append(append(edge[:0], w.tail[:w.ntail]...), chunk[:min(len(chunk), len(mark))]...)
+	return bytes.Contains(joined, mark)
 }
 
 // Close ends the request and judges its answer.
@@ -175,9 +180,9 @@ func (w *watched) verdict() string {
 		return fmt.Sprintf("status %d: %.200s", w.status, b)
 	}
 	anthropic := w.p.format == payload.Anthropic
-	if w.p.stream && w.p.format == payload.Responses {
+	if end := lastEvent[w.p.format]; w.p.stream && end != nil {
 		if !w.done {
-			return fmt.Sprintf("stream did not complete (no response.completed): …%q", w.tail[:w.ntail])
+			return fmt.Sprintf("stream did not complete (no %s): …%q", bytes.TrimSpace(end), w.tail[:w.ntail])
 		}
 		return ""
 	}
@@ -201,6 +206,13 @@ func (w *watched) verdict() string {
 		r := gjson.GetManyBytes(b, "object", "status", "output.#(type==\"message\").content.0.text")
 		if r[0].String() != "response" || r[1].String() != "completed" || r[2].String() == "" {
 			return fmt.Sprintf("not a completed OpenAI response: %.200s", b)
+		}
+		return ""
+	}
+	if w.p.format == payload.Gemini {
+		r := gjson.GetManyBytes(b, "candidates.0.finishReason", "candidates.0.content.parts.0.text")
+		if r[0].String() == "" || r[1].String() == "" {
+			return fmt.Sprintf("not a finished Gemini answer: %.200s", b)
 		}
 		return ""
 	}

@@ -29,6 +29,8 @@ func TestProbeVerdict(t *testing.T) {
 		responsesStream = "event: response.created\ndata: {}\n\n" +
 			"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"lorem lorem lorem lorem lorem lorem lorem lorem lorem lorem\"}]}]}}\n\n"
 		responsesFailed = "event: response.created\ndata: {}\n\nevent: response.failed\ndata: {\"type\":\"response.failed\"}\n\n"
+		geminiChunk     = `{"candidates":[{"content":{"parts":[{"text":"lorem "}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":1,"totalTokenCount":43},"modelVersion":"gemini-2.5-flash","responseId":"mock"}`
+		geminiLast      = `{"candidates":[{"content":{"parts":[{"text":"lorem "}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":2,"totalTokenCount":44},"modelVersion":"gemini-2.5-flash","responseId":"mock"}`
 		responsesBody   = `{"object":"response","status":"completed","output":[{"type":"reasoning"},{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`
 	)
 	tests := []struct {
@@ -53,11 +55,16 @@ func TestProbeVerdict(t *testing.T) {
 		{"chat completion as response", payload.Responses, false, canned{200, `{"object":"chat.completion","choices":[{"message":{"content":"hi"}}]}`}, "not a completed OpenAI response"},
 		{"responses stream", payload.Responses, true, canned{200, responsesStream}, ""},
 		{"failed responses stream", payload.Responses, true, canned{200, responsesFailed}, "did not complete"},
+		{"gemini answer", payload.Gemini, false, canned{200, geminiLast}, ""},
+		{"unfinished gemini answer", payload.Gemini, false, canned{200, geminiChunk}, "not a finished Gemini answer"},
+		{"gemini error", payload.Gemini, false, canned{200, `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}`}, "not a finished Gemini answer"},
+		{"gemini stream", payload.Gemini, true, canned{200, "data: " + geminiChunk + "\n\ndata: " + geminiLast + "\n\n"}, ""},
+		{"cut gemini stream", payload.Gemini, true, canned{200, "data: " + geminiChunk + "\n\ndata: " + geminiChunk + "\n\n"}, "did not complete"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &probe{base: tt.answer, format: tt.format, stream: tt.stream}
-			req, _ := http.NewRequest(http.MethodPost, "http://x"+tt.format.Path(), bytes.NewReader(nil))
+			req, _ := http.NewRequest(http.MethodPost, "http://x"+tt.format.Endpoint("m", tt.stream), bytes.NewReader(nil))
 			o := p.do(req)
 			if tt.wantErr == "" && o.err != "" || !strings.Contains(o.err, tt.wantErr) {
 				t.Fatalf("err = %q, want %q", o.err, tt.wantErr)

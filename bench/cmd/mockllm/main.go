@@ -1,11 +1,15 @@
 // Command mockllm is the upstream of the load benchmarks: a stand-in for
-// the Anthropic Messages and OpenAI Chat Completions APIs, streamed or not.
+// the Anthropic Messages, OpenAI Chat Completions, OpenAI Responses and
+// Gemini APIs, streamed or not.
 //
 //	mockllm -addr 127.0.0.1:19001 -latency 0 -events 20 -event-gap 0
 //
 // Any path ending in /messages answers in Anthropic's format, any path
-// ending in /chat/completions in OpenAI's; the request's "stream" field
-// chooses between a JSON body and server-sent events. GET /stats returns
+// ending in /chat/completions in OpenAI's, any path ending in /responses in
+// the Responses API's; the request's "stream" field chooses between a JSON
+// body and server-sent events. A path .../models/{model}:generateContent
+// answers in Gemini's format, :streamGenerateContent as a stream (events
+// with alt=sse, one JSON array without). GET /stats returns
 // how many requests each format received, so a run can check where a
 // proxy sent them.
 package main
@@ -37,8 +41,8 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"anthropic":%d,"openai":%d,"other":%d}`+"\n",
-			h.Stats.Anthropic.Load(), h.Stats.OpenAI.Load(), h.Stats.Other.Load())
+		fmt.Fprintf(w, `{"anthropic":%d,"openai":%d,"responses":%d,"gemini":%d,"other":%d}`+"\n",
+			h.Stats.Anthropic.Load(), h.Stats.OpenAI.Load(), h.Stats.Responses.Load(), h.Stats.Gemini.Load(), h.Stats.Other.Load())
 	})
 	mux.Handle("/", h)
 

@@ -1,7 +1,9 @@
 // Package mockllm is the upstream of the load benchmarks: an HTTP handler
 // that answers the Anthropic Messages (POST …/messages), OpenAI Chat
-// Completions (POST …/chat/completions) and OpenAI Responses (POST
-// …/responses) endpoints, streamed or not, after
+// Completions (POST …/chat/completions), OpenAI Responses (POST
+// …/responses) and Gemini (POST …/models/{model}:generateContent and
+// :streamGenerateContent, as events with alt=sse and as one JSON array
+// without) endpoints, streamed or not, after
 // a configurable latency and with a configurable number of stream events
 // and gap between them. It keeps nothing per request, so it can take load
 // for as long as the benchmark runs.
@@ -36,7 +38,7 @@ type Settings struct {
 
 // Stats counts the requests answered, by endpoint.
 type Stats struct {
-	Anthropic, OpenAI, Responses, Other atomic.Int64
+	Anthropic, OpenAI, Responses, Gemini, Other atomic.Int64
 }
 
 // Handler answers requests according to its Settings. It is safe for
@@ -62,7 +64,10 @@ const word = "lorem "
 // ServeHTTP answers one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var anthropic, responses bool
+	gmodel, gstream, gemini := geminiTarget(r.URL.Path)
 	switch {
+	case gemini:
+		h.Stats.Gemini.Add(1)
 	case strings.HasSuffix(r.URL.Path, "/messages"):
 		anthropic = true
 		h.Stats.Anthropic.Add(1)
@@ -80,6 +85,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer bufPool.Put(in)
 	in.Reset()
 	if _, err := in.ReadFrom(r.Body); err != nil {
+		return
+	}
+	if gemini {
+		h.gemini(w, r, gmodel, gstream)
 		return
 	}
 	res := gjson.GetManyBytes(in.Bytes(), "model", "stream", "stream_options.include_usage")
@@ -301,6 +310,96 @@ func (h *Handler) responsesStream(w http.ResponseWriter, r *http.Request, out *b
 		ev("response.content_part.done", `,"item_id":"msg_mock","output_index":0,"content_index":0,"part":{"type":"output_text","text":"`+text.String()+`","annotations":[]}`) &&
 		ev("response.output_item.done", `,"output_index":0,"item":`+item) &&
 		ev("response.completed", `,"response":{`+head+`,"status":"completed","output":[`+item+`],"usage":{"input_tokens":42,"input_tokens_details":{"cached_tokens":30},"output_tokens":`+n+`,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":`+strconv.Itoa(42+h.s.Events)+`}}`)
+}
+
+// geminiTarget reads the model and the method of a Gemini path
+// ".../models/{model}:generateContent" or ":streamGenerateContent".
+func geminiTarget(path string) (model string, stream, ok bool) {
+	i := strings.LastIndex(path, "/models/")
+	if i < 0 {
+		return "", false, false
+	}
+	model, method, _ := strings.Cut(path[i+len("/models/"):], ":")
+	switch method {
+	case "generateContent":
+		return model, false, model != ""
+	case "streamGenerateContent":
+		return model, true, model != ""
+	}
+	return "", false, false
+}
+
+// geminiChunk writes one GenerateContentResponse with a text of words
+// words and the usage of the sofar words sent (42 prompt tokens, 30 of
+// them cached); the last carries finishReason.
+func (h *Handler) geminiChunk(out *bytes.Buffer, model string, words, sofar int, last bool) {
+	out.WriteString(`{"candidates":[{"content":{"parts":[{"text":"`)
+	for range words {
+		out.WriteString(word)
+	}
+	out.WriteString(`"}],"role":"model"},`)
+	if last {
+		out.WriteString(`"finishReason":"STOP",`)
+	}
+	out.WriteString(`"index":0}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":`)
+	out.WriteString(strconv.Itoa(sofar))
+	out.WriteString(`,"cachedContentTokenCount":30,"totalTokenCount":`)
+	out.WriteString(strconv.Itoa(42 + sofar))
+	out.WriteString(`},"modelVersion":`)
+	quote(out, model)
+	out.WriteString(`,"responseId":"mock"}`)
+}
+
+// gemini answers a Gemini call: the whole answer, or one chunk per word
+// with the usage so far, as data-only events (alt=sse) or as the elements
+// of a JSON array.
+func (h *Handler) gemini(w http.ResponseWriter, r *http.Request, model string, stream bool) {
+	if h.s.Latency > 0 && !h.wait(r, h.s.Latency) {
+		return
+	}
+	out := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(out)
+	out.Reset()
+	if !stream {
+		w.Header().Set("Content-Type", "application/json")
+		h.geminiChunk(out, model, h.s.Events, h.s.Events, true)
+		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+		w.Write(out.Bytes())
+		return
+	}
+	sse := r.URL.Query().Get("alt") == "sse"
+	var e *events
+	if sse {
+		e = h.start(w, r, out)
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		f, _ := w.(http.Flusher)
+		e = &events{h: h, w: w, f: f, r: r, out: out}
+	}
+	for i := range h.s.Events {
+		switch {
+		case sse:
+			out.WriteString("data: ")
+		case i == 0:
+			out.WriteByte('[')
+		default:
+			out.WriteString(",\r\n")
+		}
+		last := i == h.s.Events-1
+		h.geminiChunk(out, model, 1, i+1, last)
+		switch {
+		case sse:
+			out.WriteString("\n\n")
+		case last:
+			out.WriteString("\n]")
+		default:
+			out.WriteByte('\n')
+		}
+		if !e.send() {
+			return
+		}
+	}
 }
 
 // quote writes s as a JSON string; model names need no escaping beyond

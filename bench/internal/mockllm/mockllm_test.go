@@ -34,6 +34,10 @@ func TestHandler(t *testing.T) {
 		{path: "/v1/chat/completions", body: `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, wantData: []string{
 			"chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk",
 			"usage", "[DONE]"}},
+		{path: "/v1beta/models/m:generateContent", body: `{"contents":[]}`, wantText: "lorem lorem lorem "},
+		{path: "/v1beta/models/m:streamGenerateContent?alt=sse", body: `{"contents":[]}`, wantData: []string{
+			`"text":"lorem "}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":1,`,
+			`"candidatesTokenCount":2,`, `"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":42,"candidatesTokenCount":3,`}},
 		{path: "/v1/chat/completions", body: `{"model":"m","stream":true}`, wantData: []string{
 			"chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk", "chat.completion.chunk",
 			"[DONE]"}},
@@ -51,8 +55,9 @@ func TestHandler(t *testing.T) {
 			if tt.wantData == nil {
 				b, _ := io.ReadAll(resp.Body)
 				text := gjson.GetBytes(b, "content.0.text").String() + gjson.GetBytes(b, "choices.0.message.content").String() +
-					gjson.GetBytes(b, "output.0.content.0.text").String()
-				if text != tt.wantText || gjson.GetBytes(b, "model").String() != "m" {
+					gjson.GetBytes(b, "output.0.content.0.text").String() + gjson.GetBytes(b, "candidates.0.content.parts.0.text").String()
+				model := gjson.GetBytes(b, "model").String() + gjson.GetBytes(b, "modelVersion").String()
+				if text != tt.wantText || model != "m" {
 					t.Errorf("answer %s", b)
 				}
 				return
@@ -76,5 +81,24 @@ func TestHandler(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Without alt=sse a Gemini stream is one JSON array, sent element by
+// element.
+func TestGeminiArray(t *testing.T) {
+	srv := httptest.NewServer(New(Settings{Events: 3}))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v1beta/models/gemini-2.5-flash:streamGenerateContent", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	r := gjson.ParseBytes(b)
+	if !strings.HasPrefix(string(b), "[{") || strings.Count(string(b), "}\n,\r\n{") != 2 || !strings.HasSuffix(string(b), "}\n]") ||
+		len(r.Array()) != 3 || r.Get("2.candidates.0.finishReason").Str != "STOP" || r.Get("2.usageMetadata.candidatesTokenCount").Int() != 3 ||
+		r.Get("0.modelVersion").Str != "gemini-2.5-flash" {
+		t.Errorf("answer %q", b)
 	}
 }
