@@ -862,7 +862,9 @@ func upstreamQuery(x *exchange, rt *route, cross bool) string {
 		}
 		raw = kept.Encode()
 	}
-	if rt.Type == FormatGemini && x.r.Stream && x.ep == endpointGenerate {
+	if rt.Type == FormatGemini && x.r.Stream && !x.ep.forwarded() {
+		// Whatever the caller's format: Google streams a JSON array
+		// unless asked for events.
 		if raw != "" {
 			return raw + "&alt=sse"
 		}
