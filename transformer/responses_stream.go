@@ -600,7 +600,10 @@ const (
 // {"input":"…"}: they are kept until the block ends, when its input is sent
 // whole, in one delta and the done event. Every item is closed before the
 // final event, whose output repeats the items as output_item.done gave
-// them.
+// them, in output_index order: blocks may end in any order (interleaved
+// tool calls, a block restarted under its index, one whose stop never came
+// and which the end closes), so the order items are done in is not the
+// output's.
 type responsesStreamEncoder struct {
 	c    *Conversion
 	now  func() time.Time
@@ -609,7 +612,12 @@ type responsesStreamEncoder struct {
 	seq  int64
 
 	items  []responsesEncItem
-	output []byte // the done items, comma-separated
+	output []byte // the done items, comma-separated, in the order they were done
+	// sorted is the done items in output_index order, built only when
+	// some item was done before an earlier one.
+	sorted   []byte
+	lastDone int  // the output_index of the item done last
+	shuffled bool // an item was done before an earlier one
 
 	started bool
 	done    bool
@@ -618,8 +626,11 @@ type responsesStreamEncoder struct {
 type responsesEncItem struct {
 	kind uint8
 	form int
+	out  int // its output_index
 	id   string
 	open bool
+	// done is where output holds the item as output_item.done gave it.
+	doneAt, doneEnd int
 	// text is the item's text, escaped: message text, arguments, the
 	// reasoning summary.
 	text    []byte
@@ -655,15 +666,15 @@ func (e *responsesStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 		case stopMaxTokens, stopContextWindow:
 			dst = e.eventHead(dst, "response.incomplete")
 			dst = append(dst, `,"response":`...)
-			dst = e.head.appendObject(dst, "incomplete", e.output, nil, "max_output_tokens", &u)
+			dst = e.head.appendObject(dst, "incomplete", e.finalOutput(), nil, "max_output_tokens", &u)
 		case stopRefusal:
 			dst = e.eventHead(dst, "response.incomplete")
 			dst = append(dst, `,"response":`...)
-			dst = e.head.appendObject(dst, "incomplete", e.output, nil, "content_filter", &u)
+			dst = e.head.appendObject(dst, "incomplete", e.finalOutput(), nil, "content_filter", &u)
 		default:
 			dst = e.eventHead(dst, "response.completed")
 			dst = append(dst, `,"response":`...)
-			dst = e.head.appendObject(dst, "completed", e.output, nil, "", &u)
+			dst = e.head.appendObject(dst, "completed", e.finalOutput(), nil, "", &u)
 		}
 		return e.eventTail(dst)
 	case eventError:
@@ -673,7 +684,7 @@ func (e *responsesStreamEncoder) encode(dst []byte, ev *formEvent) []byte {
 		u := ev.Usage
 		dst = e.eventHead(dst, "response.failed")
 		dst = append(dst, `,"response":`...)
-		dst = e.head.appendObject(dst, "failed", e.output, &ev.Err, "", &u)
+		dst = e.head.appendObject(dst, "failed", e.finalOutput(), &ev.Err, "", &u)
 		return e.eventTail(dst)
 	}
 	return dst
@@ -742,16 +753,7 @@ func (e *responsesStreamEncoder) itemHead(dst []byte, typ string, it *responsesE
 	dst = append(dst, `,"item_id":"`...)
 	dst = append(dst, it.id...)
 	dst = append(dst, `","output_index":`...)
-	return strconv.AppendInt(dst, int64(e.outputIndex(it)), 10)
-}
-
-func (e *responsesStreamEncoder) outputIndex(it *responsesEncItem) int {
-	for i := range e.items {
-		if &e.items[i] == it {
-			return i
-		}
-	}
-	return 0
+	return strconv.AppendInt(dst, int64(it.out), 10)
 }
 
 func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
@@ -780,7 +782,7 @@ func (e *responsesStreamEncoder) blockStart(dst []byte, ev *formEvent) []byte {
 		dst = e.closeItem(dst, old, "completed")
 	}
 	n := len(e.items)
-	e.items = append(e.items, responsesEncItem{kind: kind, form: ev.Index, open: true})
+	e.items = append(e.items, responsesEncItem{kind: kind, form: ev.Index, out: n, open: true})
 	it := &e.items[n]
 	it.id = prefix + e.base + "_" + strconv.Itoa(n)
 	dst = e.eventHead(dst, "response.output_item.added")
@@ -1013,15 +1015,41 @@ func (e *responsesStreamEncoder) closeItem(dst []byte, it *responsesEncItem, sta
 	}
 	dst = e.eventHead(dst, "response.output_item.done")
 	dst = append(dst, `,"output_index":`...)
-	dst = strconv.AppendInt(dst, int64(e.outputIndex(it)), 10)
+	dst = strconv.AppendInt(dst, int64(it.out), 10)
 	dst = append(dst, `,"item":`...)
 	start := len(dst)
 	dst = e.appendItem(dst, it, status, false)
 	if len(e.output) > 0 {
 		e.output = append(e.output, ',')
+		if it.out < e.lastDone {
+			e.shuffled = true
+		}
 	}
+	e.lastDone = it.out
+	it.doneAt = len(e.output)
 	e.output = append(e.output, dst[start:]...)
+	it.doneEnd = len(e.output)
 	return e.eventTail(dst)
+}
+
+// finalOutput is the done items, comma-separated, in output_index order;
+// items never done (a failed stream's) are not in it.
+func (e *responsesStreamEncoder) finalOutput() []byte {
+	if !e.shuffled {
+		return e.output
+	}
+	e.sorted = e.sorted[:0]
+	for i := range e.items {
+		it := &e.items[i]
+		if it.doneEnd == 0 {
+			continue
+		}
+		if len(e.sorted) > 0 {
+			e.sorted = append(e.sorted, ',')
+		}
+		e.sorted = append(e.sorted, e.output[it.doneAt:it.doneEnd]...)
+	}
+	return e.sorted
 }
 
 // freeformInput turns a freeform call's buffered {"input":"…"} arguments

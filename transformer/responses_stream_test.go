@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,4 +206,113 @@ func TestStreamResponsesUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStreamResponsesOutputOrder checks that the final event's output is
+// the items output_item.done gave, in output_index order, when upstream
+// blocks end in another order: Chat tool calls without an index and then
+// index 0 reused under new ids, and an Anthropic stream whose block stops
+// went missing, were garbled or came for a restarted index.
+func TestStreamResponsesOutputOrder(t *testing.T) {
+	chunk := func(delta string) string {
+		return `data: {"id":"c-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":` + delta + `,"finish_reason":null}]}` + "\n\n"
+	}
+	call := func(index, id, name, args string) string {
+		c := `{`
+		if index != "" {
+			c += `"index":` + index + `,`
+		}
+		if id != "" {
+			c += `"id":"` + id + `","type":"function",`
+		}
+		c += `"function":{`
+		if name != "" {
+			c += `"name":"` + name + `",`
+		}
+		return chunk(`{"tool_calls":[` + c + `"arguments":` + strconv.Quote(args) + `}}]}`)
+	}
+	chat := call("", "call_x", "ls", `{"dir":`) +
+		chunk(`{"tool_calls":[{"functioa{"":nrguments":"x"}}]}`) +
+		call("", "call_y", "ls", `{"dir":"/var"}`) +
+		call("0", "call_z", "cat", "") +
+		call("0", "", "", `{"f":"x"}`) +
+		call("0", "call_w", "cat", `{"f":"y"}`) +
+		`data: {"id":"c-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}` + "\n\ndata: [DONE]\n\n"
+
+	ant := func(typ, data string) string { return "event: " + typ + "\ndata: " + data + "\n\n" }
+	start := ant("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":5,"output_tokens":1}}}`)
+	text := func(i, s string) string {
+		return ant("content_block_start", `{"type":"content_block_start","index":`+i+`,"content_block":{"type":"text","text":""}}`) +
+			ant("content_block_delta", `{"type":"content_block_delta","index":`+i+`,"delta":{"type":"text_delta","text":"`+s+`"}}`)
+	}
+	tool := func(i, id string) string {
+		return ant("content_block_start", `{"type":"content_block_start","index":`+i+`,"content_block":{"type":"tool_use","id":"`+id+`","name":"get_weather","input":{}}}`) +
+			ant("content_block_delta", `{"type":"content_block_delta","index":`+i+`,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}}`)
+	}
+	stop := func(i string) string {
+		return ant("content_block_stop", `{"type":"content_block_stop","index":`+i+`}`)
+	}
+	end := ant("message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}`) +
+		ant("message_stop", `{"type":"message_stop"}`)
+	thinking := ant("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}`) +
+		ant("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Weather first."}}`) +
+		ant("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}}`) +
+		stop("0")
+
+	for _, tt := range []struct {
+		name     string
+		upstream Format
+		input    string
+		endErr   error
+		want     []string // the output's items by call_id, or by type
+	}{
+		{"chat calls without index then index 0 reused", OpenAI, chat, nil,
+			[]string{"call_x", "call_y", "call_z", "call_w"}},
+		{"anthropic stop garbled", Anthropic,
+			start + thinking +
+				ant("content_block_start", `{"type":"content_block_start","index":1,"content_block":{"type":"text","text":"o}}`) +
+				ant("content_block_delta", `{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Let me check."}}`) +
+				ant("content_block_stop", `{"type":"content_block_st"p","index":1}`) +
+				tool("2", "toolu_1") + stop("2") + end, nil,
+			[]string{"reasoning", "message", "toolu_1"}},
+		{"anthropic stop missing", Anthropic,
+			start + text("0", "a") + tool("1", "toolu_1") + stop("1") + tool("2", "toolu_2") + stop("2") + end, nil,
+			[]string{"message", "toolu_1", "toolu_2"}},
+		{"anthropic index restarted", Anthropic,
+			start + text("0", "a") + tool("1", "toolu_1") + text("0", "b") + stop("0") + stop("1") + end, nil,
+			[]string{"message", "toolu_1", "message"}},
+		{"anthropic cut with blocks open", Anthropic,
+			start + text("0", "a") + tool("1", "toolu_1") + stop("1") + text("2", "b"), errors.New("connection reset"),
+			[]string{"message", "toolu_1", "message"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conv := &Conversion{From: Responses, To: tt.upstream, Model: "m"}
+			out, _ := convertStream(t, conv, []byte(tt.input), 0, tt.endErr)
+			if err := checkResponsesStream(mustDecodeStream(t, out)); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			evs := mustDecodeStream(t, out)
+			final := gjson.ParseBytes(evs[len(evs)-1].Data)
+			var got []string
+			for _, it := range final.Get("response.output").Array() {
+				if id := it.Get("call_id"); id.Exists() {
+					got = append(got, id.String())
+				} else {
+					got = append(got, it.Get("type").String())
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("output %v, want %v\n%s", got, tt.want, out)
+			}
+		})
+	}
+}
+
+func mustDecodeStream(t *testing.T, out []byte) []Event {
+	t.Helper()
+	evs, err := decodeStreamEvents(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
