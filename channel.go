@@ -41,7 +41,8 @@ type Channel struct {
 	// after "/v1" is appended to it ("/chat/completions"); when it is a bare
 	// host, the whole path is ("/v1/chat/completions"). A gemini channel's
 	// path may end in its API version ("…/v1beta", "…/v1"); without one,
-	// "/v1beta" is used. Required.
+	// "/v1beta" is used. An endpoint at its end ("…/v1/chat/completions")
+	// is taken off (TrimEndpoint): routex appends it. Required.
 	BaseURL string `json:"baseUrl"`
 	// APIKey is sent as x-api-key (anthropic), x-goog-api-key (gemini) or
 	// Authorization: Bearer (openai, openai-responses).
@@ -257,6 +258,39 @@ func (c Channel) Redacted() Channel {
 		}
 	}
 	return c
+}
+
+// endpointPaths are the endpoints routex appends to a channel's BaseURL.
+var endpointPaths = [...]string{"/chat/completions", "/messages", "/responses"}
+
+// cutEndpoint returns a URL path without an endpoint routex appends itself
+// at its end ("/api/v1/chat/completions" → "/api/v1"), and what it cut.
+func cutEndpoint(p string) (string, string) {
+	for _, e := range endpointPaths {
+		if rest, ok := strings.CutSuffix(p, e); ok && rest != "" {
+			return rest, e
+		}
+	}
+	return p, ""
+}
+
+// TrimEndpoint returns baseURL without an endpoint path routex appends to
+// it ("https://openrouter.ai/api/v1/chat/completions" →
+// "https://openrouter.ai/api/v1"), and the path it took off, "" when it
+// took none. The Client does the same to every channel's BaseURL, so an
+// endpoint is never sent twice; a program that stores channels can use it
+// to store, and show, the URL as it is used.
+func TrimEndpoint(baseURL string) (string, string) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return baseURL, ""
+	}
+	p, cut := cutEndpoint(strings.TrimSuffix(u.Path, "/"))
+	if cut == "" {
+		return baseURL, ""
+	}
+	u.Path, u.RawPath = p, ""
+	return u.String(), cut
 }
 
 // RedactURL hides the secrets a URL can carry: its user info and the

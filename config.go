@@ -38,6 +38,9 @@ func newRoute(ch Channel, defTimeout time.Duration) *route {
 		rt.base = *u
 	}
 	rt.basePath = strings.TrimSuffix(rt.base.Path, "/")
+	// A BaseURL copied with its endpoint ("…/v1/chat/completions") would
+	// have the endpoint twice.
+	rt.basePath, _ = cutEndpoint(rt.basePath)
 	if rt.timeout == 0 {
 		rt.timeout = defTimeout
 	}

@@ -330,6 +330,20 @@ type channelView struct {
 	Status *routex.ChannelStatus `json:"status,omitempty"`
 	// Account is the sign-in state of an OAuth channel.
 	Account *oauth.Status `json:"account,omitempty"`
+	// Notice says what the server changed in what it was sent.
+	Notice string `json:"notice,omitempty"`
+}
+
+// trimBaseURL takes off the endpoint a channel's base URL was given with
+// ("…/v1/chat/completions"): routex appends it. It returns the notice
+// that says so, or "".
+func trimBaseURL(c *routex.Channel) string {
+	base, cut := routex.TrimEndpoint(c.BaseURL)
+	if cut == "" {
+		return ""
+	}
+	c.BaseURL = base
+	return fmt.Sprintf("the base URL ended in the endpoint %s, which routex adds itself; it is saved as %s", cut, routex.RedactURL(base))
 }
 
 // view shows a channel (already redacted) with its live state.
@@ -450,6 +464,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	notice := trimBaseURL(&c)
 	c, ok := s.prepareChannel(w, ctx, c, true)
 	if !ok {
 		return
@@ -458,7 +473,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "channel", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, channelView{Channel: c.Redacted()})
+	writeJSON(w, http.StatusCreated, channelView{Channel: c.Redacted(), Notice: notice})
 }
 
 // keepSecrets gives c the stored secrets it does not restate: an empty or
@@ -496,12 +511,13 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keepSecrets(&c, old)
+	notice := trimBaseURL(&c)
 	if c, ok := s.prepareChannel(w, ctx, c, false); ok {
 		if err := s.store.PutChannel(ctx, c); err != nil {
 			s.storeError(w, "channel", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, channelView{Channel: c.Redacted()})
+		writeJSON(w, http.StatusOK, channelView{Channel: c.Redacted(), Notice: notice})
 	}
 }
 
