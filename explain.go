@@ -46,6 +46,36 @@ type Decision struct {
 	// Channels are the IDs of the channels the request would try, in
 	// order; failover moves down the list.
 	Channels []string `json:"channels"`
+	// Passed are the rules, highest priority first, that matched the
+	// request but could not take it, each with the reason.
+	Passed []PassedRule `json:"passedRules,omitempty"`
+}
+
+// PassedRule is a rule that matched a request whose target could not take
+// it, so that a later rule or the balancer chose.
+type PassedRule struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// whyNot says why rule cr's target rt (nil when no such channel) could
+// not take x's request for model.
+func (c *Client) whyNot(x *exchange, cr *compiledRule, rt *route, model string) string {
+	switch {
+	case rt == nil:
+		return fmt.Sprintf("its target channel %q does not exist", cr.Target.Channel)
+	case !rt.Enabled():
+		return fmt.Sprintf("its target channel %q is disabled", rt.ID)
+	case !c.compatible(x, rt.Type):
+		return fmt.Sprintf("its target channel %q speaks %s, and this endpoint goes only to channels of the caller's format (%s)", rt.ID, rt.Type, x.r.Format)
+	case !rt.Serves(model):
+		return fmt.Sprintf("its target channel %q does not serve model %q", rt.ID, model)
+	case !c.breakers.Ready(rt.ID):
+		return fmt.Sprintf("its target channel %q is unavailable: circuit open or rate-limited", rt.ID)
+	case len(rt.Limits) > 0 && !c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero():
+		return fmt.Sprintf("its target channel %q is over one of its quotas", rt.ID)
+	}
+	return fmt.Sprintf("its target channel %q has no usable credentials (signed out)", rt.ID)
 }
 
 // Explain answers which rule and channels req would take, without sending
@@ -90,11 +120,12 @@ func (c *Client) Explain(req *http.Request) (Decision, error) {
 		return d, rf
 	}
 	d.Model = r.Model
-	x := &exchange{ep: ep, path: path, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now()}
+	x := &exchange{ep: ep, path: path, req: req, r: r, cfg: c.cfg.Load(), start: c.s.now(), passed: &d.Passed}
 	rf := c.plan(x)
 	if rf != nil && ep == endpointCompact && errors.Is(rf, ErrNoChannel) && c.servedElsewhere(x) {
 		// Compacted through an ordinary request for a summary.
-		x = &exchange{ep: endpointResponses, path: path, req: req, r: r, cfg: x.cfg, start: x.start}
+		d.Passed = nil
+		x = &exchange{ep: endpointResponses, path: path, req: req, r: r, cfg: x.cfg, start: x.start, passed: &d.Passed}
 		rf = c.plan(x)
 	}
 	if rf != nil {

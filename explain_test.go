@@ -31,7 +31,13 @@ func TestExplain(t *testing.T) {
 	b.Priority = 2
 	rule := routex.Rule{ID: "tools-to-b", Condition: routex.Condition{Keywords: []string{"refactor"}},
 		Target: routex.Target{Channel: "b", Model: "claude-opus"}}
-	c := newClient(t, routex.WithChannels(a, b), routex.WithRules(rule), routex.WithStrategy("priority"))
+	// Rules whose targets cannot take the request: a channel that does
+	// not exist, one that does not serve the model.
+	gone := routex.Rule{ID: "to-gone", Priority: 9, Condition: routex.Condition{Keywords: []string{"review"}},
+		Target: routex.Target{Channel: "gemini-channel"}}
+	wrong := routex.Rule{ID: "to-a-as-gpt", Priority: 8, Condition: routex.Condition{Keywords: []string{"review"}},
+		Target: routex.Target{Channel: "a", Model: "gpt-5"}}
+	c := newClient(t, routex.WithChannels(a, b), routex.WithRules(rule, gone, wrong), routex.WithStrategy("priority"))
 
 	explain := func(path, body string) (routex.Decision, error) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
@@ -46,6 +52,12 @@ func TestExplain(t *testing.T) {
 			routex.Decision{Format: routex.FormatAnthropic, Model: "claude-sonnet", TargetModel: "claude-sonnet", Channels: []string{"a", "b"}}, nil},
 		{"rule with rewrite and model map", "/v1/chat/completions", `{"model":"claude-sonnet","messages":[{"role":"user","content":"please refactor"}]}`,
 			routex.Decision{Format: routex.FormatOpenAI, Model: "claude-sonnet", Rule: "tools-to-b", TargetModel: "gpt-5", Channels: []string{"b", "a"}}, nil},
+		{"rules that matched and passed", "/v1/messages", `{"model":"claude-sonnet","messages":[{"role":"user","content":"review this code"}]}`,
+			routex.Decision{Format: routex.FormatAnthropic, Model: "claude-sonnet", TargetModel: "claude-sonnet", Channels: []string{"a", "b"},
+				Passed: []routex.PassedRule{
+					{Rule: "to-gone", Reason: `its target channel "gemini-channel" does not exist`},
+					{Rule: "to-a-as-gpt", Reason: `its target channel "a" does not serve model "gpt-5"`},
+				}}, nil},
 		{"unknown model", "/v1/messages", `{"model":"llama","messages":[]}`,
 			routex.Decision{Format: routex.FormatAnthropic, Model: "llama", Channels: []string{}}, routex.ErrNoChannel},
 	} {

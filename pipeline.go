@@ -43,6 +43,9 @@ type exchange struct {
 	// chain is a Responses API request's place in its conversation; nil
 	// for other formats.
 	chain *responseChain
+	// passed, when not nil, collects the rules that matched but could
+	// not take the request (Explain).
+	passed *[]PassedRule
 	rec   analytics.Record
 
 	// routes in the order they will be tried, and the balancer's view of
@@ -179,7 +182,11 @@ func (c *Client) plan(x *exchange) *refusal {
 			model = cr.Target.Model
 		}
 		if rt == nil || !rt.Enabled() || !c.compatible(x, rt.Type) || !rt.Serves(model) || !c.ready(rt) {
-			continue // unavailable target: the next rule, or the balancer
+			// Unavailable target: the next rule, or the balancer.
+			if x.passed != nil {
+				*x.passed = append(*x.passed, PassedRule{Rule: cr.ID, Reason: c.whyNot(x, cr, rt, model)})
+			}
+			continue
 		}
 		x.rule, first = cr, rt
 		x.rec.Rule = cr.ID

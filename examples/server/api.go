@@ -695,7 +695,16 @@ func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule route
 		s.storeError(w, "rule", err)
 		return
 	}
-	writeJSON(w, status, rule)
+	out := struct {
+		routex.Rule
+		// Notice says why the rule, though saved, would not take a
+		// request now.
+		Notice string `json:"notice,omitempty"`
+	}{Rule: rule}
+	if _, err := s.findChannel(ctx, rule.Target.Channel, false); errors.Is(err, routex.ErrNotFound) {
+		out.Notice = fmt.Sprintf("no channel %q exists: the rule is saved, but until that channel is created it takes no request (its matches go on to the next rule or the balancer)", rule.Target.Channel)
+	}
+	writeJSON(w, status, out)
 }
 
 func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
