@@ -83,7 +83,7 @@ type Channel struct {
 	// this channel, in order: "maxtoken", "sampling", "cleancache" or any
 	// name registered with transformer.Register. Conversion between the
 	// caller's format and Type needs no entry.
-	Transformers []transformer.Spec `json:"transformers,omitempty"`
+	Transformers transformer.Specs `json:"transformers,omitempty"`
 	// OAuth makes the Client's Authorizer (WithAuthorizer) sign the
 	// channel's requests, with an OAuth access token kept in the Store,
 	// instead of APIKey. Without an Authorizer the channel takes no traffic.

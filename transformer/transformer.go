@@ -83,6 +83,33 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(s))
 }
 
+// Specs is a channel's list of transformers. In JSON it is a list of
+// Specs, or an object {"use": [...]} holding one, the shape
+// claude-code-router's configurations give it.
+type Specs []Spec
+
+// UnmarshalJSON accepts a list, or {"use": list}.
+func (s *Specs) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return json.Unmarshal(b, (*[]Spec)(s))
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	for k := range obj {
+		if k != "use" {
+			return fmt.Errorf("transformer: %q in a transformer object: only \"use\" (a list of transformers) is understood", k)
+		}
+	}
+	use, ok := obj["use"]
+	if !ok {
+		return errors.New(`transformer: a transformer object needs "use", a list of transformers`)
+	}
+	return json.Unmarshal(use, (*[]Spec)(s))
+}
+
 // Factory builds a transformer from its JSON options (nil when none).
 type Factory func(options json.RawMessage) (Transformer, error)
 

@@ -2,18 +2,23 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/balancer"
@@ -47,14 +52,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	admin("DELETE /api/channels/{id}/signin", s.signOut)
 	admin("GET /api/accounts", s.listAccounts)
 
-	admin("GET /api/rules", s.listRules)
-	admin("POST /api/rules", s.createRule)
-	admin("POST /api/rules/test", s.testRule)
-	admin("GET /api/rules/{id}", s.getRule)
-	admin("PUT /api/rules/{id}", s.putRule)
-	admin("DELETE /api/rules/{id}", s.deleteRule)
-	admin("POST /api/rules/{id}/enable", s.enableRule(true))
-	admin("POST /api/rules/{id}/disable", s.enableRule(false))
+	// /api/routing/rules is the same resource, under the name the
+	// product's documentation gives it.
+	for _, base := range []string{"/api/rules", "/api/routing/rules"} {
+		admin("GET "+base, s.listRules)
+		admin("POST "+base, s.createRule)
+		admin("POST "+base+"/test", s.testRule)
+		admin("GET "+base+"/{id}", s.getRule)
+		admin("PUT "+base+"/{id}", s.putRule)
+		admin("DELETE "+base+"/{id}", s.deleteRule)
+		admin("POST "+base+"/{id}/enable", s.enableRule(true))
+		admin("POST "+base+"/{id}/disable", s.enableRule(false))
+	}
 
 	admin("GET /api/transformers", s.listTransformers)
 	admin("POST /api/transformers/test", s.testTransformer)
@@ -707,9 +716,92 @@ func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule route
 	writeJSON(w, status, out)
 }
 
+// ruleBody is a rule as the API takes it: the library's shape, or the
+// product's documented one, where "type" names the kind of rule and
+// "targetChannel" and "targetModel" stand beside "target".
+type ruleBody struct {
+	routex.Rule
+	Type          string `json:"type,omitempty"`
+	TargetChannel string `json:"targetChannel,omitempty"`
+	TargetModel   string `json:"targetModel,omitempty"`
+}
+
+// ruleTypes says, for each rule type, whether a condition holds the
+// field that type names; "custom" takes any condition.
+var ruleTypes = map[string]struct {
+	field string
+	has   func(c *routex.Condition) bool
+}{
+	"longContext": {"tokenThreshold", func(c *routex.Condition) bool { return c.TokenThreshold > 0 }},
+	"keywords":    {"keywords", func(c *routex.Condition) bool { return len(c.Keywords) > 0 }},
+	"regex":       {"userPattern", func(c *routex.Condition) bool { return c.UserPattern != "" }},
+	"model":       {"modelPattern", func(c *routex.Condition) bool { return c.ModelPattern != "" }},
+	"tools":       {"hasTools", func(c *routex.Condition) bool { return c.HasTools != nil }},
+	"images":      {"hasImages", func(c *routex.Condition) bool { return c.HasImages != nil }},
+	"thinking":    {"thinking", func(c *routex.Condition) bool { return c.Thinking != nil }},
+	"webSearch":   {"webSearch", func(c *routex.Condition) bool { return c.WebSearch != nil }},
+	"header":      {"header", func(c *routex.Condition) bool { return c.Header != nil }},
+	"custom":      {"", func(c *routex.Condition) bool { return !reflect.ValueOf(*c).IsZero() }},
+}
+
+// decodeRule reads a rule in either shape, refusing a type its condition
+// does not fit and targets given twice over.
+func decodeRule(w http.ResponseWriter, r *http.Request) (routex.Rule, bool) {
+	var b ruleBody
+	if !decode(w, r, &b) {
+		return routex.Rule{}, false
+	}
+	rule := b.Rule
+	refuse := func(msg string) (routex.Rule, bool) {
+		apiError(w, http.StatusBadRequest, "invalid_rule", msg)
+		return routex.Rule{}, false
+	}
+	if b.Type != "" {
+		t, ok := ruleTypes[b.Type]
+		if !ok {
+			names := slices.Sorted(maps.Keys(ruleTypes))
+			return refuse(fmt.Sprintf("unknown rule type %q (want one of %s)", b.Type, strings.Join(names, ", ")))
+		}
+		c := &rule.Condition
+		if (b.Type == "tools" || b.Type == "images" || b.Type == "thinking" || b.Type == "webSearch") && !t.has(c) {
+			// "A tools rule" means: requests that have tools.
+			yes := true
+			switch b.Type {
+			case "tools":
+				c.HasTools = &yes
+			case "images":
+				c.HasImages = &yes
+			case "thinking":
+				c.Thinking = &yes
+			case "webSearch":
+				c.WebSearch = &yes
+			}
+		}
+		if !t.has(c) {
+			if t.field == "" {
+				return refuse(fmt.Sprintf("a %q rule needs a condition", b.Type))
+			}
+			return refuse(fmt.Sprintf("a %q rule needs condition.%s", b.Type, t.field))
+		}
+	}
+	for _, f := range []struct {
+		name      string
+		flat, set *string
+	}{{"targetChannel", &b.TargetChannel, &rule.Target.Channel}, {"targetModel", &b.TargetModel, &rule.Target.Model}} {
+		switch {
+		case *f.flat == "":
+		case *f.set == "":
+			*f.set = *f.flat
+		case *f.set != *f.flat:
+			return refuse(fmt.Sprintf("%s %q and target disagree (%q); give one", f.name, *f.flat, *f.set))
+		}
+	}
+	return rule, true
+}
+
 func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
-	var rule routex.Rule
-	if !decode(w, r, &rule) {
+	rule, ok := decodeRule(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -736,8 +828,8 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
-	var rule routex.Rule
-	if !decode(w, r, &rule) {
+	rule, ok := decodeRule(w, r)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")
@@ -819,23 +911,138 @@ func (s *Server) listTransformers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) testTransformer(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name      string          `json:"name"`
-		Direction string          `json:"direction"`
-		Body      json.RawMessage `json:"body"`
-		Options   json.RawMessage `json:"options"`
+		Name string `json:"name"`
+		// Transformer, Request and Response are the names the product's
+		// documentation gives Name and Body.
+		Transformer string          `json:"transformer"`
+		Direction   string          `json:"direction"`
+		Body        json.RawMessage `json:"body"`
+		Request     json.RawMessage `json:"request"`
+		Response    json.RawMessage `json:"response"`
+		Options     json.RawMessage `json:"options"`
+		// From is the format of a body given to a format's name; guessed
+		// from the body when empty.
+		From string `json:"from"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
+	name := cmp.Or(in.Name, in.Transformer)
 	if in.Direction == "" {
 		in.Direction = string(transformer.DirRequest)
+		if len(in.Response) > 0 && len(in.Request) == 0 {
+			in.Direction = string(transformer.DirResponse)
+		}
 	}
-	out, err := transformer.Test(in.Name, transformer.Direction(in.Direction), in.Body, in.Options)
+	dir := transformer.Direction(in.Direction)
+	body := in.Body
+	switch {
+	case len(body) > 0:
+	case dir == transformer.DirResponse:
+		body = in.Response
+	default:
+		body = in.Request
+	}
+	if to := routex.Format(name); to.Valid() && (dir == transformer.DirRequest || dir == transformer.DirResponse) {
+		s.convertForTest(w, to, dir, routex.Format(in.From), body)
+		return
+	}
+	out, err := transformer.Test(name, dir, body, in.Options)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]json.RawMessage{"body": out})
+}
+
+// convertForTest answers the transformer tester given a format's name:
+// the request routex would send a channel of format to (or the answer a
+// caller of format to would get from an upstream) for body, in format
+// from, guessed when empty.
+func (s *Server) convertForTest(w http.ResponseWriter, to routex.Format, dir transformer.Direction, from routex.Format, body []byte) {
+	if from == "" {
+		from = guessFormat(body, dir)
+	}
+	if !from.Valid() {
+		apiError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("the body's format could not be told; name it in \"from\" (one of %v)", transformer.Formats))
+		return
+	}
+	out := struct {
+		Body json.RawMessage `json:"body"`
+		From routex.Format   `json:"from"`
+		To   routex.Format   `json:"to"`
+		Note string          `json:"note,omitempty"`
+	}{From: from, To: to}
+	var err error
+	switch {
+	case from == to:
+		out.Body = body
+		out.Note = fmt.Sprintf("the body is already in the %s format: a channel of that type gets it unchanged", to)
+	case dir == transformer.DirRequest:
+		out.Body, _, err = transformer.ConvertRequest(from, to, body)
+		out.Note = fmt.Sprintf("the %s request a %s caller's body becomes for a channel of type %s", to, from, to)
+	default:
+		out.Body, err = transformer.ConvertResponse(&transformer.Conversion{From: to, To: from}, body)
+		out.Note = fmt.Sprintf("the answer a %s caller gets from a %s upstream's", to, from)
+	}
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// hasAnthropicBlock reports whether a message holds a content block only
+// Anthropic's format has.
+func hasAnthropicBlock(messages gjson.Result) bool {
+	found := false
+	messages.ForEach(func(_, m gjson.Result) bool {
+		m.Get("content").ForEach(func(_, b gjson.Result) bool {
+			switch b.Get("type").Str {
+			case "tool_use", "tool_result", "image", "document", "thinking":
+				found = true
+			}
+			return !found
+		})
+		return !found
+	})
+	return found
+}
+
+// guessFormat tells the format of a request or answer body by the members
+// only one format has; a Messages-or-Chat request that gives max_tokens
+// and nothing only Chat has is taken for Anthropic's, which requires it.
+func guessFormat(body []byte, dir transformer.Direction) routex.Format {
+	g := func(path string) gjson.Result { return gjson.GetBytes(body, path) }
+	if dir == transformer.DirResponse {
+		switch {
+		case g("candidates").Exists():
+			return routex.FormatGemini
+		case g("choices").Exists():
+			return routex.FormatOpenAI
+		case g("object").Str == "response" || g("output").IsArray():
+			return routex.FormatResponses
+		case g("type").Str == "message" || g("content").IsArray():
+			return routex.FormatAnthropic
+		}
+		return ""
+	}
+	switch {
+	case g("contents").Exists():
+		return routex.FormatGemini
+	case g("input").Exists() || g("instructions").Exists():
+		return routex.FormatResponses
+	case !g("messages").IsArray():
+		return ""
+	case g("system").Exists(), g("thinking").Exists(), hasAnthropicBlock(g("messages")):
+		return routex.FormatAnthropic
+	case g(`messages.#(role=="system")`).Exists(), g(`messages.#(role=="developer")`).Exists(), g(`messages.#(role=="tool")`).Exists(),
+		g("max_completion_tokens").Exists(), g("tool_choice").Type == gjson.String, g("stream_options").Exists(), g("response_format").Exists():
+		return routex.FormatOpenAI
+	case g("max_tokens").Exists():
+		return routex.FormatAnthropic
+	}
+	return routex.FormatOpenAI
 }
 
 func validateStrategy(name string) error {
