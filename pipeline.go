@@ -46,7 +46,7 @@ type exchange struct {
 	// passed, when not nil, collects the rules that matched but could
 	// not take the request (Explain).
 	passed *[]PassedRule
-	rec   analytics.Record
+	rec    analytics.Record
 
 	// routes in the order they will be tried, and the balancer's view of
 	// them; pooled, because every request needs them.
