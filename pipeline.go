@@ -359,7 +359,11 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			last.resp.Body.Close()
 		}
 		last = f
-		c.s.logger.Warn("routex: attempt failed, failing over", append(logAttrs(rt, x), "reason", describe(f))...)
+		if f.invalid {
+			c.s.logger.Info("routex: the request cannot be sent in this channel's format; trying the next", append(logAttrs(rt, x), "reason", describe(f))...)
+		} else {
+			c.s.logger.Warn("routex: attempt failed, failing over", append(logAttrs(rt, x), "reason", describe(f))...)
+		}
 	}
 	if last == nil {
 		return c.refuse(x, &refusal{status: http.StatusServiceUnavailable, code: "channels_unavailable", err: ErrUnavailable,
@@ -855,7 +859,11 @@ func upstreamQuery(x *exchange, rt *route, cross bool) string {
 		kept := q
 		if !rt.ForwardQuery {
 			kept = url.Values{}
+			// The beta flag is Anthropic's: no other provider reads it.
 			for _, k := range forwardedQuery {
+				if rt.Type != FormatAnthropic {
+					break
+				}
 				if v, ok := q[k]; ok {
 					kept[k] = v
 				}
@@ -938,6 +946,10 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 		if rt.APIKey != "" {
 			h["X-Goog-Api-Key"] = []string{rt.APIKey}
 		}
+	}
+	if cross {
+		// The body was written anew, as JSON, whatever the caller sent.
+		h["Content-Type"] = []string{"application/json"}
 	}
 	for k, v := range rt.Headers {
 		h.Set(k, v)

@@ -2,6 +2,8 @@ package routex_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,5 +53,31 @@ func TestBaseURLWithEndpoint(t *testing.T) {
 	} {
 		got, cut := routex.TrimEndpoint(in)
 		assert.Equal(t, want, [2]string{got, cut}, in)
+	}
+}
+
+// TestBetaFlagAndContentType: Claude Code's ?beta=true reaches Anthropic
+// channels only, and a body routex wrote anew goes as JSON whatever the
+// caller said it sent.
+func TestBetaFlagAndContentType(t *testing.T) {
+	for _, typ := range []routex.Format{routex.FormatAnthropic, routex.FormatOpenAI} {
+		srv := mock(t, "up")
+		c := newClient(t, routex.WithChannels(channel("up", typ, srv)))
+		req, err := http.NewRequest(http.MethodPost, "http://routex.invalid/v1/messages?beta=true",
+			strings.NewReader(`{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		resp, err := c.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		got := srv.Last()
+		if typ == routex.FormatAnthropic {
+			assert.Equal(t, "beta=true", got.Query)
+			assert.Equal(t, "text/plain; charset=utf-8", got.Header.Get("Content-Type"), "the caller's body, as it came")
+		} else {
+			assert.Empty(t, got.Query)
+			assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+		}
 	}
 }
