@@ -58,24 +58,25 @@ type PassedRule struct {
 	Reason string `json:"reason"`
 }
 
-// whyNot says why rule cr's target rt (nil when no such channel) could
-// not take x's request for model.
-func (c *Client) whyNot(x *exchange, cr *compiledRule, rt *route, model string) string {
-	switch {
-	case rt == nil:
-		return fmt.Sprintf("its target channel %q does not exist", cr.Target.Channel)
-	case !rt.Enabled():
-		return fmt.Sprintf("its target channel %q is disabled", rt.ID)
-	case !c.compatible(x, rt.Type):
-		return fmt.Sprintf("its target channel %q speaks %s, and this endpoint goes only to channels of the caller's format (%s)", rt.ID, rt.Type, x.r.Format)
-	case !rt.Serves(model):
-		return fmt.Sprintf("its target channel %q does not serve model %q", rt.ID, model)
-	case !c.breakers.Ready(rt.ID):
-		return fmt.Sprintf("its target channel %q is unavailable: circuit open or rate-limited", rt.ID)
-	case len(rt.Limits) > 0 && !c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero():
-		return fmt.Sprintf("its target channel %q is over one of its quotas", rt.ID)
+// reason says what st means for the target channel id, for the dry run.
+func (st targetState) reason(id string, x *exchange, rt *route, model string) string {
+	switch st {
+	case targetMissing:
+		return fmt.Sprintf("its target channel %q does not exist", id)
+	case targetDisabled:
+		return fmt.Sprintf("its target channel %q is disabled", id)
+	case targetFormat:
+		return fmt.Sprintf("its target channel %q speaks %s, and this endpoint goes only to channels of the caller's format (%s)", id, rt.Type, x.r.Format)
+	case targetModel:
+		return fmt.Sprintf("its target channel %q does not serve model %q", id, model)
+	case targetCooling:
+		return fmt.Sprintf("its target channel %q is unavailable: circuit open or rate-limited", id)
+	case targetQuota:
+		return fmt.Sprintf("its target channel %q is over one of its quotas", id)
+	case targetSignedOut:
+		return fmt.Sprintf("its target channel %q has no usable credentials (signed out)", id)
 	}
-	return fmt.Sprintf("its target channel %q has no usable credentials (signed out)", rt.ID)
+	return ""
 }
 
 // Explain answers which rule and channels req would take, without sending

@@ -181,10 +181,10 @@ func (c *Client) plan(x *exchange) *refusal {
 		if cr.Target.Model != "" {
 			model = cr.Target.Model
 		}
-		if rt == nil || !rt.Enabled() || !c.compatible(x, rt.Type) || !rt.Serves(model) || !c.ready(rt) {
+		if why := c.targetState(x, rt, model); why != targetReady {
 			// Unavailable target: the next rule, or the balancer.
 			if x.passed != nil {
-				*x.passed = append(*x.passed, PassedRule{Rule: cr.ID, Reason: c.whyNot(x, cr, rt, model)})
+				*x.passed = append(*x.passed, PassedRule{Rule: cr.ID, Reason: why.reason(cr.Target.Channel, x, rt, model)})
 			}
 			continue
 		}
@@ -245,10 +245,53 @@ func (c *Client) plan(x *exchange) *refusal {
 	return nil
 }
 
+// targetState is whether a rule's target channel can take a request, or
+// the first reason it cannot.
+type targetState uint8
+
+const (
+	targetReady targetState = iota
+	targetMissing
+	targetDisabled
+	targetFormat
+	targetModel
+	targetCooling // circuit open or rate-limited
+	targetQuota
+	targetSignedOut
+)
+
+// targetState checks rt (nil when no such channel) as the target of a rule
+// for x's request, sent as model.
+func (c *Client) targetState(x *exchange, rt *route, model string) targetState {
+	switch {
+	case rt == nil:
+		return targetMissing
+	case !rt.Enabled():
+		return targetDisabled
+	case !c.compatible(x, rt.Type):
+		return targetFormat
+	case !rt.Serves(model):
+		return targetModel
+	}
+	return c.readiness(rt)
+}
+
 // ready reports whether rt's breaker, rate limit and quotas let it take a
 // request now.
-func (c *Client) ready(rt *route) bool {
-	return c.breakers.Ready(rt.ID) && (len(rt.Limits) == 0 || c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero()) && c.authorized(rt)
+func (c *Client) ready(rt *route) bool { return c.readiness(rt) == targetReady }
+
+// readiness says whether rt's breaker, rate limit, quotas and credentials
+// let it take a request now, or the first that does not.
+func (c *Client) readiness(rt *route) targetState {
+	switch {
+	case !c.breakers.Ready(rt.ID):
+		return targetCooling
+	case len(rt.Limits) > 0 && !c.quotas.Until(rt.ID, rt.Limits, c.s.now()).IsZero():
+		return targetQuota
+	case !c.authorized(rt):
+		return targetSignedOut
+	}
+	return targetReady
 }
 
 // compatible reports whether x's caller can be served by a channel speaking
