@@ -99,7 +99,15 @@ func geminiTarget(req *http.Request) (model string, stream bool) {
 // geminiArray reports whether a Gemini caller asked for its stream as a
 // JSON array: Google streams one unless alt=sse asks for events.
 func geminiArray(req *http.Request) bool {
-	return req.URL.Query().Get("alt") != "sse"
+	// Read from the raw query: parsing it would build a map per stream.
+	for q := req.URL.RawQuery; q != ""; {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(kv, "="); k == "alt" {
+			return v != "sse"
+		}
+	}
+	return true
 }
 
 // geminiUpstreamPath returns the path, below the channel's API version,

@@ -883,36 +883,25 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// forwardedQuery names the caller's query parameters that reach a channel
-// that does not forward them all (Channel.ForwardQuery): the Anthropic
-// SDK's beta flag.
-var forwardedQuery = []string{"beta"}
-
-// upstreamQuery returns the caller's query as rt receives it. Google's
-// clients give their key as "key", a credential that goes where the
-// caller's headers would (cross-format, or to a channel with its own, it
-// stays behind), and choose the stream's framing with "alt", which routex
-// chooses toward a gemini channel: events (alt=sse), whatever the caller
-// asked for.
+// upstreamQuery returns the caller's query as rt receives it: all of it
+// when rt forwards the query (Channel.ForwardQuery), else only Anthropic's
+// beta flag, to Anthropic channels. Google's clients give their key as
+// "key", a credential that stays behind where the caller's headers would
+// (cross-format, or with a channel's own credentials), and choose a
+// stream's framing with "alt", which routex chooses toward a gemini
+// channel: events (alt=sse), whatever the caller asked for.
 func upstreamQuery(x *exchange, rt *route, cross bool) string {
-	u := x.req.URL
-	raw := u.RawQuery
-	if raw != "" && (!rt.ForwardQuery || x.r.Format == FormatGemini || strings.Contains(raw, "key=")) {
-		q := u.Query()
+	raw := x.req.URL.RawQuery
+	if raw != "" {
+		q := x.req.URL.Query()
 		kept := q
 		if !rt.ForwardQuery {
 			kept = url.Values{}
-			// The beta flag is Anthropic's: no other provider reads it.
-			for _, k := range forwardedQuery {
-				if rt.Type != FormatAnthropic {
-					break
-				}
-				if v, ok := q[k]; ok {
-					kept[k] = v
-				}
+			if v, ok := q["beta"]; ok && rt.Type == FormatAnthropic {
+				kept["beta"] = v
 			}
 		}
-		if x.r.Format == FormatGemini {
+		if x.r.Format == FormatGemini || rt.Type == FormatGemini {
 			delete(kept, "alt")
 		}
 		if cross || rt.APIKey != "" || rt.OAuth {
@@ -921,8 +910,7 @@ func upstreamQuery(x *exchange, rt *route, cross bool) string {
 		raw = kept.Encode()
 	}
 	if rt.Type == FormatGemini && x.r.Stream && !x.ep.forwarded() {
-		// Whatever the caller's format: Google streams a JSON array
-		// unless asked for events.
+		// Google streams a JSON array unless asked for events.
 		if raw != "" {
 			return raw + "&alt=sse"
 		}
