@@ -726,22 +726,25 @@ type ruleBody struct {
 	TargetModel   string `json:"targetModel,omitempty"`
 }
 
-// ruleTypes says, for each rule type, whether a condition holds the
-// field that type names; "custom" takes any condition.
+// ruleTypes says, for each rule type, the condition field it names and
+// whether a condition holds it; "custom" takes any condition. A flag
+// type's flag (flag, when not nil) is set to true when the condition
+// leaves it out: "a tools rule" means requests that have tools.
 var ruleTypes = map[string]struct {
 	field string
 	has   func(c *routex.Condition) bool
+	flag  func(c *routex.Condition) **bool
 }{
-	"longContext": {"tokenThreshold", func(c *routex.Condition) bool { return c.TokenThreshold > 0 }},
-	"keywords":    {"keywords", func(c *routex.Condition) bool { return len(c.Keywords) > 0 }},
-	"regex":       {"userPattern", func(c *routex.Condition) bool { return c.UserPattern != "" }},
-	"model":       {"modelPattern", func(c *routex.Condition) bool { return c.ModelPattern != "" }},
-	"tools":       {"hasTools", func(c *routex.Condition) bool { return c.HasTools != nil }},
-	"images":      {"hasImages", func(c *routex.Condition) bool { return c.HasImages != nil }},
-	"thinking":    {"thinking", func(c *routex.Condition) bool { return c.Thinking != nil }},
-	"webSearch":   {"webSearch", func(c *routex.Condition) bool { return c.WebSearch != nil }},
-	"header":      {"header", func(c *routex.Condition) bool { return c.Header != nil }},
-	"custom":      {"", func(c *routex.Condition) bool { return !reflect.ValueOf(*c).IsZero() }},
+	"longContext": {"tokenThreshold", func(c *routex.Condition) bool { return c.TokenThreshold > 0 }, nil},
+	"keywords":    {"keywords", func(c *routex.Condition) bool { return len(c.Keywords) > 0 }, nil},
+	"regex":       {"userPattern", func(c *routex.Condition) bool { return c.UserPattern != "" }, nil},
+	"model":       {"modelPattern", func(c *routex.Condition) bool { return c.ModelPattern != "" }, nil},
+	"header":      {"header", func(c *routex.Condition) bool { return c.Header != nil }, nil},
+	"tools":       {"hasTools", nil, func(c *routex.Condition) **bool { return &c.HasTools }},
+	"images":      {"hasImages", nil, func(c *routex.Condition) **bool { return &c.HasImages }},
+	"thinking":    {"thinking", nil, func(c *routex.Condition) **bool { return &c.Thinking }},
+	"webSearch":   {"webSearch", nil, func(c *routex.Condition) **bool { return &c.WebSearch }},
+	"custom":      {"", func(c *routex.Condition) bool { return !reflect.ValueOf(*c).IsZero() }, nil},
 }
 
 // decodeRule reads a rule in either shape, refusing a type its condition
@@ -763,21 +766,11 @@ func decodeRule(w http.ResponseWriter, r *http.Request) (routex.Rule, bool) {
 			return refuse(fmt.Sprintf("unknown rule type %q (want one of %s)", b.Type, strings.Join(names, ", ")))
 		}
 		c := &rule.Condition
-		if (b.Type == "tools" || b.Type == "images" || b.Type == "thinking" || b.Type == "webSearch") && !t.has(c) {
-			// "A tools rule" means: requests that have tools.
-			yes := true
-			switch b.Type {
-			case "tools":
-				c.HasTools = &yes
-			case "images":
-				c.HasImages = &yes
-			case "thinking":
-				c.Thinking = &yes
-			case "webSearch":
-				c.WebSearch = &yes
+		if t.flag != nil {
+			if f := t.flag(c); *f == nil {
+				*f = routex.Bool(true)
 			}
-		}
-		if !t.has(c) {
+		} else if !t.has(c) {
 			if t.field == "" {
 				return refuse(fmt.Sprintf("a %q rule needs a condition", b.Type))
 			}

@@ -52,6 +52,13 @@ func TestDocumentedAPI(t *testing.T) {
 		want(t, http.StatusOK)
 	assert.Contains(t, gjson.GetBytes(r.body, "note").Str, "already in the openai format")
 
+	// A flag type sets its flag when the condition leaves it out, and
+	// keeps the one it gives.
+	r = raw(http.MethodPost, "/api/routing/rules", `{"name":"t","type":"tools","condition":{},"targetChannel":"main"}`).want(t, http.StatusCreated)
+	assert.True(t, gjson.GetBytes(r.body, "condition.hasTools").Bool(), "%s", r.body)
+	r = raw(http.MethodPost, "/api/routing/rules", `{"name":"i","type":"images","condition":{"hasImages":false},"targetChannel":"main"}`).want(t, http.StatusCreated)
+	assert.Equal(t, "false", gjson.GetBytes(r.body, "condition.hasImages").Raw, "%s", r.body)
+
 	// A type its condition does not fit, and targets that disagree.
 	msg := raw(http.MethodPost, "/api/routing/rules", `{"name":"x","type":"longContext","condition":{"keywords":["a"]},"targetChannel":"main"}`).
 		wantError(t, http.StatusBadRequest, "invalid_rule")
