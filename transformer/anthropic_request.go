@@ -458,15 +458,10 @@ func anthropicTools(out []byte, r *formRequest, s *requestScratch, c *Conversion
 			out = append(out, t.Raw...)
 			continue
 		}
-		name := t.Name.Text()
-		if name == "" {
+		var ok bool
+		if out, ok = appendFunctionHead(out, `{"name":`, t, s, c); !ok {
 			continue
 		}
-		s.names = append(s.names, name)
-		out = jsonx.AppendSep(out)
-		out = append(out, `{"name":`...)
-		out = jsonx.AppendString(out, upstreamToolName(c, name))
-		out = appendDescription(out, t)
 		out = append(out, `,"input_schema":`...)
 		if t.Kind == toolFreeform {
 			out = append(out, freeformSchema...)

@@ -809,15 +809,10 @@ func appendChatTools(out []byte, r *formRequest, s *requestScratch, c *Conversio
 			}
 			return nil, refuseBuiltin(t, OpenAI)
 		}
-		name := t.Name.Text()
-		if name == "" {
+		var ok bool
+		if out, ok = appendFunctionHead(out, `{"type":"function","function":{"name":`, t, s, c); !ok {
 			continue
 		}
-		s.names = append(s.names, name)
-		out = jsonx.AppendSep(out)
-		out = append(out, `{"type":"function","function":{"name":`...)
-		out = jsonx.AppendString(out, upstreamToolName(c, name))
-		out = appendDescription(out, t)
 		out = append(out, `,"parameters":`...)
 		if t.Kind == toolFreeform {
 			out = append(out, freeformSchema...)

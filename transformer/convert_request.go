@@ -417,6 +417,22 @@ func appendDescription(dst []byte, t *formTool) []byte {
 	return dst
 }
 
+// appendFunctionHead starts declaring function tool t, after a separator:
+// head (the format's opening, up to the name's value), its name as the
+// upstream gets it and its description. It records the caller's name in
+// s.names; a tool without a name is left out (ok false, nothing written).
+func appendFunctionHead(out []byte, head string, t *formTool, s *requestScratch, c *Conversion) ([]byte, bool) {
+	name := t.Name.Text()
+	if name == "" {
+		return out, false
+	}
+	s.names = append(s.names, name)
+	out = jsonx.AppendSep(out)
+	out = append(out, head...)
+	out = jsonx.AppendString(out, upstreamToolName(c, name))
+	return appendDescription(out, t), true
+}
+
 // appendFreeformArguments appends the arguments object of a freeform
 // call carried as a function: {"input":"<the text>"}.
 func appendFreeformArguments(dst []byte, text jsonx.Value) []byte {

@@ -847,15 +847,10 @@ func appendGeminiTools(out []byte, r *formRequest, s *requestScratch, c *Convers
 			}
 			return nil, refuseBuiltin(t, Gemini)
 		}
-		name := t.Name.Text()
-		if name == "" {
+		var ok bool
+		if out, ok = appendFunctionHead(out, `{"name":`, t, s, c); !ok {
 			continue
 		}
-		s.names = append(s.names, name)
-		out = jsonx.AppendSep(out)
-		out = append(out, `{"name":`...)
-		out = jsonx.AppendString(out, upstreamToolName(c, name))
-		out = appendDescription(out, t)
 		out = append(out, `,"parametersJsonSchema":`...)
 		if t.Kind == toolFreeform {
 			out = append(out, freeformSchema...)
