@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/routex/routex"
+	"github.com/routex/routex/oauth"
+)
+
+type channelView struct {
+	routex.Channel
+	Status *routex.ChannelStatus `json:"status,omitempty"`
+	// Account is the sign-in state of an OAuth channel.
+	Account *oauth.Status `json:"account,omitempty"`
+	// Notice says what the server changed in what it was sent.
+	Notice string `json:"notice,omitempty"`
+}
+
+// trimBaseURL takes off the endpoint a channel's base URL was given with
+// ("…/v1/chat/completions"): routex appends it. It returns the notice
+// that says so, or "".
+func trimBaseURL(c *routex.Channel) string {
+	base, cut := routex.TrimEndpoint(c.BaseURL)
+	if cut == "" {
+		return ""
+	}
+	c.BaseURL = base
+	return fmt.Sprintf("the base URL ended in the endpoint %s, which routex adds itself; it is saved as %s", cut, routex.RedactURL(base))
+}
+
+// view shows a channel (already redacted) with its live state.
+func (s *Server) view(ctx context.Context, c routex.Channel, status map[string]routex.ChannelStatus) channelView {
+	v := channelView{Channel: c}
+	if st, ok := status[c.ID]; ok {
+		v.Status = &st
+	}
+	if c.OAuth {
+		st := s.accounts.status(ctx, c.ID)
+		v.Account = &st
+	}
+	return v
+}
+
+func (s *Server) statusByID() map[string]routex.ChannelStatus {
+	m := map[string]routex.ChannelStatus{}
+	for _, st := range s.client.Status() {
+		m[st.ID] = st
+	}
+	return m
+}
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.Channels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	// Accounts are read first: whether one is signed in decides whether
+	// its channel is available.
+	for _, c := range chs {
+		if c.OAuth {
+			s.accounts.status(r.Context(), c.ID)
+		}
+	}
+	status := s.statusByID()
+	out := make([]channelView, len(chs))
+	for i, c := range chs {
+		out[i] = s.view(r.Context(), c, status)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) findChannel(ctx context.Context, id string, reveal bool) (routex.Channel, error) {
+	list := s.store.Channels
+	if reveal {
+		list = s.store.RevealChannels
+	}
+	chs, err := list(ctx)
+	if err != nil {
+		return routex.Channel{}, err
+	}
+	for _, c := range chs {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return routex.Channel{}, fmt.Errorf("channel %q: %w", id, routex.ErrNotFound)
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findChannel(r.Context(), r.PathValue("id"), false)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	if c.OAuth {
+		s.accounts.status(r.Context(), c.ID)
+	}
+	writeJSON(w, http.StatusOK, s.view(r.Context(), c, s.statusByID()))
+}
+
+var slugInvalid = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug makes an id from a name: "OpenAI (backup)" → "openai-backup".
+func slug(name string) string {
+	return strings.Trim(slugInvalid.ReplaceAllString(strings.ToLower(name), "-"), "-")
+}
+
+// prepareChannel fills in a new channel's id and validates it.
+func (s *Server) prepareChannel(w http.ResponseWriter, ctx context.Context, c routex.Channel, create bool) (routex.Channel, bool) {
+	if create && c.ID == "" {
+		base := slug(c.Name)
+		if base == "" {
+			base = string(c.Type)
+		}
+		if base == "" {
+			base = "channel"
+		}
+		c.ID = base
+		for n := 2; ; n++ {
+			if _, err := s.findChannel(ctx, c.ID, false); errors.Is(err, routex.ErrNotFound) {
+				break
+			} else if err != nil {
+				s.storeError(w, "channel", err)
+				return c, false
+			}
+			c.ID = fmt.Sprintf("%s-%d", base, n)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_channel", err.Error())
+		return c, false
+	}
+	return c, true
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	ctx := r.Context()
+	if c.ID != "" {
+		if _, err := s.findChannel(ctx, c.ID, false); err == nil {
+			apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("channel %q exists; PUT /api/channels/%s replaces it", c.ID, c.ID))
+			return
+		}
+	}
+	notice := trimBaseURL(&c)
+	c, ok := s.prepareChannel(w, ctx, c, true)
+	if !ok {
+		return
+	}
+	if err := s.store.PutChannel(ctx, c); err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, channelView{Channel: c.Redacted(), Notice: notice})
+}
+
+// keepSecrets gives c the stored secrets it does not restate: an empty or
+// redacted API key, a redacted base URL and redacted header values mean
+// "unchanged".
+func keepSecrets(c *routex.Channel, old routex.Channel) {
+	if c.APIKey == "" || c.APIKey == routex.RedactSecret(old.APIKey) {
+		c.APIKey = old.APIKey
+	}
+	if c.BaseURL != old.BaseURL && c.BaseURL == routex.RedactURL(old.BaseURL) {
+		c.BaseURL = old.BaseURL // the listing's form, unchanged
+	}
+	for k, v := range c.Headers {
+		if ov, ok := old.Headers[k]; ok && v == routex.RedactSecret(ov) {
+			c.Headers[k] = ov
+		}
+	}
+}
+
+func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	id := r.PathValue("id")
+	if c.ID != "" && c.ID != id {
+		apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("the body's id %q is not the path's %q", c.ID, id))
+		return
+	}
+	c.ID = id
+	ctx := r.Context()
+	old, err := s.findChannel(ctx, id, true)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	keepSecrets(&c, old)
+	notice := trimBaseURL(&c)
+	if c, ok := s.prepareChannel(w, ctx, c, false); ok {
+		if err := s.store.PutChannel(ctx, c); err != nil {
+			s.storeError(w, "channel", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, channelView{Channel: c.Redacted(), Notice: notice})
+	}
+}
+
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteChannel(r.Context(), r.PathValue("id")); err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testResult is TestResult as API.md shows it.
+type testResult struct {
+	ChannelID string `json:"channelId"`
+	OK        bool   `json:"ok"`
+	Status    int    `json:"status"`
+	LatencyMs int64  `json:"latencyMs"`
+	Model     string `json:"model,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func (s *Server) test(ctx context.Context, c routex.Channel, model string) testResult {
+	return viewTest(s.client.TestChannel(ctx, c, model))
+}
+
+func viewTest(res routex.TestResult) testResult {
+	return testResult{ChannelID: res.ChannelID, OK: res.OK, Status: res.Status, LatencyMs: res.Latency.Milliseconds(), Model: res.Model, Error: res.Error}
+}
+
+func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findChannel(r.Context(), r.PathValue("id"), true)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.test(r.Context(), c, r.URL.Query().Get("model")))
+}
+
+// testNewChannel tests a channel that is not saved yet (the wizard's).
+func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
+	var c routex.Channel
+	if !decode(w, r, &c) {
+		return
+	}
+	if c.ID == "" {
+		c.ID = "new"
+	}
+	writeJSON(w, http.StatusOK, setupTestResult(s.client.TestChannel(r.Context(), c, "")))
+}
+
+func (s *Server) testAllChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.RevealChannels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	out := make([]testResult, len(chs))
+	done := make(chan struct{})
+	for i, c := range chs {
+		go func() {
+			out[i] = s.test(r.Context(), c, "")
+			done <- struct{}{}
+		}()
+	}
+	for range chs {
+		<-done
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) resetChannel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	st, ok := s.statusByID()[id]
+	if !ok {
+		apiError(w, http.StatusNotFound, "not_found", "channel not found")
+		return
+	}
+	s.client.ResetChannel(id)
+	st = s.statusByID()[id]
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) exportChannels(w http.ResponseWriter, r *http.Request) {
+	chs, err := s.store.Channels(r.Context())
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="routex-channels.json"`)
+	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
+}
+
+func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Channels []routex.Channel `json:"channels"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	ctx := r.Context()
+	existing, err := s.store.RevealChannels(ctx)
+	if err != nil {
+		s.storeError(w, "channels", err)
+		return
+	}
+	old := map[string]routex.Channel{}
+	for _, c := range existing {
+		old[c.ID] = c
+	}
+	// Everything is checked before anything is written.
+	seen := map[string]bool{}
+	for i := range in.Channels {
+		c := &in.Channels[i]
+		if o, ok := old[c.ID]; ok {
+			keepSecrets(c, o)
+		}
+		if err := c.Validate(); err != nil {
+			apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("channels[%d]: %v", i, err))
+			return
+		}
+		if seen[c.ID] {
+			apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("channels[%d]: id %q appears twice", i, c.ID))
+			return
+		}
+		seen[c.ID] = true
+	}
+	for _, c := range in.Channels {
+		if err := s.store.PutChannel(ctx, c); err != nil {
+			s.storeError(w, "channel", err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": len(in.Channels)})
+}
