@@ -53,20 +53,17 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "analytics", err)
 		return
 	}
-	if aggs == nil {
-		aggs = []routex.Aggregate{}
-	}
-	writeJSON(w, http.StatusOK, aggs)
+	writeJSON(w, http.StatusOK, viewAggregates(aggs))
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	total := func(d time.Duration) (routex.Aggregate, error) {
+	total := func(d time.Duration) (aggregateView, error) {
 		aggs, err := s.store.Aggregate(r.Context(), routex.AggregateQuery{From: now.Add(-d), To: now})
 		if err != nil || len(aggs) == 0 {
-			return routex.Aggregate{}, err
+			return viewAggregate(&routex.Aggregate{}), err
 		}
-		return aggs[0], nil
+		return viewAggregate(&aggs[0]), nil
 	}
 	hour, err := total(time.Hour)
 	if err != nil {
@@ -124,5 +121,5 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "requests", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs, "limit": rq.Limit, "offset": rq.Offset})
+	writeJSON(w, http.StatusOK, map[string]any{"records": viewRecords(recs), "limit": rq.Limit, "offset": rq.Offset})
 }

@@ -13,7 +13,7 @@ import (
 )
 
 type channelView struct {
-	routex.Channel
+	channelDoc
 	Status *routex.ChannelStatus `json:"status,omitempty"`
 	// Account is the sign-in state of an OAuth channel.
 	Account *oauth.Status `json:"account,omitempty"`
@@ -35,7 +35,7 @@ func trimBaseURL(c *routex.Channel) string {
 
 // view shows a channel (already redacted) with its live state.
 func (s *Server) view(ctx context.Context, c routex.Channel, status map[string]routex.ChannelStatus) channelView {
-	v := channelView{Channel: c}
+	v := channelView{channelDoc: docChannel(c)}
 	if st, ok := status[c.ID]; ok {
 		v.Status = &st
 	}
@@ -140,10 +140,11 @@ func (s *Server) prepareChannel(w http.ResponseWriter, ctx context.Context, c ro
 }
 
 func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
-	var c routex.Channel
-	if !decode(w, r, &c) {
+	var doc channelDoc
+	if !decode(w, r, &doc) {
 		return
 	}
+	c := doc.channel()
 	ctx := r.Context()
 	if c.ID != "" {
 		if _, err := s.findChannel(ctx, c.ID, false); err == nil {
@@ -160,7 +161,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "channel", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, channelView{Channel: c.Redacted(), Notice: notice})
+	writeJSON(w, http.StatusCreated, channelView{channelDoc: docChannel(c.Redacted()), Notice: notice})
 }
 
 // keepSecrets gives c the stored secrets it does not restate: an empty or
@@ -181,10 +182,11 @@ func keepSecrets(c *routex.Channel, old routex.Channel) {
 }
 
 func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
-	var c routex.Channel
-	if !decode(w, r, &c) {
+	var doc channelDoc
+	if !decode(w, r, &doc) {
 		return
 	}
+	c := doc.channel()
 	id := r.PathValue("id")
 	if c.ID != "" && c.ID != id {
 		apiError(w, http.StatusBadRequest, "invalid_channel", fmt.Sprintf("the body's id %q is not the path's %q", c.ID, id))
@@ -204,7 +206,7 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 			s.storeError(w, "channel", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, channelView{Channel: c.Redacted(), Notice: notice})
+		writeJSON(w, http.StatusOK, channelView{channelDoc: docChannel(c.Redacted()), Notice: notice})
 	}
 }
 
@@ -245,10 +247,11 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) {
 
 // testNewChannel tests a channel that is not saved yet (the wizard's).
 func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
-	var c routex.Channel
-	if !decode(w, r, &c) {
+	var doc channelDoc
+	if !decode(w, r, &doc) {
 		return
 	}
+	c := doc.channel()
 	if c.ID == "" {
 		c.ID = "new"
 	}
@@ -294,15 +297,19 @@ func (s *Server) exportChannels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="routex-channels.json"`)
-	writeJSON(w, http.StatusOK, map[string]any{"channels": chs})
+	writeJSON(w, http.StatusOK, map[string]any{"channels": docChannels(chs)})
 }
 
 func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Channels []routex.Channel `json:"channels"`
+		Channels []channelDoc `json:"channels"`
 	}
 	if !decode(w, r, &in) {
 		return
+	}
+	chs := make([]routex.Channel, len(in.Channels))
+	for i, d := range in.Channels {
+		chs[i] = d.channel()
 	}
 	ctx := r.Context()
 	existing, err := s.store.RevealChannels(ctx)
@@ -316,8 +323,8 @@ func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 	}
 	// Everything is checked before anything is written.
 	seen := map[string]bool{}
-	for i := range in.Channels {
-		c := &in.Channels[i]
+	for i := range chs {
+		c := &chs[i]
 		if o, ok := old[c.ID]; ok {
 			keepSecrets(c, o)
 		}
@@ -331,11 +338,11 @@ func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 		}
 		seen[c.ID] = true
 	}
-	for _, c := range in.Channels {
+	for _, c := range chs {
 		if err := s.store.PutChannel(ctx, c); err != nil {
 			s.storeError(w, "channel", err)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": len(in.Channels)})
+	writeJSON(w, http.StatusOK, map[string]int{"imported": len(chs)})
 }

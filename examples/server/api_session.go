@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/routex/routex"
 )
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
@@ -106,9 +104,9 @@ func (s *Server) setupOnly(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Channel  routex.Channel `json:"channel"`
-		Strategy string         `json:"strategy"`
-		Admin    credentials    `json:"admin"`
+		Channel  channelDoc  `json:"channel"`
+		Strategy string      `json:"strategy"`
+		Admin    credentials `json:"admin"`
 	}
 	if !decode(w, r, &in) {
 		return
@@ -120,7 +118,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	ch, ok := s.prepareChannel(w, ctx, in.Channel, true)
+	ch, ok := s.prepareChannel(w, ctx, in.Channel.channel(), true)
 	if !ok {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/sse"
 )
 
 // window is how far back the live figures look.
@@ -18,6 +19,9 @@ const window = 60
 // analytics.Recorder: Record never blocks, and a watcher too slow to keep
 // up misses events rather than slowing requests.
 type live struct {
+	now     func() time.Time // the clock; time.Now but in tests
+	tickC   <-chan time.Time // when to send the figures; a one-second ticker but in tests
+	stop    func()
 	mu      sync.Mutex
 	seconds [window]second // ring by unix second
 	subs    map[chan event]struct{}
@@ -38,15 +42,23 @@ type event struct {
 	data []byte
 }
 
+// newLive starts the live figures on the wall clock.
 func newLive() *live {
-	l := &live{subs: make(map[chan event]struct{}), done: make(chan struct{})}
+	t := time.NewTicker(time.Second)
+	return newLiveClock(time.Now, t.C, t.Stop)
+}
+
+// newLiveClock starts the live figures on the clock now, sending them to
+// watchers at each tick.
+func newLiveClock(now func() time.Time, tick <-chan time.Time, stop func()) *live {
+	l := &live{now: now, tickC: tick, stop: stop, subs: make(map[chan event]struct{}), done: make(chan struct{})}
 	go l.tick()
 	return l
 }
 
 // Record implements analytics.Recorder.
 func (l *live) Record(r analytics.Record) {
-	now := time.Now().Unix()
+	now := l.now().Unix()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := &l.seconds[now%window]
@@ -64,7 +76,7 @@ func (l *live) Record(r analytics.Record) {
 	}
 	s.latencies = append(s.latencies, r.Latency)
 	if len(l.subs) > 0 {
-		data, _ := json.Marshal(r)
+		data, _ := json.Marshal(viewRecord(&r))
 		l.sendLocked(event{"request", data})
 	}
 }
@@ -113,17 +125,17 @@ func (l *live) statsLocked(now time.Time) stats {
 func (l *live) rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.statsLocked(time.Now()).RPS
+	return l.statsLocked(l.now()).RPS
 }
 
 func (l *live) tick() {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	defer l.stop()
 	for {
 		select {
 		case <-l.done:
 			return
-		case now := <-t.C:
+		case <-l.tickC:
+			now := l.now()
 			l.mu.Lock()
 			if len(l.subs) > 0 {
 				data, _ := json.Marshal(l.statsLocked(now))
@@ -198,9 +210,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	// The first figures at once, not a second later.
 	s.live.mu.Lock()
-	first, _ := json.Marshal(s.live.statsLocked(time.Now()))
+	first, _ := json.Marshal(s.live.statsLocked(s.live.now()))
 	s.live.mu.Unlock()
-	writeEvent(w, event{"stats", first})
+	if sse.WriteEvent(w, "stats", first) != nil {
+		return
+	}
 	fl.Flush()
 	for {
 		select {
@@ -210,14 +224,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			writeEvent(w, e)
+			if sse.WriteEvent(w, e.name, e.data) != nil {
+				return
+			}
 			fl.Flush()
 		}
 	}
-}
-
-func writeEvent(w http.ResponseWriter, e event) {
-	w.Write([]byte("event: " + e.name + "\ndata: "))
-	w.Write(e.data)
-	w.Write([]byte("\n\n"))
 }

@@ -481,12 +481,28 @@ func TestChannels(t *testing.T) {
 			ch := valid
 			tt.edit(&ch)
 			t.Run(tt.field, func(t *testing.T) {
-				msg := c.do(t, http.MethodPost, "/api/channels", ch).wantError(t, http.StatusBadRequest, "invalid_channel")
+				msg := c.do(t, http.MethodPost, "/api/channels", docChannel(ch)).wantError(t, http.StatusBadRequest, "invalid_channel")
 				assert.Contains(t, msg, tt.field)
-				msg = c.do(t, http.MethodPut, "/api/channels/main", withID(ch, "main")).wantError(t, http.StatusBadRequest, "invalid_channel")
+				msg = c.do(t, http.MethodPut, "/api/channels/main", docChannel(withID(ch, "main"))).wantError(t, http.StatusBadRequest, "invalid_channel")
 				assert.Contains(t, msg, tt.field)
 			})
 		}
+		t.Run("nanoseconds", func(t *testing.T) {
+			msg := c.do(t, http.MethodPost, "/api/channels", map[string]any{"type": "openai", "baseUrl": "https://api.example.com/v1", "timeout": 5e9}).wantError(t, http.StatusBadRequest, "bad_request")
+			assert.Contains(t, msg, "timeoutMs")
+		})
+		t.Run("milliseconds", func(t *testing.T) {
+			in := map[string]any{"id": "slow", "type": "openai", "baseUrl": "https://api.example.com/v1", "timeoutMs": 2500, "streamIdleTimeoutMs": 40000,
+				"limits": []map[string]any{{"perMs": 60000, "requests": 50}}}
+			got := decodeAs[channelView](t, c.do(t, http.MethodPost, "/api/channels", in).want(t, http.StatusCreated))
+			assert.Equal(t, [3]float64{2500, 40000, 60000}, [3]float64{got.TimeoutMs, got.StreamIdleTimeoutMs, got.Limits[0].PerMs})
+			stored, err := ts.srv.store.Channels(context.Background())
+			require.NoError(t, err)
+			i := slices.IndexFunc(stored, func(c routex.Channel) bool { return c.ID == "slow" })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, [3]time.Duration{2500 * time.Millisecond, 40 * time.Second, time.Minute}, [3]time.Duration{stored[i].Timeout, stored[i].StreamIdleTimeout, stored[i].Limits[0].Per})
+			c.do(t, http.MethodDelete, "/api/channels/slow", nil).want(t, http.StatusNoContent)
+		})
 		c.do(t, http.MethodGet, "/api/channels/x", nil).wantError(t, http.StatusNotFound, "not_found")
 		assert.Equal(t, channelKey, proxied(t).Header.Get("X-Api-Key"), "main is unchanged")
 	})
@@ -1132,7 +1148,17 @@ func TestAnalytics(t *testing.T) {
 		assert.Equal(t, 200, last.Status)
 		assert.Equal(t, 1, last.Attempts)
 		assert.Equal(t, [4]int64{12, 7, 30, 50}, [4]int64{last.InputTokens, last.OutputTokens, last.CacheReadTokens, last.CacheWriteTokens})
-		assert.Positive(t, last.Latency)
+		ms := decodeAs[struct {
+			Records []struct {
+				LatencyMs, TTFBMs float64
+				Latency, TTFB     *int64
+			}
+		}](t, c.do(t, http.MethodGet, "/api/requests", nil).want(t, http.StatusOK)).Records
+		require.Len(t, ms, len(all.Records))
+		assert.Positive(t, ms[len(ms)-1].LatencyMs, "durations in milliseconds")
+		assert.Positive(t, ms[len(ms)-1].TTFBMs)
+		assert.Nil(t, ms[len(ms)-1].Latency, "no nanosecond field")
+		assert.Nil(t, ms[len(ms)-1].TTFB)
 
 		cross := all.Records[len(all.Records)-3]
 		assert.Equal(t, "openai", cross.InboundFormat)
@@ -1184,10 +1210,10 @@ func TestAnalytics(t *testing.T) {
 		assert.Empty(t, records(t, "offset=6").Records)
 	})
 
-	aggregates := func(t *testing.T, query string) map[string]routex.Aggregate {
+	aggregates := func(t *testing.T, query string) map[string]aggregateView {
 		t.Helper()
-		list := decodeAs[[]routex.Aggregate](t, c.do(t, http.MethodGet, "/api/analytics?"+query, nil).want(t, http.StatusOK))
-		out := map[string]routex.Aggregate{}
+		list := decodeAs[[]aggregateView](t, c.do(t, http.MethodGet, "/api/analytics?"+query, nil).want(t, http.StatusOK))
+		out := map[string]aggregateView{}
 		for _, a := range list {
 			out[a.Group] = a
 		}
@@ -1202,7 +1228,8 @@ func TestAnalytics(t *testing.T) {
 		assert.Equal(t, int64(1), total[""].Errors)
 		assert.Equal(t, int64(5*12), total[""].InputTokens)
 		assert.Equal(t, int64(5*7), total[""].OutputTokens)
-		assert.Positive(t, total[""].LatencyP50)
+		assert.Positive(t, total[""].LatencyP50Ms)
+		assert.Nil(t, total[""].LatencyP50, "no nanosecond field")
 
 		byKey := aggregates(t, "group=key")
 		assert.Equal(t, int64(3), byKey[idA].Requests)
@@ -1242,7 +1269,7 @@ func TestAnalytics(t *testing.T) {
 
 	t.Run("overview", func(t *testing.T) {
 		type overview struct {
-			Hour, Day routex.Aggregate
+			Hour, Day aggregateView
 			RPS       float64
 			Channels  struct{ Total, Available int }
 		}
