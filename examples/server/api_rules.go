@@ -15,13 +15,40 @@ import (
 	"github.com/routex/routex"
 )
 
+// ruleView is a rule as the API shows it.
+type ruleView struct {
+	routex.Rule
+	// Notice says why the rule, though saved, would not take a request
+	// now.
+	Notice string `json:"notice,omitempty"`
+}
+
+// viewRules shows rules with their notices.
+func (s *Server) viewRules(ctx context.Context, rules ...routex.Rule) ([]ruleView, error) {
+	chs, err := s.store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ruleView, len(rules))
+	for i, rule := range rules {
+		out[i].Rule = rule
+		if !slices.ContainsFunc(chs, func(c routex.Channel) bool { return c.ID == rule.Target.Channel }) {
+			out[i].Notice = fmt.Sprintf("no channel %q exists: the rule is saved, but until that channel is created it takes no request (its matches go on to the next rule or the balancer)", rule.Target.Channel)
+		}
+	}
+	return out, nil
+}
+
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.store.Rules(r.Context())
-	if err != nil {
-		s.storeError(w, "rules", err)
-		return
+	if err == nil {
+		var out []ruleView
+		if out, err = s.viewRules(r.Context(), rules...); err == nil {
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, rules)
+	s.storeError(w, "rules", err)
 }
 
 func (s *Server) findRule(ctx context.Context, id string) (routex.Rule, error) {
@@ -39,11 +66,14 @@ func (s *Server) findRule(ctx context.Context, id string) (routex.Rule, error) {
 
 func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
 	rule, err := s.findRule(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.storeError(w, "rule", err)
-		return
+	if err == nil {
+		var out []ruleView
+		if out, err = s.viewRules(r.Context(), rule); err == nil {
+			writeJSON(w, http.StatusOK, out[0])
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, rule)
+	s.storeError(w, "rule", err)
 }
 
 func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule routex.Rule, status int) {
@@ -55,16 +85,12 @@ func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule route
 		s.storeError(w, "rule", err)
 		return
 	}
-	out := struct {
-		routex.Rule
-		// Notice says why the rule, though saved, would not take a
-		// request now.
-		Notice string `json:"notice,omitempty"`
-	}{Rule: rule}
-	if _, err := s.findChannel(ctx, rule.Target.Channel, false); errors.Is(err, routex.ErrNotFound) {
-		out.Notice = fmt.Sprintf("no channel %q exists: the rule is saved, but until that channel is created it takes no request (its matches go on to the next rule or the balancer)", rule.Target.Channel)
+	out, err := s.viewRules(ctx, rule)
+	if err != nil {
+		s.storeError(w, "rule", err)
+		return
 	}
-	writeJSON(w, status, out)
+	writeJSON(w, status, out[0])
 }
 
 // ruleBody is a rule as the API takes it: the library's shape, or the

@@ -45,6 +45,10 @@ func TestRuleTargetMissing(t *testing.T) {
 	assert.Contains(t, gjson.GetBytes(r.body, "notice").Str, `"claude-opus-channel"`)
 	r = c.do(t, http.MethodPut, "/api/rules/review", rule).want(t, http.StatusOK)
 	assert.NotEmpty(t, gjson.GetBytes(r.body, "notice").Str)
+	r = c.do(t, http.MethodGet, "/api/rules", nil).want(t, http.StatusOK)
+	assert.Contains(t, gjson.GetBytes(r.body, `#(id=="review").notice`).Str, `"claude-opus-channel"`, "the listing says it too")
+	r = c.do(t, http.MethodGet, "/api/rules/review", nil).want(t, http.StatusOK)
+	assert.Contains(t, gjson.GetBytes(r.body, "notice").Str, `"claude-opus-channel"`)
 
 	body := `{"model":"` + sonnet + `","max_tokens":8,"messages":[{"role":"user","content":"a code review please"}]}`
 	d := c.do(t, http.MethodPost, "/api/rules/test", map[string]any{"path": "/v1/messages", "body": json.RawMessage(body)}).want(t, http.StatusOK)
@@ -52,4 +56,9 @@ func TestRuleTargetMissing(t *testing.T) {
 	assert.Equal(t, "review", gjson.GetBytes(d.body, "passedRules.0.rule").Str, "%s", d.body)
 	assert.Contains(t, gjson.GetBytes(d.body, "passedRules.0.reason").Str, "does not exist")
 	assert.Equal(t, "main", gjson.GetBytes(d.body, "channels.0").Str)
+
+	rule.Target.Channel = "main"
+	c.do(t, http.MethodPut, "/api/rules/review", rule).want(t, http.StatusOK)
+	r = c.do(t, http.MethodGet, "/api/rules", nil).want(t, http.StatusOK)
+	assert.False(t, gjson.GetBytes(r.body, `#(id=="review").notice`).Exists(), "%s", r.body)
 }
