@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/breaker"
 	"github.com/routex/routex/internal/mockupstream"
 	"github.com/routex/routex/storage/memory"
@@ -757,4 +758,20 @@ func TestRedactedChannel(t *testing.T) {
 	assert.NotContains(t, fmt.Sprint(r), "secret-value")
 	assert.Equal(t, "routex", r.Headers["X-Title"])
 	assert.Equal(t, "sk-live-0123456789abcdef", ch.APIKey, "the original is untouched")
+}
+
+// A request refused before any upstream was asked cost nothing: its record
+// is priced at zero, not left unpriced, whatever its model.
+func TestRefusedRequestCostsNothing(t *testing.T) {
+	a := mock(t, "a")
+	recs := newRecords()
+	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)), routex.WithRecorder(recs),
+		routex.WithPricing(analytics.DefaultPricing()))
+	resp, _ := post(t, c, anthropicPath, `{"model":"no-such-model-anywhere","max_tokens":5,"messages":[{"role":"user","content":"hi"`)
+	assert.Equal(t, 400, resp.StatusCode)
+	rec := recs.last(t, 1)
+	assert.Equal(t, 0, rec.Attempts)
+	require.NotNil(t, rec.Cost, "a refused request has a known cost")
+	assert.Zero(t, *rec.Cost)
+	assert.Zero(t, a.Calls(), "the upstream was not asked")
 }

@@ -154,8 +154,13 @@ func (p *Pricing) find(model string) *Price {
 
 // RecordCost returns the cost of r: priced by r.UpstreamModel, the name the
 // provider bills, or by r.Model when that has no price. It returns nil, an
-// unknown cost, when neither has one. Assign it to r.Cost.
+// unknown cost, when neither has one. A request refused before any
+// upstream attempt (Attempts 0) cost nothing, priced model or not. Assign
+// it to r.Cost.
 func (p *Pricing) RecordCost(r *Record) *float64 {
+	if r.Attempts == 0 {
+		return new(float64)
+	}
 	for _, m := range []string{r.UpstreamModel, r.Model} {
 		if m == "" {
 			continue

@@ -111,23 +111,31 @@ func TestPricingWith(t *testing.T) {
 
 func TestRecordCost(t *testing.T) {
 	p := analytics.DefaultPricing()
-	r := analytics.Record{Model: "sonnet", UpstreamModel: "claude-sonnet-4-5-20250929", InputTokens: 100_000}
+	r := analytics.Record{Model: "sonnet", UpstreamModel: "claude-sonnet-4-5-20250929", InputTokens: 100_000, Attempts: 1}
 	if c := p.RecordCost(&r); c == nil || *c != 0.3 {
 		t.Errorf("RecordCost by upstream model = %v, want 0.3", c)
 	}
 	// A prompt over 200k tokens, most of it from the cache: 1000×$2.50 +
 	// 250000×$0.25 + 2000×$15 = $95000 per million.
-	r = analytics.Record{Model: "gemini", UpstreamModel: "models/gemini-2.5-pro", InputTokens: 1000, CacheReadTokens: 250_000, OutputTokens: 2000}
+	r = analytics.Record{Model: "gemini", UpstreamModel: "models/gemini-2.5-pro", InputTokens: 1000, CacheReadTokens: 250_000, OutputTokens: 2000, Attempts: 1}
 	if c := p.RecordCost(&r); c == nil || *c != 0.095 {
 		t.Errorf("RecordCost of a long prompt = %v, want 0.095", c)
 	}
-	r = analytics.Record{Model: "gpt-4o", UpstreamModel: "my-deployment", OutputTokens: 1_000_000}
+	r = analytics.Record{Model: "gpt-4o", UpstreamModel: "my-deployment", OutputTokens: 1_000_000, Attempts: 2}
 	if c := p.RecordCost(&r); c == nil || *c != 10 {
 		t.Errorf("RecordCost falling back to Model = %v, want 10", c)
 	}
-	r = analytics.Record{Model: "mystery", InputTokens: 5}
+	r = analytics.Record{Model: "mystery", InputTokens: 5, Attempts: 1}
 	if c := p.RecordCost(&r); c != nil {
 		t.Errorf("RecordCost of an unknown model = %v, want nil", *c)
+	}
+	// Refused before any upstream was asked: nothing was billed, whatever
+	// the model.
+	for _, m := range []string{"mystery", "gpt-4o", ""} {
+		r = analytics.Record{Model: m, Status: 400}
+		if c := p.RecordCost(&r); c == nil || *c != 0 {
+			t.Errorf("RecordCost of %q refused before routing = %v, want 0", m, c)
+		}
 	}
 }
 
@@ -382,7 +390,7 @@ func BenchmarkRecordCost(b *testing.B) {
 		{"snapshot", "models/gemini-2.5-pro-001"},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
-			r := analytics.Record{UpstreamModel: bb.model, InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 4000}
+			r := analytics.Record{UpstreamModel: bb.model, InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 4000, Attempts: 1}
 			b.ReportAllocs()
 			for b.Loop() {
 				if p.RecordCost(&r) == nil {
