@@ -67,10 +67,3 @@ func (c *Client) authorize(ctx context.Context, rt *route, h http.Header) error 
 	}
 	return nil
 }
-
-// failsOver reports whether an upstream status moves the request on to the
-// next candidate: the retryable statuses, and a refused token on an OAuth
-// channel, which another account may not share.
-func failsOver(rt *route, status int) bool {
-	return retryable(status) || (status == http.StatusUnauthorized && rt.OAuth)
-}

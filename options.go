@@ -1,14 +1,14 @@
 package routex
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/cenkalti/backoff/v4"
 
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/balancer"
@@ -42,9 +42,52 @@ type RetryPolicy struct {
 	// candidate channel; a value above the number of candidates tries them
 	// again, in order, waiting as Backoff says.
 	MaxAttempts int
-	// Backoff returns the wait policy for one request. nil means
-	// exponential from 100 ms to 2 s with ±50% jitter.
-	Backoff func() backoff.BackOff
+	// Backoff returns the wait before the n-th attempt on a channel this
+	// request already tried (n from 1); a negative wait ends the retries.
+	// nil means DefaultBackoff.
+	Backoff func(n int) time.Duration
+	// CheckRetry reports whether an attempt that did not succeed moves the
+	// request on to the next candidate. ch is the channel tried; resp is
+	// its answer when it sent one with a status of 400 or above (status
+	// and headers: the body is not read yet), and err the transport error,
+	// timeout or broken stream start otherwise. When it reports false the
+	// caller gets the upstream's answer, in the caller's format, or a 502
+	// for an error. nil means DefaultCheckRetry.
+	CheckRetry func(ctx context.Context, ch *Channel, resp *http.Response, err error) bool
+}
+
+// DefaultCheckRetry moves a request on after a transport error, a timeout
+// or a stream that broke before its first event; after a status that says
+// the upstream cannot answer now (408, 409, 429, 500, 502, 503, 504, 529);
+// and after a refused token (401) on an OAuth channel, whose next account
+// may not share the fault. Other statuses are the request's own fault, which
+// another channel would repeat: the caller gets them. Nothing moves on once
+// ctx is done.
+func DefaultCheckRetry(ctx context.Context, ch *Channel, resp *http.Response, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if resp == nil {
+		return err != nil
+	}
+	switch resp.StatusCode {
+	case 408, 409, 429, 500, 502, 503, 504, 529:
+		return true
+	case http.StatusUnauthorized:
+		return ch.OAuth
+	}
+	return false
+}
+
+// DefaultBackoff waits 100 ms before the first retry of a channel, doubling
+// up to 2 s, each wait drawn within ±50%: retries from many requests spread
+// out instead of arriving together.
+func DefaultBackoff(n int) time.Duration {
+	d := 2 * time.Second
+	if n < 6 { // 100 ms << 5 passes 2 s
+		d = min(100*time.Millisecond<<max(n-1, 0), d)
+	}
+	return d/2 + rand.N(d)
 }
 
 // DefaultMaxBodyBytes is the largest request body accepted unless
@@ -384,15 +427,10 @@ func defaults(s *settings) {
 		s.transport = newTransport()
 	}
 	if s.retry.Backoff == nil {
-		s.retry.Backoff = func() backoff.BackOff {
-			b := backoff.NewExponentialBackOff()
-			b.InitialInterval = 100 * time.Millisecond
-			b.MaxInterval = 2 * time.Second
-			b.RandomizationFactor = 0.5
-			b.MaxElapsedTime = 0 // the request's context bounds it
-			b.Reset()
-			return b
-		}
+		s.retry.Backoff = DefaultBackoff
+	}
+	if s.retry.CheckRetry == nil {
+		s.retry.CheckRetry = DefaultCheckRetry
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -353,19 +352,13 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 	if max == 0 {
 		max = len(x.routes)
 	}
-	var (
-		last *failure
-		bo   backoff.BackOff
-	)
+	var last *failure
 	for i := 0; i < max; i++ {
 		rt := x.routes[i%len(x.routes)]
 		if i >= len(x.routes) {
 			// Every channel has been tried once: wait before trying again.
-			if bo == nil {
-				bo = c.s.retry.Backoff()
-			}
-			d := bo.NextBackOff()
-			if d == backoff.Stop {
+			d := c.s.retry.Backoff(i - len(x.routes) + 1)
+			if d < 0 {
 				break
 			}
 			t := time.NewTimer(d)
@@ -395,13 +388,13 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			}
 			return c.finishCanceled(x, ctx.Err())
 		}
-		if f.resp != nil && !failsOver(rt, f.status) {
-			return c.upstreamError(x, f), nil
-		}
 		if last != nil && last.resp != nil {
 			last.resp.Body.Close()
 		}
 		last = f
+		if f.resp == nil && !f.invalid && !c.s.retry.CheckRetry(ctx, &rt.Channel, nil, f.err) {
+			break
+		}
 		if f.invalid {
 			c.s.logger.Info("routex: the request cannot be sent in this channel's format; trying the next", append(logAttrs(rt, x), "reason", describe(f))...)
 		} else {
@@ -431,16 +424,6 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 	return c.refuse(x, &refusal{status: status, code: "upstream_failed", err: ErrUpstream,
 		msg:    fmt.Sprintf("all %d upstream attempts failed; the last: %s", x.rec.Attempts, publicError(last.err, last.status)),
 		detail: fmt.Sprintf("all %d upstream attempts failed; last (channel %q): %s", x.rec.Attempts, last.rt.ID, describe(last))}), nil
-}
-
-// retryable reports whether an upstream status moves the request on to the
-// next candidate.
-func retryable(status int) bool {
-	switch status {
-	case 408, 409, 429, 500, 502, 503, 504, 529:
-		return true
-	}
-	return false
 }
 
 func describe(f *failure) string {
@@ -586,7 +569,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	if resp.StatusCode < 300 {
 		c.noteHeadroom(rt.ID, resp.Header)
 	}
-	if failsOver(rt, resp.StatusCode) {
+	if resp.StatusCode >= 400 && c.s.retry.CheckRetry(x.req.Context(), &rt.Channel, resp, nil) {
 		b, err := bufferBody(resp, 64<<10, false)
 		if err != nil {
 			return fail(nil, 0, err)

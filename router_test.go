@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -723,14 +722,15 @@ func TestRetryPolicyRetriesTheSameChannel(t *testing.T) {
 	recs := newRecords()
 	waits := 0
 	c := newClient(t, routex.WithChannels(channel("a", routex.FormatAnthropic, a)), routex.WithRecorder(recs),
-		routex.WithRetry(routex.RetryPolicy{MaxAttempts: 3, Backoff: func() backoff.BackOff {
+		routex.WithRetry(routex.RetryPolicy{MaxAttempts: 3, Backoff: func(n int) time.Duration {
 			waits++
-			return backoff.NewConstantBackOff(time.Millisecond)
+			assert.Equal(t, waits, n, "the n-th retry of a channel")
+			return time.Millisecond
 		}}))
 	resp, _ := post(t, c, anthropicPath, anthropicBody("claude-x", "hi"))
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, 3, recs.last(t, 1).Attempts)
-	assert.Equal(t, 1, waits, "one backoff policy per request")
+	assert.Equal(t, 2, waits, "a wait before each retry of the one channel")
 
 	// Without MaxAttempts, each candidate is tried once.
 	a.Always(mockupstream.Behavior{Status: 503})
