@@ -15,13 +15,29 @@ import (
 	"github.com/routex/routex"
 )
 
+// ruleView is a rule as the API shows it.
+type ruleView struct {
+	routex.Rule
+	// Source is "config" for a rule the config file defines, which the
+	// API does not change.
+	Source string `json:"source,omitempty"`
+}
+
+func (s *Server) viewRule(r routex.Rule) ruleView {
+	return ruleView{Rule: r, Source: s.configured.source("rule", r.ID)}
+}
+
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.store.Rules(r.Context())
 	if err != nil {
 		s.storeError(w, "rules", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rules)
+	out := make([]ruleView, len(rules))
+	for i, rule := range rules {
+		out[i] = s.viewRule(rule)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) findRule(ctx context.Context, id string) (routex.Rule, error) {
@@ -43,7 +59,7 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "rule", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rule)
+	writeJSON(w, http.StatusOK, s.viewRule(rule))
 }
 
 func (s *Server) saveRule(w http.ResponseWriter, ctx context.Context, rule routex.Rule, status int) {
@@ -172,6 +188,9 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+		return
+	}
 	rule, ok := decodeRule(w, r)
 	if !ok {
 		return
@@ -190,6 +209,9 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+		return
+	}
 	if err := s.store.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
 		s.storeError(w, "rule", err)
 		return
@@ -199,6 +221,9 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) enableRule(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+			return
+		}
 		rule, err := s.findRule(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.storeError(w, "rule", err)
