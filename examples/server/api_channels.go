@@ -19,6 +19,9 @@ type channelView struct {
 	Account *oauth.Status `json:"account,omitempty"`
 	// Notice says what the server changed in what it was sent.
 	Notice string `json:"notice,omitempty"`
+	// Source is "config" for a channel the config file defines, which the
+	// API does not change.
+	Source string `json:"source,omitempty"`
 }
 
 // trimBaseURL takes off the endpoint a channel's base URL was given with
@@ -35,7 +38,7 @@ func trimBaseURL(c *routex.Channel) string {
 
 // view shows a channel (already redacted) with its live state.
 func (s *Server) view(ctx context.Context, c routex.Channel, status map[string]routex.ChannelStatus) channelView {
-	v := channelView{channelDoc: docChannel(c)}
+	v := channelView{channelDoc: docChannel(c), Source: s.configured.source("channel", c.ID)}
 	if st, ok := status[c.ID]; ok {
 		v.Status = &st
 	}
@@ -182,6 +185,9 @@ func keepSecrets(c *routex.Channel, old routex.Channel) {
 }
 
 func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "channel", r.PathValue("id")) {
+		return
+	}
 	var doc channelDoc
 	if !decode(w, r, &doc) {
 		return
@@ -211,6 +217,9 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "channel", r.PathValue("id")) {
+		return
+	}
 	if err := s.store.DeleteChannel(r.Context(), r.PathValue("id")); err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -325,6 +334,9 @@ func (s *Server) importChannels(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for i := range chs {
 		c := &chs[i]
+		if s.refuseConfigured(w, "channel", c.ID) {
+			return
+		}
 		if o, ok := old[c.ID]; ok {
 			keepSecrets(c, o)
 		}

@@ -21,6 +21,9 @@ type ruleView struct {
 	// Notice says why the rule, though saved, would not take a request
 	// now.
 	Notice string `json:"notice,omitempty"`
+	// Source is "config" for a rule the config file defines, which the
+	// API does not change.
+	Source string `json:"source,omitempty"`
 }
 
 // viewRules shows rules with their notices.
@@ -31,7 +34,7 @@ func (s *Server) viewRules(ctx context.Context, rules ...routex.Rule) ([]ruleVie
 	}
 	out := make([]ruleView, len(rules))
 	for i, rule := range rules {
-		out[i].Rule = rule
+		out[i].Rule, out[i].Source = rule, s.configured.source("rule", rule.ID)
 		if !slices.ContainsFunc(chs, func(c routex.Channel) bool { return c.ID == rule.Target.Channel }) {
 			out[i].Notice = fmt.Sprintf("no channel %q exists: the rule is saved, but until that channel is created it takes no request (its matches go on to the next rule or the balancer)", rule.Target.Channel)
 		}
@@ -198,6 +201,9 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+		return
+	}
 	rule, ok := decodeRule(w, r)
 	if !ok {
 		return
@@ -216,6 +222,9 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
+	if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+		return
+	}
 	if err := s.store.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
 		s.storeError(w, "rule", err)
 		return
@@ -225,6 +234,9 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) enableRule(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.refuseConfigured(w, "rule", r.PathValue("id")) {
+			return
+		}
 		rule, err := s.findRule(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.storeError(w, "rule", err)

@@ -11,10 +11,13 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"username": user, "addr": s.cfg.Addr, "dataDir": s.cfg.Data, "version": version,
-		"startedAt": s.started.UTC()})
+		"startedAt": s.started.UTC(), "passwordFromEnv": s.passwordFromEnv()})
 }
 
 func (s *Server) putPassword(w http.ResponseWriter, r *http.Request) {
+	if s.refusePasswordChange(w) {
+		return
+	}
 	var in struct {
 		Current string `json:"current"`
 		New     string `json:"new"`

@@ -4,6 +4,7 @@
 //
 //	go run ./examples/server            # then open http://localhost:8080
 //	go run ./examples/server signin -channel max   # sign an account in over SSH
+//	routex healthcheck                  # exit 0 when the server answers /health
 //
 // Everything it does is done by a routex.Client and a routex.Store
 // (storage/sqlite); the rest is HTTP plumbing, so it doubles as the example
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,10 +35,12 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Getenv, os.Stderr))
+	}
 	cfg, err := loadConfig(os.Args[1:], os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "routex:", err)
-		os.Exit(2)
+		os.Exit(configExit(err, os.Stdout, os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -111,6 +115,50 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- stri
 	}
 	logger.Info("routex: stopped cleanly")
 	return nil
+}
+
+// healthcheck asks the server that the same flags, environment and config
+// file would start for its health path, and returns the exit status: 0
+// when it answers 200, 1 otherwise (2 for a configuration error). It is the
+// container image's HEALTHCHECK, which has no curl to do it.
+func healthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return configExit(err, stderr, stderr)
+	}
+	url, err := healthURL(cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "routex: healthcheck:", err)
+		return 1
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	resp, err := hc.Get(url)
+	if err != nil {
+		fmt.Fprintln(stderr, "routex: healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "routex: healthcheck: %s answered %s\n", url, resp.Status)
+		return 1
+	}
+	return 0
+}
+
+// healthURL is the health path of a server listening on addr, reached on
+// this machine when it listens on every interface.
+func healthURL(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "" || ip != nil && ip.Equal(net.IPv4zero):
+		host = "127.0.0.1"
+	case ip != nil && ip.IsUnspecified():
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + healthPath, nil
 }
 
 // serveProfiles serves net/http/pprof on addr, apart from the server's own

@@ -44,6 +44,8 @@ type Server struct {
 	// setupToken admits the setup requests (setup.go): made at start when
 	// setup is needed, or cfg.SetupToken; "" admits none.
 	setupToken string
+	// configured is what the config file defines (config.go).
+	configured configured
 	proxy      *httputil.ReverseProxy
 	started    time.Time
 }
@@ -75,7 +77,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, store: st, started: time.Now()}
+	s := &Server{cfg: cfg, logger: logger, store: st, started: time.Now(), configured: newConfigured(cfg)}
 	s.live = newLive()
 	s.metrics = newMetrics(s)
 	if s.accounts, err = newAccounts(st, logger); err != nil {
@@ -139,7 +141,10 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 }
 
 // applyConfig writes the channels, rules, strategy and administrator given
-// in the configuration to the Store.
+// in the configuration to the Store, at every start: what is configured
+// outside the dashboard owns it, and the management API refuses to change
+// it (refuseConfigured, refusePasswordChange), so no edit made there is
+// undone here.
 func (s *Server) applyConfig(ctx context.Context) error {
 	for _, c := range s.cfg.Channels {
 		if err := c.Validate(); err != nil {
@@ -196,7 +201,7 @@ func (s *Server) Handler() http.Handler {
 	proxy := s.keys.require(s.proxy, s.proxyRefusal)
 	mux.Handle("/v1/", proxy)
 	mux.Handle("/v1beta/", proxy)
-	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("GET "+healthPath, s.health)
 	mux.Handle("GET /metrics", s.metricsHandler())
 
 	s.routes(mux)
@@ -303,6 +308,10 @@ func securityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'")
 }
+
+// healthPath answers 200 whenever the server is up: the deploy files'
+// health checks and the healthcheck command ask it.
+const healthPath = "/health"
 
 // health answers 200 whenever the server is up, before setup too: a
 // platform's health check must let traffic reach the setup wizard.
