@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/routex/routex/balancer"
@@ -12,7 +13,11 @@ func validateStrategy(name string) error {
 }
 
 func (s *Server) getStrategy(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"strategy": s.client.Strategy(), "available": balancer.Names()})
+	out := map[string]any{"strategy": s.client.Strategy(), "available": balancer.Names()}
+	if s.cfg.Strategy != "" {
+		out["source"] = "config" // set again at every start
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) putStrategy(w http.ResponseWriter, r *http.Request) {
@@ -20,6 +25,11 @@ func (s *Server) putStrategy(w http.ResponseWriter, r *http.Request) {
 		Strategy string `json:"strategy"`
 	}
 	if !decode(w, r, &in) {
+		return
+	}
+	if s.cfg.Strategy != "" {
+		apiError(w, http.StatusConflict, "managed_by_config",
+			fmt.Sprintf("the strategy is set in %s; edit that file and restart", s.configured.file))
 		return
 	}
 	if err := validateStrategy(in.Strategy); err != nil {

@@ -198,3 +198,25 @@ func TestPasswordOwnership(t *testing.T) {
 		login(t, again, adminName, newPassword)
 	})
 }
+
+// A strategy the config file sets is the file's: the API shows where it
+// comes from and refuses to change it; without one the API changes it.
+func TestStrategyOwnership(t *testing.T) {
+	t.Parallel()
+	path := writeConfigFile(t, map[string]any{"strategy": "round_robin"})
+	cfg, err := loadConfig([]string{"-config", path, "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-admin-token", adminToken},
+		func(string) string { return "" })
+	require.NoError(t, err)
+	c := newTestServer(t, cfg).client().with("", adminToken)
+	got := decodeAs[map[string]any](t, c.do(t, http.MethodGet, "/api/strategy", nil).want(t, http.StatusOK))
+	assert.Equal(t, "round_robin", got["strategy"])
+	assert.Equal(t, "config", got["source"])
+	msg := c.do(t, http.MethodPut, "/api/strategy", map[string]string{"strategy": "weighted"}).wantError(t, http.StatusConflict, "managed_by_config")
+	assert.Equal(t, "the strategy is set in "+path+"; edit that file and restart", msg)
+
+	_, own := setUp(t)
+	own.do(t, http.MethodPut, "/api/strategy", map[string]string{"strategy": "weighted"}).want(t, http.StatusOK)
+	got = decodeAs[map[string]any](t, own.do(t, http.MethodGet, "/api/strategy", nil).want(t, http.StatusOK))
+	assert.Equal(t, "weighted", got["strategy"])
+	assert.NotContains(t, got, "source")
+}
