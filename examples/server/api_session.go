@@ -118,6 +118,9 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if s.refuseConfigured(w, "channel", in.Channel.ID) {
+		return
+	}
 	ch, ok := s.prepareChannel(w, ctx, in.Channel.channel(), true)
 	if !ok {
 		return
@@ -136,6 +139,9 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.PutChannel(ctx, ch); err != nil {
 		s.storeError(w, "channel", err)
 		return
+	}
+	if s.cfg.Strategy != "" {
+		in.Strategy = s.cfg.Strategy // the config file's, as at every start
 	}
 	if err := s.store.SetStrategy(ctx, in.Strategy); err != nil {
 		s.storeError(w, "strategy", err)
