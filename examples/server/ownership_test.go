@@ -207,7 +207,13 @@ func TestStrategyOwnership(t *testing.T) {
 	cfg, err := loadConfig([]string{"-config", path, "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-admin-token", adminToken},
 		func(string) string { return "" })
 	require.NoError(t, err)
-	c := newTestServer(t, cfg).client().with("", adminToken)
+	ts := newTestServer(t, cfg)
+	c := ts.client().with("", adminToken)
+	up := newMock(t, "wizard")
+	ts.client().withSetupToken(ts.srv.setupToken).do(t, http.MethodPost, "/api/setup", map[string]any{
+		"channel": mainChannel(up), "strategy": "weighted",
+		"admin": credentials{Username: adminName, Password: adminPassword},
+	}).want(t, http.StatusOK)
 	got := decodeAs[map[string]any](t, c.do(t, http.MethodGet, "/api/strategy", nil).want(t, http.StatusOK))
 	assert.Equal(t, "round_robin", got["strategy"])
 	assert.Equal(t, "config", got["source"])
