@@ -41,7 +41,7 @@ func agentServer(t *testing.T, id string, format routex.Format, base, key, model
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-	cfg.Channels = []routex.Channel{{ID: id, Type: format, BaseURL: base, APIKey: key, Models: []string{model}}}
+	cfg.Channels = docChannels([]routex.Channel{{ID: id, Type: format, BaseURL: base, APIKey: key, Models: []string{model}}})
 	ts := newTestServer(t, cfg)
 	_, proxyKey := makeKey(t, ts.client().with("", adminToken), id)
 	return ts, proxyKey

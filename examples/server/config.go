@@ -56,9 +56,9 @@ type Config struct {
 	// (channels and rules by ID, replacing what is there). The file owns
 	// them: the management API shows them with "source": "config" and
 	// refuses to change or delete them (409 managed_by_config).
-	Channels []routex.Channel `json:"channels"`
-	Rules    []routex.Rule    `json:"rules"`
-	Strategy string           `json:"strategy"`
+	Channels []channelDoc  `json:"channels"`
+	Rules    []routex.Rule `json:"rules"`
+	Strategy string        `json:"strategy"`
 
 	// Passthrough replaces the endpoints, besides those routex reads,
 	// that proxy callers may reach on a channel of their format

@@ -146,7 +146,8 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 // it (refuseConfigured, refusePasswordChange), so no edit made there is
 // undone here.
 func (s *Server) applyConfig(ctx context.Context) error {
-	for _, c := range s.cfg.Channels {
+	for _, d := range s.cfg.Channels {
+		c := d.channel()
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("config: %w", err)
 		}

@@ -1570,7 +1570,7 @@ func TestGracefulShutdown(t *testing.T) {
 	up.Text = "one two three four five six seven eight"
 	cfg := testConfig(t)
 	cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-	cfg.Channels = []routex.Channel{mainChannel(up)}
+	cfg.Channels = docChannels([]routex.Channel{mainChannel(up)})
 	cfg.ShutdownTimeout = 20 * time.Second
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -1743,7 +1743,7 @@ rules:
 		assert.Equal(t, 7, cfg.RetentionDays)
 		assert.Equal(t, int64(1024), cfg.MaxBodyBytes)
 		require.Len(t, cfg.Channels, 1)
-		assert.Equal(t, routex.Channel{ID: "a", Type: routex.FormatAnthropic, BaseURL: "https://api.anthropic.com", Models: []string{sonnet}}, cfg.Channels[0])
+		assert.Equal(t, routex.Channel{ID: "a", Type: routex.FormatAnthropic, BaseURL: "https://api.anthropic.com", Models: []string{sonnet}}, cfg.Channels[0].channel())
 		require.Len(t, cfg.Rules, 1)
 		assert.Equal(t, "claude-*", cfg.Rules[0].Condition.ModelPattern)
 		assert.Equal(t, "a", cfg.Rules[0].Target.Channel)
@@ -1837,7 +1837,7 @@ func TestConfiguredServer(t *testing.T) {
 	up := newMock(t, "configured")
 	cfg := testConfig(t)
 	cfg.AdminUser, cfg.AdminPassword = "ops", "ops-SECRET-password"
-	cfg.Channels = []routex.Channel{mainChannel(up)}
+	cfg.Channels = docChannels([]routex.Channel{mainChannel(up)})
 	cfg.Rules = []routex.Rule{{ID: "haiku-to-main", Condition: routex.Condition{ModelPattern: "claude-haiku-*"}, Target: routex.Target{Channel: "main"}}}
 	cfg.Strategy = "weighted"
 	ts := newTestServer(t, cfg)
@@ -1869,7 +1869,7 @@ func TestConfiguredServer(t *testing.T) {
 			name, want string
 			edit       func(*Config)
 		}{
-			{"channel", "baseUrl", func(c *Config) { c.Channels = []routex.Channel{{ID: "x", Type: routex.FormatOpenAI}} }},
+			{"channel", "baseUrl", func(c *Config) { c.Channels = docChannels([]routex.Channel{{ID: "x", Type: routex.FormatOpenAI}}) }},
 			{"rule", "condition.userPattern", func(c *Config) {
 				c.Rules = []routex.Rule{{ID: "x", Condition: routex.Condition{UserPattern: "("}, Target: routex.Target{Channel: "main"}}}
 			}},

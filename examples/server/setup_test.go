@@ -100,7 +100,7 @@ func TestSetupTokenNotMadeWhenSetUp(t *testing.T) {
 	up := newMock(t, "configured")
 	cfg := testConfig(t)
 	cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-	cfg.Channels = []routex.Channel{mainChannel(up)}
+	cfg.Channels = docChannels([]routex.Channel{mainChannel(up)})
 	srv, err := NewServer(t.Context(), cfg, silent)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
