@@ -23,7 +23,6 @@ import (
 
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/balancer"
-	"github.com/routex/routex/breaker"
 	"github.com/routex/routex/internal/jsonx"
 	"github.com/routex/routex/transformer"
 )
@@ -46,6 +45,7 @@ type exchange struct {
 	// not take the request (Explain).
 	passed *[]PassedRule
 	rec    analytics.Record
+	try    attempt // the attempt under way
 
 	// routes in the order they will be tried, and the balancer's view of
 	// them; pooled, because every request needs them.
@@ -56,96 +56,6 @@ type exchange struct {
 var exchangePool = sync.Pool{New: func() any {
 	return &exchange{routes: make([]*route, 0, 8), cands: make([]balancer.Candidate, 0, 8)}
 }}
-
-// RoundTrip routes one request. See Client for the contract.
-func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := c.s.now()
-	if c.closed.Load() {
-		closeBody(req)
-		return nil, ErrClosed
-	}
-	ep, format := classify(req)
-	if ep == endpointModels {
-		closeBody(req)
-		return c.models(req, format), nil
-	}
-	if ep == endpointWebSocket {
-		closeBody(req)
-		return refuseWebSocket(req), nil
-	}
-	path := ep.path()
-	if ep == endpointPassthrough {
-		var rf *refusal
-		if path, rf = c.passthroughPath(req); rf != nil {
-			closeBody(req)
-			return c.refuseEarly(req, start, &Request{Format: format}, rf), nil
-		}
-	}
-	body, err := readBody(req, c.s.maxBody)
-	if err != nil {
-		if rf, ok := asRefusal(err); ok {
-			return c.refuseEarly(req, start, &Request{Format: format}, rf), nil
-		}
-		return nil, err
-	}
-
-	var r *Request
-	if ep.opaque() {
-		r = parsePassthrough(format, body, req)
-	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
-		rf, _ := asRefusal(err)
-		return c.refuseEarly(req, start, r, rf), nil
-	} else if r.Model == "" {
-		return c.refuseEarly(req, start, r, errBody(`the request has no "model"; name the model to use`)), nil
-	}
-	if rf := admit(req, r); rf != nil {
-		return c.refuseEarly(req, start, r, rf), nil
-	}
-
-	// Filled in place, field by field: a composite literal would be built
-	// on the stack first, and this frame is on every request's stack,
-	// streams included.
-	x := exchangePool.Get().(*exchange)
-	routes, cands := x.routes[:0], x.cands[:0]
-	*x = exchange{}
-	x.ep, x.path, x.req, x.r, x.cfg, x.start, x.routes, x.cands = ep, path, req, r, c.cfg.Load(), start, routes, cands
-	x.rec.Time, x.rec.RequestID, x.rec.Model = start, c.newRequestID(), r.Model
-	x.rec.InboundFormat, x.rec.Stream, x.rec.Session = string(format), r.Stream, r.SessionKey
-	x.rec.KeyID = KeyIDFromContext(req.Context())
-	resp, err := c.serve(x)
-	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
-	x.chain = nil // a conversation can be large: not kept in the pool
-	clear(x.routes[:cap(x.routes)])
-	exchangePool.Put(x)
-	return resp, err
-}
-
-// serve plans and runs the attempts for x.
-func (c *Client) serve(x *exchange) (*http.Response, error) {
-	if x.r.Format == FormatResponses && x.ep != endpointPassthrough {
-		if resp := c.continueChain(x); resp != nil {
-			return resp, nil
-		}
-	}
-	if x.ep == endpointResponses && compactTrigger(x.r.Body) && !c.servedAs(x, FormatResponses) {
-		return c.compactTriggered(x), nil
-	}
-	if rf := c.plan(x); rf != nil {
-		if x.ep.countsTokens() {
-			return c.countLocally(x), nil
-		}
-		if x.ep == endpointCompact && errors.Is(rf, ErrNoChannel) && c.servedElsewhere(x) {
-			return c.compactElsewhere(x), nil
-		}
-		return c.refuse(x, c.endpointRefusal(x, rf)), nil
-	}
-	resp, err := c.attempt(x)
-	if err == nil && x.ep.countsTokens() && notServed(resp) {
-		resp.Body.Close()
-		return c.countLocally(x), nil
-	}
-	return resp, err
-}
 
 // plan fills x.routes with the channels to try, in order: a matching rule's
 // target, else (and after it, for failover) the sticky session's channel,
@@ -369,16 +279,11 @@ func (c *Client) attempt(x *exchange) (*http.Response, error) {
 			case <-t.C:
 			}
 		}
-		done, err := c.breakers.Allow(rt.ID)
-		if err != nil {
-			continue // opened or rate-limited since planning
-		}
-		if !c.quotas.Take(rt.ID, rt.Limits, c.s.now()) {
-			done(breaker.ErrIgnore) // over quota since planning
-			continue
+		if !c.begin(x, rt) {
+			continue // opened, rate-limited or over quota since planning
 		}
 		x.rec.Attempts++
-		resp, f := c.send(x, rt, done)
+		resp, f := c.send(x, rt)
 		if resp != nil {
 			return resp, nil
 		}
@@ -433,9 +338,11 @@ func describe(f *failure) string {
 	return fmt.Sprintf("HTTP %d", f.status)
 }
 
-// send makes one attempt on rt. It returns the response to give the caller,
-// or nil and why not. done reports the outcome to rt's breaker exactly once.
-func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response, *failure) {
+// send makes x.try, the attempt on rt. It returns the response to give the
+// caller, or nil and why not; the attempt is ended (or, for a stream, will
+// be by its body) either way.
+func (c *Client) send(x *exchange, rt *route) (*http.Response, *failure) {
+	a := &x.try
 	model := x.r.Model
 	if x.rule != nil && rt == x.cfg.byID[x.rule.Target.Channel] && x.rule.Target.Model != "" {
 		model = x.rule.Target.Model
@@ -443,13 +350,13 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	upModel := rt.UpstreamModel(model)
 	r, err := c.chainedRequest(x, rt)
 	if err != nil {
-		done(breaker.ErrIgnore)
+		a.skip()
 		return nil, &failure{rt: rt, err: err, invalid: true}
 	}
 	body, conv, err := c.upstreamBody(r, rt, upModel)
 	if err != nil {
 		// The caller's request cannot be put into this channel's format.
-		done(breaker.ErrIgnore)
+		a.skip()
 		return nil, &failure{rt: rt, err: err, invalid: true}
 	}
 	cross := conv.From != conv.To
@@ -466,7 +373,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	if err != nil {
 		timer.Stop()
 		cancel(nil)
-		done(breaker.ErrIgnore)
+		a.skip()
 		return nil, &failure{rt: rt, err: err}
 	}
 	// Only the endpoint goes upstream, never the caller's own path: a
@@ -481,7 +388,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		if path = geminiUpstreamPath(x, upModel); path == "" {
 			timer.Stop()
 			cancel(nil)
-			done(breaker.ErrIgnore)
+			a.skip()
 			return nil, &failure{rt: rt, invalid: true, err: fmt.Errorf("the model %q cannot be named in a Gemini request's path", truncate(upModel, 100))}
 		}
 	case path == "":
@@ -501,7 +408,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		if err := c.authorize(ctx, rt, out.Header); err != nil {
 			timer.Stop()
 			cancel(nil)
-			done(breaker.ErrIgnore)
+			a.skip()
 			return nil, &failure{rt: rt, err: err}
 		}
 	}
@@ -519,11 +426,11 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		out.Body, out.GetBody, out.ContentLength = &sentBody{b: body}, rw.get, int64(len(body))
 	}
 
-	obs := x.cfg.observer
-	sent := c.s.now()
-	if obs != nil {
-		obs.Begin(rt.ID)
+	credential := ""
+	if rt.OAuth {
+		credential = out.Header.Get("Authorization")
 	}
+	a.send(credential)
 	// fail ends the attempt as a failure of the channel (or not, when the
 	// caller went away).
 	fail := func(resp *http.Response, status int, err error) (*http.Response, *failure) {
@@ -531,29 +438,14 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		if cause := context.Cause(ctx); err != nil && cause != nil && errors.Is(cause, errTimeout) {
 			err = errTimeout
 		}
-		switch {
-		case x.req.Context().Err() != nil:
-			done(context.Canceled)
-		case status == http.StatusUnauthorized && rt.OAuth:
-			// The token was refused: the Authorizer gets a fresh one for
-			// the next attempt, and this one fails over.
-			if inv, ok := c.s.authorizer.(invalidator); ok {
-				inv.Invalidate(rt.ID, out.Header.Get("Authorization"))
-			}
-			done(breaker.ErrIgnore)
-		case status == http.StatusTooManyRequests || status == 529:
-			// Overload and rate limits are the provider's weather, not a
-			// broken channel: cool down, don't trip the breaker.
-			c.breakers.RateLimitFor(rt.ID, resp.Header)
-			done(breaker.ErrIgnore)
-		case err != nil:
-			done(err)
-		default:
-			done(fmt.Errorf("upstream status %d", status))
+		o := outcome{err: err, status: status}
+		if resp != nil {
+			o.header = resp.Header
 		}
-		if obs != nil {
-			obs.End(rt.ID, c.s.now().Sub(sent), errOr(err, status))
+		if x.req.Context().Err() != nil {
+			o.err = context.Canceled
 		}
+		a.end(o)
 		cancel(nil)
 		return nil, &failure{rt: rt, err: sanitize(err), resp: resp, status: status, conv: conv}
 	}
@@ -580,13 +472,15 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 
 	if isEventStream(resp) && resp.StatusCode < 300 {
-		sb := newStreamBody(c, rt, resp.Body, conv, done, ctx, cancel, timer)
+		sb := newStreamBody(c, rt, resp.Body, conv, ctx, cancel, timer)
 		sb.link = c.chainLink(x, rt) // before the first event, which may be the last
 		if err := sb.awaitFirstEvent(); err != nil {
 			// Nothing reached the caller yet: another channel may answer.
 			resp.Body.Close()
 			return fail(nil, 0, err)
 		}
+		// The stream's body ends the attempt from now on.
+		sb.try, sb.status, x.try.ended = x.try, resp.StatusCode, true
 		timer.Stop()
 		idle := rt.StreamIdleTimeout
 		if idle == 0 {
@@ -597,7 +491,7 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		sb.rec = x.rec
 		// The balancer hears of the stream when it ends: it is in flight
 		// until then, and its latency is the wait for the first event.
-		sb.obs, sb.firstEvent = obs, c.s.now().Sub(sent)
+		sb.firstEvent = c.s.now().Sub(sb.try.sent)
 		c.stick(x, rt)
 		resp.Body = sb
 		resp.ContentLength = -1
@@ -623,12 +517,10 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	}
 	timer.Stop()
 	cancel(nil)
-	if obs != nil {
-		obs.End(rt.ID, c.s.now().Sub(sent), nil)
-	}
-	switch {
-	case resp.StatusCode < 400:
-		done(nil)
+	a.end(outcome{status: resp.StatusCode, header: resp.Header})
+	if resp.StatusCode >= 400 {
+		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
+	} else {
 		c.stick(x, rt)
 		if u, ok := transformer.ParseUsage(rt.Type, whole); ok {
 			x.rec.InputTokens, x.rec.OutputTokens = u.Input, u.Output
@@ -663,14 +555,6 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 		if x.chain != nil && x.rec.Status < 300 {
 			c.keepAnswer(x, rt, resp)
 		}
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		// A revoked key or an exhausted account: the channel's fault, so
-		// its breaker learns of it and traffic moves on.
-		done(fmt.Errorf("upstream status %d", resp.StatusCode))
-		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
-	default:
-		done(breaker.ErrIgnore) // the request's fault, not the channel's
-		x.rec.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
 	}
 	if resp.StatusCode >= 400 && cross {
 		convertError(resp, conv, whole)
@@ -680,13 +564,6 @@ func (c *Client) send(x *exchange, rt *route, done func(error)) (*http.Response,
 	c.decorate(x, resp)
 	c.record(&x.rec)
 	return resp, nil
-}
-
-func errOr(err error, status int) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("upstream status %d", status)
 }
 
 // upstreamBody returns the body to send to rt: the caller's, converted to

@@ -192,6 +192,134 @@ func New(opts ...Option) (*Client, error) {
 // overall timeout: channels' timeouts and the request's context bound it.
 func (c *Client) HTTPClient() *http.Client { return &http.Client{Transport: c} }
 
+// RoundTrip routes one request, through the steps of the flow in order (see
+// Client for the contract):
+//
+//  1. the caller's format, from the path;
+//  2. the body, read and parsed once;
+//     3–6. rules, candidates, session affinity and the balancer (plan);
+//  7. one attempt per candidate until one answers (attempt);
+//  8. the answer, converted, whole or event by event;
+//  9. the usage record, written once the answer has ended.
+func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := c.s.now()
+	if c.closed.Load() {
+		closeBody(req)
+		return nil, ErrClosed
+	}
+	ep, format := classify(req)
+	if resp := c.answerAtOnce(req, ep, format); resp != nil {
+		return resp, nil
+	}
+	r, path, resp, err := c.read(req, start, ep, format)
+	if r == nil {
+		return resp, err
+	}
+	x := c.newExchange(req, start, ep, path, r)
+	resp, err = c.serve(x)
+	releaseExchange(x)
+	return resp, err
+}
+
+// answerAtOnce answers the requests that need no channel and no body: the
+// model list, and WebSockets, which routex does not speak. It returns nil
+// for the others.
+func (c *Client) answerAtOnce(req *http.Request, ep endpoint, format Format) *http.Response {
+	switch ep {
+	case endpointModels:
+		closeBody(req)
+		return c.models(req, format)
+	case endpointWebSocket:
+		closeBody(req)
+		return refuseWebSocket(req)
+	}
+	return nil
+}
+
+// read reads and parses req's body, and checks what the caller may ask. It
+// returns the request, and the endpoint's upstream path for a
+// pass-through, or nil and the answer to give instead.
+func (c *Client) read(req *http.Request, start time.Time, ep endpoint, format Format) (*Request, string, *http.Response, error) {
+	path := ep.path()
+	if ep == endpointPassthrough {
+		var rf *refusal
+		if path, rf = c.passthroughPath(req); rf != nil {
+			closeBody(req)
+			return nil, "", c.refuseEarly(req, start, &Request{Format: format}, rf), nil
+		}
+	}
+	body, err := readBody(req, c.s.maxBody)
+	if err != nil {
+		if rf, ok := asRefusal(err); ok {
+			return nil, "", c.refuseEarly(req, start, &Request{Format: format}, rf), nil
+		}
+		return nil, "", nil, err
+	}
+	var r *Request
+	if ep.opaque() {
+		r = parsePassthrough(format, body, req)
+	} else if r, err = parseRequest(format, body, req, c.s.counter); err != nil {
+		rf, _ := asRefusal(err)
+		return nil, "", c.refuseEarly(req, start, r, rf), nil
+	} else if r.Model == "" {
+		return nil, "", c.refuseEarly(req, start, r, errBody(`the request has no "model"; name the model to use`)), nil
+	}
+	if rf := admit(req, r); rf != nil {
+		return nil, "", c.refuseEarly(req, start, r, rf), nil
+	}
+	return r, path, nil, nil
+}
+
+// newExchange takes an exchange from the pool for r.
+func (c *Client) newExchange(req *http.Request, start time.Time, ep endpoint, path string, r *Request) *exchange {
+	// Filled in place, field by field: a composite literal would be built
+	// on the stack first, and this frame is on every request's stack,
+	// streams included.
+	x := exchangePool.Get().(*exchange)
+	routes, cands := x.routes[:0], x.cands[:0]
+	*x = exchange{}
+	x.ep, x.path, x.req, x.r, x.cfg, x.start, x.routes, x.cands = ep, path, req, r, c.cfg.Load(), start, routes, cands
+	x.rec.Time, x.rec.RequestID, x.rec.Model = start, c.newRequestID(), r.Model
+	x.rec.InboundFormat, x.rec.Stream, x.rec.Session = string(r.Format), r.Stream, r.SessionKey
+	x.rec.KeyID = KeyIDFromContext(req.Context())
+	return x
+}
+
+// releaseExchange returns x to the pool, holding nothing of its request.
+func releaseExchange(x *exchange) {
+	x.req, x.r, x.cfg, x.rule = nil, nil, nil, nil
+	x.chain = nil // a conversation can be large: not kept in the pool
+	clear(x.routes[:cap(x.routes)])
+	exchangePool.Put(x)
+}
+
+// serve routes x: steps 3 to 9.
+func (c *Client) serve(x *exchange) (*http.Response, error) {
+	if x.r.Format == FormatResponses && x.ep != endpointPassthrough {
+		if resp := c.continueChain(x); resp != nil {
+			return resp, nil
+		}
+	}
+	if x.ep == endpointResponses && compactTrigger(x.r.Body) && !c.servedAs(x, FormatResponses) {
+		return c.compactTriggered(x), nil
+	}
+	if rf := c.plan(x); rf != nil {
+		if x.ep.countsTokens() {
+			return c.countLocally(x), nil
+		}
+		if x.ep == endpointCompact && errors.Is(rf, ErrNoChannel) && c.servedElsewhere(x) {
+			return c.compactElsewhere(x), nil
+		}
+		return c.refuse(x, c.endpointRefusal(x, rf)), nil
+	}
+	resp, err := c.attempt(x)
+	if err == nil && x.ep.countsTokens() && notServed(resp) {
+		resp.Body.Close()
+		return c.countLocally(x), nil
+	}
+	return resp, err
+}
+
 // Close stops the Client: it waits for queued usage records, sessions and
 // stored responses to reach the Store, and then refuses new requests with
 // ErrClosed. Streams already returned keep working. Close is idempotent.

@@ -13,7 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/routex/routex/analytics"
-	"github.com/routex/routex/balancer"
 	"github.com/routex/routex/transformer"
 )
 
@@ -26,7 +25,8 @@ type streamBody struct {
 	c      *Client
 	rt     *route
 	up     io.ReadCloser
-	done   func(error) // the breaker's outcome report
+	try    attempt // ended when the stream ends
+	status int     // the upstream's status
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
@@ -51,9 +51,8 @@ type streamBody struct {
 	eof bool   // the upstream is finished; out holds the last bytes
 	err error  // what Read returns once out is drained
 
-	obs        balancer.Observer // told of the outcome at the end; may be nil
-	firstEvent time.Duration     // the attempt's wait for its first event
-	link       *chainLink        // saves a Responses answer for previous_response_id; may be nil
+	firstEvent time.Duration // the attempt's wait for its first event
+	link       *chainLink    // saves a Responses answer for previous_response_id; may be nil
 
 	mu       sync.Mutex
 	finished bool
@@ -76,8 +75,8 @@ var readBufPool = sync.Pool{New: func() any { b := make([]byte, maxRead); return
 var errStreamIdle = errors.New("upstream stream went silent for longer than the stream idle timeout")
 
 func newStreamBody(c *Client, rt *route, up io.ReadCloser, conv *transformer.Conversion,
-	done func(error), ctx context.Context, cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
-	return &streamBody{c: c, rt: rt, up: up, done: done, ctx: ctx, cancel: cancel, timer: timer,
+	ctx context.Context, cancel context.CancelCauseFunc, timer *time.Timer) *streamBody {
+	return &streamBody{c: c, rt: rt, up: up, ctx: ctx, cancel: cancel, timer: timer,
 		upFormat: rt.Type, conv: transformer.NewStreamConverter(conv), filter: rt.chain.NewStream(conv)}
 }
 
@@ -287,22 +286,13 @@ func (s *streamBody) finish(err error) {
 	rec.InputTokens, rec.OutputTokens = u.Input, u.Output
 	rec.CacheReadTokens, rec.CacheWriteTokens = u.CacheRead, u.CacheWrite
 	rec.Latency = s.c.s.now().Sub(rec.Time)
-	if s.obs != nil {
-		var outcome error
-		if err != nil && !errors.Is(err, context.Canceled) {
-			outcome = err
-		}
-		s.obs.End(s.rt.ID, s.firstEvent, outcome)
-	}
+	s.try.end(outcome{err: err, status: s.status, latency: s.firstEvent})
 	switch {
 	case err == nil:
-		s.done(nil)
 	case errors.Is(err, context.Canceled):
 		rec.Error = "stream closed by the caller before its end"
-		s.done(context.Canceled)
 	default:
 		rec.Error = sanitize(err).Error()
-		s.done(err)
 	}
 	s.c.record(rec)
 }
