@@ -63,6 +63,9 @@ type Config struct {
 	// PprofAddr serves net/http/pprof on a loopback address of its own,
 	// for profiling under load; "" (the default) serves nothing.
 	PprofAddr string `json:"pprofAddr"` // -pprof, ROUTEX_PPROF
+	// ModelsRefresh is how often channels with syncModels set take their
+	// model list from their provider again; 0 never syncs them.
+	ModelsRefresh time.Duration `json:"modelsRefresh"` // -models-refresh; default 6h
 }
 
 // loadConfig reads the flags in args, then the environment through getenv,
@@ -81,6 +84,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		bodyRead   = fs.Duration("body-read-timeout", 0, "how long a caller may take to send a request body (default 30s)")
 		retention  = fs.Int("retention-days", -1, "days of usage records to keep; 0 keeps all (default 90)")
 		pprofAddr  = fs.String("pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env ROUTEX_PPROF)")
+		refresh    = fs.Duration("models-refresh", 6*time.Hour, "how often channels that keep their models in sync list them again; 0 never")
 	)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
@@ -91,7 +95,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 
 	// Defaults a file may override, even with a zero value.
-	cfg := Config{RetentionDays: 90}
+	cfg := Config{RetentionDays: 90, ModelsRefresh: 6 * time.Hour}
 	path := first(*configPath, getenv("ROUTEX_CONFIG"))
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -122,6 +126,11 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("-pprof %q: give a loopback address such as 127.0.0.1:6060; profiles are not for the network", cfg.PprofAddr)
 		}
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "models-refresh" {
+			cfg.ModelsRefresh = *refresh
+		}
+	})
 	if *shutdown > 0 {
 		cfg.ShutdownTimeout = *shutdown
 	} else if cfg.ShutdownTimeout == 0 {

@@ -46,6 +46,7 @@ type Server struct {
 	setupToken string
 	proxy      *httputil.ReverseProxy
 	started    time.Time
+	modelSync  *modelSync
 }
 
 // NewServer opens the database in cfg.Data, applies the configuration and
@@ -112,6 +113,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		st.Close()
 		return nil, err
 	}
+	s.modelSync = startModelSync(s, cfg.ModelsRefresh)
 	s.proxy = &httputil.ReverseProxy{
 		Transport: s.client,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -177,6 +179,7 @@ func (s *Server) applyConfig(ctx context.Context) error {
 // database.
 func (s *Server) Close() error {
 	s.live.Close()
+	s.modelSync.close()
 	return errors.Join(s.client.Close(), s.store.Close())
 }
 
