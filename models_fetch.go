@@ -395,21 +395,24 @@ func (l *modelListings) get(rt *route, now time.Time) (*listing, <-chan struct{}
 	return nil, nil
 }
 
-// end records the outcome of a fetch get asked for.
-func (l *modelListings) end(rt *route, models []ModelInfo, err error, now time.Time) {
+// end records the outcome of a fetch get asked for. It reports whether
+// err is the first failure since the listing last succeeded.
+func (l *modelListings) end(rt *route, models []ModelInfo, err error, now time.Time) (firstFailure bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.byID[rt.ID]
 	if e == nil || e.key != listingKey(rt) || e.done == nil {
-		return
+		return false
 	}
-	if err == nil || e.at.IsZero() || e.err != nil {
+	firstFailure = err != nil && e.err == nil
+	if err == nil {
 		// A failed refresh keeps the listing it had.
 		e.models = models
 	}
 	e.err, e.at = err, now
 	close(e.done)
 	e.done = nil
+	return firstFailure
 }
 
 // cached returns rt's last listing without fetching; nil when none.
@@ -442,10 +445,11 @@ func (c *Client) listed(ctx context.Context, rt *route) []ModelInfo {
 		fctx, cancel := context.WithTimeout(ctx, min(rt.timeout, listingTimeout))
 		models, err := c.listModels(fctx, rt)
 		cancel()
-		if err != nil {
-			c.s.logger.Warn("routex: listing a channel's models", "channel", rt.ID, "err", err)
+		if c.listings.end(rt, models, err, c.s.now()) {
+			// Once until a listing succeeds: some compatible providers
+			// have no listing at all.
+			c.s.logger.Warn("routex: the channel's provider did not list its models; GET /v1/models lists only the models it names", "channel", rt.ID, "err", err)
 		}
-		c.listings.end(rt, models, err, c.s.now())
 		return c.listings.cached(rt)
 	}
 }

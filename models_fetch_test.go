@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -311,3 +313,44 @@ func TestModelsAnthropicPagination(t *testing.T) {
 	assert.Equal(t, `["m1","m2","m3","m4"]`, gjson.GetBytes(b, "data.#.id").Raw)
 	assert.False(t, gjson.GetBytes(b, "has_more").Bool())
 }
+
+func TestModelsListFailedListing(t *testing.T) {
+	srv, hits := provider(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"message":"no listing here"}}`, http.StatusNotFound)
+	})
+	var log strings.Builder
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := newClient(t, routex.WithClock(func() time.Time { return now }),
+		routex.WithLogger(slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return log.Write(p)
+		}), nil))),
+		routex.WithChannels(routex.Channel{ID: "o", Type: routex.FormatOpenAI, BaseURL: srv.URL, APIKey: listKey, Models: []string{"gpt-*", "named"}}))
+	list := func() []string {
+		resp, err := c.RoundTrip(httptest.NewRequest(http.MethodGet, "/v1/models", nil))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var out []string
+		for _, id := range gjson.GetBytes(b, "data.#.id").Array() {
+			out = append(out, id.Str)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"named"}, list(), "a failed listing adds nothing")
+	assert.Equal(t, []string{"named"}, list())
+	assert.Equal(t, int32(1), hits.Load(), "not asked again at once")
+	now = now.Add(2 * time.Minute)
+	list()
+	assert.Equal(t, int32(2), hits.Load(), "asked again after a minute")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, strings.Count(log.String(), "did not list its models"), "logged once: %s", log.String())
+	assert.NotContains(t, log.String(), listKey)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
