@@ -280,6 +280,10 @@ func TestModelsListThroughServer(t *testing.T) {
 	assert.Equal(t, "2025-10-15T00:00:00Z", gjson.GetBytes(r.body, "data.0.created_at").Str)
 	assert.Equal(t, "Claude Haiku 4.5", gjson.GetBytes(r.body, "data.0.display_name").Str)
 
+	r = ts.send(t, http.MethodGet, "/v1/models", "", "", "X-Api-Key", key).want(t, http.StatusOK)
+	assert.Equal(t, haiku, gjson.GetBytes(r.body, "first_id").Str, "x-api-key alone is an Anthropic caller: %s", r.body)
+	assert.Equal(t, "model", gjson.GetBytes(r.body, "data.0.type").Str)
+
 	r = ts.send(t, http.MethodGet, "/v1/models", key, "").want(t, http.StatusOK)
 	assert.Equal(t, "list", gjson.GetBytes(r.body, "object").Str)
 	assert.Equal(t, int64(1760486400), gjson.GetBytes(r.body, `data.#(id=="claude-haiku-4-5").created`).Int())

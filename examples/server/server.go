@@ -121,6 +121,10 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "routex"
 			// The caller's proxy key must not reach a provider, even one
 			// whose channel has no key of its own to replace it with.
+			// An x-api-key alone said the caller is Anthropic's; it stays said.
+			if pr.In.Header.Get("X-Api-Key") != "" && pr.In.Header.Get("Anthropic-Version") == "" && routex.CallerFormat(pr.In) == routex.FormatAnthropic {
+				pr.Out.Header.Set("Anthropic-Version", "2023-06-01")
+			}
 			pr.Out.Header.Del("Authorization")
 			pr.Out.Header.Del("X-Api-Key")
 			pr.Out.Header.Del("X-Goog-Api-Key")
