@@ -40,6 +40,7 @@ func (c *Client) ModelNames() []string {
 func (c *Client) catalog(ctx context.Context, fetch bool) []ModelInfo {
 	cfg := c.cfg.Load()
 	since := c.listings.start(c.s.now())
+	c.listings.prune(cfg)
 	listed := make([][]ModelInfo, len(cfg.routes))
 	var wg sync.WaitGroup
 	for i, rt := range cfg.routes {

@@ -200,7 +200,7 @@ func providerMessage(b []byte) string {
 func parseModelPage(f Format, b []byte) (models []ModelInfo, next string) {
 	switch f {
 	case FormatAnthropic:
-		for _, m := range gjson.GetBytes(b, "data").Array() {
+		for _, m := range arrayOf(gjson.GetBytes(b, "data")) {
 			info := ModelInfo{ID: m.Get("id").Str, DisplayName: m.Get("display_name").Str}
 			if t, err := time.Parse(time.RFC3339, m.Get("created_at").Str); err == nil {
 				info.Created = t.UTC()
@@ -215,9 +215,9 @@ func parseModelPage(f Format, b []byte) (models []ModelInfo, next string) {
 		}
 		return models, next
 	case FormatGemini:
-		for _, m := range gjson.GetBytes(b, "models").Array() {
+		for _, m := range arrayOf(gjson.GetBytes(b, "models")) {
 			generates := false
-			for _, g := range m.Get("supportedGenerationMethods").Array() {
+			for _, g := range arrayOf(m.Get("supportedGenerationMethods")) {
 				generates = generates || g.Str == "generateContent"
 			}
 			if !generates {
@@ -233,7 +233,7 @@ func parseModelPage(f Format, b []byte) (models []ModelInfo, next string) {
 	if !list.IsArray() {
 		list = gjson.ParseBytes(b)
 	}
-	for _, m := range list.Array() {
+	for _, m := range arrayOf(list) {
 		info := ModelInfo{ID: m.Get("id").Str, DisplayName: m.Get("name").Str}
 		if s := m.Get("created").Int(); s > 0 {
 			info.Created = time.Unix(s, 0).UTC()
@@ -241,6 +241,15 @@ func parseModelPage(f Format, b []byte) (models []ModelInfo, next string) {
 		models = append(models, info)
 	}
 	return models, ""
+}
+
+// arrayOf is r's elements when r is an array, else none: gjson makes a
+// one-element array of anything else.
+func arrayOf(r gjson.Result) []gjson.Result {
+	if !r.IsArray() {
+		return nil
+	}
+	return r.Array()
 }
 
 // DefaultTestModel is the model TestChannel tries a channel of format f
@@ -415,6 +424,17 @@ func (l *modelListings) end(rt *route, models []ModelInfo, err error, now time.T
 	return firstFailure
 }
 
+// prune forgets the listings of channels cfg no longer has.
+func (l *modelListings) prune(cfg *config) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, e := range l.byID {
+		if _, ok := cfg.byID[id]; !ok && e.done == nil {
+			delete(l.byID, id)
+		}
+	}
+}
+
 // cached returns rt's last listing without fetching; nil when none.
 func (l *modelListings) cached(rt *route) []ModelInfo {
 	l.mu.Lock()
@@ -442,7 +462,9 @@ func (c *Client) listed(ctx context.Context, rt *route) []ModelInfo {
 				return c.listings.cached(rt)
 			}
 		}
-		fctx, cancel := context.WithTimeout(ctx, min(rt.timeout, listingTimeout))
+		// The fetch serves every caller waiting on it: one that hangs up
+		// does not cut it short, the bound does.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(rt.timeout, listingTimeout))
 		models, err := c.listModels(fctx, rt)
 		cancel()
 		if c.listings.end(rt, models, err, c.s.now()) {
