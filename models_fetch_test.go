@@ -3,6 +3,7 @@ package routex_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -354,3 +355,33 @@ func TestModelsListFailedListing(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// FetchModels lists what a channel's provider serves, here for a channel
+// that serves any model and one that names its models by pattern.
+func ExampleClient_FetchModels() {
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"data":[{"type":"model","id":"claude-opus-4-1"},{"type":"model","id":"claude-haiku-4-5"}],"has_more":false}`)
+	}))
+	defer provider.Close()
+
+	ch := routex.Channel{ID: "anthropic", Type: routex.FormatAnthropic, BaseURL: provider.URL, APIKey: "sk-ant-example", Models: []string{"claude-haiku-*"}}
+	c, err := routex.New(routex.WithChannels(ch))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	models, err := c.FetchModels(context.Background(), ch)
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range models {
+		fmt.Println("listed:", m.ID)
+	}
+	// GET /v1/models and ModelNames list the models the pattern matches.
+	fmt.Println("served:", c.ModelNames())
+	// Output:
+	// listed: claude-opus-4-1
+	// listed: claude-haiku-4-5
+	// served: [claude-haiku-4-5]
+}
