@@ -51,6 +51,11 @@ type Channel struct {
 	// Models lists the models the channel serves, as exact names or
 	// path.Match globs ("claude-*"). Empty means any model.
 	Models []string `json:"models,omitempty"`
+	// SyncModels asks a program that keeps channels (examples/server) to
+	// replace Models, from time to time, with the models the channel's
+	// provider lists (Client.FetchModels). The Client itself does not act
+	// on it.
+	SyncModels bool `json:"syncModels,omitempty"`
 	// ModelMap renames a requested model to the channel's own name for it.
 	ModelMap map[string]string `json:"modelMap,omitempty"`
 	// Priority orders channels for the priority strategy: lower first.

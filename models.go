@@ -1,35 +1,130 @@
 package routex
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// ModelNames returns the model names the enabled channels serve by name:
-// each exact entry of Models and each key of ModelMap, sorted and without
-// duplicates. Glob patterns cannot be listed and are left out.
+// ModelNames returns the model names the enabled channels serve by name,
+// sorted and without duplicates: each exact entry of Models and each key
+// of ModelMap, and, from the last listing of the channel's provider
+// (FetchModels, or one GET /v1/models made), the listed models a glob
+// entry ("claude-*") matches, or every listed model for a channel that
+// serves any model. A glob itself is never a name. ModelNames does not
+// ask providers.
 func (c *Client) ModelNames() []string {
+	models := c.catalog(context.Background(), false)
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = m.ID
+	}
+	return names
+}
+
+// catalog is the listing GET /v1/models answers with, as ModelNames says,
+// sorted by ID. With fetch, the listings of channels with globs or no
+// model list that are missing or stale are fetched first, at once, each
+// bounded by listingTimeout. A model's Created is its provider's when a
+// listing gives one, else the time the Client first listed models: a
+// stable time, for callers that sort or cache by it.
+func (c *Client) catalog(ctx context.Context, fetch bool) []ModelInfo {
 	cfg := c.cfg.Load()
-	var names []string
-	for _, rt := range cfg.routes {
+	since := c.listings.start(c.s.now())
+	c.listings.prune(cfg)
+	listed := make([][]ModelInfo, len(cfg.routes))
+	var wg sync.WaitGroup
+	for i, rt := range cfg.routes {
 		if !rt.Enabled() {
 			continue
 		}
-		for _, m := range rt.Models {
-			if !strings.ContainsAny(m, "*?[") {
-				names = append(names, m)
+		if !fetch || !needsListing(rt) || !c.authorized(rt) {
+			listed[i] = c.listings.cached(rt)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			listed[i] = c.listed(ctx, rt)
+		}()
+	}
+	wg.Wait()
+
+	byID := map[string]ModelInfo{}
+	add := func(m ModelInfo) {
+		// Two channels may serve one model: what either listing says of
+		// it is kept.
+		if old, ok := byID[m.ID]; ok {
+			m.Created = cmp.Or(old.Created, m.Created)
+			m.DisplayName = cmp.Or(old.DisplayName, m.DisplayName)
+		}
+		byID[m.ID] = m
+	}
+	for i, rt := range cfg.routes {
+		if !rt.Enabled() {
+			continue
+		}
+		known := make(map[string]ModelInfo, len(listed[i]))
+		for _, m := range listed[i] {
+			known[m.ID] = m
+		}
+		// A name the channel lists takes what its provider says of it;
+		// an alias only the time of the model it stands for.
+		info := func(id, upstream string) ModelInfo {
+			m := known[upstream]
+			if id != upstream {
+				m.DisplayName = ""
+			}
+			m.ID = id
+			return m
+		}
+		if len(rt.Models) == 0 {
+			for _, m := range listed[i] {
+				add(m)
 			}
 		}
-		for m := range rt.ModelMap {
-			names = append(names, m)
+		for _, pattern := range rt.Models {
+			if !strings.ContainsAny(pattern, "*?[") {
+				add(info(pattern, pattern))
+				continue
+			}
+			for _, m := range listed[i] {
+				if ok, _ := path.Match(pattern, m.ID); ok {
+					add(m)
+				}
+			}
+		}
+		for alias, target := range rt.ModelMap {
+			add(info(alias, cmp.Or(target, alias)))
 		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	out := make([]ModelInfo, 0, len(byID))
+	for _, m := range byID {
+		if m.Created.IsZero() {
+			m.Created = since
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b ModelInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// needsListing reports whether rt's models are known only from its
+// provider's listing: it lists none (any model) or lists patterns.
+func needsListing(rt *route) bool {
+	if len(rt.Models) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(rt.Models, func(m string) bool { return strings.ContainsAny(m, "*?[") })
 }
 
 // models answers GET /v1/models in the caller's format: Anthropic's list,
@@ -37,51 +132,49 @@ func (c *Client) ModelNames() []string {
 // GET /v1/models/{model}, one model of the list, or 404 when no channel
 // serves it by name.
 func (c *Client) models(req *http.Request, f Format) *http.Response {
-	names := c.ModelNames() // a fresh slice: filtered in place
+	models := c.catalog(req.Context(), true) // a fresh slice: filtered in place
 	if allow := modelFilter(req); allow != nil {
-		names = slices.DeleteFunc(names, func(m string) bool { return !allow(m) })
+		models = slices.DeleteFunc(models, func(m ModelInfo) bool { return !allow(m.ID) })
 	}
 	if id, ok := modelID(req.URL.Path); ok {
 		if f == FormatGemini {
 			id = strings.TrimPrefix(id, "models/")
 		}
-		if !slices.Contains(names, id) {
+		i := slices.IndexFunc(models, func(m ModelInfo) bool { return m.ID == id })
+		if i < 0 {
 			return refuse(req, f, &refusal{status: http.StatusNotFound, code: "model_not_found", err: ErrNoChannel,
 				msg: fmt.Sprintf("no channel serves model %q", truncate(id, MaxModelBytes))})
 		}
-		b, _ := json.Marshal(modelEntry(f, id))
+		b, _ := json.Marshal(modelEntry(f, models[i]))
 		return respond(req, http.StatusOK, nil, b)
+	}
+	data := make([]any, len(models))
+	for i, m := range models {
+		data[i] = modelEntry(f, m)
 	}
 	var v any
 	switch f {
 	case FormatGemini:
-		data := make([]any, len(names))
-		for i, n := range names {
-			data[i] = modelEntry(f, n)
-		}
 		v = struct {
 			Models []any `json:"models"`
 		}{data}
 	case FormatAnthropic:
-		data := make([]any, len(names))
-		for i, n := range names {
-			data[i] = modelEntry(f, n)
+		page, more := anthropicPage(req.URL.Query(), models)
+		data = data[:0]
+		for _, m := range page {
+			data = append(data, modelEntry(f, m))
 		}
 		var first, last *string
-		if len(names) > 0 {
-			first, last = &names[0], &names[len(names)-1]
+		if len(page) > 0 {
+			first, last = &page[0].ID, &page[len(page)-1].ID
 		}
 		v = struct {
 			Data    []any   `json:"data"`
 			HasMore bool    `json:"has_more"`
 			FirstID *string `json:"first_id"`
 			LastID  *string `json:"last_id"`
-		}{data, false, first, last}
+		}{data, more, first, last}
 	default:
-		data := make([]any, len(names))
-		for i, n := range names {
-			data[i] = modelEntry(f, n)
-		}
 		v = struct {
 			Object string `json:"object"`
 			Data   []any  `json:"data"`
@@ -89,6 +182,35 @@ func (c *Client) models(req *http.Request, f Format) *http.Response {
 	}
 	b, _ := json.Marshal(v)
 	return respond(req, http.StatusOK, nil, b)
+}
+
+// anthropicPage is the page of models Anthropic's listing parameters ask
+// for: those after after_id or before before_id (in ID order), at most
+// limit of them (all when it is not given), and whether more remain on
+// that side.
+func anthropicPage(q url.Values, models []ModelInfo) ([]ModelInfo, bool) {
+	after := func(id string) int {
+		i, found := slices.BinarySearchFunc(models, id, func(m ModelInfo, id string) int { return strings.Compare(m.ID, id) })
+		if found {
+			i++
+		}
+		return i
+	}
+	before := q.Get("before_id")
+	if id := q.Get("after_id"); id != "" {
+		models = models[after(id):]
+	} else if before != "" {
+		i, _ := slices.BinarySearchFunc(models, before, func(m ModelInfo, id string) int { return strings.Compare(m.ID, id) })
+		models = models[:i]
+	}
+	n, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || n <= 0 || n >= len(models) {
+		return models, false
+	}
+	if before != "" && q.Get("after_id") == "" {
+		return models[len(models)-n:], true
+	}
+	return models[:n], true
 }
 
 // modelID returns the model a path ".../models/{model}" names.
@@ -101,7 +223,8 @@ func modelID(p string) (string, bool) {
 }
 
 // modelEntry describes one model as format f lists it.
-func modelEntry(f Format, name string) any {
+func modelEntry(f Format, m ModelInfo) any {
+	name := cmp.Or(m.DisplayName, m.ID)
 	switch f {
 	case FormatGemini:
 		type model struct {
@@ -110,7 +233,7 @@ func modelEntry(f Format, name string) any {
 			DisplayName                string   `json:"displayName"`
 			SupportedGenerationMethods []string `json:"supportedGenerationMethods"`
 		}
-		return model{"models/" + name, name, name, []string{"generateContent", "streamGenerateContent", "countTokens"}}
+		return model{"models/" + m.ID, m.ID, name, []string{"generateContent", "streamGenerateContent", "countTokens"}}
 	case FormatAnthropic:
 		type model struct {
 			Type        string `json:"type"`
@@ -118,7 +241,7 @@ func modelEntry(f Format, name string) any {
 			DisplayName string `json:"display_name"`
 			CreatedAt   string `json:"created_at"`
 		}
-		return model{"model", name, name, time.Unix(0, 0).UTC().Format(time.RFC3339)}
+		return model{"model", m.ID, name, m.Created.UTC().Format(time.RFC3339)}
 	}
 	type model struct {
 		ID      string `json:"id"`
@@ -126,7 +249,7 @@ func modelEntry(f Format, name string) any {
 		Created int64  `json:"created"`
 		OwnedBy string `json:"owned_by"`
 	}
-	return model{name, "model", 0, "routex"}
+	return model{m.ID, "model", m.Created.Unix(), "routex"}
 }
 
 // isModelPath reports whether p is ".../v1/models/{model}", one model of

@@ -54,6 +54,8 @@ type Client struct {
 	persistWG     sync.WaitGroup
 	stopWatch     func()
 
+	listings modelListings // providers' model listings, for GET /v1/models
+
 	mu         sync.Mutex // serialises configuration updates
 	codeCh     []Channel
 	codeRules  []*compiledRule

@@ -560,7 +560,8 @@ func TestPassthroughAndModels(t *testing.T) {
 	res, err := c.RoundTrip(req)
 	require.NoError(t, err)
 	b, _ := io.ReadAll(res.Body)
-	assert.JSONEq(t, `{"object":"list","data":[{"id":"claude-x","object":"model","created":0,"owned_by":"routex"}]}`, string(b))
+	assert.Contains(t, string(b), `{"id":"claude-x","object":"model","created":`)
+	assert.NotContains(t, string(b), `"created":0`, "a real time")
 }
 
 func TestCallerRequestUntouched(t *testing.T) {

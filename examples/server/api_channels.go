@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/routex/routex"
@@ -235,10 +236,41 @@ type testResult struct {
 	LatencyMs int64  `json:"latencyMs"`
 	Model     string `json:"model,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Notice says where the model tested with came from, when the
+	// channel names none.
+	Notice string `json:"notice,omitempty"`
 }
 
 func (s *Server) test(ctx context.Context, c routex.Channel, model string) testResult {
-	return viewTest(s.client.TestChannel(ctx, c, model))
+	model, notice := s.testModel(ctx, c, model, true)
+	out := viewTest(s.client.TestChannel(ctx, c, model))
+	out.Notice = notice
+	return out
+}
+
+// testModel is the model to test c with: model when given; "" (the
+// library's choice) when c names a model; else one its provider lists,
+// or the usual model of its type when the listing fails. The notice says
+// which, and, with detail, why the listing failed.
+func (s *Server) testModel(ctx context.Context, c routex.Channel, model string, detail bool) (string, string) {
+	if model != "" || namesModel(c) || c.Validate() != nil {
+		return model, ""
+	}
+	m, err := s.client.PickTestModel(ctx, c)
+	if err == nil {
+		return m, fmt.Sprintf("the channel names no model; tested with %s, which its provider lists", m)
+	}
+	notice := fmt.Sprintf("the channel names no model and its provider's model list could not be read; tested with %s, the usual model of a %s channel", m, c.Type)
+	if detail {
+		notice += " (" + err.Error() + ")"
+	}
+	return m, notice
+}
+
+// namesModel reports whether c lists a model by name, which TestChannel
+// then tests with.
+func namesModel(c routex.Channel) bool {
+	return len(c.ModelMap) > 0 || slices.ContainsFunc(c.Models, func(m string) bool { return !strings.ContainsAny(m, "*?[") })
 }
 
 func viewTest(res routex.TestResult) testResult {
@@ -264,7 +296,74 @@ func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
 	if c.ID == "" {
 		c.ID = "new"
 	}
-	writeJSON(w, http.StatusOK, setupTestResult(s.client.TestChannel(r.Context(), c, "")))
+	// The setup token's holder learns which model was tried, not why the
+	// listing failed (setupTestResult).
+	model, notice := s.testModel(r.Context(), c, "", false)
+	out := setupTestResult(s.client.TestChannel(r.Context(), c, model))
+	out.Notice = notice
+	writeJSON(w, http.StatusOK, out)
+}
+
+// modelList is the answer of the model-fetch endpoints.
+type modelList struct {
+	Models []string `json:"models"`
+}
+
+// fetchModels answers with the models c's provider lists: 400 for a
+// channel that is not valid, 502 with the provider's message when the
+// listing fails.
+func (s *Server) fetchModels(w http.ResponseWriter, r *http.Request, c routex.Channel) {
+	listed, err := s.client.FetchModels(r.Context(), c)
+	if err != nil {
+		var ce *routex.ConfigError
+		var le *routex.ModelListError
+		switch {
+		case errors.As(err, &ce):
+			apiError(w, http.StatusBadRequest, "invalid_channel", err.Error())
+		case errors.As(err, &le):
+			apiError(w, http.StatusBadGateway, "provider_error", fmt.Sprintf("the provider refused to list its models: HTTP %d: %s", le.Status, le.Message))
+		default:
+			apiError(w, http.StatusBadGateway, "provider_error", err.Error())
+		}
+		return
+	}
+	out := modelList{Models: make([]string, len(listed))}
+	for i, m := range listed {
+		out.Models[i] = m.ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// fetchChannelModels lists the models of a saved channel's provider, with
+// its stored key.
+func (s *Server) fetchChannelModels(w http.ResponseWriter, r *http.Request) {
+	c, err := s.findChannel(r.Context(), r.PathValue("id"), true)
+	if err != nil {
+		s.storeError(w, "channel", err)
+		return
+	}
+	s.fetchModels(w, r, c)
+}
+
+// fetchNewChannelModels lists the models of a channel that is not saved
+// yet, or is being edited: a body whose id names a saved channel keeps
+// that channel's secrets where it restates them redacted or leaves them
+// out, as PUT does.
+func (s *Server) fetchNewChannelModels(w http.ResponseWriter, r *http.Request) {
+	var doc channelDoc
+	if !decode(w, r, &doc) {
+		return
+	}
+	c := doc.channel()
+	if c.ID == "" {
+		c.ID = "new"
+	} else if old, err := s.findChannel(r.Context(), c.ID, true); err == nil {
+		keepSecrets(&c, old)
+	} else if !errors.Is(err, routex.ErrNotFound) {
+		s.storeError(w, "channel", err)
+		return
+	}
+	s.fetchModels(w, r, c)
 }
 
 func (s *Server) testAllChannels(w http.ResponseWriter, r *http.Request) {

@@ -76,13 +76,16 @@ type Config struct {
 	// PprofAddr serves net/http/pprof on a loopback address of its own,
 	// for profiling under load; "" (the default) serves nothing.
 	PprofAddr string `json:"pprofAddr"` // -pprof, ROUTEX_PPROF
+	// ModelsRefresh is how often channels with syncModels set take their
+	// model list from their provider again; 0 never syncs them.
+	ModelsRefresh time.Duration `json:"modelsRefresh"` // -models-refresh; default 6h
 }
 
 // flagValues are the server's flags, as newFlags defines them.
 type flagValues struct {
 	configPath, addr, data, adminToken, adminUser, pprofAddr *string
 	metrics                                                  *bool
-	shutdown, bodyRead                                       *time.Duration
+	shutdown, bodyRead, refresh                              *time.Duration
 	retention                                                *int
 }
 
@@ -104,6 +107,7 @@ func newFlags() (*flag.FlagSet, *flagValues) {
 		bodyRead:   fs.Duration("body-read-timeout", 30*time.Second, "how long a caller may take to send a request body"),
 		retention:  fs.Int("retention-days", 90, "days of usage records to keep, 0 keeps all (env ROUTEX_RETENTION_DAYS)"),
 		pprofAddr:  fs.String("pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env ROUTEX_PPROF)"),
+		refresh:    fs.Duration("models-refresh", 6*time.Hour, "how often channels with syncModels list their provider's models again; 0 never"),
 	}
 }
 
@@ -151,7 +155,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 
 	// Defaults a file may override, even with a zero value.
-	cfg := Config{RetentionDays: 90}
+	cfg := Config{RetentionDays: 90, ModelsRefresh: 6 * time.Hour}
 	path := first(*f.configPath, getenv("ROUTEX_CONFIG"))
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -191,6 +195,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			return Config{}, fmt.Errorf("-pprof %q: give a loopback address such as 127.0.0.1:6060; profiles are not for the network", cfg.PprofAddr)
 		}
+	}
+	if given["models-refresh"] {
+		cfg.ModelsRefresh = *f.refresh // 0 never refreshes
 	}
 	// A duration of 0 means the default, whoever gives it.
 	if given["shutdown-timeout"] || cfg.ShutdownTimeout <= 0 {

@@ -48,6 +48,7 @@ type Server struct {
 	configured configured
 	proxy      *httputil.ReverseProxy
 	started    time.Time
+	modelSync  *modelSync
 }
 
 // NewServer opens the database in cfg.Data, applies the configuration and
@@ -114,6 +115,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 		st.Close()
 		return nil, err
 	}
+	s.modelSync = startModelSync(s, cfg.ModelsRefresh)
 	s.proxy = &httputil.ReverseProxy{
 		Transport: s.client,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -121,6 +123,10 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "routex"
 			// The caller's proxy key must not reach a provider, even one
 			// whose channel has no key of its own to replace it with.
+			// An x-api-key alone said the caller is Anthropic's; it stays said.
+			if pr.In.Header.Get("X-Api-Key") != "" && pr.In.Header.Get("Anthropic-Version") == "" && routex.CallerFormat(pr.In) == routex.FormatAnthropic {
+				pr.Out.Header.Set("Anthropic-Version", "2023-06-01")
+			}
 			pr.Out.Header.Del("Authorization")
 			pr.Out.Header.Del("X-Api-Key")
 			pr.Out.Header.Del("X-Goog-Api-Key")
@@ -183,6 +189,7 @@ func (s *Server) applyConfig(ctx context.Context) error {
 // database.
 func (s *Server) Close() error {
 	s.live.Close()
+	s.modelSync.close()
 	return errors.Join(s.client.Close(), s.store.Close())
 }
 

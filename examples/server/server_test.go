@@ -103,11 +103,13 @@ func TestSetup(t *testing.T) {
 		}
 		// The upstream's own words stay out, whatever it sends.
 		assert.NotContains(t, string(c.do(t, http.MethodPost, "/api/setup/test-channel", withURL(ch, bad.URL)).body), "mock")
-		// Errors in the channel as given are still explained.
+		// A channel that names no model is tested with one all the same,
+		// and the answer says which.
 		noModel := ch
 		noModel.Models = nil
 		res := decodeAs[testResult](t, c.do(t, http.MethodPost, "/api/setup/test-channel", noModel).want(t, http.StatusOK))
-		assert.Contains(t, res.Error, "model")
+		assert.NotEmpty(t, res.Model)
+		assert.Contains(t, res.Notice, "tested with "+res.Model)
 	})
 
 	t.Run("refused", func(t *testing.T) {
@@ -1758,7 +1760,7 @@ rules:
 	}{
 		{name: "defaults", check: func(t *testing.T, cfg Config) {
 			assert.Equal(t, Config{Addr: ":8080", Data: "data", ShutdownTimeout: 30 * time.Second, BodyReadTimeout: 30 * time.Second,
-				RetentionDays: 90, MaxBodyBytes: 32 << 20}, cfg)
+				RetentionDays: 90, MaxBodyBytes: 32 << 20, ModelsRefresh: 6 * time.Hour}, cfg)
 		}},
 		{name: "yaml file", args: []string{"-config", yamlFile}, check: fromFile},
 		{name: "json file from env", env: map[string]string{"ROUTEX_CONFIG": jsonFile}, check: fromFile},
