@@ -16,14 +16,14 @@ import (
 // observed records what a balancer observer hears.
 type observed struct{ begins, ends []error }
 
-func (o *observed) Begin(string)                          { o.begins = append(o.begins, nil) }
+func (o *observed) Begin(string)                           { o.begins = append(o.begins, nil) }
 func (o *observed) End(_ string, _ time.Duration, e error) { o.ends = append(o.ends, e) }
 
 // refusals records the credentials an Authorizer is told were refused.
 type refusals struct{ refused []string }
 
 func (t *refusals) Authorize(context.Context, string, http.Header) error { return nil }
-func (t *refusals) Invalidate(_, credential string)                     { t.refused = append(t.refused, credential) }
+func (t *refusals) Invalidate(_, credential string)                      { t.refused = append(t.refused, credential) }
 
 // Each outcome reaches the breaker, the cool-down, the Authorizer and the
 // balancer once, as what it is.
