@@ -360,13 +360,9 @@ func (l *modelListings) start(now time.Time) time.Time {
 	return l.since
 }
 
-// put keeps the listing of rt, when rt is one of cfg's channels.
-func (l *modelListings) put(cfg *config, rt *route, models []ModelInfo, now time.Time) {
-	if cur, ok := cfg.byID[rt.ID]; !ok || listingKey(cur) != listingKey(rt) {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// entryLocked returns rt's entry, a new one when rt's listing key has
+// changed since. l.mu is held.
+func (l *modelListings) entryLocked(rt *route) *listing {
 	if l.byID == nil {
 		l.byID = map[string]*listing{}
 	}
@@ -375,6 +371,17 @@ func (l *modelListings) put(cfg *config, rt *route, models []ModelInfo, now time
 		e = &listing{key: listingKey(rt)}
 		l.byID[rt.ID] = e
 	}
+	return e
+}
+
+// put keeps the listing of rt, when rt is one of cfg's channels.
+func (l *modelListings) put(cfg *config, rt *route, models []ModelInfo, now time.Time) {
+	if cur, ok := cfg.byID[rt.ID]; !ok || listingKey(cur) != listingKey(rt) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entryLocked(rt)
 	e.models, e.err, e.at = models, nil, now
 }
 
@@ -384,14 +391,7 @@ func (l *modelListings) put(cfg *config, rt *route, models []ModelInfo, now time
 func (l *modelListings) get(rt *route, now time.Time) (*listing, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.byID == nil {
-		l.byID = map[string]*listing{}
-	}
-	e := l.byID[rt.ID]
-	if e == nil || e.key != listingKey(rt) {
-		e = &listing{key: listingKey(rt)}
-		l.byID[rt.ID] = e
-	}
+	e := l.entryLocked(rt)
 	if e.done != nil {
 		return nil, e.done
 	}
