@@ -328,47 +328,16 @@ func (rc *responseChain) channel() string {
 	return rc.history[len(rc.history)-1].ChannelID
 }
 
-// readChainRequest reads the members a response chain needs from a
-// Responses API request body. parseRequest has validated the body; members
-// given twice are refused, since JSON readers disagree on which one counts.
-func readChainRequest(body []byte) (*responseChain, *refusal) {
-	rc := &responseChain{store: true}
-	var seen [4]bool
-	m := jsonx.Members(jsonx.BytesString(body))
-	for m.Next() {
-		k := jsonx.Unescape(m.Key())
-		i := -1
-		switch k {
-		case "previous_response_id":
-			i = 0
-			switch v := gjson.Parse(m.Value()); v.Type {
-			case gjson.String:
-				rc.prevID = v.Str
-			case gjson.Null:
-			default:
-				return nil, errBody(`"previous_response_id" must be a string`)
-			}
-		case "store":
-			i = 1
-			rc.store = gjson.Parse(m.Value()).Type != gjson.False
-		case "input":
-			i = 2
-			rc.input = m.Value()
-		case "instructions":
-			i = 3
-			rc.instructions = m.Value()
-		}
-		if i >= 0 {
-			if seen[i] {
-				return nil, errBody(fmt.Sprintf("the request body has %q twice", k))
-			}
-			seen[i] = true
-		}
+// chainOf returns what a response chain needs of a Responses API request,
+// as parseRequest read it in its one pass over the body (which refused
+// these members given twice, since JSON readers disagree on which one
+// counts).
+func chainOf(r *Request) *responseChain {
+	rc := &responseChain{store: !r.noStore, input: r.messages.Raw, instructions: r.system.Raw}
+	if r.previousID != nil {
+		rc.prevID = *r.previousID
 	}
-	if err := m.Err(); err != nil {
-		return nil, errBody("the request body is not a valid JSON object: " + err.Error())
-	}
-	return rc, nil
+	return rc
 }
 
 // continueChain reads where a Responses API request stands in its
@@ -376,10 +345,7 @@ func readChainRequest(body []byte) (*responseChain, *refusal) {
 // previous_response_id continues. It returns the refusal to answer with,
 // or nil to go on.
 func (c *Client) continueChain(x *exchange) *http.Response {
-	rc, rf := readChainRequest(x.r.Body)
-	if rf != nil {
-		return c.refuse(x, rf)
-	}
+	rc := chainOf(x.r)
 	x.chain = rc
 	if rc.prevID == "" {
 		return nil
@@ -453,6 +419,7 @@ func (c *Client) chainedRequest(x *exchange, rt *route) (*Request, error) {
 	}
 	r := *x.r
 	r.Body = body
+	r.previousID = nil // expandChain took it out of the body
 	rc.rebuilt, rc.rebuiltFor = &r, rt.ID
 	return &r, nil
 }

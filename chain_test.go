@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/openai/openai-go/v3"
 	ooption "github.com/openai/openai-go/v3/option"
@@ -119,6 +120,85 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The members a response chain needs come from parseRequest's one pass:
+// chainOf reads them off the Request, never the body again.
+func TestChainOf(t *testing.T) {
+	hr := httptest.NewRequest(http.MethodPost, "/v1/responses", nil)
+	for _, tt := range []struct {
+		name, body          string
+		prevID              string
+		store               bool
+		input, instructions string
+	}{
+		{"first turn", `{"model":"m","input":"hi"}`, "", true, `"hi"`, ""},
+		{"continued", `{"model":"m","previous_response_id":"resp_1","input":[{"role":"user","content":"next"}]}`,
+			"resp_1", true, `[{"role":"user","content":"next"}]`, ""},
+		{"escaped id", `{"model":"m","previous_response_id":"resp\u005f2","input":"x"}`, "resp_2", true, `"x"`, ""},
+		{"null id", `{"model":"m","previous_response_id":null,"input":"x"}`, "", true, `"x"`, ""},
+		{"empty id", `{"model":"m","previous_response_id":"","input":"x"}`, "", true, `"x"`, ""},
+		{"store false", `{"model":"m","store":false,"input":"x"}`, "", false, `"x"`, ""},
+		{"store true", `{"model":"m","store":true,"input":"x"}`, "", true, `"x"`, ""},
+		{"store null", `{"model":"m","store":null,"input":"x"}`, "", true, `"x"`, ""},
+		// Only the exact name is read, as before; "Store" given with
+		// "store" would be refused as a duplicate.
+		{"another case", `{"model":"m","Store":false,"input":"x"}`, "", true, `"x"`, ""},
+		{"instructions", `{"model":"m", "instructions" : "Be brief." ,"input" : [ ] }`, "", true, `[ ]`, `"Be brief."`},
+		{"no input", `{"model":"m","previous_response_id":"resp_3"}`, "resp_3", true, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := parseRequest(FormatResponses, []byte(tt.body), hr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := chainOf(r)
+			if rc.prevID != tt.prevID || rc.store != tt.store || rc.input != tt.input || rc.instructions != tt.instructions {
+				t.Errorf("chain %q store=%v input %q instructions %q, want %q %v %q %q",
+					rc.prevID, rc.store, rc.input, rc.instructions, tt.prevID, tt.store, tt.input, tt.instructions)
+			}
+		})
+	}
+}
+
+// previous_response_id and store are read in Responses requests only: Chat
+// Completions has a "store" of its own, which routex leaves alone.
+func TestChainMembersOtherFormats(t *testing.T) {
+	hr := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil)
+	r, err := parseRequest(FormatOpenAI, []byte(`{"model":"m","store":false,"store":true,"previous_response_id":7,"messages":[]}`), hr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.noStore || r.previousID != nil {
+		t.Errorf("a Chat request read as a Responses one: noStore=%v previousID=%v", r.noStore, r.previousID)
+	}
+}
+
+// A previous_response_id of the wrong type is refused after the body is
+// known to be valid JSON: a malformed body's error comes first.
+func TestChainPreviousIDType(t *testing.T) {
+	hr := httptest.NewRequest(http.MethodPost, "/v1/responses", nil)
+	for _, tt := range []struct{ name, body, want string }{
+		{"number", `{"model":"m","previous_response_id":7,"input":"x"}`, `"previous_response_id" must be a string`},
+		{"object", `{"model":"m","previous_response_id":{},"input":"x"}`, `"previous_response_id" must be a string`},
+		{"then broken", `{"model":"m","previous_response_id":7,"input":"x"`, "not valid JSON"},
+		{"then duplicate", `{"model":"m","previous_response_id":7,"input":"x","input":"y"}`, `"input" more than once`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseRequest(FormatResponses, []byte(tt.body), hr, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Request stays within its allocation size class: every request the
+// Client serves allocates one.
+func TestRequestSizeClass(t *testing.T) {
+	if size := unsafe.Sizeof(Request{}); size > 512 {
+		t.Errorf("Request is %d bytes, past the 512-byte size class", size)
 	}
 }
 
@@ -503,7 +583,9 @@ func TestResponseChainRefused(t *testing.T) {
 		{"unknown id", "k1", `{"model":"gpt-5","previous_response_id":"resp_nope","input":"x"}`, 0, notFound("resp_nope")},
 		{"another key's", "k2", `{"model":"gpt-5","previous_response_id":"resp_a_1","input":"x"}`, 0, notFound("resp_a_1")},
 		{"not a string", "k1", `{"model":"gpt-5","previous_response_id":7,"input":"x"}`, 0, `"previous_response_id\" must be a string`},
-		{"named twice", "k1", `{"model":"gpt-5","previous_response_id":"resp_a_1","previous_response_i\u0064":"resp_x","input":"x"}`, 0, `twice`},
+		{"named twice", "k1", `{"model":"gpt-5","previous_response_id":"resp_a_1","previous_response_i\u0064":"resp_x","input":"x"}`, 0, `"previous_response_id\" more than once`},
+		{"named twice in another case", "k1", `{"model":"gpt-5","previous_response_id":"resp_a_1","Previous_Response_ID":"resp_x","input":"x"}`, 0, `"previous_response_id\" more than once`},
+		{"store twice", "k1", `{"model":"gpt-5","previous_response_id":"resp_a_1","store":true,"st\u006fre":false,"input":"x"}`, 0, `"store\" more than once`},
 		{"expired", "k1", `{"model":"gpt-5","previous_response_id":"resp_a_1","input":"x"}`, time.Hour, notFound("resp_a_1")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,8 @@ type Request struct {
 	done      uint8 // which lazy views are computed
 	hasImages bool
 	webSearch bool
+	// noStore reports a Responses request's "store":false.
+	noStore   bool
 	userText  string
 	lastUser  string
 	tokens    int
@@ -61,6 +63,12 @@ type Request struct {
 	// refused is what parsePassthrough, which returns no error, found
 	// wrong with the request; admit gives it.
 	refused *refusal
+
+	// previousID is a Responses request's previous_response_id, nil when
+	// absent, null or "". A pointer, not a string: a string's 16 bytes
+	// would take the struct past its 512-byte size class, and only a
+	// request that continues a conversation pays for it.
+	previousID *string
 }
 
 // parseRequest reads the fields routing needs in one pass over the body's
@@ -74,6 +82,7 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 	// thinking blocks without a signature anywhere in the body, so that
 	// finding none costs no second look.
 	var user, metaUser, cacheKey string
+	var badPreviousID bool
 	var seen member // the members read so far
 	read := formatMembers(f)
 	m := jsonx.Members(jsonx.BytesString(body))
@@ -120,6 +129,21 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 				metaUser = gjson.Get(v, "user_id").String()
 			case memberPromptCacheKey:
 				cacheKey = gjson.Parse(v).String()
+			case memberPreviousResponseID:
+				switch p := gjson.Parse(v); p.Type {
+				case gjson.String:
+					if p.Str != "" {
+						id := p.Str
+						r.previousID = &id
+					}
+				case gjson.Null:
+				default:
+					// Refused once the whole body is known valid, as a
+					// malformed body's error comes first.
+					badPreviousID = true
+				}
+			case memberStore:
+				r.noStore = v == "false"
 			case memberContents:
 				r.messages = gjson.Parse(v)
 			case memberSystemInstruction:
@@ -181,6 +205,9 @@ func parseRequest(f Format, body []byte, hr *http.Request, counter TokenCounter)
 		return r, errBody("the session key in " + from + " is not valid UTF-8")
 	}
 	r.SessionKey = sessionKey(key)
+	if badPreviousID {
+		return r, errBody(`"previous_response_id" must be a string`)
+	}
 	return r, nil
 }
 
@@ -207,6 +234,8 @@ const (
 	memberContents
 	memberSystemInstruction
 	memberGenerationConfig
+	memberPreviousResponseID
+	memberStore
 )
 
 // readMembers names the members of memberOf, in bit order.
@@ -214,7 +243,7 @@ var readMembers = [...]string{
 	"model", "stream", "system", "messages", "tools", "thinking", "reasoning_effort",
 	"reasoning", "web_search_options", "stream_options", "user", "metadata",
 	"instructions", "input", "prompt_cache_key", "contents", "systemInstruction",
-	"generationConfig",
+	"generationConfig", "previous_response_id", "store",
 }
 
 // Which members parseRequest reads in each format. Messages and Chat
@@ -223,7 +252,7 @@ var readMembers = [...]string{
 const (
 	messagesMembers  = memberMetadata<<1 - 1
 	responsesMembers = memberModel | memberStream | memberTools | memberReasoning | memberUser |
-		memberInstructions | memberInput | memberPromptCacheKey
+		memberInstructions | memberInput | memberPromptCacheKey | memberPreviousResponseID | memberStore
 	// A Gemini body names no model and no stream: its path does.
 	geminiMembers = memberContents | memberSystemInstruction | memberTools | memberGenerationConfig
 )
@@ -282,6 +311,10 @@ func memberOf(k string) (member, bool) {
 		return memberSystemInstruction, true
 	case "generationConfig", "generation_config":
 		return memberGenerationConfig, true
+	case "previous_response_id":
+		return memberPreviousResponseID, true
+	case "store":
+		return memberStore, true
 	}
 	return foldedMember(k), false
 }

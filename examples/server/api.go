@@ -74,6 +74,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	admin("GET /api/settings", s.getSettings)
 	admin("PUT /api/settings/password", s.putPassword)
+	admin("GET /api/settings/tokens", s.listAdminTokens)
+	admin("POST /api/settings/tokens", s.createAdminToken)
+	admin("DELETE /api/settings/tokens/{id}", s.deleteAdminToken)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)

@@ -67,10 +67,12 @@ type session struct {
 }
 
 // auth checks administrators: dashboard sessions by cookie (with a CSRF
-// token on every change) and scripts by the admin token.
+// token on every change) and scripts by the configured admin token or one
+// made in Settings.
 type auth struct {
-	store routex.Store
-	token string // admin token; "" disables token auth
+	store  routex.Store
+	token  string // admin token; "" disables token auth
+	tokens *adminTokens
 
 	mu       sync.Mutex
 	sessions map[string]*session // by cookie value
@@ -95,7 +97,8 @@ const (
 var errBusy = errors.New("too many logins at once")
 
 func newAuth(st routex.Store, token string) *auth {
-	return &auth{store: st, token: token, sessions: make(map[string]*session), hashing: make(chan struct{}, maxHashing)}
+	return &auth{store: st, token: token, tokens: newAdminTokens(st), sessions: make(map[string]*session),
+		hashing: make(chan struct{}, maxHashing)}
 }
 
 // matches reports whether password is the one hashed, comparing when its
@@ -205,10 +208,29 @@ func (a *auth) fromRequest(r *http.Request) *session {
 	return se
 }
 
+// tokenOK reports whether the request carries an admin token.
 func (a *auth) tokenOK(r *http.Request) bool {
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && a.token != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.token)) == 1
+	ok, _ := a.bearer(r)
+	return ok
 }
+
+// bearer reports whether the request's Authorization: Bearer is the
+// configured admin token or a live one made in Settings; an error when the
+// tokens could not be read.
+func (a *auth) bearer(r *http.Request) (bool, error) {
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || bearer == "" {
+		return false, nil
+	}
+	if a.token != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(a.token)) == 1 {
+		return true, nil
+	}
+	return a.tokens.check(r.Context(), bearer)
+}
+
+// unauthorizedMsg is the 401 of /api: it says how to get in.
+const unauthorizedMsg = "log in, or send an admin token as Authorization: Bearer " +
+	"(create one in Settings → Admin tokens, or start the server with -admin-token)"
 
 var errUnauthorized = errors.New("wrong name or password")
 
@@ -216,13 +238,17 @@ var errUnauthorized = errors.New("wrong name or password")
 // plus, on a state-changing method, the session's CSRF token.
 func (a *auth) require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.tokenOK(r) {
+		switch ok, err := a.bearer(r); {
+		case err != nil:
+			apiError(w, http.StatusInternalServerError, "internal", "the admin tokens could not be read: the database failed")
+			return
+		case ok:
 			next.ServeHTTP(w, r)
 			return
 		}
 		se := a.fromRequest(r)
 		if se == nil {
-			apiError(w, http.StatusUnauthorized, "unauthorized", "log in, or send the admin token as Authorization: Bearer")
+			apiError(w, http.StatusUnauthorized, "unauthorized", unauthorizedMsg)
 			return
 		}
 		switch r.Method {

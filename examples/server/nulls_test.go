@@ -38,7 +38,7 @@ func TestAnswersHoldNoNull(t *testing.T) {
 	paths := []string{
 		"/api/session", "/api/channels", "/api/channels/main", "/api/channels/export", "/api/rules",
 		"/api/transformers", "/api/strategy", "/api/sessions", "/api/status", "/api/analytics",
-		"/api/analytics?group=model&bucket=hour", "/api/overview", "/api/requests", "/api/keys", "/api/settings",
+		"/api/analytics?group=model&bucket=hour", "/api/overview", "/api/requests", "/api/keys", "/api/settings", "/api/settings/tokens",
 	}
 	check := func(t *testing.T) {
 		for _, p := range paths {
@@ -56,6 +56,7 @@ func TestAnswersHoldNoNull(t *testing.T) {
 	c.do(t, http.MethodPost, "/api/rules", routex.Rule{ID: "r", Condition: routex.Condition{Keywords: []string{"x"}},
 		Target: routex.Target{Channel: "main"}}).want(t, http.StatusCreated)
 	_, key := makeKey(t, c, "k")
+	c.do(t, http.MethodPost, "/api/settings/tokens", map[string]string{"name": "unused"}).want(t, http.StatusCreated)
 	ts.send(t, http.MethodPost, "/v1/messages", key, anthropicBody(sonnet, false)).want(t, http.StatusOK)
 	ts.send(t, http.MethodPost, "/v1/messages", key, `{"model":`).want(t, http.StatusBadRequest)
 	ts.waitWritten(t, 2)
