@@ -260,7 +260,7 @@ func (s *Server) testModel(ctx context.Context, c routex.Channel, model string, 
 	if err == nil {
 		return m, fmt.Sprintf("the channel names no model; tested with %s, which its provider lists", m)
 	}
-	notice := fmt.Sprintf("the channel names no model and its provider's model list could not be read; tested with %s, the usual model of a %s channel", m, c.Type)
+	notice := fmt.Sprintf("the channel names no model and its provider's model list could not be read; tested with %s, the usual model of channels of type %s", m, c.Type)
 	if detail {
 		notice += " (" + err.Error() + ")"
 	}

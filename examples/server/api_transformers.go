@@ -90,10 +90,10 @@ func (s *Server) convertForTest(w http.ResponseWriter, to routex.Format, dir tra
 		out.Note = fmt.Sprintf("the body is already in the %s format: a channel of that type gets it unchanged", to)
 	case dir == transformer.DirRequest:
 		out.Body, _, err = transformer.ConvertRequest(from, to, body)
-		out.Note = fmt.Sprintf("the %s request a %s caller's body becomes for a channel of type %s", to, from, to)
+		out.Note = fmt.Sprintf("converted from the %s format: the request routex sends a channel of type %s for it", from, to)
 	default:
 		out.Body, err = transformer.ConvertResponse(&transformer.Conversion{From: to, To: from}, body)
-		out.Note = fmt.Sprintf("the answer a %s caller gets from a %s upstream's", to, from)
+		out.Note = fmt.Sprintf("converted from the %s format: the answer a caller in the %s format gets from such an upstream", from, to)
 	}
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "bad_request", err.Error())
