@@ -296,6 +296,7 @@ func (r claudeCodeRun) result(t *testing.T) claudeCodeResult {
 func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) claudeCodeRun {
 	t.Helper()
 	home, workdir, tmp := t.TempDir(), t.TempDir(), t.TempDir()
+	configDir := filepath.Join(home, ".claude")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	// Only the shell tool is allowed, without asking (the CLI refuses
@@ -312,7 +313,7 @@ func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) cla
 	// the base URL) are off, all of them by the nonessential traffic
 	// switch, and each by its own as well.
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + tmp, "LANG=C.UTF-8",
-		"CLAUDE_CONFIG_DIR=" + filepath.Join(home, ".claude"),
+		"CLAUDE_CONFIG_DIR=" + configDir,
 		"ANTHROPIC_BASE_URL=" + baseURL, keyVar,
 		"CLAUDE_CODE_MAX_RETRIES=0",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_ERROR_REPORTING=1", "DISABLE_AUTOUPDATER=1"}
@@ -322,5 +323,9 @@ func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) cla
 	err := cmd.Run()
 	run := claudeCodeRun{workdir: workdir, stdout: stdout.String(), stderr: stderr.String()}
 	require.NoError(t, err, "claude -p\n%s", run)
+	// Events the CLI failed to send wait there to be sent again.
+	queued, err := filepath.Glob(filepath.Join(configDir, "telemetry", "*"))
+	require.NoError(t, err)
+	assert.Empty(t, queued, "telemetry the CLI tried to send\n%s", run)
 	return run
 }
