@@ -308,10 +308,10 @@ func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) cla
 	// Only what the CLI needs: no ANTHROPIC_* or proxy settings of the
 	// machine's, and a HOME, config directory and TMPDIR of its own. One
 	// attempt per request, so that a failure shows at once. Nothing may
-	// leave the machine: telemetry (sent to Anthropic), error reports,
-	// update checks and the gateway reachability probe (HEAD /api/hello on
-	// the base URL) are off, all of them by the nonessential traffic
-	// switch, and each by its own as well.
+	// leave the machine: the nonessential traffic switch turns off
+	// telemetry (sent to Anthropic), error reports, update checks and a
+	// reachability probe (HEAD /api/hello on the base URL); the first
+	// three have switches of their own as well, set too.
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + tmp, "LANG=C.UTF-8",
 		"CLAUDE_CONFIG_DIR=" + configDir,
 		"ANTHROPIC_BASE_URL=" + baseURL, keyVar,
