@@ -116,21 +116,26 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 	}
 }
 
-// geminiShell serves a scripted upstream, which asks for Codex's shell
-// tool (exec_command, taking "cmd"), as a provider that asks for the
-// Gemini CLI's instead: the CLI's tool is renamed in each request before
-// the upstream reads it, and the call in each answer renamed back.
-func geminiShell(up *scriptedUpstream) http.Handler {
+// geminiShell serves a scripted upstream as a provider that asks for the
+// Gemini CLI's shell tool.
+func geminiShell(up *scriptedUpstream) http.Handler { return agentShell(up, geminiShellTool) }
+
+// agentShell serves a scripted upstream, which asks for Codex's shell tool
+// (exec_command, taking "cmd"), as a provider that asks for an agent's
+// shell tool, named tool and taking "command", instead: the agent's tool
+// is renamed in each request before the upstream reads it, and the call in
+// each answer renamed back.
+func agentShell(up *scriptedUpstream, tool string) http.Handler {
 	// In an answer the call's arguments are JSON inside a JSON string, so
 	// the quotes around their key are escaped.
-	toGemini := strings.NewReplacer(`"exec_command"`, `"`+geminiShellTool+`"`, `\"cmd\"`, `\"command\"`)
+	toAgent := strings.NewReplacer(`"exec_command"`, `"`+tool+`"`, `\"cmd\"`, `\"command\"`)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, "unreadable body", http.StatusBadRequest)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(bytes.ReplaceAll(body, []byte(`"`+geminiShellTool+`"`), []byte(`"exec_command"`))))
+		r.Body = io.NopCloser(bytes.NewReader(bytes.ReplaceAll(body, []byte(`"`+tool+`"`), []byte(`"exec_command"`))))
 		r.ContentLength = -1
 		answer := httptest.NewRecorder()
 		up.serve(answer, r)
@@ -138,7 +143,7 @@ func geminiShell(up *scriptedUpstream) http.Handler {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(answer.Code)
-		io.WriteString(w, toGemini.Replace(answer.Body.String()))
+		io.WriteString(w, toAgent.Replace(answer.Body.String()))
 	})
 }
 
