@@ -754,10 +754,6 @@ func (nopStore) Sessions(context.Context, time.Time) ([]Session, error) {
 }
 func (nopStore) PutSession(context.Context, Session) error            { return nil }
 func (nopStore) DeleteSession(context.Context, string) error          { return ErrNotFound }
-func (nopStore) Tokens(context.Context) ([]Token, error)              { return nil, nil }
-func (nopStore) RevealToken(context.Context, string) (Token, error)   { return Token{}, ErrNotFound }
-func (nopStore) PutToken(context.Context, Token) error                { return nil }
-func (nopStore) DeleteToken(context.Context, string) error            { return ErrNotFound }
 func (nopStore) Keys(context.Context) ([]Key, error)                  { return nil, nil }
 func (nopStore) PutKey(context.Context, Key) error                    { return nil }
 func (nopStore) DeleteKey(context.Context, string) error              { return ErrNotFound }

@@ -11,10 +11,10 @@ import (
 )
 
 // Store keeps what routex must remember: channels, rules, the balancing
-// strategy, sticky sessions, OAuth tokens, proxy API keys, settings and usage
-// records. storage/memory and
-// storage/sqlite implement it, and storage/storetest is the conformance
-// suite every implementation passes.
+// strategy, sticky sessions, proxy API keys, settings and usage records.
+// storage/memory and storage/sqlite implement it, and the OAuth tokens of
+// oauth.TokenStore beside it; storage/storetest is the conformance suite
+// every implementation passes.
 //
 // Implementations must be safe for concurrent use. Reads return copies the
 // caller may keep. A Client works from an in-memory snapshot and never reads
@@ -51,19 +51,6 @@ type Store interface {
 	// DeleteSession removes a session; ErrNotFound if there is none.
 	DeleteSession(ctx context.Context, key string) error
 
-	// Tokens returns the OAuth tokens, ordered by channel ID, with the
-	// access and refresh tokens redacted.
-	Tokens(ctx context.Context) ([]Token, error)
-	// RevealToken returns the OAuth token of a channel, secrets included,
-	// for the code that signs requests and refreshes it; ErrNotFound if
-	// there is none.
-	RevealToken(ctx context.Context, channelID string) (Token, error)
-	// PutToken creates or replaces the token of t.ChannelID.
-	PutToken(ctx context.Context, t Token) error
-	// DeleteToken removes a channel's token; ErrNotFound if there is none.
-	// DeleteChannel removes the channel's token too.
-	DeleteToken(ctx context.Context, channelID string) error
-
 	// Keys returns the proxy API keys, ordered by ID.
 	Keys(ctx context.Context) ([]Key, error)
 	// PutKey creates or replaces the key with k.ID.
@@ -98,25 +85,6 @@ type Session struct {
 	Key       string    `json:"key"`
 	ChannelID string    `json:"channelId"`
 	ExpiresAt time.Time `json:"expiresAt"`
-}
-
-// Token is the OAuth token a channel authenticates with instead of an API
-// key. Stores encrypt AccessToken and RefreshToken at rest where they can.
-type Token struct {
-	ChannelID    string    `json:"channelId"`
-	AccessToken  string    `json:"accessToken,omitempty"`
-	RefreshToken string    `json:"refreshToken,omitempty"`
-	TokenType    string    `json:"tokenType,omitempty"` // "Bearer" when empty
-	Expiry       time.Time `json:"expiry,omitzero"`     // zero: does not expire
-	Scope        string    `json:"scope,omitempty"`
-	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
-}
-
-// Redacted returns a copy of the token safe to show.
-func (t Token) Redacted() Token {
-	t.AccessToken = RedactSecret(t.AccessToken)
-	t.RefreshToken = RedactSecret(t.RefreshToken)
-	return t
 }
 
 // Key is a proxy API key: a credential that callers of a routex server

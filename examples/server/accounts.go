@@ -44,7 +44,7 @@ type pending struct {
 	started time.Time
 }
 
-func newAccounts(st routex.Store, logger *slog.Logger) (*accounts, error) {
+func newAccounts(st oauth.TokenStore, logger *slog.Logger) (*accounts, error) {
 	m, err := oauth.NewManager(st, func(string) (oauth.Provider, bool) { return signInModes["subscription"](), true },
 		oauth.Settings{Logger: logger})
 	if err != nil {

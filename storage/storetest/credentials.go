@@ -1,15 +1,17 @@
 package storetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/oauth"
 )
 
-func tokenA() routex.Token {
-	return routex.Token{
+func tokenA() oauth.Token {
+	return oauth.Token{
 		ChannelID:    "a",
 		AccessToken:  "sk-ant-oat01-access-secret-0001",
 		RefreshToken: "sk-ant-ort01-refresh-secret-0001",
@@ -20,19 +22,38 @@ func tokenA() routex.Token {
 	}
 }
 
-func tokenB() routex.Token {
+func tokenB() oauth.Token {
 	// Only what a provider must send: no refresh token, no expiry.
-	return routex.Token{ChannelID: "b", AccessToken: "access-secret-0002-long-enough"}
+	return oauth.Token{ChannelID: "b", AccessToken: "access-secret-0002-long-enough"}
 }
 
-func tokens(t *testing.T, s routex.Store) []routex.Token {
+// tokenStore returns s's oauth.TokenStore, or skips the test when it has
+// none.
+func tokenStore(t *testing.T, s routex.Store) oauth.TokenStore {
+	t.Helper()
+	ts, ok := s.(oauth.TokenStore)
+	if !ok {
+		t.Skip("the Store does not implement oauth.TokenStore")
+	}
+	return ts
+}
+
+// mustNoToken checks that err wraps oauth.ErrNoToken.
+func mustNoToken(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, oauth.ErrNoToken) {
+		t.Errorf("%s: err = %v, want one wrapping oauth.ErrNoToken", what, err)
+	}
+}
+
+func tokens(t *testing.T, s oauth.TokenStore) []oauth.Token {
 	t.Helper()
 	ts, err := s.Tokens(t.Context())
 	must(t, err)
 	return ts
 }
 
-func revealToken(t *testing.T, s routex.Store, channelID string) routex.Token {
+func revealToken(t *testing.T, s oauth.TokenStore, channelID string) oauth.Token {
 	t.Helper()
 	tok, err := s.RevealToken(t.Context(), channelID)
 	must(t, err)
@@ -41,7 +62,7 @@ func revealToken(t *testing.T, s routex.Store, channelID string) routex.Token {
 
 // sameToken compares tokens with their times at the millisecond, the
 // precision the suite allows.
-func sameToken(t *testing.T, what string, got, want routex.Token) {
+func sameToken(t *testing.T, what string, got, want oauth.Token) {
 	t.Helper()
 	if !got.Expiry.Equal(want.Expiry.Truncate(time.Millisecond)) || !got.UpdatedAt.Equal(want.UpdatedAt.Truncate(time.Millisecond)) {
 		t.Errorf("%s: times %v, %v; want %v, %v", what, got.Expiry, got.UpdatedAt, want.Expiry, want.UpdatedAt)
@@ -50,16 +71,17 @@ func sameToken(t *testing.T, what string, got, want routex.Token) {
 	equal(t, what, got, want)
 }
 
-func testTokens(t *testing.T, s routex.Store) {
+func testTokens(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := tokenStore(t, st)
 	if ts := tokens(t, s); len(ts) != 0 {
 		t.Fatalf("new store has tokens: %+v", ts)
 	}
 	_, err := s.RevealToken(ctx, "a")
-	mustNotFound(t, "RevealToken of a channel without one", err)
+	mustNoToken(t, "RevealToken of a channel without one", err)
 
-	must(t, s.PutChannel(ctx, channelA()))
-	must(t, s.PutChannel(ctx, channelB()))
+	must(t, st.PutChannel(ctx, channelA()))
+	must(t, st.PutChannel(ctx, channelB()))
 	must(t, s.PutToken(ctx, tokenB()))
 	must(t, s.PutToken(ctx, tokenA()))
 	sameToken(t, "RevealToken a", revealToken(t, s, "a"), tokenA())
@@ -87,14 +109,14 @@ func testTokens(t *testing.T, s routex.Store) {
 	sameToken(t, "RevealToken after refresh", revealToken(t, s, "a"), refreshed)
 
 	must(t, s.DeleteToken(ctx, "b"))
-	mustNotFound(t, "DeleteToken of a deleted token", s.DeleteToken(ctx, "b"))
+	mustNoToken(t, "DeleteToken of a deleted token", s.DeleteToken(ctx, "b"))
 	_, err = s.RevealToken(ctx, "b")
-	mustNotFound(t, "RevealToken of a deleted token", err)
+	mustNoToken(t, "RevealToken of a deleted token", err)
 
 	// A channel takes its token with it.
-	must(t, s.DeleteChannel(ctx, "a"))
+	must(t, st.DeleteChannel(ctx, "a"))
 	_, err = s.RevealToken(ctx, "a")
-	mustNotFound(t, "RevealToken after DeleteChannel", err)
+	mustNoToken(t, "RevealToken after DeleteChannel", err)
 	if ts := tokens(t, s); len(ts) != 0 {
 		t.Errorf("Tokens after deleting every channel = %+v", ts)
 	}
