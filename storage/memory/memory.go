@@ -130,6 +130,31 @@ func (s *Store) RevealChannels(ctx context.Context) ([]routex.Channel, error) {
 	return s.channelList(ctx, cloneChannel)
 }
 
+// Channel returns the channel with this ID, secrets redacted, or an error
+// wrapping routex.ErrNotFound.
+func (s *Store) Channel(ctx context.Context, id string) (routex.Channel, error) {
+	return s.channel(ctx, id, routex.Channel.Redacted)
+}
+
+// RevealChannel returns the channel with this ID, secrets included, or an
+// error wrapping routex.ErrNotFound.
+func (s *Store) RevealChannel(ctx context.Context, id string) (routex.Channel, error) {
+	return s.channel(ctx, id, cloneChannel)
+}
+
+func (s *Store) channel(ctx context.Context, id string, copyOf func(routex.Channel) routex.Channel) (routex.Channel, error) {
+	var out routex.Channel
+	err := s.read(ctx, func() error {
+		c, ok := s.channels[id]
+		if !ok {
+			return fmt.Errorf("memory: channel %q: %w", id, routex.ErrNotFound)
+		}
+		out = copyOf(c)
+		return nil
+	})
+	return out, err
+}
+
 func (s *Store) channelList(ctx context.Context, copyOf func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	var out []routex.Channel
 	err := s.read(ctx, func() error {
@@ -238,6 +263,22 @@ func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
 	return out, nil
 }
 
+// Key returns the key with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Key(ctx context.Context, id string) (routex.Key, error) {
+	var out routex.Key
+	err := s.read(ctx, func() error {
+		k, ok := s.keys[id]
+		if !ok {
+			return fmt.Errorf("memory: key %q: %w", id, routex.ErrNotFound)
+		}
+		k.Models = slices.Clone(k.Models)
+		out = k
+		return nil
+	})
+	return out, err
+}
+
 // PutKey creates or replaces the key with k.ID.
 func (s *Store) PutKey(ctx context.Context, k routex.Key) error {
 	k.Models = slices.Clone(k.Models)
@@ -297,6 +338,21 @@ func (s *Store) Rules(ctx context.Context) ([]routex.Rule, error) {
 	}
 	slices.SortFunc(out, func(a, b routex.Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// Rule returns the rule with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Rule(ctx context.Context, id string) (routex.Rule, error) {
+	var out routex.Rule
+	err := s.read(ctx, func() error {
+		r, ok := s.rules[id]
+		if !ok {
+			return fmt.Errorf("memory: rule %q: %w", id, routex.ErrNotFound)
+		}
+		out = cloneRule(r)
+		return nil
+	})
+	return out, err
 }
 
 // PutRule creates or replaces the rule with r.ID. The rule's Matcher is not

@@ -38,16 +38,12 @@ func (s *Store) Tokens(ctx context.Context) ([]oauth.Token, error) {
 // RevealToken returns the token of the channel with its secrets decrypted,
 // or an error wrapping oauth.ErrNoToken.
 func (s *Store) RevealToken(ctx context.Context, channelID string) (oauth.Token, error) {
-	if err := s.usable(ctx); err != nil {
-		return oauth.Token{}, err
-	}
-	var data []byte
-	err := s.r.QueryRowContext(ctx, "SELECT data FROM tokens WHERE channel_id = ?", channelID).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
+	data, err := s.rowData(ctx, "SELECT data FROM tokens WHERE channel_id = ?", "token of channel", channelID)
+	if errors.Is(err, routex.ErrNotFound) {
 		return oauth.Token{}, fmt.Errorf("sqlite: token of channel %q: %w", channelID, oauth.ErrNoToken)
 	}
 	if err != nil {
-		return oauth.Token{}, s.fail("reading token of channel "+quote(channelID), err)
+		return oauth.Token{}, err
 	}
 	return s.decodeToken(channelID, data)
 }
@@ -109,6 +105,20 @@ func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Key returns the key with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Key(ctx context.Context, id string) (routex.Key, error) {
+	data, err := s.rowData(ctx, "SELECT data FROM keys WHERE id = ?", "key", id)
+	if err != nil {
+		return routex.Key{}, err
+	}
+	var k routex.Key
+	if err := json.Unmarshal(data, &k); err != nil {
+		return routex.Key{}, fmt.Errorf("sqlite: key %q: reading stored value: %w", id, err)
+	}
+	return k, nil
 }
 
 // PutKey creates or replaces the key with k.ID.

@@ -133,7 +133,28 @@ func keyA() routex.Key {
 	}
 }
 
-func keys(t *testing.T, s routex.Store) []routex.Key {
+// keyStore returns s's routex.KeyStore, or skips the test when it has none.
+func keyStore(t *testing.T, s routex.Store) routex.KeyStore {
+	t.Helper()
+	ks, ok := s.(routex.KeyStore)
+	if !ok {
+		t.Skip("the Store does not implement routex.KeyStore")
+	}
+	return ks
+}
+
+// settingStore returns s's routex.SettingStore, or skips the test when it
+// has none.
+func settingStore(t *testing.T, s routex.Store) routex.SettingStore {
+	t.Helper()
+	ss, ok := s.(routex.SettingStore)
+	if !ok {
+		t.Skip("the Store does not implement routex.SettingStore")
+	}
+	return ss
+}
+
+func keys(t *testing.T, s routex.KeyStore) []routex.Key {
 	t.Helper()
 	ks, err := s.Keys(t.Context())
 	must(t, err)
@@ -145,8 +166,9 @@ func keys(t *testing.T, s routex.Store) []routex.Key {
 	return ks
 }
 
-func testKeys(t *testing.T, s routex.Store) {
+func testKeys(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := keyStore(t, st)
 	if ks := keys(t, s); len(ks) != 0 {
 		t.Fatalf("new store has keys: %+v", ks)
 	}
@@ -167,13 +189,23 @@ func testKeys(t *testing.T, s routex.Store) {
 	must(t, s.PutKey(ctx, disabled))
 	equal(t, "Keys after replace", keys(t, s), []routex.Key{bare, disabled})
 
+	one, err := s.Key(ctx, disabled.ID)
+	must(t, err)
+	one.CreatedAt = one.CreatedAt.UTC()
+	equal(t, "Key", one, disabled)
+	one.Name = "changed" // the store keeps its own copy
+	equal(t, "Keys after changing Key's", keys(t, s), []routex.Key{bare, disabled})
+
 	must(t, s.DeleteKey(ctx, "key-0"))
 	mustNotFound(t, "DeleteKey of a deleted key", s.DeleteKey(ctx, "key-0"))
+	_, err = s.Key(ctx, "key-0")
+	mustNotFound(t, "Key of a deleted key", err)
 	equal(t, "Keys after delete", keys(t, s), []routex.Key{disabled})
 }
 
-func testSettings(t *testing.T, s routex.Store) {
+func testSettings(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := settingStore(t, st)
 	get := func(name string) string {
 		t.Helper()
 		v, err := s.Setting(ctx, name)
@@ -193,9 +225,9 @@ func testSettings(t *testing.T, s routex.Store) {
 		t.Errorf("Setting = %q", v)
 	}
 	// Settings and the strategy do not collide.
-	must(t, s.SetStrategy(ctx, "weighted"))
+	must(t, st.SetStrategy(ctx, "weighted"))
 	must(t, s.PutSetting(ctx, "strategy", "priority"))
-	if name, err := s.Strategy(ctx); err != nil || name != "weighted" {
+	if name, err := st.Strategy(ctx); err != nil || name != "weighted" {
 		t.Errorf("Strategy after PutSetting(strategy) = %q, %v; want weighted", name, err)
 	}
 	must(t, s.PutSetting(ctx, "admin.user", ""))

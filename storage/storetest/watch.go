@@ -15,7 +15,8 @@ import (
 
 func testWatch(t *testing.T, s routex.Store) {
 	ctx := t.Context()
-	ts := tokenStore(t, s) // token changes are told too
+	// Token, key and setting changes are told too.
+	ts, ks, ss := tokenStore(t, s), keyStore(t, s), settingStore(t, s)
 	var n atomic.Int32
 	stop := s.Watch(func() { n.Add(1) })
 
@@ -41,9 +42,9 @@ func testWatch(t *testing.T, s routex.Store) {
 		{"AddRecords", func() error { return s.AddRecords(ctx, []analytics.Record{{Time: t0, RequestID: "x"}}) }, 6},
 		{"PutToken", func() error { return ts.PutToken(ctx, tokenA()) }, 7},
 		{"DeleteToken", func() error { return ts.DeleteToken(ctx, "a") }, 8},
-		{"PutKey", func() error { return s.PutKey(ctx, keyA()) }, 9},
-		{"DeleteKey", func() error { return s.DeleteKey(ctx, keyA().ID) }, 10},
-		{"PutSetting", func() error { return s.PutSetting(ctx, "admin.user", "root") }, 11},
+		{"PutKey", func() error { return ks.PutKey(ctx, keyA()) }, 9},
+		{"DeleteKey", func() error { return ks.DeleteKey(ctx, keyA().ID) }, 10},
+		{"PutSetting", func() error { return ss.PutSetting(ctx, "admin.user", "root") }, 11},
 	} {
 		if err := step.do(); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
@@ -57,7 +58,7 @@ func testWatch(t *testing.T, s routex.Store) {
 	mustNotFound(t, "DeleteChannel", s.DeleteChannel(ctx, "a"))
 	mustNotFound(t, "DeleteRule", s.DeleteRule(ctx, "full"))
 	mustNoToken(t, "DeleteToken", ts.DeleteToken(ctx, "a"))
-	mustNotFound(t, "DeleteKey", s.DeleteKey(ctx, keyA().ID))
+	mustNotFound(t, "DeleteKey", ks.DeleteKey(ctx, keyA().ID))
 	if got := n.Load(); got != 11 {
 		t.Fatalf("after failed deletes: %d calls, want 11", got)
 	}
