@@ -742,27 +742,23 @@ type nopStore struct{ *mapResponses }
 
 func (nopStore) Channels(context.Context) ([]Channel, error)       { return nil, nil }
 func (nopStore) RevealChannels(context.Context) ([]Channel, error) { return nil, nil }
-func (nopStore) PutChannel(context.Context, Channel) error         { return nil }
-func (nopStore) DeleteChannel(context.Context, string) error       { return ErrNotFound }
-func (nopStore) Rules(context.Context) ([]Rule, error)             { return nil, nil }
-func (nopStore) PutRule(context.Context, Rule) error               { return nil }
-func (nopStore) DeleteRule(context.Context, string) error          { return ErrNotFound }
-func (nopStore) Strategy(context.Context) (string, error)          { return "", nil }
-func (nopStore) SetStrategy(context.Context, string) error         { return nil }
+func (nopStore) Channel(context.Context, string) (Channel, error)  { return Channel{}, ErrNotFound }
+func (nopStore) RevealChannel(context.Context, string) (Channel, error) {
+	return Channel{}, ErrNotFound
+}
+func (nopStore) Rule(context.Context, string) (Rule, error)  { return Rule{}, ErrNotFound }
+func (nopStore) PutChannel(context.Context, Channel) error   { return nil }
+func (nopStore) DeleteChannel(context.Context, string) error { return ErrNotFound }
+func (nopStore) Rules(context.Context) ([]Rule, error)       { return nil, nil }
+func (nopStore) PutRule(context.Context, Rule) error         { return nil }
+func (nopStore) DeleteRule(context.Context, string) error    { return ErrNotFound }
+func (nopStore) Strategy(context.Context) (string, error)    { return "", nil }
+func (nopStore) SetStrategy(context.Context, string) error   { return nil }
 func (nopStore) Sessions(context.Context, time.Time) ([]Session, error) {
 	return nil, nil
 }
 func (nopStore) PutSession(context.Context, Session) error            { return nil }
 func (nopStore) DeleteSession(context.Context, string) error          { return ErrNotFound }
-func (nopStore) Tokens(context.Context) ([]Token, error)              { return nil, nil }
-func (nopStore) RevealToken(context.Context, string) (Token, error)   { return Token{}, ErrNotFound }
-func (nopStore) PutToken(context.Context, Token) error                { return nil }
-func (nopStore) DeleteToken(context.Context, string) error            { return ErrNotFound }
-func (nopStore) Keys(context.Context) ([]Key, error)                  { return nil, nil }
-func (nopStore) PutKey(context.Context, Key) error                    { return nil }
-func (nopStore) DeleteKey(context.Context, string) error              { return ErrNotFound }
-func (nopStore) Setting(context.Context, string) (string, error)      { return "", nil }
-func (nopStore) PutSetting(context.Context, string, string) error     { return nil }
 func (nopStore) AddRecords(context.Context, []analytics.Record) error { return nil }
 func (nopStore) Records(context.Context, RecordQuery) ([]analytics.Record, error) {
 	return nil, nil

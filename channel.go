@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/routex/routex/internal/secret"
 	"github.com/routex/routex/transformer"
 )
 
@@ -333,15 +334,7 @@ func RedactURL(s string) string {
 }
 
 // RedactSecret hides a secret, keeping only enough to tell keys apart.
-func RedactSecret(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) <= 12 {
-		return "****"
-	}
-	return "****" + s[len(s)-4:]
-}
+func RedactSecret(s string) string { return secret.Redact(s) }
 
 func sensitiveParam(name string) bool {
 	n := strings.ToLower(name)

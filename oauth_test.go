@@ -100,7 +100,7 @@ func newOAuthPool(t *testing.T, expiresIn time.Duration, accounts ...string) *oa
 			return mockupstream.Behavior{}
 		})
 		require.NoError(t, st.PutChannel(t.Context(), routex.Channel{ID: id, Type: routex.FormatAnthropic, BaseURL: up.URL, OAuth: true}))
-		require.NoError(t, st.PutToken(t.Context(), routex.Token{ChannelID: id, AccessToken: id + "-access-SECRET-0",
+		require.NoError(t, st.PutToken(t.Context(), oauth.Token{ChannelID: id, AccessToken: id + "-access-SECRET-0",
 			RefreshToken: id + "-refresh-SECRET", Expiry: clock.Now().Add(expiresIn)}))
 	}
 	provider := oauth.Generic("test", oauth2.Config{ClientID: "routex-test", Endpoint: oauth2.Endpoint{TokenURL: p.tokens.URL + "/token"}})
@@ -205,7 +205,7 @@ func TestOAuthFailingRefreshTakesTheAccountOut(t *testing.T) {
 
 	// A new sign-in puts the account back.
 	p.tokens.failing.Store(false)
-	require.NoError(t, p.manager.Put(t.Context(), routex.Token{ChannelID: "a", AccessToken: "a-access-SECRET-0", RefreshToken: "a-refresh-SECRET",
+	require.NoError(t, p.manager.Put(t.Context(), oauth.Token{ChannelID: "a", AccessToken: "a-access-SECRET-0", RefreshToken: "a-refresh-SECRET",
 		Expiry: time.Now().Add(24 * time.Hour)}))
 	resp, body = post(t, p.client, anthropicPath, anthropicBody("claude-x", "hi"))
 	assert.Equal(t, http.StatusOK, resp.StatusCode, body)

@@ -10,10 +10,11 @@ import (
 	"github.com/routex/routex/analytics"
 )
 
-// Store keeps what routex must remember: channels, rules, the balancing
-// strategy, sticky sessions, OAuth tokens, proxy API keys, settings and usage
-// records. storage/memory and
-// storage/sqlite implement it, and storage/storetest is the conformance
+// Store keeps what a Client must remember: channels, rules, the balancing
+// strategy, sticky sessions and usage records. storage/memory and
+// storage/sqlite implement it, and beside it KeyStore, SettingStore and
+// oauth.TokenStore, for the programs that keep proxy keys, settings and
+// OAuth tokens (examples/server); storage/storetest is the conformance
 // suite every implementation passes.
 //
 // Implementations must be safe for concurrent use. Reads return copies the
@@ -27,6 +28,12 @@ type Store interface {
 	// included: the Client calls it to send requests with them, and
 	// nothing that shows channels should.
 	RevealChannels(ctx context.Context) ([]Channel, error)
+	// Channel returns the channel with this ID, its secrets redacted;
+	// ErrNotFound if there is none.
+	Channel(ctx context.Context, id string) (Channel, error)
+	// RevealChannel returns the channel with this ID, secrets included;
+	// ErrNotFound if there is none.
+	RevealChannel(ctx context.Context, id string) (Channel, error)
 	// PutChannel creates or replaces the channel with c.ID.
 	PutChannel(ctx context.Context, c Channel) error
 	// DeleteChannel removes a channel; ErrNotFound if there is none.
@@ -34,6 +41,8 @@ type Store interface {
 
 	// Rules returns every rule, ordered by ID. Go Matchers are not stored.
 	Rules(ctx context.Context) ([]Rule, error)
+	// Rule returns the rule with this ID; ErrNotFound if there is none.
+	Rule(ctx context.Context, id string) (Rule, error)
 	// PutRule creates or replaces the rule with r.ID.
 	PutRule(ctx context.Context, r Rule) error
 	// DeleteRule removes a rule; ErrNotFound if there is none.
@@ -51,31 +60,6 @@ type Store interface {
 	// DeleteSession removes a session; ErrNotFound if there is none.
 	DeleteSession(ctx context.Context, key string) error
 
-	// Tokens returns the OAuth tokens, ordered by channel ID, with the
-	// access and refresh tokens redacted.
-	Tokens(ctx context.Context) ([]Token, error)
-	// RevealToken returns the OAuth token of a channel, secrets included,
-	// for the code that signs requests and refreshes it; ErrNotFound if
-	// there is none.
-	RevealToken(ctx context.Context, channelID string) (Token, error)
-	// PutToken creates or replaces the token of t.ChannelID.
-	PutToken(ctx context.Context, t Token) error
-	// DeleteToken removes a channel's token; ErrNotFound if there is none.
-	// DeleteChannel removes the channel's token too.
-	DeleteToken(ctx context.Context, channelID string) error
-
-	// Keys returns the proxy API keys, ordered by ID.
-	Keys(ctx context.Context) ([]Key, error)
-	// PutKey creates or replaces the key with k.ID.
-	PutKey(ctx context.Context, k Key) error
-	// DeleteKey removes a key; ErrNotFound if there is none.
-	DeleteKey(ctx context.Context, id string) error
-
-	// Setting returns the value stored under name, "" if none is.
-	Setting(ctx context.Context, name string) (string, error)
-	// PutSetting stores value under name; an empty value removes it.
-	PutSetting(ctx context.Context, name, value string) error
-
 	// AddRecords appends usage records.
 	AddRecords(ctx context.Context, recs []analytics.Record) error
 	// Records returns the records matching q, newest first.
@@ -84,7 +68,7 @@ type Store interface {
 	Aggregate(ctx context.Context, q AggregateQuery) ([]Aggregate, error)
 
 	// Watch calls fn after every change to channels, rules, the strategy,
-	// tokens, keys or settings, once the change is visible to readers and before the writing call
+	// and, in a Store that keeps them, tokens, keys or settings, once the change is visible to readers and before the writing call
 	// returns. fn must not call back into the Store's write methods. The
 	// returned func stops the calls.
 	Watch(fn func()) (stop func())
@@ -93,30 +77,32 @@ type Store interface {
 	Close() error
 }
 
+// KeyStore keeps proxy API keys, beside a Store.
+type KeyStore interface {
+	// Keys returns the proxy API keys, ordered by ID.
+	Keys(ctx context.Context) ([]Key, error)
+	// Key returns the key with this ID; ErrNotFound if there is none.
+	Key(ctx context.Context, id string) (Key, error)
+	// PutKey creates or replaces the key with k.ID.
+	PutKey(ctx context.Context, k Key) error
+	// DeleteKey removes a key; ErrNotFound if there is none.
+	DeleteKey(ctx context.Context, id string) error
+}
+
+// SettingStore keeps named values, beside a Store: a program's own
+// settings, such as an administrator's password hash.
+type SettingStore interface {
+	// Setting returns the value stored under name, "" if none is.
+	Setting(ctx context.Context, name string) (string, error)
+	// PutSetting stores value under name; an empty value removes it.
+	PutSetting(ctx context.Context, name, value string) error
+}
+
 // Session ties a session key to the channel that serves it.
 type Session struct {
 	Key       string    `json:"key"`
 	ChannelID string    `json:"channelId"`
 	ExpiresAt time.Time `json:"expiresAt"`
-}
-
-// Token is the OAuth token a channel authenticates with instead of an API
-// key. Stores encrypt AccessToken and RefreshToken at rest where they can.
-type Token struct {
-	ChannelID    string    `json:"channelId"`
-	AccessToken  string    `json:"accessToken,omitempty"`
-	RefreshToken string    `json:"refreshToken,omitempty"`
-	TokenType    string    `json:"tokenType,omitempty"` // "Bearer" when empty
-	Expiry       time.Time `json:"expiry,omitzero"`     // zero: does not expire
-	Scope        string    `json:"scope,omitempty"`
-	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
-}
-
-// Redacted returns a copy of the token safe to show.
-func (t Token) Redacted() Token {
-	t.AccessToken = RedactSecret(t.AccessToken)
-	t.RefreshToken = RedactSecret(t.RefreshToken)
-	return t
 }
 
 // Key is a proxy API key: a credential that callers of a routex server

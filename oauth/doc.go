@@ -11,7 +11,7 @@
 // (Claude Pro/Max) and [AnthropicConsole], and [Generic] adapts any OAuth 2.0
 // provider described by an [oauth2.Config].
 //
-// A [Manager] keeps the tokens: it reads them from a [routex.Store] once,
+// A [Manager] keeps the tokens: it reads them from a [TokenStore] once,
 // hands out access tokens from memory, refreshes each channel's token shortly
 // before it expires with one refresh in flight per channel however many
 // requests wait, backs off after a failed refresh, and takes a channel whose

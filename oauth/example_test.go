@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/routex/routex"
 	"github.com/routex/routex/oauth"
 	"github.com/routex/routex/storage/memory"
 )
@@ -104,7 +103,7 @@ func ExampleManager() {
 
 	// After a sign-in, store the token for the channel.
 	ctx := context.Background()
-	m.Put(ctx, routex.Token{
+	m.Put(ctx, oauth.Token{
 		ChannelID:    "claude-max",
 		AccessToken:  "access-0",
 		RefreshToken: "refresh-0",

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/routex/routex"
 )
 
 // Sign-in errors. Match them with errors.Is.
@@ -98,13 +96,13 @@ func (f *Flow) Provider() Provider { return f.provider }
 //
 // The token's ChannelID is empty: set it, then store the token with
 // [Manager.Put].
-func (f *Flow) Exchange(ctx context.Context, hc *http.Client, pasted string) (routex.Token, error) {
+func (f *Flow) Exchange(ctx context.Context, hc *http.Client, pasted string) (Token, error) {
 	code, state, err := ParseCode(pasted)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	if state != "" && subtle.ConstantTimeCompare([]byte(state), []byte(f.state)) != 1 {
-		return routex.Token{}, ErrStateMismatch
+		return Token{}, ErrStateMismatch
 	}
 	return f.provider.exchangeCode(ctx, hc, code, f.verifier, f.state, f.now())
 }
@@ -160,10 +158,10 @@ func ParseCode(pasted string) (code, state string, err error) {
 //
 // If ctx ends while SignIn waits for input, it returns ctx.Err(); the read
 // from in is abandoned, not interrupted.
-func SignIn(ctx context.Context, p Provider, in io.Reader, out io.Writer, hc *http.Client) (routex.Token, error) {
+func SignIn(ctx context.Context, p Provider, in io.Reader, out io.Writer, hc *http.Client) (Token, error) {
 	f, err := Start(p)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	name := p.Name
 	if name == "" {
@@ -173,11 +171,11 @@ func SignIn(ctx context.Context, p Provider, in io.Reader, out io.Writer, hc *ht
 	fmt.Fprint(out, "Then paste the code shown (or the whole address you were sent to): ")
 	line, err := readLine(ctx, in)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	tok, err := f.Exchange(ctx, hc, line)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	fmt.Fprintln(out, "Signed in.")
 	return tok, nil

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/routex/routex"
 	"github.com/routex/routex/internal/enum"
 )
 
@@ -205,7 +204,7 @@ func (e *RefreshError) Unwrap() []error {
 // Load) and then served from memory. Store a new sign-in with Put; if
 // tokens reach the Store another way, call Load.
 type Manager struct {
-	store     routex.Store
+	store     TokenStore
 	providers ProviderFunc
 
 	refreshBefore  time.Duration
@@ -237,7 +236,7 @@ type channel struct {
 
 	known       bool // read from the Store, or Put
 	missing     bool
-	tok         routex.Token
+	tok         Token
 	gen         uint64 // bumped whenever tok is replaced
 	refreshing  bool
 	invalid     bool // the upstream rejected tok.AccessToken
@@ -251,7 +250,7 @@ type channel struct {
 
 // NewManager returns a Manager keeping tokens in store and refreshing them
 // with the provider that providers names for each channel.
-func NewManager(store routex.Store, providers ProviderFunc, s Settings) (*Manager, error) {
+func NewManager(store TokenStore, providers ProviderFunc, s Settings) (*Manager, error) {
 	if store == nil {
 		return nil, errors.New("routex/oauth: NewManager: nil Store")
 	}
@@ -480,10 +479,10 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 	// fail (refresh tokens are single-use where they rotate).
 	stored, err := m.store.RevealToken(ctx, id)
 	switch {
-	case errors.Is(err, routex.ErrNotFound):
+	case errors.Is(err, ErrNoToken):
 		m.mu.Lock()
 		if c.gen == gen {
-			c.reset(routex.Token{})
+			c.reset(Token{})
 			c.missing = true
 		}
 		m.mu.Unlock()
@@ -509,7 +508,7 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 
 	now := m.now()
 	p, ok := m.providers(id)
-	var fresh routex.Token
+	var fresh Token
 	if !ok {
 		err = errors.New("routex/oauth: no OAuth provider configured for the channel")
 	} else {
@@ -556,7 +555,7 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 // newer reports whether the stored token replaced the cached one. A stored
 // token older than the cached one is a copy a failed save left behind; one
 // without UpdatedAt was written by someone who did not say, and is taken.
-func newer(stored, cached routex.Token) bool {
+func newer(stored, cached Token) bool {
 	if stored.AccessToken == "" {
 		return false
 	}
@@ -567,7 +566,7 @@ func newer(stored, cached routex.Token) bool {
 }
 
 // fail records a failed refresh and returns what the waiting requests get.
-func (m *Manager) fail(c *channel, id string, gen uint64, old routex.Token, err error, now time.Time) (string, error) {
+func (m *Manager) fail(c *channel, id string, gen uint64, old Token, err error, now time.Time) (string, error) {
 	msg := scrub(err.Error(), old.AccessToken, old.RefreshToken)
 	var te *TokenError
 	permanent := errors.As(err, &te) && te.Permanent()
@@ -611,7 +610,7 @@ func (m *Manager) fail(c *channel, id string, gen uint64, old routex.Token, err 
 
 // reset replaces c's token and clears its failure record. m.mu must be
 // held.
-func (c *channel) reset(t routex.Token) {
+func (c *channel) reset(t Token) {
 	c.known = true
 	c.missing = t.AccessToken == ""
 	c.tok = t
@@ -664,7 +663,7 @@ func (m *Manager) Invalidate(channelID, accessToken string) {
 // Put stores t, a token from a new sign-in, as the token of t.ChannelID,
 // and puts the channel back in rotation: its failures are forgotten. A
 // refresh in flight for the channel is discarded.
-func (m *Manager) Put(ctx context.Context, t routex.Token) error {
+func (m *Manager) Put(ctx context.Context, t Token) error {
 	if t.ChannelID == "" {
 		return errors.New("routex/oauth: Put: token has no ChannelID")
 	}
@@ -702,11 +701,11 @@ func (m *Manager) Delete(ctx context.Context, channelID string) error {
 
 	c.commit.Lock()
 	defer c.commit.Unlock()
-	if err := m.store.DeleteToken(ctx, channelID); err != nil && !errors.Is(err, routex.ErrNotFound) {
+	if err := m.store.DeleteToken(ctx, channelID); err != nil && !errors.Is(err, ErrNoToken) {
 		return fmt.Errorf("routex/oauth: channel %q: deleting the token: %w", channelID, err)
 	}
 	m.mu.Lock()
-	c.reset(routex.Token{})
+	c.reset(Token{})
 	m.mu.Unlock()
 	m.log.Info("oauth: token deleted", "channel", channelID)
 	return nil
@@ -725,7 +724,7 @@ func (m *Manager) Load(ctx context.Context, channelID string) error {
 	m.mu.Unlock()
 
 	t, err := m.store.RevealToken(ctx, channelID)
-	if err != nil && !errors.Is(err, routex.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNoToken) {
 		return fmt.Errorf("routex/oauth: channel %q: reading the token: %w", channelID, err)
 	}
 	m.mu.Lock()
@@ -738,7 +737,7 @@ func (m *Manager) Load(ctx context.Context, channelID string) error {
 	switch {
 	case err != nil: // not found
 		if !c.known || !c.missing {
-			c.reset(routex.Token{})
+			c.reset(Token{})
 		}
 	case !c.known || newer(t, c.tok):
 		c.reset(t)

@@ -10,27 +10,24 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/routex/routex"
-	"github.com/routex/routex/storage/memory"
 )
 
 // fixture is a Manager over a memory Store, a test authorization server
 // and a fake clock, with one channel "ch" holding a token.
 type fixture struct {
 	a     *authServer
-	store *memory.Store
+	store *tokenStore
 	clk   *clock
 	logs  *logBuffer
 	m     *Manager
-	tok   routex.Token // the token stored at the start
+	tok   Token // the token stored at the start
 }
 
 func newFixture(t *testing.T, jsonRequests bool, expiresIn time.Duration, s Settings) *fixture {
 	t.Helper()
 	f := &fixture{
 		a:     newAuthServer(t, jsonRequests),
-		store: memory.New(),
+		store: newTokenStore(),
 		clk:   newClock(),
 		logs:  &logBuffer{},
 	}
@@ -42,7 +39,7 @@ func newFixture(t *testing.T, jsonRequests bool, expiresIn time.Duration, s Sett
 	}
 	f.m = m
 	access, refresh := f.a.issue()
-	f.tok = routex.Token{
+	f.tok = Token{
 		ChannelID:    "ch",
 		AccessToken:  access,
 		RefreshToken: refresh,
@@ -256,7 +253,7 @@ func TestManagerBackoffThenFailed(t *testing.T) {
 
 	// A new sign-in puts it back.
 	access, refresh := f.a.issue()
-	if err := f.m.Put(ctx, routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
+	if err := f.m.Put(ctx, Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
 		Expiry: f.clk.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +330,7 @@ func TestManagerMissingToken(t *testing.T) {
 	if _, err := f.m.AccessToken(t.Context(), "ch"); !errors.Is(err, ErrSignInRequired) {
 		t.Fatalf("after Delete: %v", err)
 	}
-	if _, err := f.store.RevealToken(t.Context(), "ch"); !errors.Is(err, routex.ErrNotFound) {
+	if _, err := f.store.RevealToken(t.Context(), "ch"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("the Store still has the token: %v", err)
 	}
 }
@@ -385,7 +382,7 @@ func TestManagerAdoptsNewerStoredToken(t *testing.T) {
 	// Another instance sharing the Store refreshed the token.
 	access, refresh := f.a.issue()
 	f.clk.Advance(time.Second)
-	newer := routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
+	newer := Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
 		Expiry: f.clk.Now().Add(time.Hour), UpdatedAt: f.clk.Now()}
 	if err := f.store.PutToken(t.Context(), newer); err != nil {
 		t.Fatal(err)
@@ -415,7 +412,7 @@ func TestManagerLoad(t *testing.T) {
 	// A sign-in written to the Store directly, then loaded, revives it.
 	access, refresh := f.a.issue()
 	f.clk.Advance(time.Second)
-	if err := f.store.PutToken(t.Context(), routex.Token{ChannelID: "ch", AccessToken: access,
+	if err := f.store.PutToken(t.Context(), Token{ChannelID: "ch", AccessToken: access,
 		RefreshToken: refresh, Expiry: f.clk.Now().Add(time.Hour), UpdatedAt: f.clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +438,7 @@ func TestManagerPutDuringRefreshWins(t *testing.T) {
 	}()
 	<-f.a.entered
 	access, refresh := f.a.issue()
-	signedIn := routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
+	signedIn := Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh,
 		Expiry: f.clk.Now().Add(time.Hour)}
 	if err := f.m.Put(t.Context(), signedIn); err != nil {
 		t.Fatal(err)
@@ -496,7 +493,7 @@ func TestManagerAuthorize(t *testing.T) {
 
 func TestManagerSaveFailureKeepsToken(t *testing.T) {
 	f := newFixture(t, true, time.Minute, Settings{})
-	bad := &failingStore{Store: f.store}
+	bad := &failingStore{tokenStore: f.store}
 	m, err := NewManager(bad, Fixed(f.a.provider()), Settings{Now: f.clk.Now, Logger: f.logs.logger()})
 	if err != nil {
 		t.Fatal(err)
@@ -515,22 +512,22 @@ func TestManagerSaveFailureKeepsToken(t *testing.T) {
 }
 
 type failingStore struct {
-	*memory.Store
+	*tokenStore
 	failPut atomic.Bool
 }
 
-func (s *failingStore) PutToken(ctx context.Context, t routex.Token) error {
+func (s *failingStore) PutToken(ctx context.Context, t Token) error {
 	if s.failPut.Load() {
 		return errors.New("disk full")
 	}
-	return s.Store.PutToken(ctx, t)
+	return s.tokenStore.PutToken(ctx, t)
 }
 
 func TestNewManagerValidates(t *testing.T) {
 	if _, err := NewManager(nil, Fixed(Provider{}), Settings{}); err == nil {
 		t.Error("nil store accepted")
 	}
-	if _, err := NewManager(memory.New(), nil, Settings{}); err == nil {
+	if _, err := NewManager(newTokenStore(), nil, Settings{}); err == nil {
 		t.Error("nil providers accepted")
 	}
 }
@@ -626,7 +623,7 @@ func TestManagerLoadFromStoreWatch(t *testing.T) {
 		t.Fatalf("refresh: %v", err)
 	}
 	access, refresh := f.a.issue()
-	if err := f.m.Put(t.Context(), routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh}); err != nil {
+	if err := f.m.Put(t.Context(), Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.m.AccessToken(t.Context(), "ch"); got != access {
@@ -644,7 +641,7 @@ func TestManagerLoadFromStoreWatch(t *testing.T) {
 	// A sign-in written to the Store by someone else, without UpdatedAt,
 	// reaches the Manager through the watch.
 	access, refresh = f.a.issue()
-	if err := f.store.PutToken(t.Context(), routex.Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh}); err != nil {
+	if err := f.store.PutToken(t.Context(), Token{ChannelID: "ch", AccessToken: access, RefreshToken: refresh}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := f.m.AccessToken(t.Context(), "ch"); err != nil || got != access {

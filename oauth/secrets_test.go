@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/routex/routex"
 )
 
 // TestSecretsNeverShown drives sign-ins and refreshes through successes
@@ -105,7 +103,7 @@ func testSecretsNeverShown(t *testing.T, jsonRequests bool) {
 	f.a.failRefresh = nil
 	f.a.mu.Unlock()
 	// A refresh token the server does not know (revoked), quoted back.
-	revoked := routex.Token{ChannelID: "revoked", AccessToken: secret("at"), RefreshToken: secret("rt"),
+	revoked := Token{ChannelID: "revoked", AccessToken: testSecret("at"), RefreshToken: testSecret("rt"),
 		Expiry: f.clk.Now().Add(-time.Minute)}
 	record(f.m.Put(ctx, revoked))
 	_, err = f.m.AccessToken(ctx, "revoked")

@@ -86,11 +86,11 @@ func (a *authServer) provider() Provider {
 	}
 }
 
-func secret(prefix string) string { return prefix + "-" + rand.Text() + rand.Text() }
+func testSecret(prefix string) string { return prefix + "-" + rand.Text() + rand.Text() }
 
 // issue creates a token pair and records its secrets.
 func (a *authServer) issue() (access, refresh string) {
-	access, refresh = secret("at"), secret("rt")
+	access, refresh = testSecret("at"), testSecret("rt")
 	a.mu.Lock()
 	a.refreshTok[refresh] = true
 	a.issued = append(a.issued, access, refresh)
@@ -118,7 +118,7 @@ func (a *authServer) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad authorize request", http.StatusBadRequest)
 		return
 	}
-	code := secret("code")
+	code := testSecret("code")
 	a.mu.Lock()
 	a.codes[code] = grant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
 	a.issued = append(a.issued, code)

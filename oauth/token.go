@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/routex/routex/internal/secret"
 	"golang.org/x/oauth2"
-
-	"github.com/routex/routex"
 )
 
 // maxTokenResponse bounds how much of a token endpoint's answer is read.
@@ -87,14 +86,14 @@ func mask(err error, doing string, secrets ...string) error {
 func scrub(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 6 && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, routex.RedactSecret(sec))
+			s = strings.ReplaceAll(s, sec, secret.Redact(sec))
 		}
 	}
 	return s
 }
 
 // exchangeCode trades an authorization code for a token.
-func (p Provider) exchangeCode(ctx context.Context, hc *http.Client, code, verifier, state string, now time.Time) (routex.Token, error) {
+func (p Provider) exchangeCode(ctx context.Context, hc *http.Client, code, verifier, state string, now time.Time) (Token, error) {
 	secrets := []string{code, verifier, state, p.ClientSecret}
 	if p.JSONTokenRequests {
 		body := map[string]string{
@@ -111,14 +110,14 @@ func (p Provider) exchangeCode(ctx context.Context, hc *http.Client, code, verif
 	}
 	tok, err := p.formConfig().Exchange(p.clientContext(ctx, hc), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return routex.Token{}, mask(fromRetrieveError(err), "exchanging the code", secrets...)
+		return Token{}, mask(fromRetrieveError(err), "exchanging the code", secrets...)
 	}
 	return fromOAuth2(tok, "", now), nil
 }
 
 // refresh trades a refresh token for a new token. A provider that does not
 // rotate refresh tokens omits one from its answer; the old one is kept.
-func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken string, now time.Time) (routex.Token, error) {
+func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken string, now time.Time) (Token, error) {
 	secrets := []string{refreshToken, p.ClientSecret}
 	if p.JSONTokenRequests {
 		// No scope: some endpoints (Anthropic's) refuse a refresh that
@@ -135,7 +134,7 @@ func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken str
 	ts := p.formConfig().TokenSource(p.clientContext(ctx, hc), &oauth2.Token{RefreshToken: refreshToken})
 	tok, err := ts.Token()
 	if err != nil {
-		return routex.Token{}, mask(fromRetrieveError(err), "refreshing the token", secrets...)
+		return Token{}, mask(fromRetrieveError(err), "refreshing the token", secrets...)
 	}
 	return fromOAuth2(tok, refreshToken, now), nil
 }
@@ -189,7 +188,7 @@ func (t headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // postJSON sends a token request as a JSON object; empty fields are left
 // out.
-func (p Provider) postJSON(ctx context.Context, hc *http.Client, fields map[string]string, oldRefresh string, now time.Time) (routex.Token, error) {
+func (p Provider) postJSON(ctx context.Context, hc *http.Client, fields map[string]string, oldRefresh string, now time.Time) (Token, error) {
 	for k, v := range fields {
 		if v == "" {
 			delete(fields, k)
@@ -197,33 +196,33 @@ func (p Provider) postJSON(ctx context.Context, hc *http.Client, fields map[stri
 	}
 	body, err := json.Marshal(fields)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.TokenURL, bytes.NewReader(body))
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.tokenClient(hc).Do(req)
 	if err != nil {
-		return routex.Token{}, err
+		return Token{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse))
 	if err != nil {
-		return routex.Token{}, fmt.Errorf("reading the answer: %w", err)
+		return Token{}, fmt.Errorf("reading the answer: %w", err)
 	}
 	var tr tokenResponse
 	decodeErr := json.Unmarshal(data, &tr)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || tr.errorCode() != "" {
-		return routex.Token{}, tr.tokenError(resp.StatusCode)
+		return Token{}, tr.tokenError(resp.StatusCode)
 	}
 	if decodeErr != nil {
-		return routex.Token{}, fmt.Errorf("decoding the answer: %w", decodeErr)
+		return Token{}, fmt.Errorf("decoding the answer: %w", decodeErr)
 	}
 	if tr.AccessToken == "" {
-		return routex.Token{}, errors.New("the answer has no access_token")
+		return Token{}, errors.New("the answer has no access_token")
 	}
 	expiresIn, _ := tr.ExpiresIn.Int64()
 	return newToken(tr.AccessToken, tr.RefreshToken, tr.TokenType, tr.Scope, oldRefresh, expiresIn, now), nil
@@ -232,8 +231,8 @@ func (p Provider) postJSON(ctx context.Context, hc *http.Client, fields map[stri
 // newToken builds the token a token endpoint answered at now. A refresh
 // that does not rotate the refresh token keeps oldRefresh; expiresIn, in
 // seconds, counts from now on the caller's clock (0: unknown).
-func newToken(access, refresh, typ, scope, oldRefresh string, expiresIn int64, now time.Time) routex.Token {
-	t := routex.Token{AccessToken: access, RefreshToken: refresh, TokenType: typ, Scope: scope, UpdatedAt: now}
+func newToken(access, refresh, typ, scope, oldRefresh string, expiresIn int64, now time.Time) Token {
+	t := Token{AccessToken: access, RefreshToken: refresh, TokenType: typ, Scope: scope, UpdatedAt: now}
 	if t.RefreshToken == "" {
 		t.RefreshToken = oldRefresh
 	}
@@ -313,7 +312,7 @@ func fromRetrieveError(err error) error {
 
 // fromOAuth2 converts an x/oauth2 token, computing its expiry from
 // expires_in with the caller's clock.
-func fromOAuth2(tok *oauth2.Token, oldRefresh string, now time.Time) routex.Token {
+func fromOAuth2(tok *oauth2.Token, oldRefresh string, now time.Time) Token {
 	secs := tok.ExpiresIn
 	if secs == 0 {
 		// A form-encoded answer: x/oauth2 reads expires_in on its own clock.

@@ -44,7 +44,7 @@ type pending struct {
 	started time.Time
 }
 
-func newAccounts(st routex.Store, logger *slog.Logger) (*accounts, error) {
+func newAccounts(st oauth.TokenStore, logger *slog.Logger) (*accounts, error) {
 	m, err := oauth.NewManager(st, func(string) (oauth.Provider, bool) { return signInModes["subscription"](), true },
 		oauth.Settings{Logger: logger})
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *Server) startSignIn(w http.ResponseWriter, r *http.Request) {
 	if in.Mode == "" {
 		in.Mode = "subscription"
 	}
-	ch, err := s.findChannel(r.Context(), r.PathValue("id"), false)
+	ch, err := s.store.Channel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -163,7 +163,7 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	ch, err := s.findChannel(ctx, r.PathValue("id"), true)
+	ch, err := s.store.RevealChannel(ctx, r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return

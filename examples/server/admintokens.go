@@ -70,7 +70,7 @@ func (e *tokenRefusal) Error() string { return e.msg }
 // one reads no database; a revoked token is refused from the next request.
 // It is safe for concurrent use.
 type adminTokens struct {
-	store routex.Store
+	store settingStore
 
 	// byHash maps a token's hash to its id; nil until loaded.
 	byHash   atomic.Pointer[map[string]string]
@@ -83,7 +83,7 @@ type adminTokens struct {
 	saved  map[string]time.Time // by id: last use written to the Store
 }
 
-func newAdminTokens(st routex.Store) *adminTokens {
+func newAdminTokens(st settingStore) *adminTokens {
 	t := &adminTokens{store: st, now: time.Now, used: map[string]time.Time{}, saved: map[string]time.Time{}}
 	// A failed first load is retried by the first check.
 	_ = t.reload(context.Background())

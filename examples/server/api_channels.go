@@ -79,25 +79,8 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) findChannel(ctx context.Context, id string, reveal bool) (routex.Channel, error) {
-	list := s.store.Channels
-	if reveal {
-		list = s.store.RevealChannels
-	}
-	chs, err := list(ctx)
-	if err != nil {
-		return routex.Channel{}, err
-	}
-	for _, c := range chs {
-		if c.ID == id {
-			return c, nil
-		}
-	}
-	return routex.Channel{}, fmt.Errorf("channel %q: %w", id, routex.ErrNotFound)
-}
-
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
-	c, err := s.findChannel(r.Context(), r.PathValue("id"), false)
+	c, err := s.store.Channel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -127,7 +110,7 @@ func (s *Server) prepareChannel(w http.ResponseWriter, ctx context.Context, c ro
 		}
 		c.ID = base
 		for n := 2; ; n++ {
-			if _, err := s.findChannel(ctx, c.ID, false); errors.Is(err, routex.ErrNotFound) {
+			if _, err := s.store.Channel(ctx, c.ID); errors.Is(err, routex.ErrNotFound) {
 				break
 			} else if err != nil {
 				s.storeError(w, "channel", err)
@@ -151,7 +134,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) {
 	c := doc.channel()
 	ctx := r.Context()
 	if c.ID != "" {
-		if _, err := s.findChannel(ctx, c.ID, false); err == nil {
+		if _, err := s.store.Channel(ctx, c.ID); err == nil {
 			apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("channel %q exists; PUT /api/channels/%s replaces it", c.ID, c.ID))
 			return
 		}
@@ -201,7 +184,7 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ID = id
 	ctx := r.Context()
-	old, err := s.findChannel(ctx, id, true)
+	old, err := s.store.RevealChannel(ctx, id)
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -278,7 +261,7 @@ func viewTest(res routex.TestResult) testResult {
 }
 
 func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) {
-	c, err := s.findChannel(r.Context(), r.PathValue("id"), true)
+	c, err := s.store.RevealChannel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -337,7 +320,7 @@ func (s *Server) fetchModels(w http.ResponseWriter, r *http.Request, c routex.Ch
 // fetchChannelModels lists the models of a saved channel's provider, with
 // its stored key.
 func (s *Server) fetchChannelModels(w http.ResponseWriter, r *http.Request) {
-	c, err := s.findChannel(r.Context(), r.PathValue("id"), true)
+	c, err := s.store.RevealChannel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "channel", err)
 		return
@@ -357,7 +340,7 @@ func (s *Server) fetchNewChannelModels(w http.ResponseWriter, r *http.Request) {
 	c := doc.channel()
 	if c.ID == "" {
 		c.ID = "new"
-	} else if old, err := s.findChannel(r.Context(), c.ID, true); err == nil {
+	} else if old, err := s.store.RevealChannel(r.Context(), c.ID); err == nil {
 		keepSecrets(&c, old)
 	} else if !errors.Is(err, routex.ErrNotFound) {
 		s.storeError(w, "channel", err)

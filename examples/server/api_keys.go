@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -76,26 +74,13 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) findKey(ctx context.Context, id string) (routex.Key, error) {
-	keys, err := s.store.Keys(ctx)
-	if err != nil {
-		return routex.Key{}, err
-	}
-	for _, k := range keys {
-		if k.ID == id {
-			return k, nil
-		}
-	}
-	return routex.Key{}, fmt.Errorf("key %q: %w", id, routex.ErrNotFound)
-}
-
 func (s *Server) putKey(w http.ResponseWriter, r *http.Request) {
 	var in keyInput
 	if !decode(w, r, &in) {
 		return
 	}
 	in.clean()
-	k, err := s.findKey(r.Context(), r.PathValue("id"))
+	k, err := s.store.Key(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.storeError(w, "key", err)
 		return

@@ -54,21 +54,8 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	s.storeError(w, "rules", err)
 }
 
-func (s *Server) findRule(ctx context.Context, id string) (routex.Rule, error) {
-	rules, err := s.store.Rules(ctx)
-	if err != nil {
-		return routex.Rule{}, err
-	}
-	for _, r := range rules {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return routex.Rule{}, fmt.Errorf("rule %q: %w", id, routex.ErrNotFound)
-}
-
 func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
-	rule, err := s.findRule(r.Context(), r.PathValue("id"))
+	rule, err := s.store.Rule(r.Context(), r.PathValue("id"))
 	if err == nil {
 		var out []ruleView
 		if out, err = s.viewRules(r.Context(), rule); err == nil {
@@ -185,7 +172,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 		}
 		rule.ID = base
 		for n := 2; ; n++ {
-			if _, err := s.findRule(ctx, rule.ID); errors.Is(err, routex.ErrNotFound) {
+			if _, err := s.store.Rule(ctx, rule.ID); errors.Is(err, routex.ErrNotFound) {
 				break
 			} else if err != nil {
 				s.storeError(w, "rule", err)
@@ -193,7 +180,7 @@ func (s *Server) createRule(w http.ResponseWriter, r *http.Request) {
 			}
 			rule.ID = fmt.Sprintf("%s-%d", base, n)
 		}
-	} else if _, err := s.findRule(ctx, rule.ID); err == nil {
+	} else if _, err := s.store.Rule(ctx, rule.ID); err == nil {
 		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("rule %q exists; PUT /api/rules/%s replaces it", rule.ID, rule.ID))
 		return
 	}
@@ -214,7 +201,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rule.ID = id
-	if _, err := s.findRule(r.Context(), id); err != nil {
+	if _, err := s.store.Rule(r.Context(), id); err != nil {
 		s.storeError(w, "rule", err)
 		return
 	}
@@ -237,7 +224,7 @@ func (s *Server) enableRule(on bool) http.HandlerFunc {
 		if s.refuseConfigured(w, "rule", r.PathValue("id")) {
 			return
 		}
-		rule, err := s.findRule(r.Context(), r.PathValue("id"))
+		rule, err := s.store.Rule(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.storeError(w, "rule", err)
 			return

@@ -44,7 +44,7 @@ func randomBytes(n int) []byte {
 func randomToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
 
 // setAdmin stores the administrator's name and a bcrypt hash of the password.
-func setAdmin(ctx context.Context, st routex.Store, user, password string) error {
+func setAdmin(ctx context.Context, st routex.SettingStore, user, password string) error {
 	if err := checkPassword(user, password); err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ type session struct {
 // token on every change) and scripts by the configured admin token or one
 // made in Settings.
 type auth struct {
-	store  routex.Store
+	store  settingStore
 	token  string // admin token; "" disables token auth
 	tokens *adminTokens
 
@@ -96,7 +96,7 @@ const (
 // errBusy is a password check refused because too many are waiting.
 var errBusy = errors.New("too many logins at once")
 
-func newAuth(st routex.Store, token string) *auth {
+func newAuth(st settingStore, token string) *auth {
 	return &auth{store: st, token: token, tokens: newAdminTokens(st), sessions: make(map[string]*session),
 		hashing: make(chan struct{}, maxHashing)}
 }
@@ -267,12 +267,12 @@ func (a *auth) require(next http.Handler) http.Handler {
 // in memory by hash, reloaded whenever the Store changes, so the request
 // path never reads the database.
 type keyring struct {
-	store  routex.Store
+	store  keyStore
 	byHash atomic.Pointer[map[string]routex.Key]
 	stop   func()
 }
 
-func newKeyring(ctx context.Context, st routex.Store) (*keyring, error) {
+func newKeyring(ctx context.Context, st keyStore) (*keyring, error) {
 	k := &keyring{store: st}
 	if err := k.reload(ctx); err != nil {
 		return nil, err

@@ -132,7 +132,7 @@ func (m *modelSync) sync(c routex.Channel) {
 	}
 	// Read again: the channel may have been edited while its provider
 	// answered.
-	cur, err := m.s.findChannel(m.ctx, c.ID, true)
+	cur, err := m.s.store.RevealChannel(m.ctx, c.ID)
 	if err != nil || !cur.SyncModels || listingSource(cur) != listingSource(c) {
 		return
 	}

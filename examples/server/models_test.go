@@ -185,7 +185,7 @@ func waitModels(t *testing.T, srv *Server, id string, want []string) {
 	defer stop()
 	deadline := time.After(10 * time.Second)
 	for {
-		ch, err := srv.findChannel(t.Context(), id, false)
+		ch, err := srv.store.Channel(t.Context(), id)
 		require.NoError(t, err)
 		if strings.Join(ch.Models, ",") == strings.Join(want, ",") {
 			return
@@ -214,7 +214,7 @@ func TestSyncModels(t *testing.T) {
 	defer srv.Close()
 
 	waitModels(t, srv, "listed", []string{"claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5"})
-	ch, err := srv.findChannel(t.Context(), "kept", false)
+	ch, err := srv.store.Channel(t.Context(), "kept")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"claude-old"}, ch.Models, "a channel without syncModels is left alone")
 

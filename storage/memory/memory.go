@@ -19,6 +19,7 @@ import (
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/internal/watch"
+	"github.com/routex/routex/oauth"
 )
 
 // ErrClosed is returned by every method of a Store that has been closed.
@@ -50,7 +51,7 @@ type Store struct {
 	rules    map[string]routex.Rule
 	strategy string
 	sessions map[string]routex.Session
-	tokens   map[string]routex.Token
+	tokens   map[string]oauth.Token
 	keys     map[string]routex.Key
 	settings map[string]string
 	records  []analytics.Record // ordered by Time, oldest first; ties in insertion order
@@ -72,7 +73,7 @@ func New(opts ...Option) *Store {
 		channels: make(map[string]routex.Channel),
 		rules:    make(map[string]routex.Rule),
 		sessions: make(map[string]routex.Session),
-		tokens:   make(map[string]routex.Token),
+		tokens:   make(map[string]oauth.Token),
 		keys:     make(map[string]routex.Key),
 		settings: make(map[string]string),
 	}
@@ -129,6 +130,31 @@ func (s *Store) RevealChannels(ctx context.Context) ([]routex.Channel, error) {
 	return s.channelList(ctx, cloneChannel)
 }
 
+// Channel returns the channel with this ID, secrets redacted, or an error
+// wrapping routex.ErrNotFound.
+func (s *Store) Channel(ctx context.Context, id string) (routex.Channel, error) {
+	return s.channel(ctx, id, routex.Channel.Redacted)
+}
+
+// RevealChannel returns the channel with this ID, secrets included, or an
+// error wrapping routex.ErrNotFound.
+func (s *Store) RevealChannel(ctx context.Context, id string) (routex.Channel, error) {
+	return s.channel(ctx, id, cloneChannel)
+}
+
+func (s *Store) channel(ctx context.Context, id string, copyOf func(routex.Channel) routex.Channel) (routex.Channel, error) {
+	var out routex.Channel
+	err := s.read(ctx, func() error {
+		c, ok := s.channels[id]
+		if !ok {
+			return fmt.Errorf("memory: channel %q: %w", id, routex.ErrNotFound)
+		}
+		out = copyOf(c)
+		return nil
+	})
+	return out, err
+}
+
 func (s *Store) channelList(ctx context.Context, copyOf func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	var out []routex.Channel
 	err := s.read(ctx, func() error {
@@ -169,10 +195,10 @@ func (s *Store) DeleteChannel(ctx context.Context, id string) error {
 }
 
 // Tokens returns the OAuth tokens, ordered by channel ID, secrets redacted.
-func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
-	var out []routex.Token
+func (s *Store) Tokens(ctx context.Context) ([]oauth.Token, error) {
+	var out []oauth.Token
 	err := s.read(ctx, func() error {
-		out = make([]routex.Token, 0, len(s.tokens))
+		out = make([]oauth.Token, 0, len(s.tokens))
 		for _, t := range s.tokens {
 			out = append(out, t.Redacted())
 		}
@@ -181,18 +207,18 @@ func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b routex.Token) int { return cmp.Compare(a.ChannelID, b.ChannelID) })
+	slices.SortFunc(out, func(a, b oauth.Token) int { return cmp.Compare(a.ChannelID, b.ChannelID) })
 	return out, nil
 }
 
 // RevealToken returns the token of the channel, secrets included, or an
-// error wrapping routex.ErrNotFound.
-func (s *Store) RevealToken(ctx context.Context, channelID string) (routex.Token, error) {
-	var t routex.Token
+// error wrapping oauth.ErrNoToken.
+func (s *Store) RevealToken(ctx context.Context, channelID string) (oauth.Token, error) {
+	var t oauth.Token
 	err := s.read(ctx, func() error {
 		var ok bool
 		if t, ok = s.tokens[channelID]; !ok {
-			return fmt.Errorf("memory: token of channel %q: %w", channelID, routex.ErrNotFound)
+			return fmt.Errorf("memory: token of channel %q: %w", channelID, oauth.ErrNoToken)
 		}
 		return nil
 	})
@@ -200,7 +226,7 @@ func (s *Store) RevealToken(ctx context.Context, channelID string) (routex.Token
 }
 
 // PutToken creates or replaces the token of t.ChannelID.
-func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
+func (s *Store) PutToken(ctx context.Context, t oauth.Token) error {
 	return s.change(ctx, func() error {
 		s.tokens[t.ChannelID] = t
 		return nil
@@ -208,11 +234,11 @@ func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
 }
 
 // DeleteToken removes the token of the channel, or returns an error wrapping
-// routex.ErrNotFound.
+// oauth.ErrNoToken.
 func (s *Store) DeleteToken(ctx context.Context, channelID string) error {
 	return s.change(ctx, func() error {
 		if _, ok := s.tokens[channelID]; !ok {
-			return fmt.Errorf("memory: token of channel %q: %w", channelID, routex.ErrNotFound)
+			return fmt.Errorf("memory: token of channel %q: %w", channelID, oauth.ErrNoToken)
 		}
 		delete(s.tokens, channelID)
 		return nil
@@ -235,6 +261,22 @@ func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
 	}
 	slices.SortFunc(out, func(a, b routex.Key) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// Key returns the key with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Key(ctx context.Context, id string) (routex.Key, error) {
+	var out routex.Key
+	err := s.read(ctx, func() error {
+		k, ok := s.keys[id]
+		if !ok {
+			return fmt.Errorf("memory: key %q: %w", id, routex.ErrNotFound)
+		}
+		k.Models = slices.Clone(k.Models)
+		out = k
+		return nil
+	})
+	return out, err
 }
 
 // PutKey creates or replaces the key with k.ID.
@@ -296,6 +338,21 @@ func (s *Store) Rules(ctx context.Context) ([]routex.Rule, error) {
 	}
 	slices.SortFunc(out, func(a, b routex.Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// Rule returns the rule with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Rule(ctx context.Context, id string) (routex.Rule, error) {
+	var out routex.Rule
+	err := s.read(ctx, func() error {
+		r, ok := s.rules[id]
+		if !ok {
+			return fmt.Errorf("memory: rule %q: %w", id, routex.ErrNotFound)
+		}
+		out = cloneRule(r)
+		return nil
+	})
+	return out, err
 }
 
 // PutRule creates or replaces the rule with r.ID. The rule's Matcher is not

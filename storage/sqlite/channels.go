@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -84,6 +85,43 @@ func (s *Store) RevealChannels(ctx context.Context) ([]routex.Channel, error) {
 	return s.channelList(ctx, nil)
 }
 
+// Channel returns the channel with this ID, secrets redacted, or an error
+// wrapping routex.ErrNotFound.
+func (s *Store) Channel(ctx context.Context, id string) (routex.Channel, error) {
+	c, err := s.RevealChannel(ctx, id)
+	if err != nil {
+		return routex.Channel{}, err
+	}
+	return c.Redacted(), nil
+}
+
+// RevealChannel returns the channel with this ID, secrets decrypted, or an
+// error wrapping routex.ErrNotFound.
+func (s *Store) RevealChannel(ctx context.Context, id string) (routex.Channel, error) {
+	data, err := s.rowData(ctx, "SELECT data FROM channels WHERE id = ?", "channel", id)
+	if err != nil {
+		return routex.Channel{}, err
+	}
+	return s.decodeChannel(id, data)
+}
+
+// rowData reads the one row query selects by id, or returns an error
+// wrapping routex.ErrNotFound naming the kind of row.
+func (s *Store) rowData(ctx context.Context, query, kind, id string) ([]byte, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err := s.r.QueryRowContext(ctx, query, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: %s %q: %w", kind, id, routex.ErrNotFound)
+	}
+	if err != nil {
+		return nil, s.fail("reading "+kind+" "+quote(id), err)
+	}
+	return data, nil
+}
+
 func (s *Store) channelList(ctx context.Context, show func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	out := []routex.Channel{}
 	err := s.scanRows(ctx, "reading channels", "SELECT id, data FROM channels ORDER BY id", func(id string, data []byte) error {
@@ -144,6 +182,20 @@ func (s *Store) Rules(ctx context.Context) ([]routex.Rule, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Rule returns the rule with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Rule(ctx context.Context, id string) (routex.Rule, error) {
+	data, err := s.rowData(ctx, "SELECT data FROM rules WHERE id = ?", "rule", id)
+	if err != nil {
+		return routex.Rule{}, err
+	}
+	var r routex.Rule
+	if err := json.Unmarshal(data, &r); err != nil {
+		return routex.Rule{}, fmt.Errorf("sqlite: rule %q: reading stored value: %w", id, err)
+	}
+	return r, nil
 }
 
 // PutRule creates or replaces the rule with r.ID. The rule's Matcher is Go

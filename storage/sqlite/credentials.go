@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/oauth"
 )
 
 // The sealed fields of a token, bound to its channel as channel secrets are.
@@ -18,8 +19,8 @@ const (
 
 // Tokens returns the OAuth tokens, ordered by channel ID, with the access and
 // refresh tokens redacted.
-func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
-	out := []routex.Token{}
+func (s *Store) Tokens(ctx context.Context) ([]oauth.Token, error) {
+	out := []oauth.Token{}
 	err := s.scanRows(ctx, "reading tokens", "SELECT channel_id, data FROM tokens ORDER BY channel_id", func(id string, data []byte) error {
 		t, err := s.decodeToken(id, data)
 		if err != nil {
@@ -35,24 +36,20 @@ func (s *Store) Tokens(ctx context.Context) ([]routex.Token, error) {
 }
 
 // RevealToken returns the token of the channel with its secrets decrypted,
-// or an error wrapping routex.ErrNotFound.
-func (s *Store) RevealToken(ctx context.Context, channelID string) (routex.Token, error) {
-	if err := s.usable(ctx); err != nil {
-		return routex.Token{}, err
-	}
-	var data []byte
-	err := s.r.QueryRowContext(ctx, "SELECT data FROM tokens WHERE channel_id = ?", channelID).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return routex.Token{}, fmt.Errorf("sqlite: token of channel %q: %w", channelID, routex.ErrNotFound)
+// or an error wrapping oauth.ErrNoToken.
+func (s *Store) RevealToken(ctx context.Context, channelID string) (oauth.Token, error) {
+	data, err := s.rowData(ctx, "SELECT data FROM tokens WHERE channel_id = ?", "token of channel", channelID)
+	if errors.Is(err, routex.ErrNotFound) {
+		return oauth.Token{}, fmt.Errorf("sqlite: token of channel %q: %w", channelID, oauth.ErrNoToken)
 	}
 	if err != nil {
-		return routex.Token{}, s.fail("reading token of channel "+quote(channelID), err)
+		return oauth.Token{}, err
 	}
 	return s.decodeToken(channelID, data)
 }
 
 // PutToken creates or replaces the token of t.ChannelID, its secrets sealed.
-func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
+func (s *Store) PutToken(ctx context.Context, t oauth.Token) error {
 	t.AccessToken = s.secret.seal(t.AccessToken, t.ChannelID, accessField)
 	t.RefreshToken = s.secret.seal(t.RefreshToken, t.ChannelID, refreshField)
 	data, err := json.Marshal(t)
@@ -67,24 +64,28 @@ func (s *Store) PutToken(ctx context.Context, t routex.Token) error {
 }
 
 // DeleteToken removes the token of the channel, or returns an error wrapping
-// routex.ErrNotFound.
+// oauth.ErrNoToken.
 func (s *Store) DeleteToken(ctx context.Context, channelID string) error {
-	return s.change(ctx, "deleting token of channel "+quote(channelID), func(tx *sql.Tx) error {
+	err := s.change(ctx, "deleting token of channel "+quote(channelID), func(tx *sql.Tx) error {
 		return s.deleteRow(ctx, tx, "DELETE FROM tokens WHERE channel_id = ?", channelID, "token of channel")
 	})
+	if errors.Is(err, routex.ErrNotFound) {
+		return fmt.Errorf("sqlite: token of channel %q: %w", channelID, oauth.ErrNoToken)
+	}
+	return err
 }
 
-func (s *Store) decodeToken(id string, data []byte) (routex.Token, error) {
-	var t routex.Token
+func (s *Store) decodeToken(id string, data []byte) (oauth.Token, error) {
+	var t oauth.Token
 	if err := json.Unmarshal(data, &t); err != nil {
-		return routex.Token{}, fmt.Errorf("sqlite: token of channel %q: reading stored value: %w", id, err)
+		return oauth.Token{}, fmt.Errorf("sqlite: token of channel %q: reading stored value: %w", id, err)
 	}
 	var err error
 	if t.AccessToken, err = s.secret.open(t.AccessToken, id, accessField); err != nil {
-		return routex.Token{}, err
+		return oauth.Token{}, err
 	}
 	if t.RefreshToken, err = s.secret.open(t.RefreshToken, id, refreshField); err != nil {
-		return routex.Token{}, err
+		return oauth.Token{}, err
 	}
 	return t, nil
 }
@@ -104,6 +105,20 @@ func (s *Store) Keys(ctx context.Context) ([]routex.Key, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Key returns the key with this ID, or an error wrapping
+// routex.ErrNotFound.
+func (s *Store) Key(ctx context.Context, id string) (routex.Key, error) {
+	data, err := s.rowData(ctx, "SELECT data FROM keys WHERE id = ?", "key", id)
+	if err != nil {
+		return routex.Key{}, err
+	}
+	var k routex.Key
+	if err := json.Unmarshal(data, &k); err != nil {
+		return routex.Key{}, fmt.Errorf("sqlite: key %q: reading stored value: %w", id, err)
+	}
+	return k, nil
 }
 
 // PutKey creates or replaces the key with k.ID.

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/oauth"
 	"github.com/routex/routex/storage/sqlite"
 )
 
@@ -33,7 +34,7 @@ func rawFile(t *testing.T, path string) []byte {
 func TestSecretsEncryptedAtRest(t *testing.T) {
 	ctx := t.Context()
 	c := fullChannel()
-	tok := routex.Token{ChannelID: c.ID, AccessToken: "oauth-access-0123456789", RefreshToken: "oauth-refresh-0123456789"}
+	tok := oauth.Token{ChannelID: c.ID, AccessToken: "oauth-access-0123456789", RefreshToken: "oauth-refresh-0123456789"}
 	secrets := []string{c.APIKey, c.Headers["X-Goog-Api-Key"], tok.AccessToken, tok.RefreshToken}
 
 	t.Run("encrypted", func(t *testing.T) {

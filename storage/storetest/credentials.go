@@ -1,15 +1,17 @@
 package storetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/oauth"
 )
 
-func tokenA() routex.Token {
-	return routex.Token{
+func tokenA() oauth.Token {
+	return oauth.Token{
 		ChannelID:    "a",
 		AccessToken:  "sk-ant-oat01-access-secret-0001",
 		RefreshToken: "sk-ant-ort01-refresh-secret-0001",
@@ -20,19 +22,38 @@ func tokenA() routex.Token {
 	}
 }
 
-func tokenB() routex.Token {
+func tokenB() oauth.Token {
 	// Only what a provider must send: no refresh token, no expiry.
-	return routex.Token{ChannelID: "b", AccessToken: "access-secret-0002-long-enough"}
+	return oauth.Token{ChannelID: "b", AccessToken: "access-secret-0002-long-enough"}
 }
 
-func tokens(t *testing.T, s routex.Store) []routex.Token {
+// tokenStore returns s's oauth.TokenStore, or skips the test when it has
+// none.
+func tokenStore(t *testing.T, s routex.Store) oauth.TokenStore {
+	t.Helper()
+	ts, ok := s.(oauth.TokenStore)
+	if !ok {
+		t.Skip("the Store does not implement oauth.TokenStore")
+	}
+	return ts
+}
+
+// mustNoToken checks that err wraps oauth.ErrNoToken.
+func mustNoToken(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, oauth.ErrNoToken) {
+		t.Errorf("%s: err = %v, want one wrapping oauth.ErrNoToken", what, err)
+	}
+}
+
+func tokens(t *testing.T, s oauth.TokenStore) []oauth.Token {
 	t.Helper()
 	ts, err := s.Tokens(t.Context())
 	must(t, err)
 	return ts
 }
 
-func revealToken(t *testing.T, s routex.Store, channelID string) routex.Token {
+func revealToken(t *testing.T, s oauth.TokenStore, channelID string) oauth.Token {
 	t.Helper()
 	tok, err := s.RevealToken(t.Context(), channelID)
 	must(t, err)
@@ -41,7 +62,7 @@ func revealToken(t *testing.T, s routex.Store, channelID string) routex.Token {
 
 // sameToken compares tokens with their times at the millisecond, the
 // precision the suite allows.
-func sameToken(t *testing.T, what string, got, want routex.Token) {
+func sameToken(t *testing.T, what string, got, want oauth.Token) {
 	t.Helper()
 	if !got.Expiry.Equal(want.Expiry.Truncate(time.Millisecond)) || !got.UpdatedAt.Equal(want.UpdatedAt.Truncate(time.Millisecond)) {
 		t.Errorf("%s: times %v, %v; want %v, %v", what, got.Expiry, got.UpdatedAt, want.Expiry, want.UpdatedAt)
@@ -50,16 +71,17 @@ func sameToken(t *testing.T, what string, got, want routex.Token) {
 	equal(t, what, got, want)
 }
 
-func testTokens(t *testing.T, s routex.Store) {
+func testTokens(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := tokenStore(t, st)
 	if ts := tokens(t, s); len(ts) != 0 {
 		t.Fatalf("new store has tokens: %+v", ts)
 	}
 	_, err := s.RevealToken(ctx, "a")
-	mustNotFound(t, "RevealToken of a channel without one", err)
+	mustNoToken(t, "RevealToken of a channel without one", err)
 
-	must(t, s.PutChannel(ctx, channelA()))
-	must(t, s.PutChannel(ctx, channelB()))
+	must(t, st.PutChannel(ctx, channelA()))
+	must(t, st.PutChannel(ctx, channelB()))
 	must(t, s.PutToken(ctx, tokenB()))
 	must(t, s.PutToken(ctx, tokenA()))
 	sameToken(t, "RevealToken a", revealToken(t, s, "a"), tokenA())
@@ -87,14 +109,14 @@ func testTokens(t *testing.T, s routex.Store) {
 	sameToken(t, "RevealToken after refresh", revealToken(t, s, "a"), refreshed)
 
 	must(t, s.DeleteToken(ctx, "b"))
-	mustNotFound(t, "DeleteToken of a deleted token", s.DeleteToken(ctx, "b"))
+	mustNoToken(t, "DeleteToken of a deleted token", s.DeleteToken(ctx, "b"))
 	_, err = s.RevealToken(ctx, "b")
-	mustNotFound(t, "RevealToken of a deleted token", err)
+	mustNoToken(t, "RevealToken of a deleted token", err)
 
 	// A channel takes its token with it.
-	must(t, s.DeleteChannel(ctx, "a"))
+	must(t, st.DeleteChannel(ctx, "a"))
 	_, err = s.RevealToken(ctx, "a")
-	mustNotFound(t, "RevealToken after DeleteChannel", err)
+	mustNoToken(t, "RevealToken after DeleteChannel", err)
 	if ts := tokens(t, s); len(ts) != 0 {
 		t.Errorf("Tokens after deleting every channel = %+v", ts)
 	}
@@ -111,7 +133,28 @@ func keyA() routex.Key {
 	}
 }
 
-func keys(t *testing.T, s routex.Store) []routex.Key {
+// keyStore returns s's routex.KeyStore, or skips the test when it has none.
+func keyStore(t *testing.T, s routex.Store) routex.KeyStore {
+	t.Helper()
+	ks, ok := s.(routex.KeyStore)
+	if !ok {
+		t.Skip("the Store does not implement routex.KeyStore")
+	}
+	return ks
+}
+
+// settingStore returns s's routex.SettingStore, or skips the test when it
+// has none.
+func settingStore(t *testing.T, s routex.Store) routex.SettingStore {
+	t.Helper()
+	ss, ok := s.(routex.SettingStore)
+	if !ok {
+		t.Skip("the Store does not implement routex.SettingStore")
+	}
+	return ss
+}
+
+func keys(t *testing.T, s routex.KeyStore) []routex.Key {
 	t.Helper()
 	ks, err := s.Keys(t.Context())
 	must(t, err)
@@ -123,8 +166,9 @@ func keys(t *testing.T, s routex.Store) []routex.Key {
 	return ks
 }
 
-func testKeys(t *testing.T, s routex.Store) {
+func testKeys(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := keyStore(t, st)
 	if ks := keys(t, s); len(ks) != 0 {
 		t.Fatalf("new store has keys: %+v", ks)
 	}
@@ -145,13 +189,23 @@ func testKeys(t *testing.T, s routex.Store) {
 	must(t, s.PutKey(ctx, disabled))
 	equal(t, "Keys after replace", keys(t, s), []routex.Key{bare, disabled})
 
+	one, err := s.Key(ctx, disabled.ID)
+	must(t, err)
+	one.CreatedAt = one.CreatedAt.UTC()
+	equal(t, "Key", one, disabled)
+	one.Name = "changed" // the store keeps its own copy
+	equal(t, "Keys after changing Key's", keys(t, s), []routex.Key{bare, disabled})
+
 	must(t, s.DeleteKey(ctx, "key-0"))
 	mustNotFound(t, "DeleteKey of a deleted key", s.DeleteKey(ctx, "key-0"))
+	_, err = s.Key(ctx, "key-0")
+	mustNotFound(t, "Key of a deleted key", err)
 	equal(t, "Keys after delete", keys(t, s), []routex.Key{disabled})
 }
 
-func testSettings(t *testing.T, s routex.Store) {
+func testSettings(t *testing.T, st routex.Store) {
 	ctx := t.Context()
+	s := settingStore(t, st)
 	get := func(name string) string {
 		t.Helper()
 		v, err := s.Setting(ctx, name)
@@ -171,9 +225,9 @@ func testSettings(t *testing.T, s routex.Store) {
 		t.Errorf("Setting = %q", v)
 	}
 	// Settings and the strategy do not collide.
-	must(t, s.SetStrategy(ctx, "weighted"))
+	must(t, st.SetStrategy(ctx, "weighted"))
 	must(t, s.PutSetting(ctx, "strategy", "priority"))
-	if name, err := s.Strategy(ctx); err != nil || name != "weighted" {
+	if name, err := st.Strategy(ctx); err != nil || name != "weighted" {
 		t.Errorf("Strategy after PutSetting(strategy) = %q, %v; want weighted", name, err)
 	}
 	must(t, s.PutSetting(ctx, "admin.user", ""))

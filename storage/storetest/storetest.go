@@ -24,7 +24,9 @@ import (
 // (time.Time.Truncate), its percentiles use the nearest-rank method (the
 // p-th percentile of n sorted values is the ceil(p*n/100)-th) over every
 // record in the group, and an unknown GroupBy is an error; after Close,
-// methods return an error. Times are compared with time.Time.Equal, at
+// methods return an error. Tokens, keys and settings are checked through
+// oauth.TokenStore, routex.KeyStore and routex.SettingStore, and skipped
+// for a Store that does not implement them. Times are compared with time.Time.Equal, at
 // millisecond precision or coarser, so a backend may return them in UTC; an
 // empty slice or map may come back as nil and the reverse. A Store that
 // implements routex.ResponseStore returns a response's bytes as they were
@@ -39,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) routex.Store) {
 		{"ChannelCopies", testChannelCopies},
 		{"Rules", testRules},
 		{"RuleCopies", testRuleCopies},
+		{"ByID", testByID},
 		{"Strategy", testStrategy},
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
@@ -380,5 +383,37 @@ func testSessions(t *testing.T, s routex.Store) {
 	mustNotFound(t, "DeleteSession of an unknown key", s.DeleteSession(ctx, "never"))
 	if got, want := sessionKeys(t, s, t0.Add(-time.Hour)), "s2=b@10:02:00 s3=c@10:03:00"; got != want {
 		t.Errorf("Sessions after delete = %q, want %q", got, want)
+	}
+}
+
+// testByID reads channels, rules and keys one at a time.
+func testByID(t *testing.T, s routex.Store) {
+	ctx := t.Context()
+	_, err := s.Channel(ctx, "a")
+	mustNotFound(t, "Channel of an empty store", err)
+	_, err = s.RevealChannel(ctx, "a")
+	mustNotFound(t, "RevealChannel of an empty store", err)
+	_, err = s.Rule(ctx, "full")
+	mustNotFound(t, "Rule of an empty store", err)
+
+	must(t, s.PutChannel(ctx, channelA()))
+	must(t, s.PutChannel(ctx, channelB()))
+	must(t, s.PutRule(ctx, ruleFull()))
+	got, err := s.RevealChannel(ctx, "a")
+	must(t, err)
+	equal(t, "RevealChannel", got, channelA())
+	got.Headers["X-Team"] = "changed" // the store keeps its own copy
+	shown, err := s.Channel(ctx, "a")
+	must(t, err)
+	equal(t, "Channel", shown, channelA().Redacted())
+	rule, err := s.Rule(ctx, "full")
+	must(t, err)
+	equal(t, "Rule", rule, ruleFull())
+
+	must(t, s.DeleteChannel(ctx, "a"))
+	_, err = s.Channel(ctx, "a")
+	mustNotFound(t, "Channel after DeleteChannel", err)
+	if c, err := s.Channel(ctx, "b"); err != nil || c.ID != "b" {
+		t.Errorf("Channel b = %+v, %v", c, err)
 	}
 }

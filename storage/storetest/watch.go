@@ -15,6 +15,8 @@ import (
 
 func testWatch(t *testing.T, s routex.Store) {
 	ctx := t.Context()
+	// Token, key and setting changes are told too.
+	ts, ks, ss := tokenStore(t, s), keyStore(t, s), settingStore(t, s)
 	var n atomic.Int32
 	stop := s.Watch(func() { n.Add(1) })
 
@@ -38,11 +40,11 @@ func testWatch(t *testing.T, s routex.Store) {
 		}, 6},
 		{"DeleteSession", func() error { return s.DeleteSession(ctx, "k") }, 6},
 		{"AddRecords", func() error { return s.AddRecords(ctx, []analytics.Record{{Time: t0, RequestID: "x"}}) }, 6},
-		{"PutToken", func() error { return s.PutToken(ctx, tokenA()) }, 7},
-		{"DeleteToken", func() error { return s.DeleteToken(ctx, "a") }, 8},
-		{"PutKey", func() error { return s.PutKey(ctx, keyA()) }, 9},
-		{"DeleteKey", func() error { return s.DeleteKey(ctx, keyA().ID) }, 10},
-		{"PutSetting", func() error { return s.PutSetting(ctx, "admin.user", "root") }, 11},
+		{"PutToken", func() error { return ts.PutToken(ctx, tokenA()) }, 7},
+		{"DeleteToken", func() error { return ts.DeleteToken(ctx, "a") }, 8},
+		{"PutKey", func() error { return ks.PutKey(ctx, keyA()) }, 9},
+		{"DeleteKey", func() error { return ks.DeleteKey(ctx, keyA().ID) }, 10},
+		{"PutSetting", func() error { return ss.PutSetting(ctx, "admin.user", "root") }, 11},
 	} {
 		if err := step.do(); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
@@ -55,8 +57,8 @@ func testWatch(t *testing.T, s routex.Store) {
 	// Failed writes change nothing, so there is nothing to tell.
 	mustNotFound(t, "DeleteChannel", s.DeleteChannel(ctx, "a"))
 	mustNotFound(t, "DeleteRule", s.DeleteRule(ctx, "full"))
-	mustNotFound(t, "DeleteToken", s.DeleteToken(ctx, "a"))
-	mustNotFound(t, "DeleteKey", s.DeleteKey(ctx, keyA().ID))
+	mustNoToken(t, "DeleteToken", ts.DeleteToken(ctx, "a"))
+	mustNotFound(t, "DeleteKey", ks.DeleteKey(ctx, keyA().ID))
 	if got := n.Load(); got != 11 {
 		t.Fatalf("after failed deletes: %d calls, want 11", got)
 	}
