@@ -230,6 +230,13 @@ func TestClaudeCodeGatewayContract(t *testing.T) {
 		assert.Contains(t, string(sessions.body), `"channelId":"cc-`+sticky+`"`)
 	})
 
+	t.Run("answers the connectivity check HEAD /api/hello", func(t *testing.T) {
+		for _, method := range []string{http.MethodHead, http.MethodGet} {
+			resp := send(t, method, "/api/hello", "", false)
+			assert.Equal(t, http.StatusOK, resp.StatusCode, method)
+		}
+	})
+
 	t.Run("returns the provider's request-id", func(t *testing.T) {
 		resp, _ := post(t, claudeCodeBody, false)
 		assert.True(t, strings.HasPrefix(resp.Header.Get("Request-Id"), "req_"), "request-id: %q", resp.Header.Get("Request-Id"))

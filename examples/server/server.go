@@ -210,6 +210,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/v1/", proxy)
 	mux.Handle("/v1beta/", proxy)
 	mux.HandleFunc("GET "+healthPath, s.health)
+	// Claude Code checks that its base URL answers, as Anthropic's API
+	// does, before it starts (unless told to send nothing it need not).
+	mux.HandleFunc("GET /api/hello", hello) // HEAD too
 	mux.Handle("GET /metrics", s.metricsHandler())
 
 	s.routes(mux)
@@ -315,6 +318,11 @@ func securityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'")
+}
+
+// hello answers Claude Code's connectivity check.
+func hello(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // healthPath answers 200 whenever the server is up: the deploy files'
