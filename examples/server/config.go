@@ -67,18 +67,18 @@ type Config struct {
 
 	MetricsPublic   bool          `json:"metricsPublic"`   // -metrics-public: /metrics without auth
 	MaxBodyBytes    int64         `json:"maxBodyBytes"`    // request body bound; default 32 MiB
-	ShutdownTimeout time.Duration `json:"shutdownTimeout"` // -shutdown-timeout; default 30s
+	ShutdownTimeout time.Duration `json:"-"` // -shutdown-timeout; default 30s
 	// BodyReadTimeout bounds how long a caller may take to send a request
 	// body, on the proxy and the management API alike; responses, streams
 	// included, are not bounded by it.
-	BodyReadTimeout time.Duration `json:"bodyReadTimeout"` // -body-read-timeout; default 30s
+	BodyReadTimeout time.Duration `json:"-"` // -body-read-timeout; default 30s
 	RetentionDays   int           `json:"retentionDays"`   // -retention-days; default 90, 0 keeps all
 	// PprofAddr serves net/http/pprof on a loopback address of its own,
 	// for profiling under load; "" (the default) serves nothing.
 	PprofAddr string `json:"pprofAddr"` // -pprof, ROUTEX_PPROF
 	// ModelsRefresh is how often channels with syncModels set take their
 	// model list from their provider again; 0 never syncs them.
-	ModelsRefresh time.Duration `json:"modelsRefresh"` // -models-refresh; default 6h
+	ModelsRefresh time.Duration `json:"-"` // -models-refresh; default 6h
 }
 
 // flagValues are the server's flags, as newFlags defines them.
@@ -141,6 +141,29 @@ func configExit(err error, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// configFile is the config file's shape: Config, its durations in
+// milliseconds as the management API gives them.
+type configFile struct {
+	Config
+	ShutdownTimeoutMs *float64 `json:"shutdownTimeoutMs"`
+	BodyReadTimeoutMs *float64 `json:"bodyReadTimeoutMs"`
+	ModelsRefreshMs   *float64 `json:"modelsRefreshMs"`
+}
+
+// config is the Config the file gives.
+func (f configFile) config() Config {
+	c := f.Config
+	for _, d := range []struct {
+		ms  *float64
+		dst *time.Duration
+	}{{f.ShutdownTimeoutMs, &c.ShutdownTimeout}, {f.BodyReadTimeoutMs, &c.BodyReadTimeout}, {f.ModelsRefreshMs, &c.ModelsRefresh}} {
+		if d.ms != nil {
+			*d.dst = fromMs(*d.ms)
+		}
+	}
+	return c
+}
+
 // loadConfig reads the flags in args, then the environment through getenv,
 // then the file named by -config / ROUTEX_CONFIG (JSON or YAML).
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
@@ -164,9 +187,11 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 		// YAML is a superset of JSON; sigs.k8s.io/yaml turns it into JSON
 		// first, so the library's JSON field names apply in both.
-		if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
+		file := configFile{Config: cfg}
+		if err := yaml.UnmarshalStrict(b, &file); err != nil {
 			return Config{}, fmt.Errorf("config file %s: %w", path, err)
 		}
+		cfg = file.config()
 		cfg.File = path
 	}
 	port, err := portAddr(getenv("PORT"))

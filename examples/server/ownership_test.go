@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -225,4 +226,25 @@ func TestStrategyOwnership(t *testing.T) {
 	got = decodeAs[map[string]any](t, own.do(t, http.MethodGet, "/api/strategy", nil).want(t, http.StatusOK))
 	assert.Equal(t, "weighted", got["strategy"])
 	assert.NotContains(t, got, "source")
+}
+
+// The config file gives durations in milliseconds, as the API does; a
+// duration in the library's nanoseconds is refused, never taken in the
+// wrong unit.
+func TestConfigFileDurations(t *testing.T) {
+	t.Parallel()
+	load := func(v map[string]any) (Config, error) {
+		return loadConfig([]string{"-config", writeConfigFile(t, v), "-data", t.TempDir()}, func(string) string { return "" })
+	}
+	cfg, err := load(map[string]any{"shutdownTimeoutMs": 1500, "bodyReadTimeoutMs": 2000, "modelsRefreshMs": 0})
+	require.NoError(t, err)
+	assert.Equal(t, [3]time.Duration{1500 * time.Millisecond, 2 * time.Second, 0}, [3]time.Duration{cfg.ShutdownTimeout, cfg.BodyReadTimeout, cfg.ModelsRefresh})
+	for _, name := range []string{"shutdownTimeout", "bodyReadTimeout", "modelsRefresh"} {
+		_, err := load(map[string]any{name: 5_000_000_000})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
+	_, err = load(map[string]any{"channels": []map[string]any{{"id": "a", "type": "openai", "baseUrl": "https://x.example/v1", "timeout": 5e9}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "timeoutMs")
 }

@@ -1714,8 +1714,8 @@ data: /srv/file
 adminToken: file-token
 strategy: round_robin
 metricsPublic: true
-shutdownTimeout: 5000000000
-bodyReadTimeout: 4000000000
+shutdownTimeoutMs: 5000
+bodyReadTimeoutMs: 4000
 retentionDays: 7
 maxBodyBytes: 1024
 channels:
@@ -1729,7 +1729,7 @@ rules:
     target: {channel: a}
 `)
 	jsonFile := write("routex.json", `{"addr": ":1111", "data": "/srv/file", "adminToken": "file-token", "strategy": "round_robin",
-		"metricsPublic": true, "shutdownTimeout": 5000000000, "bodyReadTimeout": 4000000000, "retentionDays": 7, "maxBodyBytes": 1024,
+		"metricsPublic": true, "shutdownTimeoutMs": 5000, "bodyReadTimeoutMs": 4000, "retentionDays": 7, "maxBodyBytes": 1024,
 		"channels": [{"id": "a", "type": "anthropic", "baseUrl": "https://api.anthropic.com", "models": ["claude-sonnet-4-5"]}],
 		"rules": [{"id": "r", "condition": {"modelPattern": "claude-*"}, "target": {"channel": "a"}}]}`)
 	bareFile := write("bare.yaml", "addr: \":1111\"\n")
