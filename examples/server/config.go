@@ -65,14 +65,14 @@ type Config struct {
 	// (routex.DefaultPassthrough), e.g. ["/v1/embeddings", "/v1/files/"].
 	Passthrough []string `json:"passthrough"`
 
-	MetricsPublic   bool          `json:"metricsPublic"`   // -metrics-public: /metrics without auth
-	MaxBodyBytes    int64         `json:"maxBodyBytes"`    // request body bound; default 32 MiB
-	ShutdownTimeout time.Duration `json:"-"` // -shutdown-timeout; default 30s
+	MetricsPublic   bool          `json:"metricsPublic"` // -metrics-public: /metrics without auth
+	MaxBodyBytes    int64         `json:"maxBodyBytes"`  // request body bound; default 32 MiB
+	ShutdownTimeout time.Duration `json:"-"`             // -shutdown-timeout; default 30s
 	// BodyReadTimeout bounds how long a caller may take to send a request
 	// body, on the proxy and the management API alike; responses, streams
 	// included, are not bounded by it.
-	BodyReadTimeout time.Duration `json:"-"` // -body-read-timeout; default 30s
-	RetentionDays   int           `json:"retentionDays"`   // -retention-days; default 90, 0 keeps all
+	BodyReadTimeout time.Duration `json:"-"`             // -body-read-timeout; default 30s
+	RetentionDays   int           `json:"retentionDays"` // -retention-days; default 90, 0 keeps all
 	// PprofAddr serves net/http/pprof on a loopback address of its own,
 	// for profiling under load; "" (the default) serves nothing.
 	PprofAddr string `json:"pprofAddr"` // -pprof, ROUTEX_PPROF
