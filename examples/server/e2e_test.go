@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,34 @@ func TestDashboardEndToEnd(t *testing.T) {
 			t.Errorf("%s shows %d errors (%v): %.2000s", page.nav, errs, err, html)
 		}
 	}
+
+	// The request log gives the request's latency, from the API's latencyMs.
+	run("request latency", chromedp.Click(byTestID("nav-requests")), chromedp.WaitVisible(byTestID("request-latency")))
+	if lat, err := chromedp.Run(ctx, chromedp.Text(byTestID("request-latency"))); err != nil || !regexp.MustCompile(`^\d+(\.\d+)? m?s$`).MatchString(lat) {
+		t.Errorf("the request log's latency reads %q (%v), want a duration", lat, err)
+	}
+
+	// The channel dialog's timeout, in seconds, is saved as timeoutMs.
+	run("channel timeout",
+		chromedp.Click(byTestID("nav-channels")),
+		chromedp.WaitVisible(byTestID("channel-edit-"+channelID)),
+		chromedp.Click(byTestID("channel-edit-"+channelID)),
+		chromedp.WaitVisible(byTestID("channel-timeout")),
+		setField("channel-timeout", "42.5"),
+		chromedp.Click(byTestID("channel-save")),
+		chromedp.WaitNotPresent(byTestID("channel-form")),
+	)
+	if chs, err := srv.store.RevealChannels(t.Context()); err != nil || len(chs) != 1 || chs[0].Timeout != 42500*time.Millisecond {
+		t.Errorf("after saving a 42.5 s timeout in the dialog, channels = %+v, %v", chs, err)
+	}
+	run("channel timeout shown",
+		chromedp.Click(byTestID("channel-edit-"+channelID)),
+		chromedp.WaitVisible(byTestID("channel-timeout")),
+	)
+	if v, err := chromedp.Run(ctx, chromedp.Value(byTestID("channel-timeout"))); err != nil || v != "42.5" {
+		t.Errorf("the dialog shows the saved timeout as %q (%v), want 42.5", v, err)
+	}
+	run("close channel dialog", chromedp.Click(byTestID("modal-close")), chromedp.WaitNotPresent(byTestID("channel-form")))
 
 	// 6. A sticky session whose key is a dot segment, which a browser
 	// cannot put in a path, is forgotten from the settings page.

@@ -16,15 +16,16 @@ export interface Channel {
   weight?: number;
   disabled?: boolean;
   headers?: Record<string, string>;
-  timeout?: number;
+  timeoutMs?: number;
+  streamIdleTimeoutMs?: number;
   transformers?: TransformerSpec[];
   oauth?: boolean;
   limits?: Limit[] | null;
 }
 
-// A quota per fixed window of UTC time; per is in nanoseconds.
+// A quota per fixed window of UTC time; perMs is the window in milliseconds.
 export interface Limit {
-  per: number;
+  perMs: number;
   requests?: number;
   tokens?: number;
 }
@@ -124,10 +125,10 @@ export interface Aggregate {
   cacheWriteTokens: number;
   cost?: number | null;
   unpriced?: number;
-  latencyP50: number;
-  latencyP95: number;
-  latencyP99: number;
-  ttfbP50: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  ttfbP50Ms: number;
 }
 
 export interface Overview {
@@ -149,8 +150,8 @@ export interface RequestRecord {
   upstreamFormat?: string;
   stream: boolean;
   status: number;
-  latency: number;
-  ttfb: number;
+  latencyMs: number;
+  ttfbMs: number;
   attempts: number;
   error?: string;
   inputTokens: number;

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { api, type Aggregate } from '../api';
 import { BUCKET_MS, fillSeries, PALETTE, TimeChart, type Point, type Series } from '../charts';
-import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNs, fmtNum, fmtPct, nsToMs } from '../format';
+import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNum, fmtPct } from '../format';
 import { navigate } from '../router';
 import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, StatCard, useLoad } from '../ui';
 
@@ -25,10 +25,10 @@ function sumAggs(aggs: Aggregate[]): Aggregate {
     cacheWriteTokens: 0,
     cost: null,
     unpriced: 0,
-    latencyP50: 0,
-    latencyP95: 0,
-    latencyP99: 0,
-    ttfbP50: 0,
+    latencyP50Ms: 0,
+    latencyP95Ms: 0,
+    latencyP99Ms: 0,
+    ttfbP50Ms: 0,
   };
   let weight = 0;
   for (const a of aggs) {
@@ -41,17 +41,17 @@ function sumAggs(aggs: Aggregate[]): Aggregate {
     out.unpriced = (out.unpriced ?? 0) + (a.unpriced ?? 0);
     if (a.cost !== null && a.cost !== undefined) out.cost = (out.cost ?? 0) + a.cost;
     // Percentiles do not add up; a request-weighted mean is the best estimate.
-    out.latencyP50 += a.latencyP50 * a.requests;
-    out.latencyP95 += a.latencyP95 * a.requests;
-    out.latencyP99 += a.latencyP99 * a.requests;
-    out.ttfbP50 += a.ttfbP50 * a.requests;
+    out.latencyP50Ms += a.latencyP50Ms * a.requests;
+    out.latencyP95Ms += a.latencyP95Ms * a.requests;
+    out.latencyP99Ms += a.latencyP99Ms * a.requests;
+    out.ttfbP50Ms += a.ttfbP50Ms * a.requests;
     weight += a.requests;
   }
   if (weight > 0) {
-    out.latencyP50 /= weight;
-    out.latencyP95 /= weight;
-    out.latencyP99 /= weight;
-    out.ttfbP50 /= weight;
+    out.latencyP50Ms /= weight;
+    out.latencyP95Ms /= weight;
+    out.latencyP99Ms /= weight;
+    out.ttfbP50Ms /= weight;
   }
   return out;
 }
@@ -158,7 +158,7 @@ export function AnalyticsPage() {
         from,
         to,
         bucketMs,
-        (a) => ({ p50: nsToMs(a.latencyP50), p95: nsToMs(a.latencyP95), p99: nsToMs(a.latencyP99) }),
+        (a) => ({ p50: a.latencyP50Ms, p95: a.latencyP95Ms, p99: a.latencyP99Ms }),
         { p50: null, p95: null, p99: null },
       ),
     [overall.data, from, to, bucketMs],
@@ -244,15 +244,15 @@ export function AnalyticsPage() {
           value={
             overallTotal.requests ? (
               <>
-                {fmtNs(overallTotal.latencyP50)}
+                {fmtMs(overallTotal.latencyP50Ms)}
                 <span className="stat-sep">/</span>
-                {fmtNs(overallTotal.latencyP95)}
+                {fmtMs(overallTotal.latencyP95Ms)}
               </>
             ) : (
               '—'
             )
           }
-          sub={overallTotal.requests ? `p99 ${fmtNs(overallTotal.latencyP99)}` : undefined}
+          sub={overallTotal.requests ? `p99 ${fmtMs(overallTotal.latencyP99Ms)}` : undefined}
         />
       </div>
 
@@ -367,9 +367,9 @@ export function AnalyticsPage() {
                               {c.text}
                             </span>
                           </td>
-                          <td className="num">{fmtNs(a.latencyP50)}</td>
-                          <td className="num">{fmtNs(a.latencyP95)}</td>
-                          <td className="num">{fmtNs(a.latencyP99)}</td>
+                          <td className="num">{fmtMs(a.latencyP50Ms)}</td>
+                          <td className="num">{fmtMs(a.latencyP95Ms)}</td>
+                          <td className="num">{fmtMs(a.latencyP99Ms)}</td>
                         </tr>
                       );
                     })}

@@ -368,7 +368,7 @@ export function ModelChips({ models, max = 3 }: { models?: string[] | null; max?
 function LimitsSummary({ limits }: { limits: Limit[] }) {
   const title = limits
     .map((l) => {
-      const w = WINDOWS.find((x) => x.per === l.per)?.label ?? fmtWindow(l.per);
+      const w = WINDOWS.find((x) => x.perMs === l.perMs)?.label ?? fmtWindow(l.perMs);
       const caps = [l.requests ? `${fmtNum(l.requests)} requests` : '', l.tokens ? `${fmtNum(l.tokens)} tokens` : ''].filter(Boolean).join(' and ');
       return `At most ${caps} per ${w} (UTC)`;
     })
@@ -388,7 +388,7 @@ function LimitsSummary({ limits }: { limits: Limit[] }) {
 
 interface LimitRow {
   key: number;
-  per: number;
+  perMs: number;
   requests: string;
   tokens: string;
 }
@@ -398,7 +398,7 @@ let limitRowSeq = 0;
 function toLimitRows(limits: Limit[] | null | undefined): LimitRow[] {
   return (limits ?? []).map((l) => ({
     key: ++limitRowSeq,
-    per: l.per,
+    perMs: l.perMs,
     requests: l.requests ? String(l.requests) : '',
     tokens: l.tokens ? String(l.tokens) : '',
   }));
@@ -408,7 +408,7 @@ function toLimitRows(limits: Limit[] | null | undefined): LimitRow[] {
 function readLimits(f: HTMLFormElement | null, rows: LimitRow[]): Limit[] {
   const out: Limit[] = [];
   rows.forEach((r, i) => {
-    const per = Number(formValue(f, `limitPer-${r.key}`));
+    const perMs = Number(formValue(f, `limitPer-${r.key}`));
     const rawReq = formValue(f, `limitRequests-${r.key}`);
     const rawTok = formValue(f, `limitTokens-${r.key}`);
     if (!rawReq.trim() && !rawTok.trim()) return;
@@ -417,8 +417,8 @@ function readLimits(f: HTMLFormElement | null, rows: LimitRow[]): Limit[] {
     if (!Number.isFinite(requests) || requests < 0) throw new Error(`Limit ${i + 1}: requests must be a whole number, such as 50.`);
     if (!Number.isFinite(tokens) || tokens < 0) throw new Error(`Limit ${i + 1}: tokens must be a whole number, such as 400000 or 400k.`);
     if (requests === 0 && tokens === 0) throw new Error(`Limit ${i + 1}: set requests, tokens or both above zero.`);
-    if (!Number.isFinite(per) || per <= 0) throw new Error(`Limit ${i + 1}: pick a window.`);
-    const l: Limit = { per };
+    if (!Number.isFinite(perMs) || perMs <= 0) throw new Error(`Limit ${i + 1}: pick a window.`);
+    const l: Limit = { perMs };
     if (requests) l.requests = requests;
     if (tokens) l.tokens = tokens;
     out.push(l);
@@ -439,13 +439,13 @@ function LimitsEditor({ rows, onChange }: { rows: LimitRow[]; onChange: (rows: L
       )}
       {rows.map((r, i) => (
         <div className="limits-row" key={r.key}>
-          <select name={`limitPer-${r.key}`} defaultValue={String(r.per)} data-testid={`channel-limits-per-${i}`} aria-label={`Limit ${i + 1} window`}>
+          <select name={`limitPer-${r.key}`} defaultValue={String(r.perMs)} data-testid={`channel-limits-per-${i}`} aria-label={`Limit ${i + 1} window`}>
             {WINDOWS.map((w) => (
-              <option key={w.per} value={String(w.per)}>
+              <option key={w.perMs} value={String(w.perMs)}>
                 per {w.label}
               </option>
             ))}
-            {!WINDOWS.some((w) => w.per === r.per) && <option value={String(r.per)}>per {fmtWindow(r.per)}</option>}
+            {!WINDOWS.some((w) => w.perMs === r.perMs) && <option value={String(r.perMs)}>per {fmtWindow(r.perMs)}</option>}
           </select>
           <input
             name={`limitRequests-${r.key}`}
@@ -479,7 +479,7 @@ function LimitsEditor({ rows, onChange }: { rows: LimitRow[]; onChange: (rows: L
         type="button"
         className="btn btn-sm btn-ghost"
         data-testid="channel-limits-add"
-        onClick={() => onChange([...rows, { key: ++limitRowSeq, per: 60e9, requests: '', tokens: '' }])}
+        onClick={() => onChange([...rows, { key: ++limitRowSeq, perMs: 60e3, requests: '', tokens: '' }])}
       >
         <Icon name="plus" /> Add limit
       </button>
@@ -585,7 +585,8 @@ function ChannelForm({
         weight: Math.trunc(num('weight', 'Weight')),
         disabled: !formChecked(f, 'enabled'),
         headers: fromRows(headers),
-        timeout: Math.round(timeoutSec * 1e9),
+        timeoutMs: Math.round(timeoutSec * 1e3),
+        streamIdleTimeoutMs: channel?.streamIdleTimeoutMs ?? 0,
         transformers: textToSpecs(formValue(f, 'transformers')),
       };
       if (!account && channel?.oauth && !ch.apiKey && !channel.apiKey) throw new Error('Enter the API key the channel uses instead of its account.');
@@ -714,7 +715,7 @@ function ChannelForm({
               min={0}
               step="any"
               data-testid="channel-timeout"
-              defaultValue={channel?.timeout ? channel.timeout / 1e9 : 0}
+              defaultValue={channel?.timeoutMs ? channel.timeoutMs / 1e3 : 0}
             />
           </Field>
         </div>

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Aggregate, type RequestRecord } from '../api';
 import { fillSeries, TimeChart, type Point } from '../charts';
 import { seedRequests, useLive } from '../events';
-import { costLabel, fmtClock, fmtCost, fmtMs, fmtNs, fmtNum, fmtPct, fmtRate } from '../format';
+import { costLabel, fmtClock, fmtCost, fmtMs, fmtNum, fmtPct, fmtRate } from '../format';
 import { Card, Empty, ErrorBox, Loading, PageHeader, StatCard, useLoad } from '../ui';
 import { RequestDetail, StatusBadge } from './Requests';
 
@@ -14,10 +14,10 @@ const ZERO: Aggregate = {
   outputTokens: 0,
   cacheReadTokens: 0,
   cacheWriteTokens: 0,
-  latencyP50: 0,
-  latencyP95: 0,
-  latencyP99: 0,
-  ttfbP50: 0,
+  latencyP50Ms: 0,
+  latencyP95Ms: 0,
+  latencyP99Ms: 0,
+  ttfbP50Ms: 0,
 };
 const MINUTE = 60_000;
 
@@ -128,8 +128,8 @@ export function OverviewPage() {
             tone={o?.channels && o.channels.total > 0 && o.channels.available === 0 ? 'red' : o?.channels && o.channels.available < o.channels.total ? 'amber' : undefined}
             sub={<a href="#/channels">Manage channels</a>}
           />
-          <StatCard label="Latency p50 · last hour" value={hour ? fmtNs(hour.latencyP50) : '—'} testid="stat-latency-p50" sub={hour ? `TTFB p50 ${fmtNs(hour.ttfbP50)}` : undefined} />
-          <StatCard label="Latency p95 · last hour" value={hour ? fmtNs(hour.latencyP95) : '—'} testid="stat-latency-p95" sub={hour ? `p99 ${fmtNs(hour.latencyP99)}` : undefined} />
+          <StatCard label="Latency p50 · last hour" value={hour ? fmtMs(hour.latencyP50Ms) : '—'} testid="stat-latency-p50" sub={hour ? `TTFB p50 ${fmtMs(hour.ttfbP50Ms)}` : undefined} />
+          <StatCard label="Latency p95 · last hour" value={hour ? fmtMs(hour.latencyP95Ms) : '—'} testid="stat-latency-p95" sub={hour ? `p99 ${fmtMs(hour.latencyP99Ms)}` : undefined} />
           <StatCard
             label="Tokens in / out · last hour"
             value={
@@ -208,7 +208,7 @@ export function OverviewPage() {
                   <div className="recent-meta">
                     <span>{fmtClock(r.time)}</span>
                     <span>{r.channelName || r.channelId || 'no channel'}</span>
-                    <span>{fmtNs(r.latency)}</span>
+                    <span>{fmtMs(r.latencyMs)}</span>
                     <span>
                       {fmtNum(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens)}→{fmtNum(r.outputTokens)} tok
                     </span>

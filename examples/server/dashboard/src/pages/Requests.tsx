@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, type RequestRecord } from '../api';
-import { DASH, fmtCost, fmtDateTime, fmtInt, fmtNs, fmtNum } from '../format';
+import { DASH, fmtCost, fmtDateTime, fmtInt, fmtMs, fmtNum } from '../format';
 import { navigate } from '../router';
 import { Badge, Card, Empty, ErrorBox, Icon, Loading, Modal, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
 
@@ -178,8 +178,8 @@ export function RequestsPage({ params }: { params: URLSearchParams }) {
                         </span>
                       )}
                     </td>
-                    <td className="num">{fmtNs(r.latency)}</td>
-                    <td className="num">{fmtNs(r.ttfb)}</td>
+                    <td className="num" data-testid="request-latency">{fmtMs(r.latencyMs)}</td>
+                    <td className="num">{fmtMs(r.ttfbMs)}</td>
                     <td className="num">
                       {fmtNum(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens)} / {fmtNum(r.outputTokens)}
                     </td>
@@ -242,8 +242,8 @@ export function RequestDetail({ record: r, onClose }: { record: RequestRecord; o
     ['Rule', r.rule ? <code>{r.rule}</code> : 'none (balancer)'],
     ['Key', r.keyId || DASH],
     ['Session', r.session ? <code>{r.session}</code> : DASH],
-    ['Latency', fmtNs(r.latency)],
-    ['Time to first byte', fmtNs(r.ttfb)],
+    ['Latency', fmtMs(r.latencyMs)],
+    ['Time to first byte', fmtMs(r.ttfbMs)],
     ['Attempts', String(r.attempts)],
     ['Input tokens', fmtInt(r.inputTokens)],
     ['Output tokens', fmtInt(r.outputTokens)],
