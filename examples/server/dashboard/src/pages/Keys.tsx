@@ -20,7 +20,7 @@ import {
   toast,
   useLoad,
 } from '../ui';
-import { ModelChips } from './Channels';
+import { ModelChips } from './channels/ModelChips';
 
 export function KeysPage() {
   const keys = useLoad(() => api.keys(), []);

@@ -1,0 +1,117 @@
+// Page and card layout, status blocks (loading, empty, error) and badges.
+import type { ReactNode } from 'react';
+import { Icon } from './icons';
+
+export function PageHeader({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {subtitle && <p className="muted">{subtitle}</p>}
+      </div>
+      {children && <div className="page-actions">{children}</div>}
+    </div>
+  );
+}
+
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+  testid,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  testid?: string;
+}) {
+  return (
+    <section className={'card ' + (className ?? '')} data-testid={testid}>
+      {(title || actions) && (
+        <header className="card-header">
+          {title && <h2>{title}</h2>}
+          {actions && <div className="card-actions">{actions}</div>}
+        </header>
+      )}
+      {children}
+    </section>
+  );
+}
+
+export function Spinner({ small }: { small?: boolean }) {
+  return <span className={'spinner' + (small ? ' spinner-sm' : '')} role="status" aria-label="Loading" />;
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="loading" data-testid="loading">
+      <Spinner /> <span>{label}</span>
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty" data-testid="empty">
+      <div className="empty-title">{title}</div>
+      {children && <div className="empty-body">{children}</div>}
+    </div>
+  );
+}
+
+export function ErrorBox({ error, testid }: { error: string | undefined | null; testid?: string }) {
+  if (!error) return null;
+  return (
+    <div className="alert alert-error" role="alert" data-testid={testid ?? 'error'}>
+      <Icon name="alert" />
+      <span>{error}</span>
+    </div>
+  );
+}
+
+export type Tone = 'green' | 'red' | 'amber' | 'gray' | 'blue' | 'violet';
+
+export function Badge({ tone, children, title, testid }: { tone: Tone; children: ReactNode; title?: string; testid?: string }) {
+  return (
+    <span className={'badge badge-' + tone} title={title} data-testid={testid}>
+      {children}
+    </span>
+  );
+}
+
+export function StatCard({
+  label,
+  value,
+  sub,
+  testid,
+  tone,
+  title,
+}: {
+  label: string;
+  value: ReactNode;
+  sub?: ReactNode;
+  testid?: string;
+  tone?: Tone;
+  title?: string;
+}) {
+  return (
+    <div className={'stat' + (tone ? ' stat-' + tone : '')}>
+      <div className="stat-label">{label}</div>
+      <div className={'stat-value' + (title ? ' has-tip' : '')} data-testid={testid} title={title}>
+        {value}
+      </div>
+      {sub !== undefined && <div className="stat-sub">{sub}</div>}
+    </div>
+  );
+}
+
+/** The trash-can button that ends a table row: a delete, or a "forget". */
+export function DeleteButton({ onClick, testid, label = 'Delete' }: { onClick: () => void; testid: string; label?: string }) {
+  return (
+    <button className="btn btn-sm btn-icon btn-danger-ghost" title={label} aria-label={label} onClick={onClick} data-testid={testid}>
+      <Icon name="trash" />
+    </button>
+  );
+}
