@@ -103,6 +103,16 @@ export interface Rule {
   disabled?: boolean;
   condition: Condition;
   target: { channel: string; model?: string };
+  // Why the rule, though saved, takes no request (its target channel does not exist, …).
+  notice?: string;
+  // "config" when the server's config file defines the rule: read-only here.
+  source?: string;
+}
+
+// A rule that matched a dry run's request but could not take it, and why.
+export interface PassedRule {
+  rule: string;
+  reason: string;
 }
 
 export interface DryRun {
@@ -111,6 +121,7 @@ export interface DryRun {
   rule?: string;
   targetModel?: string;
   channels?: string[] | null;
+  passedRules?: PassedRule[] | null;
   error?: string;
 }
 

@@ -183,6 +183,8 @@ function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: () 
       title="Create API key"
       onClose={onClose}
       testid="key-form"
+      error={error}
+      errorTestid="key-error"
       footer={
         <>
           <button type="button" className="btn" onClick={onClose}>
@@ -201,7 +203,6 @@ function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: () 
         <Field label="Allowed models" htmlFor="key-models" hint="Optional, comma separated. Empty allows every model.">
           <input id="key-models" name="models" data-testid="key-models" placeholder="claude-sonnet-4-5, gpt-4.1" spellCheck={false} />
         </Field>
-        <ErrorBox error={error} testid="key-error" />
       </form>
     </Modal>
   );

@@ -101,6 +101,7 @@ export function RulesPage() {
           onSaved={(r, created) => {
             setEditing(null);
             toast(created ? `Added rule ${r.name || r.id}` : `Saved rule ${r.name || r.id}`);
+            if (r.notice) toast(r.notice, 'info');
             rules.reload();
           }}
         />

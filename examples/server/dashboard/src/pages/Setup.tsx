@@ -238,7 +238,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
                 autoFocus
               />
             </Field>
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <span />
               <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-next">
@@ -320,7 +320,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
               {test && <TestOutcome result={test} testid="wizard-test-result" />}
             </div>
 
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <span />
               <button type="submit" className="btn btn-primary" data-testid="wizard-next">
@@ -357,7 +357,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
                 </label>
               ))}
             </div>
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back">
                 <Icon name="chevronLeft" /> Back
@@ -399,7 +399,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
                 <span className="muted">Strategy</span> {STRATEGIES.find((s) => s.name === strategy)?.title}
               </div>
             </div>
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back" disabled={busy}>
                 <Icon name="chevronLeft" /> Back

@@ -161,7 +161,7 @@ export function TransformersPage() {
               {busy ? <Spinner small /> : <Icon name="play" />} Transform
             </button>
           </form>
-          <ErrorBox error={error} testid="tt-error" />
+          <ErrorBox error={error} testid="tt-error" reveal />
           {output !== null && (
             <div className="output">
               <div className="order-title">Output</div>

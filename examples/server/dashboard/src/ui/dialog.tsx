@@ -2,6 +2,7 @@
 import { useEffect, useSyncExternalStore, type ReactNode } from 'react';
 import { errorMessage } from '../api';
 import { Icon } from './icons';
+import { ErrorBox } from './layout';
 import { Toasts, toast } from './toast';
 
 export function Modal({
@@ -11,6 +12,8 @@ export function Modal({
   footer,
   wide,
   testid,
+  error,
+  errorTestid,
 }: {
   title: ReactNode;
   onClose: () => void;
@@ -18,6 +21,10 @@ export function Modal({
   footer?: ReactNode;
   wide?: boolean;
   testid?: string;
+  // The dialog's error, shown under the title, outside the scrolled body:
+  // in sight however long the form is.
+  error?: string;
+  errorTestid?: string;
 }) {
   useEffect(() => {
     const on = (e: KeyboardEvent) => {
@@ -35,6 +42,7 @@ export function Modal({
             <Icon name="x" />
           </button>
         </header>
+        <ErrorBox error={error} testid={errorTestid} className="modal-error" />
         <div className="modal-body">{children}</div>
         {footer && <footer className="modal-footer">{footer}</footer>}
       </div>

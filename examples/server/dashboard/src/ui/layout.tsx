@@ -1,5 +1,5 @@
 // Page and card layout, status blocks (loading, empty, error) and badges.
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { Icon } from './icons';
 
 export function PageHeader({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children?: ReactNode }) {
@@ -61,10 +61,16 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-export function ErrorBox({ error, testid }: { error: string | undefined | null; testid?: string }) {
+// ErrorBox shows an error. With reveal, a new error scrolls into view, so
+// that an error under the fold of a long form is seen.
+export function ErrorBox({ error, testid, reveal, className }: { error: string | undefined | null; testid?: string; reveal?: boolean; className?: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (reveal && error) ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [reveal, error]);
   if (!error) return null;
   return (
-    <div className="alert alert-error" role="alert" data-testid={testid ?? 'error'}>
+    <div ref={ref} className={'alert alert-error' + (className ? ' ' + className : '')} role="alert" data-testid={testid ?? 'error'}>
       <Icon name="alert" />
       <span>{error}</span>
     </div>

@@ -28,7 +28,7 @@ export function toast(text: string, tone: 'ok' | 'error' | 'info' = 'ok'): void 
       toasts = toasts.filter((t) => t.id !== id);
       emit();
     },
-    tone === 'error' ? 7000 : 3500,
+    tone === 'ok' ? 3500 : 7000,
   );
 }
 
@@ -38,7 +38,7 @@ export function Toasts() {
     <div className="toasts" aria-live="polite">
       {list.map((t) => (
         <div key={t.id} className={'toast toast-' + t.tone} data-testid="toast">
-          <Icon name={t.tone === 'error' ? 'alert' : 'check'} />
+          <Icon name={t.tone === 'ok' ? 'check' : 'alert'} />
           <span>{t.text}</span>
         </div>
       ))}

@@ -2,7 +2,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, errorMessage, type Channel, type ChannelWithStatus } from '../../api';
 import { splitList } from '../../format';
-import { ErrorBox, Field, Icon, KVEditor, Modal, Spinner, formChecked, formValue, fromRows, toRows, type KVRow, useLoad } from '../../ui';
+import { Field, Icon, KVEditor, Modal, Spinner, formChecked, formValue, fromRows, toRows, type KVRow, useLoad } from '../../ui';
 import { specsToText, textToSpecs } from './transformerSpecs';
 import { LimitsEditor, readLimits, toLimitRows, type LimitRow } from './Limits';
 
@@ -98,6 +98,8 @@ export function ChannelForm({
       onClose={onClose}
       wide
       testid="channel-form"
+      error={error}
+      errorTestid="channel-error"
       footer={
         <>
           <button type="button" className="btn" onClick={onClose}>
@@ -245,7 +247,6 @@ export function ChannelForm({
         <label className="check">
           <input type="checkbox" name="enabled" data-testid="channel-enabled" defaultChecked={!channel?.disabled} /> Enabled (takes traffic)
         </label>
-        <ErrorBox error={error} testid="channel-error" />
       </form>
     </Modal>
   );

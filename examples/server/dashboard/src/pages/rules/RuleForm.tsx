@@ -86,6 +86,8 @@ export function RuleForm({
       onClose={onClose}
       wide
       testid="rule-form"
+      error={error}
+      errorTestid="rule-error"
       footer={
         <>
           <button type="button" className="btn" onClick={onClose}>
@@ -184,8 +186,7 @@ export function RuleForm({
           <label className="check">
             <input type="checkbox" name="enabled" data-testid="rule-enabled" defaultChecked={!rule?.disabled} /> Enabled
           </label>
-          <ErrorBox error={error} testid="rule-error" />
-        </form>
+          </form>
       )}
     </Modal>
   );

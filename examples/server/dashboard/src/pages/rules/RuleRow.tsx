@@ -60,6 +60,11 @@ export function RuleRow({
             as <code>{r.target.model}</code>
           </div>
         )}
+        {r.notice && (
+          <div className="warn-text rule-notice" data-testid={`rule-notice-${r.id}`}>
+            <Icon name="alert" /> {r.notice}
+          </div>
+        )}
       </td>
       <td className="actions-col">
         <div className="row-actions">

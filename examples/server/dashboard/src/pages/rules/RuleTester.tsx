@@ -93,7 +93,7 @@ export function RuleTester({ channels }: { channels: ChannelWithStatus[] }) {
           </div>
         </div>
         <div className="tester-output" data-testid="rt-result">
-          <ErrorBox error={error} testid="rt-error" />
+          <ErrorBox error={error} testid="rt-error" reveal />
           {!result && !error && <div className="placeholder-box">Run the tester to see which rule matches and the order channels would be tried in.</div>}
           {result && <DryRunResult result={result} channels={channels} />}
         </div>
@@ -139,6 +139,15 @@ export function DryRunResult({ result, channels }: { result: DryRun; channels: C
           </dd>
         </div>
       </dl>
+      {result.passedRules && result.passedRules.length > 0 && (
+        <ul className="passed-rules" data-testid="rt-passed">
+          {result.passedRules.map((p, i) => (
+            <li key={p.rule + i} className="warn-text" data-testid="rt-passed-rule">
+              <Icon name="alert" /> rule <b>{p.rule}</b> matched but {p.reason}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="order-title">Channel order</div>
       {result.channels && result.channels.length > 0 ? (
         <ol className="order" data-testid="rt-channels">

@@ -43,7 +43,7 @@ export function PasswordCard() {
             <input id="password-confirm" name="confirm" type="password" data-testid="password-confirm" autoComplete="new-password" />
           </Field>
         </div>
-        <ErrorBox error={error} testid="password-error" />
+        <ErrorBox error={error} testid="password-error" reveal />
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="password-save">
           {busy && <Spinner small />} Change password
         </button>

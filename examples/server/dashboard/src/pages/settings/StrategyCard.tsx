@@ -47,7 +47,7 @@ export function StrategyCard() {
               ))}
             </select>
           </Field>
-          <ErrorBox error={error} testid="settings-strategy-error" />
+          <ErrorBox error={error} testid="settings-strategy-error" reveal />
           <button type="submit" className="btn btn-primary" disabled={busy || !value || value === info.data?.strategy} data-testid="settings-strategy-save">
             {busy && <Spinner small />} Save strategy
           </button>
