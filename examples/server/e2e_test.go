@@ -339,6 +339,32 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	run("close channel dialog", chromedp.Click(byTestID("modal-close")), chromedp.WaitNotPresent(byTestID("channel-form")))
 
+	// A server that cannot be reached is not an empty list: the channels
+	// page says it could not load them, and loads them on retry.
+	run("server unreachable",
+		chromedp.Click(byTestID("nav-rules")),
+		chromedp.WaitVisible(byTestID("rule-add")),
+		discard(chromedp.Evaluate[bool](`(() => {
+			window.realFetch = window.fetch;
+			window.fetch = () => Promise.reject(new TypeError('Failed to fetch'));
+			return true;
+		})()`)),
+		chromedp.Click(byTestID("nav-channels")),
+		chromedp.WaitVisible(byTestID("load-failed")),
+		screenshot(t, "6-channels-unreachable"),
+	)
+	if text, err := chromedp.Run(ctx, chromedp.Text(byTestID("load-failed"))); err != nil || !strings.Contains(text, "Cannot reach the routex server") {
+		t.Errorf("with the server unreachable the channels page says %q (%v)", text, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="empty"]').length`)); err != nil || n != 0 {
+		t.Errorf("with the server unreachable the channels page shows %d empty states (%v)", n, err)
+	}
+	run("server back",
+		discard(chromedp.Evaluate[bool](`(() => { window.fetch = window.realFetch; return true; })()`)),
+		chromedp.Click(byTestID("load-retry")),
+		chromedp.WaitVisible(byTestID("channel-row-"+channelID)),
+	)
+
 	// 6. A sticky session whose key is a dot segment, which a browser
 	// cannot put in a path, is forgotten from the settings page.
 	dots, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, web.URL+"/v1/messages",

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { api, errorMessage, type ChannelWithStatus, type TestResult } from '../api';
 import { SignInModal, signOut } from './Accounts';
-import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, Spinner, confirmAction, downloadJSON, toast, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Icon, Loading, LoadFailed, PageHeader, Spinner, confirmAction, downloadJSON, toast, useLoad } from '../ui';
 import { ChannelForm } from './channels/ChannelForm';
 import { ChannelRow } from './channels/ChannelRow';
 
@@ -125,9 +125,11 @@ export function ChannelsPage() {
       </PageHeader>
 
       <Card>
-        <ErrorBox error={list.error} />
+        <ErrorBox error={list.data ? list.error : ''} />
         {list.loading && !list.data ? (
           <Loading />
+        ) : list.error && !list.data ? (
+          <LoadFailed what="the channels" error={list.error} onRetry={list.reload} />
         ) : channels.length === 0 ? (
           <Empty title="No channels yet">
             <button className="btn btn-primary" onClick={() => setEditing('new')}>

@@ -10,7 +10,7 @@ import {
   ErrorBox,
   Field,
   Icon,
-  Loading,
+  Loading, LoadFailed,
   Modal,
   PageHeader,
   Spinner,
@@ -66,9 +66,11 @@ export function KeysPage() {
       </PageHeader>
 
       <Card>
-        <ErrorBox error={keys.error} />
+        <ErrorBox error={keys.data ? keys.error : ''} />
         {keys.loading && !keys.data ? (
           <Loading />
+        ) : keys.error && !keys.data ? (
+          <LoadFailed what="the API keys" error={keys.error} onRetry={keys.reload} />
         ) : list.length === 0 ? (
           <Empty title="No API keys">
             Create a key and use it as <code>Authorization: Bearer rx-…</code> or <code>x-api-key: rx-…</code>.

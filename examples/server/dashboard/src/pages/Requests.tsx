@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, type RequestRecord } from '../api';
 import { DASH, fmtCost, fmtDateTime, fmtMs, fmtNum } from '../format';
 import { navigate } from '../router';
-import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Icon, Loading, LoadFailed, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
 import { RequestDetail, StatusBadge } from './requests/RequestDetail';
 
 export { RequestDetail, StatusBadge } from './requests/RequestDetail';
@@ -139,9 +139,11 @@ export function RequestsPage({ params }: { params: URLSearchParams }) {
       </Card>
 
       <Card>
-        <ErrorBox error={list.error} />
+        <ErrorBox error={list.data ? list.error : ''} />
         {list.loading && !list.data ? (
           <Loading />
+        ) : list.error && !list.data ? (
+          <LoadFailed what="the request log" error={list.error} onRetry={list.reload} />
         ) : records.length === 0 ? (
           <Empty title={offset > 0 ? 'No more requests' : hasFilters ? 'No request matches these filters' : 'No requests yet'}>
             {hasFilters ? 'Try removing a filter.' : 'Requests appear here as soon as clients use the proxy.'}

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { api, errorMessage, type Rule } from '../api';
-import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, confirmAction, toast, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Icon, Loading, LoadFailed, PageHeader, confirmAction, toast, useLoad } from '../ui';
 import { RuleForm } from './rules/RuleForm';
 import { RuleRow } from './rules/RuleRow';
 import { RuleTester } from './rules/RuleTester';
@@ -52,9 +52,11 @@ export function RulesPage() {
       </PageHeader>
 
       <Card title="Rules" actions={<span className="muted small">in evaluation order: highest priority first</span>}>
-        <ErrorBox error={rules.error} />
+        <ErrorBox error={rules.data ? rules.error : ''} />
         {rules.loading && !rules.data ? (
           <Loading />
+        ) : rules.error && !rules.data ? (
+          <LoadFailed what="the rules" error={rules.error} onRetry={rules.reload} />
         ) : sorted.length === 0 ? (
           <Empty title="No rules">All requests are spread by the balancing strategy. Add a rule to route by model, size, tools, headers and more.</Empty>
         ) : (

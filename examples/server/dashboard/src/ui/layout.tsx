@@ -77,6 +77,24 @@ export function ErrorBox({ error, testid, reveal, className }: { error: string |
   );
 }
 
+// LoadFailed stands where a list would be when it could not be loaded, so
+// that a failed load never reads as an empty list.
+export function LoadFailed({ what, error, onRetry }: { what: string; error: string; onRetry: () => void }) {
+  return (
+    <div className="empty load-failed" role="alert" data-testid="load-failed">
+      <div className="empty-title">
+        <Icon name="alert" /> Could not load {what}
+      </div>
+      <div className="empty-body">
+        <span>{error}</span>
+        <button type="button" className="btn btn-primary" onClick={onRetry} data-testid="load-retry">
+          <Icon name="refresh" /> Retry
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export type Tone = 'green' | 'red' | 'amber' | 'gray' | 'blue' | 'violet';
 
 export function Badge({ tone, children, title, testid }: { tone: Tone; children: ReactNode; title?: string; testid?: string }) {

@@ -1,6 +1,6 @@
 import { api } from '../../api';
 import { fmtDateTime, fmtRelative } from '../../format';
-import { Card, DeleteButton, Empty, ErrorBox, Icon, Loading, confirmAction, useLoad } from '../../ui';
+import { Card, DeleteButton, Empty, ErrorBox, Icon, Loading, LoadFailed, confirmAction, useLoad } from '../../ui';
 
 export function SessionsCard() {
   const list = useLoad(() => api.sessions(), []);
@@ -31,9 +31,11 @@ export function SessionsCard() {
       }
     >
       <p className="muted small card-intro">Conversations pinned to a channel so that prompt caches stay warm.</p>
-      <ErrorBox error={list.error} />
+      <ErrorBox error={list.data ? list.error : ''} />
       {list.loading && !list.data ? (
         <Loading />
+      ) : list.error && !list.data ? (
+        <LoadFailed what="the sessions" error={list.error} onRetry={list.reload} />
       ) : sessions.length === 0 ? (
         <Empty title="No active sessions" />
       ) : (
