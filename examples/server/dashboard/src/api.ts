@@ -208,6 +208,18 @@ export interface Settings {
   addr?: string;
   dataDir?: string;
   version?: string;
+  // True when the password comes from ROUTEX_ADMIN_PASSWORD: it cannot be changed here.
+  passwordFromEnv?: boolean;
+}
+
+// An admin token, as listed: the secret itself is shown once, when created.
+export interface AdminToken {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt?: string;
+  lastUsedAt?: string;
+  token?: string;
 }
 
 export interface StickySession {
@@ -375,6 +387,9 @@ export const api = {
   deleteKey: (id: string) => request<void>('DELETE', `/api/keys/${enc(id)}`),
 
   settings: () => request<Settings>('GET', '/api/settings'),
+  adminTokens: () => request<AdminToken[] | null>('GET', '/api/settings/tokens').then((r) => r ?? []),
+  createAdminToken: (name: string) => request<AdminToken>('POST', '/api/settings/tokens', { body: { name } }),
+  revokeAdminToken: (id: string) => request<void>('DELETE', `/api/settings/tokens/${enc(id)}`),
   changePassword: (current: string, next: string) =>
     request<void>('PUT', '/api/settings/password', { body: { current, new: next }, allow401: true }),
 };

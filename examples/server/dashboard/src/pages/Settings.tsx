@@ -1,5 +1,6 @@
 import { PageHeader } from '../ui';
 import { StrategyCard } from './settings/StrategyCard';
+import { TokensCard } from './settings/TokensCard';
 import { PasswordCard } from './settings/PasswordCard';
 import { ServerCard } from './settings/ServerCard';
 import { RecordsCard } from './settings/RecordsCard';
@@ -13,6 +14,7 @@ export function SettingsPage({ onLogout }: { onLogout: () => void }) {
         <div className="stack">
           <StrategyCard />
           <PasswordCard />
+          <TokensCard />
         </div>
         <div className="stack">
           <ServerCard onLogout={onLogout} />

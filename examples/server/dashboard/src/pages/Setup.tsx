@@ -423,7 +423,12 @@ export function TestOutcome({ result, testid }: { result: TestResult; testid?: s
         <Icon name="check" />
         <span>
           Connected{latency && <> · {latency}</>}
-          {result.model && <> · {result.model}</>}
+          {result.model && (
+            <>
+              {' '}
+              · tested with <code data-testid={testid ? testid + '-model' : undefined}>{result.model}</code>
+            </>
+          )}
         </span>
       </div>
     );
@@ -433,6 +438,7 @@ export function TestOutcome({ result, testid }: { result: TestResult; testid?: s
       <span>
         Failed{result.status ? ` (HTTP ${result.status})` : ''}
         {latency && <> · {latency}</>}
+        {result.model && <> · tested with <code>{result.model}</code></>}
         {result.error && <>: {result.error}</>}
       </span>
     </div>
