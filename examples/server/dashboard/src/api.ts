@@ -21,6 +21,10 @@ export interface Channel {
   transformers?: TransformerSpec[];
   oauth?: boolean;
   limits?: Limit[] | null;
+  // Keep the models list in sync with the provider's listing.
+  syncModels?: boolean;
+  // "config" when the server's config file defines the channel: read-only here.
+  source?: string;
 }
 
 // A quota per fixed window of UTC time; perMs is the window in milliseconds.
@@ -194,6 +198,8 @@ export interface ProxyKey {
   disabled?: boolean;
   createdAt?: string;
   key?: string;
+  // "config" when the server's config file defines the key: read-only here.
+  source?: string;
 }
 
 export interface SessionInfo {

@@ -5,7 +5,7 @@ import {
   Badge,
   Card,
   CopyBox,
-  DeleteButton,
+  CONFIG_TIP, ConfigBadge, DeleteButton, fromConfig,
   Empty,
   ErrorBox,
   Field,
@@ -94,14 +94,17 @@ export function KeysPage() {
                     <td>
                       <Switch
                         checked={!k.disabled}
-                        disabled={pending === k.id}
+                        disabled={pending === k.id || fromConfig(k)}
+                        title={fromConfig(k) ? CONFIG_TIP : undefined}
                         onChange={(v) => toggle(k, v)}
                         testid={`key-toggle-${k.id}`}
                         label={k.disabled ? 'Enable key' : 'Disable key'}
                       />
                     </td>
                     <td>
-                      <div className="strong">{k.name || k.id}</div>
+                      <div className="strong">
+                        {k.name || k.id} {fromConfig(k) && <ConfigBadge testid={`key-config-${k.id}`} />}
+                      </div>
                       <div className="sub mono">{k.id}</div>
                     </td>
                     <td>
@@ -111,7 +114,12 @@ export function KeysPage() {
                     <td className="nowrap">{fmtDateTime(k.createdAt)}</td>
                     <td className="actions-col">
                       <div className="row-actions">
-                        <DeleteButton onClick={() => remove(k)} testid={`key-delete-${k.id}`} />
+                        <DeleteButton
+                          onClick={() => remove(k)}
+                          testid={`key-delete-${k.id}`}
+                          disabled={fromConfig(k)}
+                          title={fromConfig(k) ? CONFIG_TIP : undefined}
+                        />
                       </div>
                     </td>
                   </tr>

@@ -8,12 +8,14 @@ export function Switch({
   disabled,
   testid,
   label,
+  title,
 }: {
   checked: boolean;
   onChange: (v: boolean) => void;
   disabled?: boolean;
   testid?: string;
   label?: string;
+  title?: string;
 }) {
   return (
     <button
@@ -21,7 +23,7 @@ export function Switch({
       role="switch"
       aria-checked={checked}
       aria-label={label}
-      title={label}
+      title={title ?? label}
       className={'switch' + (checked ? ' on' : '')}
       disabled={disabled}
       data-testid={testid}

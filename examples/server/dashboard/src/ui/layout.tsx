@@ -132,10 +132,46 @@ export function StatCard({
 }
 
 /** The trash-can button that ends a table row: a delete, or a "forget". */
-export function DeleteButton({ onClick, testid, label = 'Delete' }: { onClick: () => void; testid: string; label?: string }) {
+export function DeleteButton({
+  onClick,
+  testid,
+  label = 'Delete',
+  disabled,
+  title,
+}: {
+  onClick: () => void;
+  testid: string;
+  label?: string;
+  disabled?: boolean;
+  title?: string;
+}) {
   return (
-    <button className="btn btn-sm btn-icon btn-danger-ghost" title={label} aria-label={label} onClick={onClick} data-testid={testid}>
+    <button
+      className="btn btn-sm btn-icon btn-danger-ghost"
+      title={title ?? label}
+      aria-label={label}
+      onClick={onClick}
+      data-testid={testid}
+      disabled={disabled}
+    >
       <Icon name="trash" />
     </button>
+  );
+}
+
+// What a read-only item's controls say: the config file owns it.
+export const CONFIG_TIP = 'Defined in the server’s config file: edit it there, then restart the server.';
+
+// fromConfig reports whether the server's config file defines an item.
+export function fromConfig(item: { source?: string } | null | undefined): boolean {
+  return item?.source === 'config';
+}
+
+/** ConfigBadge marks a channel, rule or key that the server's config file defines. */
+export function ConfigBadge({ testid }: { testid?: string }) {
+  return (
+    <Badge tone="gray" title={CONFIG_TIP} testid={testid}>
+      config file
+    </Badge>
   );
 }

@@ -1,6 +1,6 @@
 import type { ChannelWithStatus, TestResult } from '../../api';
 import { fmtDateTime, fmtMs } from '../../format';
-import { Badge, DeleteButton, Icon, Spinner } from '../../ui';
+import { Badge, CONFIG_TIP, ConfigBadge, DeleteButton, Icon, Spinner, fromConfig } from '../../ui';
 import { AccountBadge } from '../Accounts';
 import { LimitsSummary } from './Limits';
 import { ModelChips } from './ModelChips';
@@ -29,10 +29,13 @@ export function ChannelRow({
 }) {
   const st = channelState(c);
   const canReset = c.status && (c.status.breaker !== 'closed' || st.key === 'rate-limited' || c.status.consecutiveFailures > 0);
+  const locked = fromConfig(c);
   return (
     <tr data-testid={`channel-row-${c.id}`}>
       <td>
-        <div className="strong">{c.name || c.id}</div>
+        <div className="strong">
+          {c.name || c.id} {locked && <ConfigBadge testid={`channel-config-${c.id}`} />}
+        </div>
         <div className="sub mono">{c.id}</div>
         <div className="sub mono ellipsis channel-url" title={c.baseUrl}>
           {c.baseUrl}
@@ -139,10 +142,17 @@ export function ChannelRow({
           >
             <Icon name="reset" />
           </button>
-          <button className="btn btn-sm btn-icon" onClick={onEdit} title="Edit" aria-label="Edit" data-testid={`channel-edit-${c.id}`}>
+          <button
+            className="btn btn-sm btn-icon"
+            onClick={onEdit}
+            title={locked ? CONFIG_TIP : 'Edit'}
+            aria-label="Edit"
+            disabled={locked}
+            data-testid={`channel-edit-${c.id}`}
+          >
             <Icon name="edit" />
           </button>
-          <DeleteButton onClick={onDelete} testid={`channel-delete-${c.id}`} />
+          <DeleteButton onClick={onDelete} testid={`channel-delete-${c.id}`} disabled={locked} title={locked ? CONFIG_TIP : undefined} />
         </div>
       </td>
     </tr>

@@ -1,5 +1,5 @@
 import type { ChannelWithStatus, Rule } from '../../api';
-import { DeleteButton, Icon, Switch } from '../../ui';
+import { CONFIG_TIP, ConfigBadge, DeleteButton, Icon, Switch, fromConfig } from '../../ui';
 import { conditionChips } from './conditions';
 
 // RuleRow is one rule in the rules table.
@@ -22,12 +22,14 @@ export function RuleRow({
   const c = channels?.find((x) => x.id === r.target?.channel);
   const known = !channels || !!c;
   const channelLabel = c ? c.name || c.id : r.target?.channel;
+  const locked = fromConfig(r);
   return (
     <tr className={r.disabled ? 'row-disabled' : ''} data-testid={`rule-row-${r.id}`}>
       <td>
         <Switch
           checked={!r.disabled}
-          disabled={pending}
+          disabled={pending || locked}
+          title={locked ? CONFIG_TIP : undefined}
           onChange={onToggle}
           testid={`rule-toggle-${r.id}`}
           label={r.disabled ? 'Enable rule' : 'Disable rule'}
@@ -35,7 +37,9 @@ export function RuleRow({
       </td>
       <td className="num">{r.priority ?? 0}</td>
       <td>
-        <div className="strong">{r.name || r.id}</div>
+        <div className="strong">
+          {r.name || r.id} {locked && <ConfigBadge testid={`rule-config-${r.id}`} />}
+        </div>
         <div className="sub mono">{r.id}</div>
       </td>
       <td>
@@ -68,10 +72,17 @@ export function RuleRow({
       </td>
       <td className="actions-col">
         <div className="row-actions">
-          <button className="btn btn-sm btn-icon" title="Edit" aria-label="Edit" onClick={onEdit} data-testid={`rule-edit-${r.id}`}>
+          <button
+            className="btn btn-sm btn-icon"
+            title={locked ? CONFIG_TIP : 'Edit'}
+            aria-label="Edit"
+            onClick={onEdit}
+            disabled={locked}
+            data-testid={`rule-edit-${r.id}`}
+          >
             <Icon name="edit" />
           </button>
-          <DeleteButton onClick={onDelete} testid={`rule-delete-${r.id}`} />
+          <DeleteButton onClick={onDelete} testid={`rule-delete-${r.id}`} disabled={locked} title={locked ? CONFIG_TIP : undefined} />
         </div>
       </td>
     </tr>
