@@ -334,6 +334,9 @@ export const api = {
   createChannel: (ch: Channel) => request<ChannelWithStatus>('POST', '/api/channels', { body: ch }),
   updateChannel: (id: string, ch: Channel) => request<ChannelWithStatus>('PUT', `/api/channels/${enc(id)}`, { body: ch }),
   deleteChannel: (id: string) => request<void>('DELETE', `/api/channels/${enc(id)}`),
+  // The models the provider lists: for an unsaved channel, or a saved one with its stored key.
+  fetchModels: (ch: Channel) => request<{ models: string[] | null }>('POST', '/api/channels/models', { body: ch }),
+  channelModels: (id: string) => request<{ models: string[] | null }>('POST', `/api/channels/${enc(id)}/models`),
   testChannel: (id: string) => request<TestResult>('POST', `/api/channels/${enc(id)}/test`),
   testAllChannels: () => request<TestResult[] | null>('POST', '/api/channels/test').then((r) => r ?? []),
   resetChannel: (id: string) => request<ChannelStatus>('POST', `/api/channels/${enc(id)}/reset`),

@@ -4,6 +4,7 @@ import { api, errorMessage, type Channel, type ChannelWithStatus } from '../../a
 import { splitList } from '../../format';
 import { Field, Icon, KVEditor, Modal, Spinner, formChecked, formValue, fromRows, toRows, type KVRow, useLoad } from '../../ui';
 import { specsToText, textToSpecs } from './transformerSpecs';
+import { ModelsField } from './ModelsField';
 import { LimitsEditor, readLimits, toLimitRows, type LimitRow } from './Limits';
 
 const DEFAULT_BASE: Record<string, string> = {
@@ -42,46 +43,57 @@ export function ChannelForm({
     if (!cur || Object.values(DEFAULT_BASE).includes(cur)) input.value = DEFAULT_BASE[type] ?? '';
   };
 
+  // readChannel reads the channel the form describes; it throws on a field
+  // that does not parse.
+  const readChannel = (): Channel => {
+    const f = form.current;
+    const name = formValue(f, 'name').trim();
+    const id = isNew ? formValue(f, 'id').trim() : channel!.id;
+    const baseUrl = formValue(f, 'baseUrl').trim().replace(/\/+$/, '');
+    if (!name && !id) throw new Error('Give the channel a name or an id.');
+    if (!baseUrl) throw new Error('The base URL is required.');
+    const num = (field: string, label: string): number => {
+      const raw = formValue(f, field).trim();
+      if (!raw) return 0;
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new Error(`${label} must be a number.`);
+      return n;
+    };
+    const timeoutSec = num('timeout', 'Timeout');
+    const typeValue = formValue(f, 'type') || 'anthropic';
+    const account = typeValue === 'anthropic-account';
+    const ch: Channel = {
+      id,
+      name,
+      type: (account ? 'anthropic' : typeValue) as Channel['type'],
+      baseUrl,
+      apiKey: account ? '' : formValue(f, 'apiKey').trim(),
+      oauth: account,
+      limits: readLimits(f, limits),
+      models: splitList(formValue(f, 'models')),
+      modelMap: fromRows(modelMap),
+      priority: Math.trunc(num('priority', 'Priority')),
+      weight: Math.trunc(num('weight', 'Weight')),
+      disabled: !formChecked(f, 'enabled'),
+      headers: fromRows(headers),
+      timeoutMs: Math.round(timeoutSec * 1e3),
+      streamIdleTimeoutMs: channel?.streamIdleTimeoutMs ?? 0,
+      transformers: textToSpecs(formValue(f, 'transformers')),
+    };
+    // Sent when set, or when the server gave it: a server without it refuses the field.
+    const syncModels = formChecked(f, 'syncModels');
+    if (syncModels || channel?.syncModels !== undefined) ch.syncModels = syncModels;
+    if (!ch.id) delete (ch as Partial<Channel>).id;
+    return ch;
+  };
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const f = form.current;
     setError('');
     try {
-      const name = formValue(f, 'name').trim();
-      const id = isNew ? formValue(f, 'id').trim() : channel!.id;
-      const baseUrl = formValue(f, 'baseUrl').trim().replace(/\/+$/, '');
-      if (!name && !id) throw new Error('Give the channel a name or an id.');
-      if (!baseUrl) throw new Error('The base URL is required.');
-      const num = (field: string, label: string): number => {
-        const raw = formValue(f, field).trim();
-        if (!raw) return 0;
-        const n = Number(raw);
-        if (!Number.isFinite(n)) throw new Error(`${label} must be a number.`);
-        return n;
-      };
-      const timeoutSec = num('timeout', 'Timeout');
-      const typeValue = formValue(f, 'type') || 'anthropic';
-      const account = typeValue === 'anthropic-account';
-      const ch: Channel = {
-        id,
-        name,
-        type: (account ? 'anthropic' : typeValue) as Channel['type'],
-        baseUrl,
-        apiKey: account ? '' : formValue(f, 'apiKey').trim(),
-        oauth: account,
-        limits: readLimits(f, limits),
-        models: splitList(formValue(f, 'models')),
-        modelMap: fromRows(modelMap),
-        priority: Math.trunc(num('priority', 'Priority')),
-        weight: Math.trunc(num('weight', 'Weight')),
-        disabled: !formChecked(f, 'enabled'),
-        headers: fromRows(headers),
-        timeoutMs: Math.round(timeoutSec * 1e3),
-        streamIdleTimeoutMs: channel?.streamIdleTimeoutMs ?? 0,
-        transformers: textToSpecs(formValue(f, 'transformers')),
-      };
+      const ch = readChannel();
+      const account = !!ch.oauth;
       if (!account && channel?.oauth && !ch.apiKey && !channel.apiKey) throw new Error('Enter the API key the channel uses instead of its account.');
-      if (!ch.id) delete (ch as Partial<Channel>).id;
       setBusy(true);
       const saved = isNew ? await api.createChannel(ch) : await api.updateChannel(channel!.id, ch);
       // A channel just switched to an account signs in next.
@@ -183,16 +195,7 @@ export function ChannelForm({
             />
           </Field>
         )}
-        <Field label="Models" htmlFor="channel-models" hint="Comma separated; globs like claude-* work. Empty accepts any model.">
-          <input
-            id="channel-models"
-            name="models"
-            data-testid="channel-models"
-            defaultValue={(channel?.models ?? []).join(', ')}
-            placeholder="claude-sonnet-4-5, claude-haiku-*"
-            spellCheck={false}
-          />
-        </Field>
+        <ModelsField channel={channel} readChannel={readChannel} />
         <div className="grid-3">
           <Field label="Priority" htmlFor="channel-priority" hint="Lower is tried first (priority strategy).">
             <input id="channel-priority" name="priority" type="number" data-testid="channel-priority" defaultValue={channel?.priority ?? 0} />
