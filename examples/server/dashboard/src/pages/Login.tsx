@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { ErrorBox, Field, Spinner, formValue } from '../ui';
-import { BrandMark } from './Setup';
+import { BrandMark } from './setup/BrandMark';
 
 export function Login({ onDone }: { onDone: (username: string, csrfToken: string) => void }) {
   const form = useRef<HTMLFormElement>(null);

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../../api';
 import { Card, ErrorBox, Field, Loading, Spinner, toast, useLoad } from '../../ui';
-import { STRATEGIES } from '../Setup';
+import { STRATEGIES } from '../setup/choices';
 
 export function StrategyCard() {
   const info = useLoad(() => api.strategy(), []);
