@@ -3,8 +3,9 @@ import { api, type Aggregate, type RequestRecord } from '../api';
 import { fillSeries, TimeChart, type Point } from '../charts';
 import { seedRequests, useLive } from '../events';
 import { costLabel, fmtClock, fmtCost, fmtMs, fmtNum, fmtPct, fmtRate } from '../format';
-import { Card, Empty, ErrorBox, Loading, PageHeader, StatCard, useLoad } from '../ui';
-import { RequestDetail, StatusBadge } from './Requests';
+import { Card, ErrorBox, Loading, PageHeader, StatCard, useLoad } from '../ui';
+import { RequestDetail } from './requests/RequestDetail';
+import { RecentRequests } from './overview/RecentRequests';
 
 const HOUR = 3_600_000;
 const ZERO: Aggregate = {
@@ -190,35 +191,7 @@ export function OverviewPage() {
           )}
         </Card>
 
-        <Card className="recent-card" title="Recent requests" actions={<a href="#/requests">View all</a>} testid="recent-requests">
-          {!seeded && live.requests.length === 0 ? (
-            <Loading />
-          ) : live.requests.length === 0 ? (
-            <Empty title="No requests yet">
-              Point a client at this server with a key from <a href="#/keys">API keys</a>.
-            </Empty>
-          ) : (
-            <ul className="recent-list">
-              {live.requests.slice(0, 14).map((r) => (
-                <li key={r.requestId} onClick={() => setSelected(r)} data-testid="recent-request">
-                  <div className="recent-main">
-                    <span className="recent-model">{r.model || '—'}</span>
-                    <StatusBadge record={r} />
-                  </div>
-                  <div className="recent-meta">
-                    <span>{fmtClock(r.time)}</span>
-                    <span>{r.channelName || r.channelId || 'no channel'}</span>
-                    <span>{fmtMs(r.latencyMs)}</span>
-                    <span>
-                      {fmtNum(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens)}→{fmtNum(r.outputTokens)} tok
-                    </span>
-                    {r.cost !== undefined && r.cost !== null && <span>{fmtCost(r.cost)}</span>}
-                  </div>
-                </li>
-              ))}
-            </ul>
-          )}
-        </Card>
+        <RecentRequests requests={live.requests} seeded={seeded} onSelect={setSelected} />
 
         <Card title="Requests & errors" actions={<span className="muted small">last hour, per minute</span>} testid="chart-requests-hour">
           <ErrorBox error={minute.error} />

@@ -5,8 +5,6 @@ import { navigate } from '../router';
 import { Card, Empty, ErrorBox, Icon, Loading, LoadFailed, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
 import { RequestDetail, StatusBadge } from './requests/RequestDetail';
 
-export { RequestDetail, StatusBadge } from './requests/RequestDetail';
-
 const LIMIT = 50;
 
 interface Filters {
