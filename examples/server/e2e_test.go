@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,67 @@ func TestDashboardEndToEnd(t *testing.T) {
 		screenshot(t, "4-rules"),
 	)
 
+	// A rule with a bad pattern is refused where the person is looking: the
+	// server's message, in sight at 1400×900 without scrolling.
+	badRule := `{"id":"bad-pattern","condition":{"userPattern":"("},"target":{"channel":"` + channelID + `"}}`
+	status, answer := adminCall(t, http.MethodPost, web.URL+"/api/rules", cfg.AdminToken, badRule)
+	var refusal struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(answer, &refusal); status != http.StatusBadRequest || err != nil || refusal.Error.Message == "" {
+		t.Fatalf("the API answers a bad pattern with %d %s", status, answer)
+	}
+	run("bad rule",
+		chromedp.Click(byTestID("rule-add")),
+		chromedp.WaitVisible(byTestID("rule-id")),
+		setField("rule-id", "bad-pattern"),
+		setField("rule-user-pattern", "("),
+		setField("rule-target-channel", channelID),
+		chromedp.Click(byTestID("rule-save")),
+		chromedp.WaitVisible(byTestID("rule-error")),
+		screenshot(t, "4-rule-error"),
+	)
+	inView, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const r = document.querySelector('[data-testid="rule-error"]').getBoundingClientRect();
+		return window.innerHeight <= 900 && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+	})()`))
+	if err != nil || !inView {
+		t.Errorf("the rule dialog's error is not in the viewport (%v)", err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(byTestID("rule-error"))); err != nil || strings.TrimSpace(text) != refusal.Error.Message {
+		t.Errorf("the rule dialog's error reads %q (%v), want the server's %q", text, err, refusal.Error.Message)
+	}
+	run("close bad rule", chromedp.Click(byTestID("modal-close")), chromedp.WaitNotPresent(byTestID("rule-form")))
+
+	// A rule aimed at a channel that does not exist is saved, and says,
+	// after saving and in the list, that it takes no request.
+	run("rule to a missing channel",
+		chromedp.Click(byTestID("rule-add")),
+		chromedp.WaitVisible(byTestID("rule-id")),
+		setField("rule-id", "to-nowhere"),
+		setField("rule-model-pattern", "nothing-asks-for-this"),
+		discard(chromedp.Evaluate[bool](`(() => {
+			const sel = document.querySelector('[data-testid="rule-target-channel"]');
+			const o = document.createElement('option');
+			o.value = 'no-such-channel'; o.textContent = 'no-such-channel';
+			sel.appendChild(o);
+			return true;
+		})()`)),
+		setField("rule-target-channel", "no-such-channel"),
+		chromedp.Click(byTestID("rule-save")),
+		chromedp.WaitVisible(byTestID("rule-notice-to-nowhere")),
+		screenshot(t, "4-rule-notice"),
+	)
+	if text, err := chromedp.Run(ctx, chromedp.Text(byTestID("rule-notice-to-nowhere"))); err != nil || !strings.Contains(text, `no channel "no-such-channel" exists`) {
+		t.Errorf("the rule to a missing channel says %q (%v)", text, err)
+	}
+	if toasts, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid="toast"]')].map(t => t.textContent).join("|")`)); err != nil || !strings.Contains(toasts, "no-such-channel") {
+		t.Errorf("after saving, the toasts say %q (%v), not the rule's notice", toasts, err)
+	}
+	if status, body := adminCall(t, http.MethodDelete, web.URL+"/api/rules/to-nowhere", cfg.AdminToken, ""); status != http.StatusNoContent {
+		t.Fatalf("deleting the rule to nowhere: %d %s", status, body)
+	}
+
 	// 3. A proxy key (through the API with the admin token), and a request
 	// with the official SDK.
 	key := createKeyWithToken(t, web.URL, cfg.AdminToken)
@@ -246,6 +308,62 @@ func TestDashboardEndToEnd(t *testing.T) {
 			t.Errorf("%s shows %d errors (%v): %.2000s", page.nav, errs, err, html)
 		}
 	}
+
+	// The request log gives the request's latency, from the API's latencyMs.
+	run("request latency", chromedp.Click(byTestID("nav-requests")), chromedp.WaitVisible(byTestID("request-latency")))
+	if lat, err := chromedp.Run(ctx, chromedp.Text(byTestID("request-latency"))); err != nil || !regexp.MustCompile(`^\d+(\.\d+)? m?s$`).MatchString(lat) {
+		t.Errorf("the request log's latency reads %q (%v), want a duration", lat, err)
+	}
+
+	// The channel dialog's timeout, in seconds, is saved as timeoutMs.
+	run("channel timeout",
+		chromedp.Click(byTestID("nav-channels")),
+		chromedp.WaitVisible(byTestID("channel-edit-"+channelID)),
+		// The rule's toasts sit over the row's buttons.
+		chromedp.WaitNotPresent(byTestID("toast")),
+		chromedp.Click(byTestID("channel-edit-"+channelID)),
+		chromedp.WaitVisible(byTestID("channel-timeout")),
+		setField("channel-timeout", "42.5"),
+		chromedp.Click(byTestID("channel-save")),
+		chromedp.WaitNotPresent(byTestID("channel-form")),
+	)
+	if chs, err := srv.store.RevealChannels(t.Context()); err != nil || len(chs) != 1 || chs[0].Timeout != 42500*time.Millisecond {
+		t.Errorf("after saving a 42.5 s timeout in the dialog, channels = %+v, %v", chs, err)
+	}
+	run("channel timeout shown",
+		chromedp.Click(byTestID("channel-edit-"+channelID)),
+		chromedp.WaitVisible(byTestID("channel-timeout")),
+	)
+	if v, err := chromedp.Run(ctx, chromedp.Value(byTestID("channel-timeout"))); err != nil || v != "42.5" {
+		t.Errorf("the dialog shows the saved timeout as %q (%v), want 42.5", v, err)
+	}
+	run("close channel dialog", chromedp.Click(byTestID("modal-close")), chromedp.WaitNotPresent(byTestID("channel-form")))
+
+	// A server that cannot be reached is not an empty list: the channels
+	// page says it could not load them, and loads them on retry.
+	run("server unreachable",
+		chromedp.Click(byTestID("nav-rules")),
+		chromedp.WaitVisible(byTestID("rule-add")),
+		discard(chromedp.Evaluate[bool](`(() => {
+			window.realFetch = window.fetch;
+			window.fetch = () => Promise.reject(new TypeError('Failed to fetch'));
+			return true;
+		})()`)),
+		chromedp.Click(byTestID("nav-channels")),
+		chromedp.WaitVisible(byTestID("load-failed")),
+		screenshot(t, "6-channels-unreachable"),
+	)
+	if text, err := chromedp.Run(ctx, chromedp.Text(byTestID("load-failed"))); err != nil || !strings.Contains(text, "Cannot reach the routex server") {
+		t.Errorf("with the server unreachable the channels page says %q (%v)", text, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="empty"]').length`)); err != nil || n != 0 {
+		t.Errorf("with the server unreachable the channels page shows %d empty states (%v)", n, err)
+	}
+	run("server back",
+		discard(chromedp.Evaluate[bool](`(() => { window.fetch = window.realFetch; return true; })()`)),
+		chromedp.Click(byTestID("load-retry")),
+		chromedp.WaitVisible(byTestID("channel-row-"+channelID)),
+	)
 
 	// 6. A sticky session whose key is a dot segment, which a browser
 	// cannot put in a path, is forgotten from the settings page.
@@ -314,4 +432,21 @@ func createKeyWithToken(t *testing.T, base, token string) string {
 		t.Fatalf("creating a key: status %d, %v", resp.StatusCode, err)
 	}
 	return out.Key
+}
+
+// adminCall calls the management API with the admin token.
+func adminCall(t *testing.T, method, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }

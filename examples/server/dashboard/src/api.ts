@@ -16,15 +16,20 @@ export interface Channel {
   weight?: number;
   disabled?: boolean;
   headers?: Record<string, string>;
-  timeout?: number;
+  timeoutMs?: number;
+  streamIdleTimeoutMs?: number;
   transformers?: TransformerSpec[];
   oauth?: boolean;
   limits?: Limit[] | null;
+  // Keep the models list in sync with the provider's listing.
+  syncModels?: boolean;
+  // "config" when the server's config file defines the channel: read-only here.
+  source?: string;
 }
 
-// A quota per fixed window of UTC time; per is in nanoseconds.
+// A quota per fixed window of UTC time; perMs is the window in milliseconds.
 export interface Limit {
-  per: number;
+  perMs: number;
   requests?: number;
   tokens?: number;
 }
@@ -102,6 +107,16 @@ export interface Rule {
   disabled?: boolean;
   condition: Condition;
   target: { channel: string; model?: string };
+  // Why the rule, though saved, takes no request (its target channel does not exist, …).
+  notice?: string;
+  // "config" when the server's config file defines the rule: read-only here.
+  source?: string;
+}
+
+// A rule that matched a dry run's request but could not take it, and why.
+export interface PassedRule {
+  rule: string;
+  reason: string;
 }
 
 export interface DryRun {
@@ -110,6 +125,7 @@ export interface DryRun {
   rule?: string;
   targetModel?: string;
   channels?: string[] | null;
+  passedRules?: PassedRule[] | null;
   error?: string;
 }
 
@@ -124,10 +140,10 @@ export interface Aggregate {
   cacheWriteTokens: number;
   cost?: number | null;
   unpriced?: number;
-  latencyP50: number;
-  latencyP95: number;
-  latencyP99: number;
-  ttfbP50: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyP99Ms: number;
+  ttfbP50Ms: number;
 }
 
 export interface Overview {
@@ -149,8 +165,8 @@ export interface RequestRecord {
   upstreamFormat?: string;
   stream: boolean;
   status: number;
-  latency: number;
-  ttfb: number;
+  latencyMs: number;
+  ttfbMs: number;
   attempts: number;
   error?: string;
   inputTokens: number;
@@ -182,6 +198,8 @@ export interface ProxyKey {
   disabled?: boolean;
   createdAt?: string;
   key?: string;
+  // "config" when the server's config file defines the key: read-only here.
+  source?: string;
 }
 
 export interface SessionInfo {
@@ -196,6 +214,18 @@ export interface Settings {
   addr?: string;
   dataDir?: string;
   version?: string;
+  // True when the password comes from ROUTEX_ADMIN_PASSWORD: it cannot be changed here.
+  passwordFromEnv?: boolean;
+}
+
+// An admin token, as listed: the secret itself is shown once, when created.
+export interface AdminToken {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt?: string;
+  lastUsedAt?: string;
+  token?: string;
 }
 
 export interface StickySession {
@@ -304,6 +334,9 @@ export const api = {
   createChannel: (ch: Channel) => request<ChannelWithStatus>('POST', '/api/channels', { body: ch }),
   updateChannel: (id: string, ch: Channel) => request<ChannelWithStatus>('PUT', `/api/channels/${enc(id)}`, { body: ch }),
   deleteChannel: (id: string) => request<void>('DELETE', `/api/channels/${enc(id)}`),
+  // The models the provider lists: for an unsaved channel, or a saved one with its stored key.
+  fetchModels: (ch: Channel) => request<{ models: string[] | null }>('POST', '/api/channels/models', { body: ch }),
+  channelModels: (id: string) => request<{ models: string[] | null }>('POST', `/api/channels/${enc(id)}/models`),
   testChannel: (id: string) => request<TestResult>('POST', `/api/channels/${enc(id)}/test`),
   testAllChannels: () => request<TestResult[] | null>('POST', '/api/channels/test').then((r) => r ?? []),
   resetChannel: (id: string) => request<ChannelStatus>('POST', `/api/channels/${enc(id)}/reset`),
@@ -363,6 +396,9 @@ export const api = {
   deleteKey: (id: string) => request<void>('DELETE', `/api/keys/${enc(id)}`),
 
   settings: () => request<Settings>('GET', '/api/settings'),
+  adminTokens: () => request<AdminToken[] | null>('GET', '/api/settings/tokens').then((r) => r ?? []),
+  createAdminToken: (name: string) => request<AdminToken>('POST', '/api/settings/tokens', { body: { name } }),
+  revokeAdminToken: (id: string) => request<void>('DELETE', `/api/settings/tokens/${enc(id)}`),
   changePassword: (current: string, next: string) =>
     request<void>('PUT', '/api/settings/password', { body: { current, new: next }, allow401: true }),
 };

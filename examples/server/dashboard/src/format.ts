@@ -75,10 +75,6 @@ export function costLabel(
   return { text };
 }
 
-export function nsToMs(ns: number | null | undefined): number {
-  return (ns ?? 0) / 1e6;
-}
-
 export function fmtMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
   if (ms === 0) return '0 ms';
@@ -92,11 +88,6 @@ export function fmtMs(ms: number | null | undefined): string {
   if (m < 60) return `${m}m ${rest}s`;
   const h = Math.floor(m / 60);
   return `${h}h ${m - h * 60}m`;
-}
-
-export function fmtNs(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined) return DASH;
-  return fmtMs(ns / 1e6);
 }
 
 export function fmtPct(x: number | null | undefined, digits = 1): string {
@@ -177,17 +168,17 @@ export function slugify(s: string): string {
     .slice(0, 48);
 }
 
-// Quota windows (Limit.per, in nanoseconds).
-export const WINDOWS: { per: number; unit: string; label: string }[] = [
-  { per: 60e9, unit: 'min', label: 'minute' },
-  { per: 3600e9, unit: 'h', label: 'hour' },
-  { per: 86400e9, unit: 'day', label: 'day' },
+// Quota windows (Limit.perMs, in milliseconds).
+export const WINDOWS: { perMs: number; unit: string; label: string }[] = [
+  { perMs: 60e3, unit: 'min', label: 'minute' },
+  { perMs: 3600e3, unit: 'h', label: 'hour' },
+  { perMs: 86400e3, unit: 'day', label: 'day' },
 ];
 
-export function fmtWindow(perNs: number): string {
-  const w = WINDOWS.find((x) => x.per === perNs);
+export function fmtWindow(perMs: number): string {
+  const w = WINDOWS.find((x) => x.perMs === perMs);
   if (w) return w.unit;
-  const s = perNs / 1e9;
+  const s = perMs / 1e3;
   if (s % 86400 === 0) return `${s / 86400}d`;
   if (s % 3600 === 0) return `${s / 3600}h`;
   if (s % 60 === 0) return `${s / 60}min`;
@@ -195,10 +186,10 @@ export function fmtWindow(perNs: number): string {
 }
 
 // "50 req/min · 400k tok/day"
-export function limitsSummary(limits: { per: number; requests?: number; tokens?: number }[] | null | undefined): string {
+export function limitsSummary(limits: { perMs: number; requests?: number; tokens?: number }[] | null | undefined): string {
   const parts: string[] = [];
   for (const l of limits ?? []) {
-    const w = fmtWindow(l.per);
+    const w = fmtWindow(l.perMs);
     if (l.requests) parts.push(`${fmtNum(l.requests)} req/${w}`);
     if (l.tokens) parts.push(`${fmtNum(l.tokens)} tok/${w}`);
   }

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, errorMessage, type AccountStatus, type ChannelWithStatus, type SignInMode } from '../api';
 import { fmtDateTime, fmtRelative, fmtUntil } from '../format';
-import { Badge, CopyButton, ErrorBox, Field, Icon, Modal, Spinner, confirmAction, formValue, toast, type Tone } from '../ui';
+import { Badge, CopyButton, Field, Icon, Modal, Spinner, confirmAction, formValue, toast, type Tone } from '../ui';
 
 // How an OAuth channel's account stands, for its badge in the channels table.
 export function accountView(a: AccountStatus | undefined): { label: string; tone: Tone; title: string; needsSignIn: boolean } {
@@ -151,6 +151,8 @@ export function SignInModal({
       title={`Sign in account · ${name}`}
       onClose={onClose}
       testid="signin-dialog"
+      error={error}
+      errorTestid="signin-error"
       footer={
         <>
           <button type="button" className="btn" onClick={onClose}>
@@ -211,7 +213,6 @@ export function SignInModal({
             </Field>
           </li>
         </ol>
-        <ErrorBox error={error} testid="signin-error" />
       </form>
     </Modal>
   );

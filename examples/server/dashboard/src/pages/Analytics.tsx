@@ -1,8 +1,9 @@
 import { useMemo, useState } from 'react';
 import { api, type Aggregate } from '../api';
 import { BUCKET_MS, fillSeries, PALETTE, TimeChart, type Point, type Series } from '../charts';
-import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNs, fmtNum, fmtPct, nsToMs } from '../format';
-import { navigate } from '../router';
+import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNum, fmtPct } from '../format';
+import { sumAggs } from './analytics/sumAggs';
+import { TotalsTable } from './analytics/TotalsTable';
 import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, StatCard, useLoad } from '../ui';
 
 const RANGES: Record<string, { label: string; ms: number; bucket: string }> = {
@@ -14,47 +15,6 @@ const RANGES: Record<string, { label: string; ms: number; bucket: string }> = {
 const MAX_GROUPS = 8;
 
 type GroupBy = 'channel' | 'model' | 'key';
-
-function sumAggs(aggs: Aggregate[]): Aggregate {
-  const out: Aggregate = {
-    requests: 0,
-    errors: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    cost: null,
-    unpriced: 0,
-    latencyP50: 0,
-    latencyP95: 0,
-    latencyP99: 0,
-    ttfbP50: 0,
-  };
-  let weight = 0;
-  for (const a of aggs) {
-    out.requests += a.requests;
-    out.errors += a.errors;
-    out.inputTokens += a.inputTokens;
-    out.outputTokens += a.outputTokens;
-    out.cacheReadTokens += a.cacheReadTokens;
-    out.cacheWriteTokens += a.cacheWriteTokens;
-    out.unpriced = (out.unpriced ?? 0) + (a.unpriced ?? 0);
-    if (a.cost !== null && a.cost !== undefined) out.cost = (out.cost ?? 0) + a.cost;
-    // Percentiles do not add up; a request-weighted mean is the best estimate.
-    out.latencyP50 += a.latencyP50 * a.requests;
-    out.latencyP95 += a.latencyP95 * a.requests;
-    out.latencyP99 += a.latencyP99 * a.requests;
-    out.ttfbP50 += a.ttfbP50 * a.requests;
-    weight += a.requests;
-  }
-  if (weight > 0) {
-    out.latencyP50 /= weight;
-    out.latencyP95 /= weight;
-    out.latencyP99 /= weight;
-    out.ttfbP50 /= weight;
-  }
-  return out;
-}
 
 export function AnalyticsPage() {
   const [range, setRange] = useState<keyof typeof RANGES>('24h');
@@ -158,7 +118,7 @@ export function AnalyticsPage() {
         from,
         to,
         bucketMs,
-        (a) => ({ p50: nsToMs(a.latencyP50), p95: nsToMs(a.latencyP95), p99: nsToMs(a.latencyP99) }),
+        (a) => ({ p50: a.latencyP50Ms, p95: a.latencyP95Ms, p99: a.latencyP99Ms }),
         { p50: null, p95: null, p99: null },
       ),
     [overall.data, from, to, bucketMs],
@@ -244,15 +204,15 @@ export function AnalyticsPage() {
           value={
             overallTotal.requests ? (
               <>
-                {fmtNs(overallTotal.latencyP50)}
+                {fmtMs(overallTotal.latencyP50Ms)}
                 <span className="stat-sep">/</span>
-                {fmtNs(overallTotal.latencyP95)}
+                {fmtMs(overallTotal.latencyP95Ms)}
               </>
             ) : (
               '—'
             )
           }
-          sub={overallTotal.requests ? `p99 ${fmtNs(overallTotal.latencyP99)}` : undefined}
+          sub={overallTotal.requests ? `p99 ${fmtMs(overallTotal.latencyP99Ms)}` : undefined}
         />
       </div>
 
@@ -319,65 +279,7 @@ export function AnalyticsPage() {
             </Card>
           </div>
 
-          <Card title={`Totals by ${group === 'key' ? 'API key' : group}`} testid="analytics-table">
-            {totalsByGroup.length === 0 ? (
-              <Empty title="No data" />
-            ) : (
-              <div className="table-wrap">
-                <table className="table table-hover">
-                  <thead>
-                    <tr>
-                      <th>{group === 'key' ? 'API key' : group === 'channel' ? 'Channel' : 'Model'}</th>
-                      <th className="num">Requests</th>
-                      <th className="num">Errors</th>
-                      <th className="num">Input</th>
-                      <th className="num">Output</th>
-                      <th className="num">Cache read</th>
-                      <th className="num">Cost</th>
-                      <th className="num">p50</th>
-                      <th className="num">p95</th>
-                      <th className="num">p99</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {totalsByGroup.map(({ group: g, agg: a }) => {
-                      const c = costLabel(a.cost, a.unpriced);
-                      return (
-                        <tr
-                          key={g}
-                          className="clickable"
-                          title="Show these requests"
-                          onClick={() => navigate('/requests', { [group]: g || undefined })}
-                          data-testid="analytics-row"
-                        >
-                          <td>
-                            <div className="strong">{label(g)}</div>
-                            {g && label(g) !== g && <div className="sub mono">{g}</div>}
-                          </td>
-                          <td className="num">{fmtNum(a.requests)}</td>
-                          <td className="num">
-                            {fmtNum(a.errors)}
-                            {a.requests > 0 && a.errors > 0 && <span className="sub"> ({fmtPct(a.errors / a.requests)})</span>}
-                          </td>
-                          <td className="num">{fmtNum(a.inputTokens)}</td>
-                          <td className="num">{fmtNum(a.outputTokens)}</td>
-                          <td className="num">{fmtNum(a.cacheReadTokens)}</td>
-                          <td className="num" data-testid="analytics-row-cost">
-                            <span className={c.note ? 'has-tip' : undefined} title={c.note}>
-                              {c.text}
-                            </span>
-                          </td>
-                          <td className="num">{fmtNs(a.latencyP50)}</td>
-                          <td className="num">{fmtNs(a.latencyP95)}</td>
-                          <td className="num">{fmtNs(a.latencyP99)}</td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </Card>
+          <TotalsTable group={group} totals={totalsByGroup} label={label} />
         </>
       )}
     </div>

@@ -5,12 +5,12 @@ import {
   Badge,
   Card,
   CopyBox,
-  DeleteButton,
+  CONFIG_TIP, ConfigBadge, DeleteButton, fromConfig,
   Empty,
   ErrorBox,
   Field,
   Icon,
-  Loading,
+  Loading, LoadFailed,
   Modal,
   PageHeader,
   Spinner,
@@ -20,7 +20,7 @@ import {
   toast,
   useLoad,
 } from '../ui';
-import { ModelChips } from './Channels';
+import { ModelChips } from './channels/ModelChips';
 
 export function KeysPage() {
   const keys = useLoad(() => api.keys(), []);
@@ -66,9 +66,11 @@ export function KeysPage() {
       </PageHeader>
 
       <Card>
-        <ErrorBox error={keys.error} />
+        <ErrorBox error={keys.data ? keys.error : ''} />
         {keys.loading && !keys.data ? (
           <Loading />
+        ) : keys.error && !keys.data ? (
+          <LoadFailed what="the API keys" error={keys.error} onRetry={keys.reload} />
         ) : list.length === 0 ? (
           <Empty title="No API keys">
             Create a key and use it as <code>Authorization: Bearer rx-…</code> or <code>x-api-key: rx-…</code>.
@@ -92,14 +94,17 @@ export function KeysPage() {
                     <td>
                       <Switch
                         checked={!k.disabled}
-                        disabled={pending === k.id}
+                        disabled={pending === k.id || fromConfig(k)}
+                        title={fromConfig(k) ? CONFIG_TIP : undefined}
                         onChange={(v) => toggle(k, v)}
                         testid={`key-toggle-${k.id}`}
                         label={k.disabled ? 'Enable key' : 'Disable key'}
                       />
                     </td>
                     <td>
-                      <div className="strong">{k.name || k.id}</div>
+                      <div className="strong">
+                        {k.name || k.id} {fromConfig(k) && <ConfigBadge testid={`key-config-${k.id}`} />}
+                      </div>
                       <div className="sub mono">{k.id}</div>
                     </td>
                     <td>
@@ -109,7 +114,12 @@ export function KeysPage() {
                     <td className="nowrap">{fmtDateTime(k.createdAt)}</td>
                     <td className="actions-col">
                       <div className="row-actions">
-                        <DeleteButton onClick={() => remove(k)} testid={`key-delete-${k.id}`} />
+                        <DeleteButton
+                          onClick={() => remove(k)}
+                          testid={`key-delete-${k.id}`}
+                          disabled={fromConfig(k)}
+                          title={fromConfig(k) ? CONFIG_TIP : undefined}
+                        />
                       </div>
                     </td>
                   </tr>
@@ -183,6 +193,8 @@ function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: () 
       title="Create API key"
       onClose={onClose}
       testid="key-form"
+      error={error}
+      errorTestid="key-error"
       footer={
         <>
           <button type="button" className="btn" onClick={onClose}>
@@ -201,7 +213,6 @@ function CreateKey({ onClose, onCreated }: { onClose: () => void; onCreated: () 
         <Field label="Allowed models" htmlFor="key-models" hint="Optional, comma separated. Empty allows every model.">
           <input id="key-models" name="models" data-testid="key-models" placeholder="claude-sonnet-4-5, gpt-4.1" spellCheck={false} />
         </Field>
-        <ErrorBox error={error} testid="key-error" />
       </form>
     </Modal>
   );

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { ErrorBox, Field, Spinner, formValue } from '../ui';
-import { BrandMark } from './Setup';
+import { BrandMark } from './setup/BrandMark';
 
 export function Login({ onDone }: { onDone: (username: string, csrfToken: string) => void }) {
   const form = useRef<HTMLFormElement>(null);
@@ -43,7 +43,7 @@ export function Login({ onDone }: { onDone: (username: string, csrfToken: string
         <Field label="Password" htmlFor="login-password">
           <input id="login-password" name="password" type="password" data-testid="login-password" autoComplete="current-password" />
         </Field>
-        <ErrorBox error={error} testid="login-error" />
+        <ErrorBox error={error} testid="login-error" reveal />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy} data-testid="login-submit">
           {busy && <Spinner small />} Sign in
         </button>

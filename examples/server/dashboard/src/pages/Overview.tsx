@@ -2,9 +2,10 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Aggregate, type RequestRecord } from '../api';
 import { fillSeries, TimeChart, type Point } from '../charts';
 import { seedRequests, useLive } from '../events';
-import { costLabel, fmtClock, fmtCost, fmtMs, fmtNs, fmtNum, fmtPct, fmtRate } from '../format';
-import { Card, Empty, ErrorBox, Loading, PageHeader, StatCard, useLoad } from '../ui';
-import { RequestDetail, StatusBadge } from './Requests';
+import { costLabel, fmtClock, fmtCost, fmtMs, fmtNum, fmtPct, fmtRate } from '../format';
+import { Card, ErrorBox, Loading, PageHeader, StatCard, useLoad } from '../ui';
+import { RequestDetail } from './requests/RequestDetail';
+import { RecentRequests } from './overview/RecentRequests';
 
 const HOUR = 3_600_000;
 const ZERO: Aggregate = {
@@ -14,10 +15,10 @@ const ZERO: Aggregate = {
   outputTokens: 0,
   cacheReadTokens: 0,
   cacheWriteTokens: 0,
-  latencyP50: 0,
-  latencyP95: 0,
-  latencyP99: 0,
-  ttfbP50: 0,
+  latencyP50Ms: 0,
+  latencyP95Ms: 0,
+  latencyP99Ms: 0,
+  ttfbP50Ms: 0,
 };
 const MINUTE = 60_000;
 
@@ -128,8 +129,8 @@ export function OverviewPage() {
             tone={o?.channels && o.channels.total > 0 && o.channels.available === 0 ? 'red' : o?.channels && o.channels.available < o.channels.total ? 'amber' : undefined}
             sub={<a href="#/channels">Manage channels</a>}
           />
-          <StatCard label="Latency p50 · last hour" value={hour ? fmtNs(hour.latencyP50) : '—'} testid="stat-latency-p50" sub={hour ? `TTFB p50 ${fmtNs(hour.ttfbP50)}` : undefined} />
-          <StatCard label="Latency p95 · last hour" value={hour ? fmtNs(hour.latencyP95) : '—'} testid="stat-latency-p95" sub={hour ? `p99 ${fmtNs(hour.latencyP99)}` : undefined} />
+          <StatCard label="Latency p50 · last hour" value={hour ? fmtMs(hour.latencyP50Ms) : '—'} testid="stat-latency-p50" sub={hour ? `TTFB p50 ${fmtMs(hour.ttfbP50Ms)}` : undefined} />
+          <StatCard label="Latency p95 · last hour" value={hour ? fmtMs(hour.latencyP95Ms) : '—'} testid="stat-latency-p95" sub={hour ? `p99 ${fmtMs(hour.latencyP99Ms)}` : undefined} />
           <StatCard
             label="Tokens in / out · last hour"
             value={
@@ -190,35 +191,7 @@ export function OverviewPage() {
           )}
         </Card>
 
-        <Card className="recent-card" title="Recent requests" actions={<a href="#/requests">View all</a>} testid="recent-requests">
-          {!seeded && live.requests.length === 0 ? (
-            <Loading />
-          ) : live.requests.length === 0 ? (
-            <Empty title="No requests yet">
-              Point a client at this server with a key from <a href="#/keys">API keys</a>.
-            </Empty>
-          ) : (
-            <ul className="recent-list">
-              {live.requests.slice(0, 14).map((r) => (
-                <li key={r.requestId} onClick={() => setSelected(r)} data-testid="recent-request">
-                  <div className="recent-main">
-                    <span className="recent-model">{r.model || '—'}</span>
-                    <StatusBadge record={r} />
-                  </div>
-                  <div className="recent-meta">
-                    <span>{fmtClock(r.time)}</span>
-                    <span>{r.channelName || r.channelId || 'no channel'}</span>
-                    <span>{fmtNs(r.latency)}</span>
-                    <span>
-                      {fmtNum(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens)}→{fmtNum(r.outputTokens)} tok
-                    </span>
-                    {r.cost !== undefined && r.cost !== null && <span>{fmtCost(r.cost)}</span>}
-                  </div>
-                </li>
-              ))}
-            </ul>
-          )}
-        </Card>
+        <RecentRequests requests={live.requests} seeded={seeded} onSelect={setSelected} />
 
         <Card title="Requests & errors" actions={<span className="muted small">last hour, per minute</span>} testid="chart-requests-hour">
           <ErrorBox error={minute.error} />

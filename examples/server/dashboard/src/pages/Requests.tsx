@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, type RequestRecord } from '../api';
-import { DASH, fmtCost, fmtDateTime, fmtInt, fmtNs, fmtNum } from '../format';
+import { DASH, fmtCost, fmtDateTime, fmtMs, fmtNum } from '../format';
 import { navigate } from '../router';
-import { Badge, Card, Empty, ErrorBox, Icon, Loading, Modal, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Icon, Loading, LoadFailed, PageHeader, Spinner, formChecked, formValue, useLoad } from '../ui';
+import { RequestDetail, StatusBadge } from './requests/RequestDetail';
 
 const LIMIT = 50;
 
@@ -136,9 +137,11 @@ export function RequestsPage({ params }: { params: URLSearchParams }) {
       </Card>
 
       <Card>
-        <ErrorBox error={list.error} />
+        <ErrorBox error={list.data ? list.error : ''} />
         {list.loading && !list.data ? (
           <Loading />
+        ) : list.error && !list.data ? (
+          <LoadFailed what="the request log" error={list.error} onRetry={list.reload} />
         ) : records.length === 0 ? (
           <Empty title={offset > 0 ? 'No more requests' : hasFilters ? 'No request matches these filters' : 'No requests yet'}>
             {hasFilters ? 'Try removing a filter.' : 'Requests appear here as soon as clients use the proxy.'}
@@ -178,8 +181,8 @@ export function RequestsPage({ params }: { params: URLSearchParams }) {
                         </span>
                       )}
                     </td>
-                    <td className="num">{fmtNs(r.latency)}</td>
-                    <td className="num">{fmtNs(r.ttfb)}</td>
+                    <td className="num" data-testid="request-latency">{fmtMs(r.latencyMs)}</td>
+                    <td className="num">{fmtMs(r.ttfbMs)}</td>
                     <td className="num">
                       {fmtNum(r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens)} / {fmtNum(r.outputTokens)}
                     </td>
@@ -208,64 +211,5 @@ export function RequestsPage({ params }: { params: URLSearchParams }) {
       </Card>
       {selected && <RequestDetail record={selected} onClose={() => setSelected(null)} />}
     </div>
-  );
-}
-
-export function failed(r: RequestRecord): boolean {
-  return r.status >= 400 || !!r.error || r.status === 0;
-}
-
-export function StatusBadge({ record }: { record: RequestRecord }) {
-  const s = record.status;
-  if (!failed(record))
-    return (
-      <Badge tone="green" testid="status-badge">
-        {s || 'ok'}
-      </Badge>
-    );
-  return (
-    <Badge tone={s === 429 ? 'amber' : 'red'} title={record.error} testid="status-badge">
-      {s || 'error'}
-    </Badge>
-  );
-}
-
-export function RequestDetail({ record: r, onClose }: { record: RequestRecord; onClose: () => void }) {
-  const rows: [string, ReactNode][] = [
-    ['Time', fmtDateTime(r.time)],
-    ['Request id', <code>{r.requestId}</code>],
-    ['Status', <StatusBadge record={r} />],
-    ['Model', <code>{r.model || DASH}</code>],
-    ['Upstream model', r.upstreamModel ? <code>{r.upstreamModel}</code> : DASH],
-    ['Channel', r.channelId ? `${r.channelName || r.channelId}${r.channelName && r.channelName !== r.channelId ? ` (${r.channelId})` : ''}` : DASH],
-    ['Format', `${r.inboundFormat || DASH}${r.upstreamFormat && r.upstreamFormat !== r.inboundFormat ? ` → ${r.upstreamFormat}` : ''}${r.stream ? ' · stream' : ''}`],
-    ['Rule', r.rule ? <code>{r.rule}</code> : 'none (balancer)'],
-    ['Key', r.keyId || DASH],
-    ['Session', r.session ? <code>{r.session}</code> : DASH],
-    ['Latency', fmtNs(r.latency)],
-    ['Time to first byte', fmtNs(r.ttfb)],
-    ['Attempts', String(r.attempts)],
-    ['Input tokens', fmtInt(r.inputTokens)],
-    ['Output tokens', fmtInt(r.outputTokens)],
-    ['Cache read / write', `${fmtInt(r.cacheReadTokens)} / ${fmtInt(r.cacheWriteTokens)}`],
-    ['Cost', r.cost === undefined || r.cost === null ? 'unknown (no price for this model)' : fmtCost(r.cost)],
-  ];
-  return (
-    <Modal title="Request details" onClose={onClose} testid="request-detail">
-      {r.error && (
-        <div className="alert alert-error">
-          <Icon name="alert" />
-          <span>{r.error}</span>
-        </div>
-      )}
-      <dl className="details">
-        {rows.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
-    </Modal>
   );
 }

@@ -1,31 +1,10 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, api, errorMessage, type Channel, type TestResult } from '../api';
-import { fmtMs, slugify, splitList } from '../format';
+import { slugify, splitList } from '../format';
 import { ErrorBox, Field, Icon, Spinner, formValue } from '../ui';
-
-export const STRATEGIES: { name: string; title: string; desc: string }[] = [
-  { name: 'priority', title: 'Priority', desc: 'Always use the lowest-priority-number channel; others only as fallback.' },
-  { name: 'round_robin', title: 'Round robin', desc: 'Take turns: each request goes to the next channel in order.' },
-  { name: 'weighted', title: 'Weighted', desc: 'Spread requests randomly in proportion to each channel’s weight.' },
-  { name: 'least_used', title: 'Least used', desc: 'Send each request to the channel with the fewest requests in flight.' },
-  { name: 'latency', title: 'Lowest latency', desc: 'Prefer the channel that has been answering fastest lately.' },
-];
-
-export const CHANNEL_KINDS = [
-  { value: 'anthropic', label: 'Anthropic', type: 'anthropic' as const, baseUrl: 'https://api.anthropic.com' },
-  { value: 'openai', label: 'OpenAI', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
-  { value: 'openai-compatible', label: 'OpenAI-compatible', type: 'openai' as const, baseUrl: 'https://api.openai.com' },
-  { value: 'gemini', label: 'Google Gemini', type: 'gemini' as const, baseUrl: 'https://generativelanguage.googleapis.com' },
-];
-
-const DEFAULT_URLS = new Set(CHANNEL_KINDS.map((k) => k.baseUrl));
-
-const MODEL_HINTS: Record<string, string> = {
-  anthropic: 'claude-sonnet-4-5, claude-haiku-4-5',
-  openai: 'gpt-4.1, gpt-4.1-mini',
-  'openai-compatible': 'llama-3.3-70b, qwen-2.5-72b',
-  gemini: 'gemini-2.5-pro, gemini-2.5-flash',
-};
+import { BrandMark } from './setup/BrandMark';
+import { CHANNEL_KINDS, DEFAULT_URLS, MODEL_HINTS, STEPS, STRATEGIES, StrategyChoice } from './setup/choices';
+import { TestOutcome } from './setup/TestOutcome';
 
 interface ChannelDraft {
   kind: string;
@@ -34,8 +13,6 @@ interface ChannelDraft {
   apiKey: string;
   models: string;
 }
-
-const STEPS = ['Setup token', 'Channel', 'Balancing', 'Administrator'];
 
 // tokenRefused reports whether e is the server refusing the setup token.
 const tokenRefused = (e: unknown) => e instanceof ApiError && e.status === 401;
@@ -238,7 +215,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
                 autoFocus
               />
             </Field>
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <span />
               <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-next">
@@ -320,7 +297,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
               {test && <TestOutcome result={test} testid="wizard-test-result" />}
             </div>
 
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <span />
               <button type="submit" className="btn btn-primary" data-testid="wizard-next">
@@ -334,30 +311,8 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
           <form ref={form2} onSubmit={next2}>
             <h2 className="wizard-h">How should requests be spread?</h2>
             <p className="muted wizard-p">You can change this any time in Settings. With one channel, all strategies behave the same.</p>
-            <div className="radio-cards" role="radiogroup">
-              {STRATEGIES.map((s) => (
-                <label
-                  key={s.name}
-                  className={'radio-card' + (strategy === s.name ? ' selected' : '')}
-                  data-testid={`wizard-strategy-${s.name}`}
-                >
-                  <input
-                    type="radio"
-                    name="strategy"
-                    value={s.name}
-                    checked={strategy === s.name}
-                    onChange={() => setStrategy(s.name)}
-                  />
-                  <span className="radio-card-body">
-                    <span className="radio-card-title">
-                      {s.title} <code>{s.name}</code>
-                    </span>
-                    <span className="radio-card-desc">{s.desc}</span>
-                  </span>
-                </label>
-              ))}
-            </div>
-            <ErrorBox error={error} testid="wizard-error" />
+            <StrategyChoice value={strategy} onChange={setStrategy} />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back">
                 <Icon name="chevronLeft" /> Back
@@ -399,7 +354,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
                 <span className="muted">Strategy</span> {STRATEGIES.find((s) => s.name === strategy)?.title}
               </div>
             </div>
-            <ErrorBox error={error} testid="wizard-error" />
+            <ErrorBox error={error} testid="wizard-error" reveal />
             <div className="wizard-actions">
               <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back" disabled={busy}>
                 <Icon name="chevronLeft" /> Back
@@ -412,40 +367,5 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
         )}
       </div>
     </div>
-  );
-}
-
-export function TestOutcome({ result, testid }: { result: TestResult; testid?: string }) {
-  const latency = result.latencyMs !== undefined && result.latencyMs !== null ? fmtMs(result.latencyMs) : '';
-  if (result.ok)
-    return (
-      <div className="test-outcome ok" data-testid={testid} data-ok="true">
-        <Icon name="check" />
-        <span>
-          Connected{latency && <> · {latency}</>}
-          {result.model && <> · {result.model}</>}
-        </span>
-      </div>
-    );
-  return (
-    <div className="test-outcome fail" data-testid={testid} data-ok="false">
-      <Icon name="alert" />
-      <span>
-        Failed{result.status ? ` (HTTP ${result.status})` : ''}
-        {latency && <> · {latency}</>}
-        {result.error && <>: {result.error}</>}
-      </span>
-    </div>
-  );
-}
-
-export function BrandMark() {
-  return (
-    <span className="brand-mark lg">
-      <svg viewBox="0 0 32 32" width="40" height="40" aria-hidden="true">
-        <rect width="32" height="32" rx="8" fill="currentColor" />
-        <path d="M9 22V10h7a4 4 0 0 1 0 8h-7m7 0 5 4" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
-      </svg>
-    </span>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../api';
-import { Card, Empty, ErrorBox, Field, Icon, Loading, PageHeader, Spinner, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Field, Icon, Loading, LoadFailed, PageHeader, Spinner, useLoad } from '../ui';
 
 const INFO: Record<string, { desc: string; options?: string; prefill?: string }> = {
   cleancache: { desc: 'Removes every prompt-cache marker (cache_control), for providers that refuse them.' },
@@ -107,9 +107,11 @@ export function TransformersPage() {
       <PageHeader title="Transformers" subtitle="Body edits a channel can apply to requests and responses, in order." />
       <div className="two-col">
         <Card title="Available">
-          <ErrorBox error={names.error} />
+          <ErrorBox error={names.data ? names.error : ''} />
           {names.loading && !names.data ? (
             <Loading />
+          ) : names.error && !names.data ? (
+            <LoadFailed what="the transformers" error={names.error} onRetry={names.reload} />
           ) : !names.data?.length ? (
             <Empty title="No transformers registered" />
           ) : (
@@ -161,7 +163,7 @@ export function TransformersPage() {
               {busy ? <Spinner small /> : <Icon name="play" />} Transform
             </button>
           </form>
-          <ErrorBox error={error} testid="tt-error" />
+          <ErrorBox error={error} testid="tt-error" reveal />
           {output !== null && (
             <div className="output">
               <div className="order-title">Output</div>
