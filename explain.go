@@ -159,11 +159,17 @@ type TestResult struct {
 	Latency   time.Duration `json:"latency"`
 	Model     string        `json:"model,omitempty"` // the model asked for
 	Error     string        `json:"error,omitempty"` // why it failed, secrets left out
+	// Picked says how Model was chosen for a channel that names none:
+	// "listed" (its provider lists it, PickTestModel) or "default"
+	// (DefaultTestModel, the listing having failed for ListingError).
+	Picked       string `json:"picked,omitempty"`
+	ListingError string `json:"listingError,omitempty"`
 }
 
 // TestChannel checks that ch answers: it sends a one-token request for its
-// first model with a concrete name (or model, when that is not empty)
-// straight to the channel, in the channel's own format, bypassing rules,
+// first model with a concrete name (or model, when that is not empty; or,
+// for a channel that names none, the one PickTestModel picks) straight to
+// the channel, in the channel's own format, bypassing rules,
 // breakers and records. ch need not be one of the Client's channels, so a
 // channel can be tried before it is saved. The request uses the Client's
 // transport and ch.Timeout (the Client's default timeout when zero).
@@ -177,8 +183,11 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 		model = testModel(ch)
 	}
 	if model == "" {
-		res.Error = "the channel lists no model to test with; name one"
-		return res
+		picked, err := c.PickTestModel(ctx, ch)
+		model, res.Picked = picked, "listed"
+		if err != nil {
+			res.Picked, res.ListingError = "default", err.Error()
+		}
 	}
 	res.Model = model
 	rt := newRoute(ch, c.s.timeout)

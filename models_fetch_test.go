@@ -219,6 +219,36 @@ func TestPickTestModel(t *testing.T) {
 	assert.NotEmpty(t, m)
 }
 
+// A channel that names no model is tested with one its provider lists, and
+// with the type's usual model when the listing fails; the result says which.
+func TestTestChannelPicksItsModel(t *testing.T) {
+	var asked atomic.Value
+	srv, _ := provider(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			io.WriteString(w, `{"data":[{"id":"gpt-4o"},{"id":"gpt-4o-mini"}]}`)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		asked.Store(gjson.GetBytes(body, "model").String())
+		io.WriteString(w, `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}`)
+	})
+	c := newClient(t)
+	ch := routex.Channel{ID: "o", Type: routex.FormatOpenAI, BaseURL: srv.URL, APIKey: "sk-test-123456"}
+
+	res := c.TestChannel(t.Context(), ch, "")
+	assert.True(t, res.OK, "%+v", res)
+	assert.Equal(t, "gpt-4o-mini", res.Model)
+	assert.Equal(t, "gpt-4o-mini", asked.Load())
+	assert.Equal(t, "listed", res.Picked)
+	assert.Empty(t, res.ListingError)
+
+	res = c.TestChannel(t.Context(), routex.Channel{ID: "a", Type: routex.FormatAnthropic, BaseURL: "http://127.0.0.1:1"}, "")
+	assert.False(t, res.OK)
+	assert.Equal(t, routex.DefaultTestModel(routex.FormatAnthropic), res.Model)
+	assert.Equal(t, "default", res.Picked)
+	assert.NotEmpty(t, res.ListingError)
+}
+
 func TestModelsListGlobsAndCreated(t *testing.T) {
 	srv, hits := provider(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"data":[

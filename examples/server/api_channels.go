@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/routex/routex"
@@ -225,39 +224,21 @@ type testResult struct {
 }
 
 func (s *Server) test(ctx context.Context, c routex.Channel, model string) testResult {
-	model, notice := s.testModel(ctx, c, model, true)
-	out := viewTest(s.client.TestChannel(ctx, c, model))
-	out.Notice = notice
-	return out
-}
-
-// testModel is the model to test c with: model when given; "" (the
-// library's choice) when c names a model; else one its provider lists,
-// or the usual model of its type when the listing fails. The notice says
-// which, and, with detail, why the listing failed.
-func (s *Server) testModel(ctx context.Context, c routex.Channel, model string, detail bool) (string, string) {
-	if model != "" || namesModel(c) || c.Validate() != nil {
-		return model, ""
-	}
-	m, err := s.client.PickTestModel(ctx, c)
-	if err == nil {
-		return m, fmt.Sprintf("the channel names no model; tested with %s, which its provider lists", m)
-	}
-	notice := fmt.Sprintf("the channel names no model and its provider's model list could not be read; tested with %s, the usual model of channels of type %s", m, c.Type)
-	if detail {
-		notice += " (" + err.Error() + ")"
-	}
-	return m, notice
-}
-
-// namesModel reports whether c lists a model by name, which TestChannel
-// then tests with.
-func namesModel(c routex.Channel) bool {
-	return len(c.ModelMap) > 0 || slices.ContainsFunc(c.Models, func(m string) bool { return !strings.ContainsAny(m, "*?[") })
+	return viewTest(s.client.TestChannel(ctx, c, model))
 }
 
 func viewTest(res routex.TestResult) testResult {
-	return testResult{ChannelID: res.ChannelID, OK: res.OK, Status: res.Status, LatencyMs: res.Latency.Milliseconds(), Model: res.Model, Error: res.Error}
+	out := testResult{ChannelID: res.ChannelID, OK: res.OK, Status: res.Status, LatencyMs: res.Latency.Milliseconds(), Model: res.Model, Error: res.Error}
+	switch res.Picked {
+	case "listed":
+		out.Notice = fmt.Sprintf("the channel names no model; tested with %s, which its provider lists", res.Model)
+	case "default":
+		out.Notice = fmt.Sprintf("the channel names no model and its provider's model list could not be read; tested with %s, the usual model for its type", res.Model)
+		if res.ListingError != "" {
+			out.Notice += " (" + res.ListingError + ")"
+		}
+	}
+	return out
 }
 
 func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) {
@@ -279,12 +260,7 @@ func (s *Server) testNewChannel(w http.ResponseWriter, r *http.Request) {
 	if c.ID == "" {
 		c.ID = "new"
 	}
-	// The setup token's holder learns which model was tried, not why the
-	// listing failed (setupTestResult).
-	model, notice := s.testModel(r.Context(), c, "", false)
-	out := setupTestResult(s.client.TestChannel(r.Context(), c, model))
-	out.Notice = notice
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, setupTestResult(s.client.TestChannel(r.Context(), c, "")))
 }
 
 // modelList is the answer of the model-fetch endpoints.

@@ -53,6 +53,7 @@ func dashboardURL(addr net.Addr) string {
 // network error, no time taken by a failure. Errors found before anything
 // was sent are about the channel as given, and stay.
 func setupTestResult(res routex.TestResult) testResult {
+	res.ListingError = "" // which model was tried, not why the listing failed
 	out := viewTest(res)
 	if res.OK || res.Latency == 0 {
 		return out
