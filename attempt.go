@@ -49,7 +49,7 @@ func (c *Client) begin(x *exchange, rt *route) bool {
 	if err != nil {
 		return false
 	}
-	if !c.quotas.Take(rt.ID, rt.Limits, c.s.now()) {
+	if !c.takeQuota(x.req.Context(), rt) {
 		done(breaker.ErrIgnore)
 		return false
 	}
@@ -122,7 +122,7 @@ func (a *attempt) verdict(o outcome) error {
 	case o.status == http.StatusTooManyRequests || o.status == 529:
 		// Overload and rate limits are the provider's weather, not a
 		// broken channel: cool down, don't trip the breaker.
-		a.c.breakers.RateLimitFor(a.rt.ID, o.header)
+		a.c.noteHealth(a.rt.ID, HealthRateLimited, a.c.breakers.RateLimitFor(a.rt.ID, o.header))
 		return breaker.ErrIgnore
 	case o.status == http.StatusUnauthorized || o.status == http.StatusForbidden,
 		o.status >= 500, o.status == http.StatusRequestTimeout, o.status == http.StatusConflict:

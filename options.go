@@ -116,6 +116,7 @@ type settings struct {
 	strategy     string
 	balancer     balancer.Balancer
 	store        Store
+	shared       Shared
 	sessionTTL   time.Duration
 	sessionSize  int
 	breaker      breaker.Settings

@@ -114,24 +114,27 @@ func (c *Client) plan(x *exchange) *refusal {
 	// A session keeps its channel while that channel is a candidate.
 	sticky := -1
 	if r.SessionKey != "" {
-		if id, ok := c.sessions.Get(r.SessionKey); ok {
-			x.sticky = id
-			for i := range x.cands {
-				if x.cands[i].ID == id {
-					sticky = i
-					break
-				}
+		id, ok := c.sessions.Get(r.SessionKey)
+		if ok {
+			sticky = candidateIndex(x.cands, id)
+		}
+		if sticky < 0 && c.shared != nil {
+			// Unknown here, or its channel is not a candidate here: another
+			// instance may have bound it, or moved it on.
+			id, ok = c.sharedSession(x.req.Context(), r.SessionKey)
+			if ok {
+				sticky = candidateIndex(x.cands, id)
 			}
+		}
+		if ok {
+			x.sticky = id
 		}
 	}
 	// A response chain keeps to the channel that produced its last answer,
 	// before any session: that channel holds its state and prompt cache.
 	if id := x.chain.channel(); id != "" {
-		for i := range x.cands {
-			if x.cands[i].ID == id {
-				sticky = i
-				break
-			}
+		if i := candidateIndex(x.cands, id); i >= 0 {
+			sticky = i
 		}
 	}
 	rest := x.cands
@@ -848,6 +851,16 @@ func upstreamHeader(in http.Header, rt *route, cross bool) http.Header {
 	return h
 }
 
+// candidateIndex returns the index of channel id among cands, or -1.
+func candidateIndex(cands []balancer.Candidate, id string) int {
+	for i := range cands {
+		if cands[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // stick assigns x's session to rt when it is not already there.
 func (c *Client) stick(x *exchange, rt *route) {
 	key := x.r.SessionKey
@@ -860,6 +873,7 @@ func (c *Client) stick(x *exchange, rt *route) {
 		return // plan found the session already there
 	}
 	e := c.sessions.Set(key, rt.ID)
+	c.shareSession(x.req.Context(), e)
 	if c.persist != nil && !c.queueSession(Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}, false) {
 		c.s.logger.Warn("routex: session not persisted, queue full or Client closed", "channel", rt.ID)
 	}

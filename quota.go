@@ -42,6 +42,9 @@ type quotas struct {
 	mu sync.Mutex
 	// by channel, then window length: limits of one length share a count.
 	use map[string]map[time.Duration]*window
+	// blocked holds, by channel, when a window that the other instances
+	// found exhausted rolls (Client.takeQuota).
+	blocked map[string]time.Time
 }
 
 type window struct {
@@ -72,6 +75,13 @@ func (q *quotas) windowLocked(id string, per time.Duration, now time.Time) *wind
 // time if none is exhausted.
 func (q *quotas) blockedLocked(id string, limits []Limit, now time.Time) time.Time {
 	var until time.Time
+	if b, ok := q.blocked[id]; ok {
+		if b.After(now) {
+			until = b
+		} else {
+			delete(q.blocked, id)
+		}
+	}
 	for _, l := range limits {
 		w := q.windowLocked(id, l.Per, now)
 		if (l.Requests > 0 && w.requests >= l.Requests) || (l.Tokens > 0 && w.tokens >= l.Tokens) {
@@ -109,6 +119,27 @@ func (q *quotas) Take(id string, limits []Limit, now time.Time) bool {
 		q.windowLocked(id, l.Per, now).requests++
 	}
 	return true
+}
+
+// count counts one request against channel id's limits, which the other
+// instances found room for.
+func (q *quotas) count(id string, limits []Limit, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, l := range limits {
+		q.windowLocked(id, l.Per, now).requests++
+	}
+}
+
+// block marks channel id as over quota until then, as the other instances
+// found it.
+func (q *quotas) block(id string, until time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.blocked == nil {
+		q.blocked = make(map[string]time.Time)
+	}
+	q.blocked[id] = until
 }
 
 // AddTokens counts tokens used by channel id at now.

@@ -45,6 +45,7 @@ type Client struct {
 	headroom headroom
 	sessions *session.Table
 	chains   *chainStore // stored responses, for previous_response_id
+	shared   *shared     // state kept with other instances; nil when alone
 	recorder analytics.Recorder
 	async    *analytics.Async // writes records to the Store; nil without one
 	persist  chan Session     // sessions waiting to be saved to the Store; no channel ID: delete
@@ -109,6 +110,7 @@ func New(opts ...Option) (*Client, error) {
 	userHook := bs.OnStateChange
 	bs.OnStateChange = func(key string, from, to breaker.State) {
 		s.logger.Warn("routex: breaker state changed", "channel", key, "from", from.String(), "to", to.String())
+		c.noteBreaker(key, to)
 		if userHook != nil {
 			userHook(key, from, to)
 		}
@@ -116,6 +118,7 @@ func New(opts ...Option) (*Client, error) {
 	c.breakers = breaker.NewSet(bs)
 	c.sessions = session.New(session.Settings{TTL: s.sessionTTL, Size: s.sessionSize, Now: s.now})
 	c.chains = newChainStore(s)
+	c.shared = newShared(c, s.shared)
 
 	var recs []analytics.Recorder
 	if s.recorder != nil {
@@ -185,6 +188,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if s.store != nil {
 		c.stopWatch = s.store.Watch(c.reloadFromStore)
+	}
+	if c.shared != nil {
+		c.shared.start()
 	}
 	return c, nil
 }
@@ -340,6 +346,9 @@ func (c *Client) Close() error {
 			c.persistWG.Wait()
 		}
 		c.chains.close()
+		if c.shared != nil {
+			c.shared.close()
+		}
 		if c.async != nil {
 			err = c.async.Close()
 		}
@@ -539,7 +548,7 @@ func (c *Client) record(rec *analytics.Record) {
 	}
 	if rec.ChannelID != "" {
 		if rt := c.cfg.Load().byID[rec.ChannelID]; rt != nil && len(rt.Limits) > 0 {
-			c.quotas.AddTokens(rt.ID, rt.Limits, rec.InputTokens+rec.OutputTokens+rec.CacheReadTokens+rec.CacheWriteTokens, c.s.now())
+			c.addTokens(rt, rec.InputTokens+rec.OutputTokens+rec.CacheReadTokens+rec.CacheWriteTokens)
 		}
 	}
 	c.recordSafely(rec)
@@ -625,6 +634,7 @@ func (c *Client) Status() []ChannelStatus {
 func (c *Client) ForgetSession(key string) bool {
 	_, ok := c.sessions.Get(key)
 	c.sessions.Delete(key)
+	c.forgetSharedSession(key)
 	if c.persist != nil {
 		c.queueSession(Session{Key: key}, true)
 	}

@@ -485,6 +485,46 @@ func (s *Set) Reset(key string) {
 	}
 }
 
+// Apply puts key's breaker in a state decided elsewhere, by another
+// instance's breaker for the same key: Open, with its probe due at probeAt,
+// or Closed. HalfOpen is not applied: each instance sends its own probe.
+// An open breaker is reopened only to push its probe later, so notes that
+// arrive out of order cannot shorten a cool-down. Apply does not call
+// OnStateChange, the caller knowing what it applied; it reports whether
+// the state changed. Outcomes of requests already in flight are discarded
+// when it does.
+func (s *Set) Apply(key string, to State, probeAt time.Time) bool {
+	switch to {
+	case Open:
+		e := s.lookupOrCreate(key)
+		openedAt := probeAt.Add(-s.coolDown)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.state == Open && !openedAt.After(e.openedAt) {
+			return false
+		}
+		e.state, e.openedAt, e.probing = Open, openedAt, false
+		e.generation++
+		e.refresh()
+		return true
+	case Closed:
+		e := s.lookup(key)
+		if e == nil {
+			return false
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.state == Closed {
+			return false
+		}
+		e.state, e.openedAt, e.probing, e.failures = Closed, time.Time{}, false, 0
+		e.generation++
+		e.refresh()
+		return true
+	}
+	return false
+}
+
 // Forget drops everything the Set knows about key, for a channel that has
 // been removed. Outcomes of its requests still in flight are discarded.
 func (s *Set) Forget(key string) {

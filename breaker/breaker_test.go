@@ -662,3 +662,54 @@ func BenchmarkSetAllowDone(b *testing.B) {
 		done(nil)
 	}
 }
+
+// Apply takes another instance's transitions: an open breaker refuses
+// until its probe is due, a later note cannot shorten the cool-down, and a
+// close lets requests through again, all without OnStateChange.
+func TestApply(t *testing.T) {
+	var calls atomic.Int32
+	s, clock := newTestSet(Settings{CoolDown: time.Minute, OnStateChange: func(string, State, State) { calls.Add(1) }})
+	probeAt := clock.Now().Add(30 * time.Second)
+
+	if !s.Apply("a", Open, probeAt) {
+		t.Fatal("Apply(Open) on a closed breaker changed nothing")
+	}
+	wantRefused(t, s, "a", ErrOpen)
+	if got := s.Status("a"); got.State != Open || !got.ProbeAt.Equal(probeAt) {
+		t.Errorf("Status = %+v, want open with probe at %v", got, probeAt)
+	}
+	if s.Apply("a", Open, probeAt.Add(-10*time.Second)) {
+		t.Error("an earlier probe time was applied")
+	}
+	if got := s.Status("a").ProbeAt; !got.Equal(probeAt) {
+		t.Errorf("ProbeAt = %v after an earlier note, want %v", got, probeAt)
+	}
+
+	if n := calls.Load(); n != 0 {
+		t.Errorf("OnStateChange called %d times by Apply(Open), want 0", n)
+	}
+	clock.Advance(31 * time.Second)
+	done := mustAllow(t, s, "a") // the probe, this instance's own: open → half-open
+	calls.Store(0)
+	if s.Status("a").State != HalfOpen {
+		t.Fatal("the probe did not move the breaker to half-open")
+	}
+	if !s.Apply("a", Closed, time.Time{}) {
+		t.Fatal("Apply(Closed) on a half-open breaker changed nothing")
+	}
+	done(errUpstream) // admitted before the close: discarded
+	if got := s.Status("a"); got.State != Closed || got.ConsecutiveFailures != 0 {
+		t.Errorf("Status = %+v, want closed with no failures", got)
+	}
+	mustAllow(t, s, "a")(nil)
+
+	if s.Apply("b", Closed, time.Time{}) || s.Apply("a", Closed, time.Time{}) {
+		t.Error("closing a closed or unknown breaker reported a change")
+	}
+	if s.Apply("a", HalfOpen, probeAt) {
+		t.Error("HalfOpen was applied")
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("OnStateChange called %d times by Apply, want 0", n)
+	}
+}

@@ -132,6 +132,16 @@ func (t *Table) Get(key string) (channelID string, ok bool) {
 	return e.ChannelID, true
 }
 
+// Entry returns the entry of session key, false if it is unknown or its
+// window has closed.
+func (t *Table) Entry(key string) (Entry, bool) {
+	e, ok := t.lru.Peek(key)
+	if !ok || !t.now().Before(e.ExpiresAt) {
+		return Entry{}, false
+	}
+	return e, true
+}
+
 // Set sticks session key to channelID for TTL from now, replacing any
 // earlier assignment, and returns the new entry (for the caller to persist).
 func (t *Table) Set(key, channelID string) Entry {
