@@ -88,6 +88,10 @@ type Settings struct {
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// Locker, if not nil, is held around each refresh, so that instances
+	// sharing the TokenStore refresh a token once between them. When it
+	// cannot be reached the refresh goes ahead without it.
+	Locker Locker
 }
 
 // State is where a channel's token stands.
@@ -216,6 +220,7 @@ type Manager struct {
 	client         *http.Client
 	log            *slog.Logger
 	now            func() time.Time
+	locker         Locker
 
 	flights singleflight.Group
 
@@ -269,6 +274,7 @@ func NewManager(store TokenStore, providers ProviderFunc, s Settings) (*Manager,
 		client:         s.HTTPClient,
 		log:            s.Logger,
 		now:            s.Now,
+		locker:         s.Locker,
 		channels:       make(map[string]*channel),
 	}
 	m.maxBackoff = max(m.maxBackoff, m.minBackoff)
@@ -473,6 +479,17 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 		c.refreshing = false
 		m.mu.Unlock()
 	}()
+
+	if m.locker != nil {
+		// Held until the refreshed token is saved: an instance waiting
+		// for it then reads that token below, and refreshes nothing.
+		unlock, err := m.locker.Lock(ctx, "oauth-refresh:"+id, m.refreshTimeout)
+		if err != nil {
+			m.log.Warn("oauth: the refresh lock could not be taken; refreshing without it", "channel", id, "error", err)
+		} else {
+			defer unlock()
+		}
+	}
 
 	// Another instance sharing the Store, or a sign-in stored behind our
 	// back, may have replaced the token; refreshing the old one would then

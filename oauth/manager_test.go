@@ -648,3 +648,76 @@ func TestManagerLoadFromStoreWatch(t *testing.T) {
 		t.Errorf("external sign-in: %v", err)
 	}
 }
+
+// chanLocker is a Locker for Managers in one process: one holder at a
+// time, as storage/redis's is across processes.
+type chanLocker struct{ held chan struct{} }
+
+func newChanLocker() *chanLocker { return &chanLocker{held: make(chan struct{}, 1)} }
+
+func (l *chanLocker) Lock(ctx context.Context, name string, ttl time.Duration) (func(), error) {
+	select {
+	case l.held <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-l.held }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Two instances sharing a TokenStore and a Locker refresh a due token once
+// between them, however many requests each has waiting; without the
+// Locker each refreshes it, and the second refresh spends a rotated token.
+func TestManagersShareOneRefresh(t *testing.T) {
+	for _, locked := range []bool{true, false} {
+		t.Run(map[bool]string{true: "with a Locker", false: "without"}[locked], func(t *testing.T) {
+			const n = 50
+			s := Settings{}
+			if locked {
+				s.Locker = newChanLocker()
+			}
+			f := newFixture(t, true, time.Minute, s)
+			s.Now, s.Logger = f.clk.Now, f.logs.logger()
+			other, err := NewManager(f.store, Fixed(f.a.provider()), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.a.entered = make(chan struct{}, 2)
+			f.a.release = make(chan struct{})
+			var wg sync.WaitGroup
+			tokens := make([]string, n)
+			errs := make([]error, n)
+			for i := range n {
+				m := f.m
+				if i%2 == 1 {
+					m = other
+				}
+				wg.Go(func() { tokens[i], errs[i] = m.AccessToken(t.Context(), "ch") })
+			}
+			<-f.a.entered // one refresh is held at the server
+			if !locked {
+				<-f.a.entered // and, without a lock, the other instance's too
+			}
+			close(f.a.release)
+			wg.Wait()
+			want := int32(1)
+			if !locked {
+				want = 2
+			}
+			if got := f.a.refreshes.Load(); got != want {
+				t.Fatalf("%d refreshes, want %d", got, want)
+			}
+			if !locked {
+				return
+			}
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("request %d: %v", i, errs[i])
+				}
+				if tokens[i] != tokens[0] || tokens[i] == f.tok.AccessToken {
+					t.Fatalf("request %d got a different or stale token", i)
+				}
+			}
+		})
+	}
+}

@@ -31,6 +31,20 @@ type TokenStore interface {
 	DeleteToken(ctx context.Context, channelID string) error
 }
 
+// Locker gives a named lock to one holder at a time across the processes
+// that share a TokenStore. With one, a token due for refresh is refreshed
+// once, by one instance, while the others wait for the lock and then find
+// the refreshed token in the store: refresh tokens that rotate are
+// single-use, so two refreshes of one token would leave one instance with
+// a dead token. storage/redis implements it; storage/sharedtest checks it.
+type Locker interface {
+	// Lock takes the lock called name, waiting while another holder has
+	// it, until ctx ends. The lock lapses after ttl if unlock is not
+	// called first (a holder that crashed); unlock after that does
+	// nothing.
+	Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), err error)
+}
+
 // ErrNoToken is what a TokenStore wraps when a channel has no token.
 var ErrNoToken = errors.New("no OAuth token")
 
