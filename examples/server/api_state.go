@@ -74,5 +74,5 @@ func (s *Server) forgetSession(w http.ResponseWriter, key string) {
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"channels": s.client.Status(), "records": s.client.RecordStats()})
+	writeJSON(w, http.StatusOK, map[string]any{"channels": s.client.Status(), "records": s.client.RecordStats(), "shared": s.client.SharedStatus()})
 }

@@ -94,15 +94,18 @@ func (m *metrics) Record(r analytics.Record) {
 type clientCollector struct{ s *Server }
 
 var (
-	descAvailable = prometheus.NewDesc("routex_channel_available", "1 when the channel would take a request now.", []string{"channel"}, nil)
-	descBreaker   = prometheus.NewDesc("routex_channel_breaker_open", "1 when the channel's circuit breaker is open or half-open.", []string{"channel"}, nil)
-	descWritten   = prometheus.NewDesc("routex_records_written_total", "Usage records saved to the database.", nil, nil)
-	descDropped   = prometheus.NewDesc("routex_records_dropped_total", "Usage records dropped because the write queue was full.", nil, nil)
-	descFailed    = prometheus.NewDesc("routex_records_failed_total", "Usage records the database refused.", nil, nil)
+	descAvailable  = prometheus.NewDesc("routex_channel_available", "1 when the channel would take a request now.", []string{"channel"}, nil)
+	descBreaker    = prometheus.NewDesc("routex_channel_breaker_open", "1 when the channel's circuit breaker is open or half-open.", []string{"channel"}, nil)
+	descWritten    = prometheus.NewDesc("routex_records_written_total", "Usage records saved to the database.", nil, nil)
+	descDropped    = prometheus.NewDesc("routex_records_dropped_total", "Usage records dropped because the write queue was full.", nil, nil)
+	descFailed     = prometheus.NewDesc("routex_records_failed_total", "Usage records the database refused.", nil, nil)
+	descShared     = prometheus.NewDesc("routex_shared_reachable", "1 while the state shared with other instances (-redis) answers, 0 while this instance serves on its own; absent without one.", nil, nil)
+	descOutages    = prometheus.NewDesc("routex_shared_outages_total", "Times the shared state (-redis) became unreachable.", nil, nil)
+	descSharedDrop = prometheus.NewDesc("routex_shared_dropped_total", "Updates to the shared state lost: its queue was full or it was unreachable.", nil, nil)
 )
 
 func (c *clientCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAvailable, descBreaker, descWritten, descDropped, descFailed} {
+	for _, d := range []*prometheus.Desc{descAvailable, descBreaker, descWritten, descDropped, descFailed, descShared, descOutages, descSharedDrop} {
 		ch <- d
 	}
 }
@@ -126,6 +129,11 @@ func (c *clientCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(rs.Written))
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(rs.Dropped))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(rs.Failed))
+	if ss := client.SharedStatus(); ss.Configured {
+		ch <- prometheus.MustNewConstMetric(descShared, prometheus.GaugeValue, b(ss.Reachable))
+		ch <- prometheus.MustNewConstMetric(descOutages, prometheus.CounterValue, float64(ss.Outages))
+		ch <- prometheus.MustNewConstMetric(descSharedDrop, prometheus.CounterValue, float64(ss.Dropped))
+	}
 }
 
 func (s *Server) metricsHandler() http.Handler {

@@ -30,7 +30,7 @@ var version = "dev"
 type Server struct {
 	cfg     Config
 	logger  *slog.Logger
-	store   *sqlite.Store
+	store   serverStore
 	client  *routex.Client
 	auth    *auth
 	logins  *loginThrottle
