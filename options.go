@@ -283,7 +283,8 @@ func WithPricing(p *analytics.Pricing) Option {
 // WithRecordQueue tunes the background writer that saves records to the
 // Store. Zero fields take the writer's defaults: batches of 4096 records,
 // written at least every 100 ms, which is also about what a crash (a
-// SIGKILL) can lose.
+// SIGKILL) can lose; a batch the Store refuses is tried again for 15
+// minutes (RetryFor), the queue's 65 536 records waiting meanwhile.
 func WithRecordQueue(a analytics.Settings) Option {
 	return func(s *settings) error {
 		s.recorderOpts = a

@@ -162,6 +162,11 @@ func New(opts ...Option) (*Client, error) {
 			// transactions a second cost SQLite little (BENCHMARKS.md).
 			opts.FlushInterval = 100 * time.Millisecond
 		}
+		if opts.RetryFor == 0 {
+			// A database that restarts, or fails over, keeps every record
+			// the queue can hold meanwhile.
+			opts.RetryFor = 15 * time.Minute
+		}
 		userErr := opts.OnError
 		opts.OnError = func(err error, dropped int) {
 			s.logger.Error("routex: saving usage records failed", "err", err, "records", dropped)

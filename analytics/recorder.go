@@ -122,6 +122,14 @@ type Settings struct {
 	// WriteTimeout bounds each call to the sink through its context, so a
 	// stuck store cannot hold up Close forever. Zero means no limit.
 	WriteTimeout time.Duration
+	// RetryFor is how long a batch the sink refused is tried again before
+	// it is given up: the sink may be a database that restarts. Retries
+	// go oldest batch first, waiting from 100 ms doubling to 5 s between
+	// tries; the batch keeps its place in the queue meanwhile, so a sink
+	// that stays down fills the queue, and past it records are dropped and
+	// counted (Dropped). Close tries once more, then gives up. Zero tries
+	// each batch once.
+	RetryFor time.Duration
 	// OnError, if set, is told when records are lost. When the sink
 	// refuses a batch, err wraps the sink's error and dropped is the
 	// batch's size. When records were dropped because the queue was full,
@@ -168,7 +176,22 @@ type Async struct {
 	dropped atomic.Uint64
 	written atomic.Uint64
 	failed  atomic.Uint64
+
+	// The writer's retry state: since when the sink has refused, and the
+	// wait before the next try.
+	failingSince time.Time
+	backoff      time.Duration
+	minBackoff   time.Duration
+	// What the final drain could not write, for Close's error.
+	closeFailed int
+	closeCause  error
 }
+
+// Retry waits, see Settings.RetryFor.
+const (
+	minRetryWait = 100 * time.Millisecond
+	maxRetryWait = 5 * time.Second
+)
 
 // maxFree bounds the chunks kept for reuse, so memory taken by a burst is
 // given back once the writer has caught up.
@@ -212,9 +235,10 @@ func newAsync(sink Sink, s Settings, tick <-chan time.Time, stopTick func()) *As
 		settings:  s,
 		queueSize: uint64(s.QueueSize),
 		batchSize: s.BatchSize,
-		wake:      make(chan struct{}, 1),
-		quit:      make(chan struct{}),
-		exited:    make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		exited:     make(chan struct{}),
+		minBackoff: minRetryWait,
 	}
 	go a.run(tick, stopTick)
 	return a
@@ -312,16 +336,43 @@ func (a *Async) Close() error {
 func (a *Async) run(tick <-chan time.Time, stopTick func()) {
 	defer close(a.exited)
 	defer stopTick()
+	// While a refused batch waits for its next try, the writer only
+	// waits with it: newer records queue behind it.
+	var retry *time.Timer
+	var again <-chan time.Time
+	armed := false
+	arm := func(waiting bool) {
+		if !waiting {
+			return
+		}
+		if retry == nil {
+			retry = time.NewTimer(a.backoff)
+			again = retry.C
+		} else {
+			retry.Reset(a.backoff)
+		}
+		armed = true
+	}
 	for {
 		select {
 		case <-a.wake:
-			a.drain(false)
+			if !armed {
+				arm(a.drain(false, true))
+			}
 		case <-tick:
-			a.drain(true)
+			if !armed {
+				arm(a.drain(true, true))
+			}
+		case <-again:
+			armed = false
+			arm(a.drain(true, true))
 		case <-a.quit:
-			failed, err := a.drain(true)
-			if err != nil {
-				a.closeErr = fmt.Errorf("analytics: %d records not written on close: %w", failed, err)
+			if retry != nil {
+				retry.Stop()
+			}
+			a.drain(true, false)
+			if a.closeFailed > 0 {
+				a.closeErr = fmt.Errorf("analytics: %d records not written on close: %w", a.closeFailed, a.closeCause)
 			}
 			return
 		}
@@ -331,8 +382,10 @@ func (a *Async) run(tick <-chan time.Time, stopTick func()) {
 // drain writes the filled chunks, and the partly filled one too when all is
 // set or a Flush is waiting. It loops until nothing is left to take, so
 // chunks that fill during a slow write go out without waiting for a tick.
-// It returns how many records the sink refused and the first error.
-func (a *Async) drain(all bool) (failed int, firstErr error) {
+// With mayRetry, a chunk the sink refuses within Settings.RetryFor stays
+// first in line and drain reports true: the writer tries again after
+// a.backoff. Refused chunks given up are counted and reported.
+func (a *Async) drain(all, mayRetry bool) (waiting bool) {
 	for {
 		a.mu.Lock()
 		lost := a.unreported
@@ -351,17 +404,30 @@ func (a *Async) drain(all bool) (failed int, firstErr error) {
 			a.report(ErrQueueFull, lost)
 		}
 		if len(a.taken) == 0 {
-			return failed, firstErr
+			return false
 		}
+		written := 0
 		for _, c := range a.taken {
 			// A full slice expression, so a sink that appends cannot write
 			// into the chunk's spare capacity.
 			if err := a.write(c[:len(c):len(c)]); err != nil {
-				failed += len(c)
-				if firstErr == nil {
-					firstErr = err
+				if mayRetry && a.keep() {
+					break
 				}
+				a.failed.Add(uint64(len(c)))
+				err = fmt.Errorf("analytics: sink refused %d records: %w", len(c), err)
+				a.report(err, len(c))
+				if !mayRetry {
+					a.closeFailed += len(c)
+					if a.closeCause == nil {
+						a.closeCause = err
+					}
+				}
+			} else {
+				a.failingSince, a.backoff = time.Time{}, 0
+				a.written.Add(uint64(len(c)))
 			}
+			written++
 			// Drop the strings the records point to before reuse.
 			clear(c)
 			a.mu.Lock()
@@ -372,9 +438,29 @@ func (a *Async) drain(all bool) (failed int, firstErr error) {
 			}
 			a.mu.Unlock()
 		}
-		clear(a.taken)
-		a.taken = a.taken[:0]
+		n := copy(a.taken, a.taken[written:])
+		clear(a.taken[n:])
+		a.taken = a.taken[:n]
+		if n > 0 {
+			return true
+		}
 	}
+}
+
+// keep reports whether a refused chunk is tried again, and sets the wait.
+func (a *Async) keep() bool {
+	if a.settings.RetryFor <= 0 {
+		return false
+	}
+	now := time.Now()
+	if a.failingSince.IsZero() {
+		a.failingSince = now
+	}
+	if now.Sub(a.failingSince) >= a.settings.RetryFor {
+		return false
+	}
+	a.backoff = min(max(2*a.backoff, a.minBackoff), maxRetryWait)
+	return true
 }
 
 func (a *Async) write(batch []Record) error {
@@ -384,15 +470,7 @@ func (a *Async) write(batch []Record) error {
 		ctx, cancel = context.WithTimeout(ctx, a.settings.WriteTimeout)
 		defer cancel()
 	}
-	err := a.sink(ctx, batch)
-	if err != nil {
-		a.failed.Add(uint64(len(batch)))
-		err = fmt.Errorf("analytics: sink refused %d records: %w", len(batch), err)
-		a.report(err, len(batch))
-		return err
-	}
-	a.written.Add(uint64(len(batch)))
-	return nil
+	return a.sink(ctx, batch)
 }
 
 func (a *Async) report(err error, n int) {

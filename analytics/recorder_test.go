@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -466,5 +467,105 @@ func BenchmarkAsyncRecordWritten(b *testing.B) {
 	}
 	if a.Dropped() != 0 {
 		b.Fatalf("%d records dropped", a.Dropped())
+	}
+}
+
+// A sink that is down keeps its records queued, in order, up to the
+// queue's bound; past it records are dropped and counted; once the sink is
+// back, everything queued is written.
+func TestAsyncRetriesARefusingSink(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	var mu sync.Mutex
+	var written []string
+	var tries atomic.Int32
+	sink := func(_ context.Context, b []Record) error {
+		tries.Add(1)
+		if down.Load() {
+			return errors.New("connection refused")
+		}
+		mu.Lock()
+		for _, r := range b {
+			written = append(written, r.RequestID)
+		}
+		mu.Unlock()
+		return nil
+	}
+	var reports []string
+	var rmu sync.Mutex
+	a, tick := newTest(t, sink, Settings{QueueSize: 10, BatchSize: 2, RetryFor: time.Minute, OnError: func(err error, n int) {
+		rmu.Lock()
+		reports = append(reports, fmt.Sprintf("%v:%d", errors.Is(err, ErrQueueFull), n))
+		rmu.Unlock()
+	}})
+	a.minBackoff = time.Millisecond
+	for i := range 14 {
+		a.Record(rec(i))
+	}
+	tick <- time.Now()
+	deadline := time.Now().Add(5 * time.Second)
+	for tries.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the refused batch was not tried again")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if a.Failed() != 0 || a.Dropped() != 4 || a.Written() != 0 {
+		t.Errorf("while down: Failed, Dropped, Written = %d, %d, %d; want 0, 4, 0", a.Failed(), a.Dropped(), a.Written())
+	}
+	down.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := fmt.Sprint(written)
+	mu.Unlock()
+	if want := "[r0 r1 r2 r3 r4 r5 r6 r7 r8 r9]"; got != want {
+		t.Errorf("written %s, want %s", got, want)
+	}
+	rmu.Lock()
+	if fmt.Sprint(reports) != "[true:4]" {
+		t.Errorf("OnError reports = %v, want only the 4 dropped", reports)
+	}
+	rmu.Unlock()
+	if a.Failed() != 0 || a.Written() != 10 {
+		t.Errorf("Failed, Written = %d, %d; want 0, 10", a.Failed(), a.Written())
+	}
+}
+
+// A sink down for longer than RetryFor loses the batch, counted and
+// reported; Close tries once more and says what it could not write.
+func TestAsyncRetryGivesUp(t *testing.T) {
+	errBoom := errors.New("boom")
+	sink := func(context.Context, []Record) error { return errBoom }
+	lost := make(chan int, 10)
+	a, tick := newTest(t, sink, Settings{BatchSize: 2, RetryFor: 20 * time.Millisecond, OnError: func(err error, n int) {
+		if errors.Is(err, errBoom) {
+			lost <- n
+		}
+	}})
+	a.minBackoff = time.Millisecond
+	a.Record(rec(0))
+	a.Record(rec(1))
+	tick <- time.Now()
+	select {
+	case n := <-lost:
+		if n != 2 {
+			t.Errorf("lost %d, want the batch of 2", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the batch was never given up")
+	}
+	if a.Failed() != 2 {
+		t.Errorf("Failed = %d, want 2", a.Failed())
+	}
+	a.Record(rec(2))
+	if err := a.Close(); !errors.Is(err, errBoom) {
+		t.Errorf("Close = %v, want the sink's error", err)
+	}
+	if a.Failed() != 3 {
+		t.Errorf("Failed = %d after Close, want 3", a.Failed())
 	}
 }
