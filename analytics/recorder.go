@@ -231,10 +231,10 @@ func newAsync(sink Sink, s Settings, tick <-chan time.Time, stopTick func()) *As
 	s.BatchSize = min(s.BatchSize, s.QueueSize)
 	s.FlushInterval = interval(s.FlushInterval)
 	a := &Async{
-		sink:      sink,
-		settings:  s,
-		queueSize: uint64(s.QueueSize),
-		batchSize: s.BatchSize,
+		sink:       sink,
+		settings:   s,
+		queueSize:  uint64(s.QueueSize),
+		batchSize:  s.BatchSize,
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 		exited:     make(chan struct{}),
