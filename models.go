@@ -93,7 +93,7 @@ func (c *Client) catalog(ctx context.Context, fetch bool) []ModelInfo {
 			}
 		}
 		for _, pattern := range rt.Models {
-			if !strings.ContainsAny(pattern, "*?[") {
+			if !isPattern(pattern) {
 				add(info(pattern, pattern))
 				continue
 			}
@@ -124,7 +124,7 @@ func needsListing(rt *route) bool {
 	if len(rt.Models) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(rt.Models, func(m string) bool { return strings.ContainsAny(m, "*?[") })
+	return slices.ContainsFunc(rt.Models, isPattern)
 }
 
 // models answers GET /v1/models in the caller's format: Anthropic's list,
