@@ -203,7 +203,7 @@ func (c *Channel) Serves(model string) bool {
 		if m == model {
 			return true
 		}
-		if strings.ContainsAny(m, "*?[") {
+		if isPattern(m) {
 			if ok, _ := path.Match(m, model); ok {
 				return true
 			}
@@ -211,6 +211,10 @@ func (c *Channel) Serves(model string) bool {
 	}
 	return false
 }
+
+// isPattern reports whether a name in Channel.Models is a path.Match
+// glob rather than a model's name.
+func isPattern(model string) bool { return strings.ContainsAny(model, "*?[") }
 
 // UpstreamModel returns the name the channel knows model by.
 func (c *Channel) UpstreamModel(model string) string {

@@ -254,7 +254,7 @@ func (c *Client) TestChannel(ctx context.Context, ch Channel, model string) Test
 // pattern, else the ModelMap target of the first alias in sorted order.
 func testModel(ch Channel) string {
 	for _, m := range ch.Models {
-		if !strings.ContainsAny(m, "*?[") {
+		if !isPattern(m) {
 			return m
 		}
 	}

@@ -93,7 +93,7 @@ func (c *Client) catalog(ctx context.Context, fetch bool) []ModelInfo {
 			}
 		}
 		for _, pattern := range rt.Models {
-			if !strings.ContainsAny(pattern, "*?[") {
+			if !isPattern(pattern) {
 				add(info(pattern, pattern))
 				continue
 			}
@@ -124,7 +124,7 @@ func needsListing(rt *route) bool {
 	if len(rt.Models) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(rt.Models, func(m string) bool { return strings.ContainsAny(m, "*?[") })
+	return slices.ContainsFunc(rt.Models, isPattern)
 }
 
 // models answers GET /v1/models in the caller's format: Anthropic's list,
@@ -189,25 +189,26 @@ func (c *Client) models(req *http.Request, f Format) *http.Response {
 // limit of them (all when it is not given), and whether more remain on
 // that side.
 func anthropicPage(q url.Values, models []ModelInfo) ([]ModelInfo, bool) {
-	after := func(id string) int {
-		i, found := slices.BinarySearchFunc(models, id, func(m ModelInfo, id string) int { return strings.Compare(m.ID, id) })
+	// index is where id stands in models, sorted by ID, or would stand.
+	index := func(id string) (int, bool) {
+		return slices.BinarySearchFunc(models, id, func(m ModelInfo, id string) int { return strings.Compare(m.ID, id) })
+	}
+	afterID, beforeID := q.Get("after_id"), q.Get("before_id")
+	if afterID != "" {
+		i, found := index(afterID)
 		if found {
 			i++
 		}
-		return i
-	}
-	before := q.Get("before_id")
-	if id := q.Get("after_id"); id != "" {
-		models = models[after(id):]
-	} else if before != "" {
-		i, _ := slices.BinarySearchFunc(models, before, func(m ModelInfo, id string) int { return strings.Compare(m.ID, id) })
+		models = models[i:]
+	} else if beforeID != "" {
+		i, _ := index(beforeID)
 		models = models[:i]
 	}
 	n, err := strconv.Atoi(q.Get("limit"))
 	if err != nil || n <= 0 || n >= len(models) {
 		return models, false
 	}
-	if before != "" && q.Get("after_id") == "" {
+	if afterID == "" && beforeID != "" {
 		return models[len(models)-n:], true
 	}
 	return models[:n], true

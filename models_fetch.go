@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/routex/routex/internal/secret"
 )
 
 // ModelInfo is one model a provider lists.
@@ -147,30 +149,20 @@ func (c *Client) modelPage(ctx context.Context, rt *route, page string) ([]byte,
 		return nil, fmt.Errorf("routex: channel %q: listing models: reading the answer: %w", rt.ID, redactErr(sanitize(err), secrets))
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &ModelListError{ChannelID: rt.ID, Status: resp.StatusCode, Message: redact(providerMessage(b), secrets)}
+		return nil, &ModelListError{ChannelID: rt.ID, Status: resp.StatusCode, Message: secret.Scrub(providerMessage(b), secrets...)}
 	}
 	if len(b) > maxModelListPage {
 		return nil, fmt.Errorf("routex: channel %q: listing models: the answer is over %d MiB", rt.ID, maxModelListPage>>20)
 	}
 	if !gjson.ValidBytes(b) {
-		return nil, fmt.Errorf("routex: channel %q: listing models: the answer is not JSON: %s", rt.ID, redact(truncate(strings.TrimSpace(string(b)), 200), secrets))
+		return nil, fmt.Errorf("routex: channel %q: listing models: the answer is not JSON: %s", rt.ID, secret.Scrub(truncate(strings.TrimSpace(string(b)), 200), secrets...))
 	}
 	return b, nil
 }
 
-// redact replaces each secret in s by its hint.
-func redact(s string, secrets []string) string {
-	for _, k := range secrets {
-		if len(k) >= 4 {
-			s = strings.ReplaceAll(s, k, RedactSecret(k))
-		}
-	}
-	return s
-}
-
 // redactErr is err, or its redacted text when it shows a secret.
 func redactErr(err error, secrets []string) error {
-	if s := redact(err.Error(), secrets); s != err.Error() {
+	if s := secret.Scrub(err.Error(), secrets...); s != err.Error() {
 		return errors.New(s)
 	}
 	return err

@@ -1,14 +1,11 @@
 package routex_test
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/routex/routex"
-	"github.com/routex/routex/internal/mockupstream"
 )
 
 // BenchmarkResponsesRequest sends a Codex-like Responses API request of
@@ -17,8 +14,7 @@ import (
 // upstream: the whole pipeline, the response chain's reading of the body
 // included.
 func BenchmarkResponsesRequest(b *testing.B) {
-	up := mockupstream.New("bench")
-	defer up.Close()
+	_, c := benchClient(b, routex.FormatResponses)
 	var sb strings.Builder
 	sb.WriteString(`{"model":"gpt-5-codex","instructions":"You are Codex, a coding agent. Be concise.","prompt_cache_key":"0199a7c2-conv",`)
 	sb.WriteString(`"reasoning":{"effort":"medium","summary":"auto"},"include":["reasoning.encrypted_content"],"store":false,`)
@@ -36,25 +32,6 @@ func BenchmarkResponsesRequest(b *testing.B) {
 	sb.WriteString(`]}`)
 	body := []byte(sb.String())
 
-	c, err := routex.New(routex.WithChannels(routex.Channel{ID: "r", Type: routex.FormatResponses, BaseURL: up.URL, APIKey: "k"}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, "http://routex.invalid/v1/responses", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer k")
-		resp, err := c.RoundTrip(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
-	}
+	header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer k"}}
+	benchRoundTrips(b, c, "http://routex.invalid/v1/responses", header, body)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/routex/routex/internal/enum"
+	"github.com/routex/routex/internal/secret"
 )
 
 // Errors of [Manager.AccessToken]. Match them with errors.Is; a
@@ -507,7 +508,7 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 		return "", missingError(id)
 	case err != nil:
 		m.log.Warn("oauth: reading the token from the store failed; refreshing the cached one",
-			"channel", id, "error", scrub(err.Error(), old.AccessToken, old.RefreshToken))
+			"channel", id, "error", secret.Scrub(err.Error(), old.AccessToken, old.RefreshToken))
 	case newer(stored, old):
 		now := m.now()
 		m.mu.Lock()
@@ -555,14 +556,14 @@ func (m *Manager) refresh(reqCtx context.Context, id string) (string, error) {
 	c.refreshedAt = now
 	if saveErr != nil {
 		c.lastErr = "refreshed, but saving the token failed: " +
-			scrub(saveErr.Error(), fresh.AccessToken, fresh.RefreshToken)
+			secret.Scrub(saveErr.Error(), fresh.AccessToken, fresh.RefreshToken)
 	}
 	m.mu.Unlock()
 	if saveErr != nil {
 		// The refresh token may have rotated: the old one in the Store is
 		// dead. Keep serving the new token; the next refresh saves again.
 		m.log.Error("oauth: token refreshed but not saved", "channel", id,
-			"error", scrub(saveErr.Error(), fresh.AccessToken, fresh.RefreshToken))
+			"error", secret.Scrub(saveErr.Error(), fresh.AccessToken, fresh.RefreshToken))
 	} else {
 		m.log.Info("oauth: token refreshed", "channel", id, "provider", p.Name, "expiry", fresh.Expiry)
 	}
@@ -584,7 +585,7 @@ func newer(stored, cached Token) bool {
 
 // fail records a failed refresh and returns what the waiting requests get.
 func (m *Manager) fail(c *channel, id string, gen uint64, old Token, err error, now time.Time) (string, error) {
-	msg := scrub(err.Error(), old.AccessToken, old.RefreshToken)
+	msg := secret.Scrub(err.Error(), old.AccessToken, old.RefreshToken)
 	var te *TokenError
 	permanent := errors.As(err, &te) && te.Permanent()
 
@@ -699,7 +700,7 @@ func (m *Manager) Put(ctx context.Context, t Token) error {
 	defer c.commit.Unlock()
 	if err := m.store.PutToken(ctx, t); err != nil {
 		return fmt.Errorf("routex/oauth: channel %q: storing the token: %w", t.ChannelID,
-			&maskedError{msg: scrub(err.Error(), t.AccessToken, t.RefreshToken), err: err})
+			&maskedError{msg: secret.Scrub(err.Error(), t.AccessToken, t.RefreshToken), err: err})
 	}
 	m.mu.Lock()
 	c.reset(t)

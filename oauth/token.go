@@ -74,22 +74,10 @@ func mask(err error, doing string, secrets ...string) error {
 	}
 	var te *TokenError
 	if errors.As(err, &te) {
-		te.Description = scrub(te.Description, secrets...)
+		te.Description = secret.Scrub(te.Description, secrets...)
 		return err
 	}
-	return &maskedError{msg: "routex/oauth: " + doing + ": " + scrub(err.Error(), secrets...), err: err}
-}
-
-// scrub replaces every occurrence of a secret in s by its redacted form.
-// Very short strings are left alone: they are not secrets worth the
-// false matches.
-func scrub(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 6 && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, secret.Redact(sec))
-		}
-	}
-	return s
+	return &maskedError{msg: "routex/oauth: " + doing + ": " + secret.Scrub(err.Error(), secrets...), err: err}
 }
 
 // exchangeCode trades an authorization code for a token.

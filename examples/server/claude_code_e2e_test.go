@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -71,17 +66,7 @@ func TestClaudeCodeThroughServer(t *testing.T) {
 			}
 
 			// The server recorded each answer's usage on the channel.
-			for i, rec := range turn.records(t) {
-				assert.Equal(t, "claude", rec.ChannelID, "record %d", i)
-				assert.Equal(t, claudeModel, rec.Model, "record %d: the model", i)
-				assert.Equal(t, string(routex.FormatAnthropic), rec.InboundFormat, "record %d", i)
-				assert.Equal(t, string(format), rec.UpstreamFormat, "record %d", i)
-				assert.True(t, rec.Stream, "record %d: streamed", i)
-				assert.Equal(t, http.StatusOK, rec.Status, "record %d", i)
-				assert.Equal(t, int64(mockFreshInput), rec.InputTokens, "record %d: input tokens", i)
-				assert.Equal(t, int64(mockCacheRead), rec.CacheReadTokens, "record %d: cache reads", i)
-				assert.Equal(t, int64(mockOutput), rec.OutputTokens, "record %d: output tokens", i)
-			}
+			turn.records(t)
 		})
 	}
 
@@ -122,9 +107,8 @@ func TestClaudeCodeThroughServer(t *testing.T) {
 // the CLI sent to the server and what the upstream got, in order, and what
 // the scripted provider read.
 type claudeCodeTurn struct {
-	ts       *testServer
-	up       *scriptedUpstream
-	run      claudeCodeRun
+	agentChannel
+	run      agentRun
 	result   claudeCodeResult
 	upstream []scriptedRequest
 	sent     *requestLog // what the CLI sent to the server
@@ -140,33 +124,23 @@ type claudeCodeTurn struct {
 // neither its key nor the channel's went where they do not belong.
 func claudeCodeShellTurn(t *testing.T, exe string, format routex.Format, keyEnv string) claudeCodeTurn {
 	t.Helper()
-	token := "routex-claude-" + randomHex(t)
-	up := newScriptedUpstream(t, format, token)
-	turn := claudeCodeTurn{up: up, sent: &requestLog{}, got: &requestLog{}}
-	upFront := httptest.NewServer(turn.got.record(agentShell(up, claudeCodeShellTool)))
-	t.Cleanup(upFront.Close)
-	const channelKey = "sk-SECRET-claude-channel-0123456789"
-	ts, key := agentServer(t, "claude", format, upFront.URL, channelKey, claudeModel)
-	turn.ts = ts
-	target, err := url.Parse(ts.url)
+	turn := claudeCodeTurn{sent: &requestLog{}, got: &requestLog{}}
+	turn.agentChannel = newAgentChannel(t, "claude", format, claudeModel, func(up *scriptedUpstream) http.Handler {
+		return turn.got.record(agentShell(up, claudeCodeShellTool))
+	})
+	key := turn.key
+	target, err := url.Parse(turn.ts.url)
 	require.NoError(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.FlushInterval = -1
 	front := httptest.NewServer(turn.sent.record(proxy))
 	t.Cleanup(front.Close)
 
-	turn.run = runClaudeCode(t, exe, front.URL, keyEnv+"="+key, claudeModel,
-		"Write the marker file with a shell command, then say that you are done.")
-	turn.result = turn.run.result(t)
+	turn.run = runClaudeCode(t, exe, front.URL, keyEnv+"="+key, claudeModel, agentPrompt)
+	turn.result = agentResult[claudeCodeResult](t, turn.run)
 	assert.False(t, turn.result.IsError, "the CLI reported an error\n%s", turn.run)
 
-	turn.upstream = checkShellTurn(t, up, turn.run.workdir, token, turn.run)
-	for i, r := range turn.upstream {
-		// exec_command is the CLI's Bash, renamed by agentShell.
-		assert.Contains(t, r.tools, "exec_command", "request %d: the CLI's shell tool", i)
-		assert.Equal(t, channelKey, r.credential, "request %d: the channel's key", i)
-		assert.NotContains(t, string(r.raw), key, "request %d: the caller's key reached the provider", i)
-	}
+	turn.upstream = turn.checkTurn(t, turn.run)
 	keyHeader, keyValue, otherHeader := "X-Api-Key", key, "Authorization"
 	if keyEnv == "ANTHROPIC_AUTH_TOKEN" {
 		keyHeader, keyValue, otherHeader = "Authorization", "Bearer "+key, "X-Api-Key"
@@ -182,30 +156,11 @@ func claudeCodeShellTurn(t *testing.T, exe string, format routex.Format, keyEnv 
 	return turn
 }
 
-// claudeCodeRecord is the part of a usage record the test reads.
-type claudeCodeRecord struct {
-	ChannelID       string `json:"channelId"`
-	Model           string `json:"model"`
-	InboundFormat   string `json:"inboundFormat"`
-	UpstreamFormat  string `json:"upstreamFormat"`
-	Stream          bool   `json:"stream"`
-	Status          int    `json:"status"`
-	InputTokens     int64  `json:"inputTokens"`
-	OutputTokens    int64  `json:"outputTokens"`
-	CacheReadTokens int64  `json:"cacheReadTokens"`
-	Session         string `json:"session"`
-}
-
 // records returns the server's usage records of the turn's channel, one
-// per request the upstream answered.
-func (turn claudeCodeTurn) records(t *testing.T) []claudeCodeRecord {
+// per request the upstream answered, checked by agentChannel.records.
+func (turn claudeCodeTurn) records(t *testing.T) []agentRecord {
 	t.Helper()
-	turn.ts.waitWritten(t, uint64(len(turn.upstream)))
-	records := decodeAs[struct {
-		Records []claudeCodeRecord `json:"records"`
-	}](t, turn.ts.client().with("", adminToken).do(t, http.MethodGet, "/api/requests?channel=claude", nil).want(t, http.StatusOK)).Records
-	require.Len(t, records, len(turn.upstream), "one record per answer")
-	return records
+	return turn.agentChannel.records(t, routex.FormatAnthropic, claudeModel, len(turn.upstream))
 }
 
 // requestLog keeps the method, path, query and headers of each request a
@@ -258,16 +213,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// claudeCodeRun is what one `claude -p` left behind.
-type claudeCodeRun struct {
-	workdir        string
-	stdout, stderr string
-}
-
-func (r claudeCodeRun) String() string {
-	return fmt.Sprintf("claude stdout:\n%s\nclaude stderr:\n%s", r.stdout, r.stderr)
-}
-
 // claudeCodeResult is the part of the CLI's JSON output (--output-format
 // json) the test reads.
 type claudeCodeResult struct {
@@ -282,29 +227,17 @@ type claudeCodeResult struct {
 	} `json:"modelUsage"`
 }
 
-func (r claudeCodeRun) result(t *testing.T) claudeCodeResult {
-	t.Helper()
-	var res claudeCodeResult
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), "the CLI's JSON output\n%s", r)
-	return res
-}
-
 // runClaudeCode runs `claude -p prompt` with model in a new directory,
 // pointed at baseURL with keyVar, the proxy key's environment variable
 // (NAME=value), and fails the test if the CLI does not
 // finish cleanly.
-func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) claudeCodeRun {
+func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) agentRun {
 	t.Helper()
 	home, workdir, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	configDir := filepath.Join(home, ".claude")
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
 	// Only the shell tool is allowed, without asking (the CLI refuses
 	// --dangerously-skip-permissions to root, which CI may be).
-	cmd := exec.CommandContext(ctx, exe, "-p", prompt, "--output-format", "json", "--model", model,
-		"--allowedTools", claudeCodeShellTool)
-	cmd.Dir = workdir
-	cmd.Stdin = strings.NewReader("")
+	//
 	// Only what the CLI needs: no ANTHROPIC_* or proxy settings of the
 	// machine's, and a HOME, config directory and TMPDIR of its own. One
 	// attempt per request, so that a failure shows at once. Nothing may
@@ -312,17 +245,13 @@ func runClaudeCode(t *testing.T, exe, baseURL, keyVar, model, prompt string) cla
 	// telemetry (sent to Anthropic), error reports, update checks and a
 	// reachability probe (HEAD /api/hello on the base URL); the first
 	// three have switches of their own as well, set too.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + tmp, "LANG=C.UTF-8",
-		"CLAUDE_CONFIG_DIR=" + configDir,
-		"ANTHROPIC_BASE_URL=" + baseURL, keyVar,
-		"CLAUDE_CODE_MAX_RETRIES=0",
-		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_ERROR_REPORTING=1", "DISABLE_AUTOUPDATER=1"}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	run := claudeCodeRun{workdir: workdir, stdout: stdout.String(), stderr: stderr.String()}
-	require.NoError(t, err, "claude -p\n%s", run)
+	run := agentCommand{name: "claude", exe: exe, home: home, workdir: workdir, timeout: 2 * time.Minute,
+		args: []string{"-p", prompt, "--output-format", "json", "--model", model, "--allowedTools", claudeCodeShellTool},
+		env: []string{"TMPDIR=" + tmp, "CLAUDE_CONFIG_DIR=" + configDir,
+			"ANTHROPIC_BASE_URL=" + baseURL, keyVar,
+			"CLAUDE_CODE_MAX_RETRIES=0",
+			"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_ERROR_REPORTING=1", "DISABLE_AUTOUPDATER=1"},
+	}.run(t)
 	// Events the CLI failed to send wait there to be sent again.
 	queued, err := filepath.Glob(filepath.Join(configDir, "telemetry", "*"))
 	require.NoError(t, err)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,57 +30,6 @@ import (
 // codexBinary finds the Codex CLI: ROUTEX_CODEX, else codex on PATH.
 func codexBinary(t *testing.T) string {
 	return agentBinary(t, "ROUTEX_CODEX", "codex", "the Codex CLI", "@openai/codex")
-}
-
-// agentServer starts a server whose one channel, id, of type format, serves
-// model at base with key, and returns it with a proxy key named id.
-func agentServer(t *testing.T, id string, format routex.Format, base, key, model string) (*testServer, string) {
-	t.Helper()
-	cfg := testConfig(t)
-	cfg.AdminUser, cfg.AdminPassword = adminName, adminPassword
-	cfg.Channels = docChannels([]routex.Channel{{ID: id, Type: format, BaseURL: base, APIKey: key, Models: []string{model}}})
-	ts := newTestServer(t, cfg)
-	_, proxyKey := makeKey(t, ts.client().with("", adminToken), id)
-	return ts, proxyKey
-}
-
-// checkShellTurn checks that an agent ran, in workdir, the command the
-// provider up asked for, and that up saw the call answered under its id
-// with the command's output. It returns what up received.
-func checkShellTurn(t *testing.T, up *scriptedUpstream, workdir, token string, run fmt.Stringer) []scriptedRequest {
-	t.Helper()
-	out, err := os.ReadFile(filepath.Join(workdir, "out.txt"))
-	require.NoError(t, err, "the command did not run\n%s", run)
-	assert.Equal(t, token+"\n", string(out))
-	reqs := up.received()
-	require.GreaterOrEqual(t, len(reqs), 2, "the provider got %d requests\n%s", len(reqs), run)
-	first, answered := reqs[0], reqs[len(reqs)-1]
-	assert.Empty(t, first.toolOutput, "the first request already answers a tool call")
-	assert.Equal(t, up.callID, answered.toolOutputID, "the tool result's id")
-	assert.Contains(t, answered.toolOutput, token, "the tool result carries the command's output")
-	return reqs
-}
-
-// agentBinary finds an agent's command line program: the path in the
-// environment variable env, else name on PATH. Without one the test is
-// skipped, unless ROUTEX_E2E=1 (set by .ci/run, which installs the npm
-// package pkg) makes the missing binary a failure.
-func agentBinary(t *testing.T, env, name, what, pkg string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s=%s: %v", env, p, err)
-		}
-		return p
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if os.Getenv("ROUTEX_E2E") == "1" {
-		t.Fatalf("ROUTEX_E2E=1 but %s is not installed (set %s or put %s on PATH)", what, env, name)
-	}
-	t.Skipf("no %s; .ci/run installs it (npm %s) and sets %s", what, pkg, env)
-	return ""
 }
 
 // codexModel is a model Codex knows: it declares its usual tools for it,
@@ -125,25 +71,17 @@ func TestCodexThroughServer(t *testing.T) {
 		{name: "responses upstream, websocket first", format: routex.FormatResponses, model: codexModel, websockets: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			token := "routex-e2e-" + randomHex(t)
-			up := newScriptedUpstream(t, tc.format, token)
-			const channelKey = "sk-SECRET-codex-channel-0123456789"
-			ts, key := agentServer(t, "codex", tc.format, up.URL, channelKey, tc.model)
-
-			run := runCodex(t, exe, ts.url+"/v1", key, tc.model, tc.websockets,
-				"Write the marker file with a shell command, then say that you are done.")
+			c := newAgentChannel(t, "codex", tc.format, tc.model, nil)
+			run := runCodex(t, exe, c.ts.url+"/v1", c.key, tc.model, tc.websockets, agentPrompt)
 
 			// Codex ran the command the provider asked for, which saw the
 			// tool call answered, and printed the final answer.
-			reqs := checkShellTurn(t, up, run.workdir, token, run)
-			assert.Contains(t, run.stdout, up.finalText(), "Codex's final message\n%s", run)
-			for i, r := range reqs {
-				assert.Contains(t, r.tools, "exec_command", "request %d: Codex's shell tool", i)
-				if tc.model == codexModel {
+			reqs := c.checkTurn(t, run)
+			assert.Contains(t, run.stdout, c.up.finalText(), "Codex's final message\n%s", run)
+			if tc.model == codexModel {
+				for i, r := range reqs {
 					assert.Contains(t, r.tools, "apply_patch", "request %d: Codex's freeform apply_patch tool, carried", i)
 				}
-				assert.Equal(t, channelKey, r.credential, "request %d: the channel's key", i)
-				assert.NotContains(t, string(r.raw), key, "request %d: the caller's key reached the provider", i)
 			}
 			if tc.websockets {
 				// Served, or refused with the one answer (426) after which
@@ -155,46 +93,15 @@ func TestCodexThroughServer(t *testing.T) {
 			}
 
 			// The server recorded each answer's usage on the channel.
-			ts.waitWritten(t, uint64(len(reqs)))
-			records := decodeAs[struct {
-				Records []struct {
-					ChannelID       string `json:"channelId"`
-					InboundFormat   string `json:"inboundFormat"`
-					UpstreamFormat  string `json:"upstreamFormat"`
-					Status          int    `json:"status"`
-					InputTokens     int64  `json:"inputTokens"`
-					OutputTokens    int64  `json:"outputTokens"`
-					CacheReadTokens int64  `json:"cacheReadTokens"`
-				} `json:"records"`
-			}](t, ts.client().with("", adminToken).do(t, http.MethodGet, "/api/requests?channel=codex", nil).want(t, http.StatusOK)).Records
-			require.Len(t, records, len(reqs), "one record per answer")
-			for i, rec := range records {
-				assert.Equal(t, "codex", rec.ChannelID, "record %d", i)
-				assert.Equal(t, string(routex.FormatResponses), rec.InboundFormat, "record %d", i)
-				assert.Equal(t, string(tc.format), rec.UpstreamFormat, "record %d", i)
-				assert.Equal(t, http.StatusOK, rec.Status, "record %d", i)
-				assert.Equal(t, int64(mockFreshInput), rec.InputTokens, "record %d: input tokens", i)
-				assert.Equal(t, int64(mockCacheRead), rec.CacheReadTokens, "record %d: cache reads", i)
-				assert.Equal(t, int64(mockOutput), rec.OutputTokens, "record %d: output tokens", i)
-			}
+			c.records(t, routex.FormatResponses, tc.model, len(reqs))
 		})
 	}
-}
-
-// codexRun is what one `codex exec` left behind.
-type codexRun struct {
-	workdir        string
-	stdout, stderr string
-}
-
-func (r codexRun) String() string {
-	return fmt.Sprintf("codex stdout:\n%s\ncodex stderr:\n%s", r.stdout, r.stderr)
 }
 
 // runCodex runs `codex exec prompt` with model in a new directory, with a
 // CODEX_HOME of its own whose config points Codex at baseURL with key. It fails the
 // test if Codex does not finish cleanly.
-func runCodex(t *testing.T, exe, baseURL, key, model string, websockets bool, prompt string) codexRun {
+func runCodex(t *testing.T, exe, baseURL, key, model string, websockets bool, prompt string) agentRun {
 	t.Helper()
 	home, workdir := t.TempDir(), t.TempDir()
 	codexHome := filepath.Join(home, ".codex")
@@ -227,23 +134,14 @@ stream_idle_timeout_ms = 60000
 `, model, baseURL, websockets)
 	require.NoError(t, os.WriteFile(filepath.Join(codexHome, "config.toml"), []byte(config), 0o600))
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "exec",
-		"--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "--ephemeral",
-		"--color", "never", "-C", workdir, prompt)
-	cmd.Dir = workdir
-	cmd.Stdin = strings.NewReader("")
 	// Only what Codex needs: no OPENAI_API_KEY or proxy settings of the
 	// machine's, and a HOME of its own.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "CODEX_HOME=" + codexHome, "ROUTEX_E2E_API_KEY=" + key, "LANG=C.UTF-8"}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	run := codexRun{workdir: workdir, stdout: stdout.String(), stderr: stderr.String()}
-	require.NoError(t, err, "codex exec\n%s", run)
-	return run
+	return agentCommand{name: "codex", exe: exe, home: home, workdir: workdir, timeout: 3 * time.Minute,
+		args: []string{"exec",
+			"--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "--ephemeral",
+			"--color", "never", "-C", workdir, prompt},
+		env: []string{"CODEX_HOME=" + codexHome, "ROUTEX_E2E_API_KEY=" + key},
+	}.run(t)
 }
 
 func randomHex(t *testing.T) string {

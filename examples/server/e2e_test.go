@@ -414,6 +414,98 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(rules), "haiku-upgrade") {
 		t.Errorf("after deleting in the dashboard, /api/rules answers %d: %s", resp.StatusCode, rules)
 	}
+
+	// 8. A secret is shown once, when it is made: an API key made in the
+	// keys page (which wants a name first) calls the proxy, and deleting it
+	// asks first; an admin token made in the settings page calls the
+	// management API, and revoking it asks first.
+	messages := func(key string) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, web.URL+"/v1/messages",
+			strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("Anthropic-Version", "2023-06-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// rowOf waits for the row, among those whose test id starts with
+	// prefix, that shows text (the list loads again after a create), and
+	// returns the rest of its test id.
+	rowOf := func(prefix, text string) string {
+		t.Helper()
+		id, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(
+			`[...document.querySelectorAll('[data-testid^=%q]')].find((r) => r.textContent.includes(%q))?.dataset.testid ?? null`, prefix, text),
+			chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
+		if err != nil || id == "" {
+			t.Fatalf("no row %s… shows %q (%v)", prefix, text, err)
+		}
+		return strings.TrimPrefix(id, prefix)
+	}
+	run("create key",
+		chromedp.Click(byTestID("nav-keys")),
+		chromedp.WaitVisible(byTestID("key-add")),
+		chromedp.Click(byTestID("key-add")),
+		chromedp.WaitVisible(byTestID("key-save")),
+		chromedp.Click(byTestID("key-save")),
+		chromedp.WaitVisible(byTestID("key-error")),
+		setField("key-name", "browser-key"),
+		chromedp.Click(byTestID("key-save")),
+		chromedp.WaitVisible(byTestID("key-secret")),
+	)
+	browserKey, err := chromedp.Run(ctx, chromedp.Text(byTestID("key-secret")))
+	if err != nil || !strings.HasPrefix(browserKey, "rx-") {
+		t.Fatalf("the new key's dialog shows %q (%v)", browserKey, err)
+	}
+	run("key shown once", chromedp.Click(byTestID("key-done")), chromedp.WaitNotPresent(byTestID("key-created")))
+	if status := messages(browserKey); status != http.StatusOK {
+		t.Errorf("a request with the key made in the dashboard: %d", status)
+	}
+	keyID := rowOf("key-row-", "browser-key")
+	run("delete key",
+		chromedp.WaitNotPresent(byTestID("toast")),
+		chromedp.Click(byTestID("key-delete-"+keyID)),
+		chromedp.WaitVisible(byTestID("confirm-ok")),
+		chromedp.Click(byTestID("confirm-ok")),
+		chromedp.WaitNotPresent(byTestID("key-row-"+keyID)),
+	)
+	if status := messages(browserKey); status != http.StatusUnauthorized {
+		t.Errorf("a request with the key deleted in the dashboard: %d", status)
+	}
+
+	run("create admin token",
+		chromedp.Click(byTestID("nav-settings")),
+		chromedp.WaitVisible(byTestID("token-add")),
+		chromedp.Click(byTestID("token-add")),
+		chromedp.WaitVisible(byTestID("token-save")),
+		chromedp.Click(byTestID("token-save")),
+		chromedp.WaitVisible(byTestID("token-error")),
+		setField("token-name", "browser-token"),
+		chromedp.Click(byTestID("token-save")),
+		chromedp.WaitVisible(byTestID("token-secret")),
+	)
+	adminToken, err := chromedp.Run(ctx, chromedp.Text(byTestID("token-secret")))
+	if err != nil || adminToken == "" {
+		t.Fatalf("the new admin token's dialog shows %q (%v)", adminToken, err)
+	}
+	run("admin token shown once", chromedp.Click(byTestID("token-done")), chromedp.WaitNotPresent(byTestID("token-created")))
+	if status, body := adminCall(t, http.MethodGet, web.URL+"/api/rules", adminToken, ""); status != http.StatusOK {
+		t.Errorf("the management API with the admin token made in the dashboard: %d %s", status, body)
+	}
+	tokenID := rowOf("token-row-", "browser-token")
+	run("revoke admin token",
+		chromedp.WaitNotPresent(byTestID("toast")),
+		chromedp.Click(byTestID("token-revoke-"+tokenID)),
+		chromedp.WaitVisible(byTestID("confirm-ok")),
+		chromedp.Click(byTestID("confirm-ok")),
+		chromedp.WaitNotPresent(byTestID("token-row-"+tokenID)),
+	)
+	if status, body := adminCall(t, http.MethodGet, web.URL+"/api/rules", adminToken, ""); status != http.StatusUnauthorized {
+		t.Errorf("the management API with the admin token revoked in the dashboard: %d %s", status, body)
+	}
 }
 
 func createKeyWithToken(t *testing.T, base, token string) string {

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,27 +40,14 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 	t.Parallel()
 	for _, format := range []routex.Format{routex.FormatAnthropic, routex.FormatOpenAI, routex.FormatResponses} {
 		t.Run(string(format), func(t *testing.T) {
-			token := "routex-gemini-" + randomHex(t)
-			up := newScriptedUpstream(t, format, token)
-			front := httptest.NewServer(geminiShell(up))
-			t.Cleanup(front.Close)
-			const channelKey = "sk-SECRET-gemini-channel-0123456789"
-			ts, key := agentServer(t, "gemini", format, front.URL, channelKey, geminiCLIModel)
-
-			run := runGeminiCLI(t, exe, ts.url, key, geminiCLIModel,
-				"Write the marker file with a shell command, then say that you are done.")
+			c := newAgentChannel(t, "gemini", format, geminiCLIModel, geminiShell)
+			run := runGeminiCLI(t, exe, c.ts.url, c.key, geminiCLIModel, agentPrompt)
 
 			// The CLI ran the command the provider asked for, which saw the
 			// call answered under its id, and printed the final answer.
-			reqs := checkShellTurn(t, up, run.workdir, token, run)
-			for i, r := range reqs {
-				// exec_command is the CLI's run_shell_command, renamed by geminiShell.
-				assert.Contains(t, r.tools, "exec_command", "request %d: the CLI's shell tool", i)
-				assert.Equal(t, channelKey, r.credential, "request %d: the channel's key", i)
-				assert.NotContains(t, string(r.raw), key, "request %d: the caller's key reached the provider", i)
-			}
-			res := run.result(t)
-			assert.Contains(t, res.Response, up.finalText(), "the CLI's final message\n%s", run)
+			reqs := c.checkTurn(t, run)
+			res := agentResult[geminiCLIResult](t, run)
+			assert.Contains(t, res.Response, c.up.finalText(), "the CLI's final message\n%s", run)
 			tools := res.Stats.Tools.ByName[geminiShellTool]
 			assert.Equal(t, 1, tools.Count, "shell calls the CLI made\n%s", run)
 			assert.Equal(t, 1, tools.Success, "shell calls that succeeded\n%s", run)
@@ -86,32 +65,7 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 
 			// The server recorded each answer's usage on the channel, under
 			// the model named in the path.
-			ts.waitWritten(t, uint64(n))
-			records := decodeAs[struct {
-				Records []struct {
-					ChannelID       string `json:"channelId"`
-					Model           string `json:"model"`
-					InboundFormat   string `json:"inboundFormat"`
-					UpstreamFormat  string `json:"upstreamFormat"`
-					Stream          bool   `json:"stream"`
-					Status          int    `json:"status"`
-					InputTokens     int64  `json:"inputTokens"`
-					OutputTokens    int64  `json:"outputTokens"`
-					CacheReadTokens int64  `json:"cacheReadTokens"`
-				} `json:"records"`
-			}](t, ts.client().with("", adminToken).do(t, http.MethodGet, "/api/requests?channel=gemini", nil).want(t, http.StatusOK)).Records
-			require.Len(t, records, len(reqs), "one record per answer")
-			for i, rec := range records {
-				assert.Equal(t, "gemini", rec.ChannelID, "record %d", i)
-				assert.Equal(t, geminiCLIModel, rec.Model, "record %d: the model", i)
-				assert.Equal(t, string(routex.FormatGemini), rec.InboundFormat, "record %d", i)
-				assert.Equal(t, string(format), rec.UpstreamFormat, "record %d", i)
-				assert.True(t, rec.Stream, "record %d: streamed", i)
-				assert.Equal(t, http.StatusOK, rec.Status, "record %d", i)
-				assert.Equal(t, int64(mockFreshInput), rec.InputTokens, "record %d: input tokens", i)
-				assert.Equal(t, int64(mockCacheRead), rec.CacheReadTokens, "record %d: cache reads", i)
-				assert.Equal(t, int64(mockOutput), rec.OutputTokens, "record %d: output tokens", i)
-			}
+			c.records(t, routex.FormatGemini, geminiCLIModel, len(reqs))
 		})
 	}
 }
@@ -119,43 +73,6 @@ func TestGeminiCLIThroughServer(t *testing.T) {
 // geminiShell serves a scripted upstream as a provider that asks for the
 // Gemini CLI's shell tool.
 func geminiShell(up *scriptedUpstream) http.Handler { return agentShell(up, geminiShellTool) }
-
-// agentShell serves a scripted upstream, which asks for Codex's shell tool
-// (exec_command, taking "cmd"), as a provider that asks for an agent's
-// shell tool, named tool and taking "command", instead: the agent's tool
-// is renamed in each request before the upstream reads it, and the call in
-// each answer renamed back.
-func agentShell(up *scriptedUpstream, tool string) http.Handler {
-	// In an answer the call's arguments are JSON inside a JSON string, so
-	// the quotes around their key are escaped.
-	toAgent := strings.NewReplacer(`"exec_command"`, `"`+tool+`"`, `\"cmd\"`, `\"command\"`)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, "unreadable body", http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(bytes.ReplaceAll(body, []byte(`"`+tool+`"`), []byte(`"exec_command"`))))
-		r.ContentLength = -1
-		answer := httptest.NewRecorder()
-		up.serve(answer, r)
-		for k, v := range answer.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(answer.Code)
-		io.WriteString(w, toAgent.Replace(answer.Body.String()))
-	})
-}
-
-// geminiCLIRun is what one `gemini --prompt` left behind.
-type geminiCLIRun struct {
-	workdir        string
-	stdout, stderr string
-}
-
-func (r geminiCLIRun) String() string {
-	return fmt.Sprintf("gemini stdout:\n%s\ngemini stderr:\n%s", r.stdout, r.stderr)
-}
 
 // geminiCLIResult is the part of the CLI's JSON output (--output-format
 // json) the test reads.
@@ -182,17 +99,10 @@ type geminiCLIResult struct {
 	} `json:"stats"`
 }
 
-func (r geminiCLIRun) result(t *testing.T) geminiCLIResult {
-	t.Helper()
-	var res geminiCLIResult
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), "the CLI's JSON output\n%s", r)
-	return res
-}
-
 // runGeminiCLI runs `gemini --prompt prompt` with model in a new directory,
 // with a HOME of its own whose settings point the CLI at baseURL with key,
 // and fails the test if the CLI does not finish cleanly.
-func runGeminiCLI(t *testing.T, exe, baseURL, key, model, prompt string) geminiCLIRun {
+func runGeminiCLI(t *testing.T, exe, baseURL, key, model, prompt string) agentRun {
 	t.Helper()
 	home, workdir, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	settingsDir := filepath.Join(home, ".gemini")
@@ -212,22 +122,12 @@ func runGeminiCLI(t *testing.T, exe, baseURL, key, model, prompt string) geminiC
 `
 	require.NoError(t, os.WriteFile(filepath.Join(settingsDir, "settings.json"), []byte(settings), 0o600))
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "--model", model, "--approval-mode", "yolo", "--output-format", "json", "--prompt", prompt)
-	cmd.Dir = workdir
-	cmd.Stdin = strings.NewReader("")
 	// Only what the CLI needs: no GEMINI_API_KEY or proxy settings of the
 	// machine's, and a HOME and TMPDIR (where it writes its error reports)
 	// of its own. GEMINI_CLI_NO_RELAUNCH keeps it one process rather than
 	// a parent waiting on a relaunched child.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + tmp, "LANG=C.UTF-8",
-		"GOOGLE_GEMINI_BASE_URL=" + baseURL, "GEMINI_API_KEY=" + key, "GEMINI_CLI_NO_RELAUNCH=true"}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	run := geminiCLIRun{workdir: workdir, stdout: stdout.String(), stderr: stderr.String()}
-	require.NoError(t, err, "gemini --prompt\n%s", run)
-	return run
+	return agentCommand{name: "gemini", exe: exe, home: home, workdir: workdir, timeout: 3 * time.Minute,
+		args: []string{"--model", model, "--approval-mode", "yolo", "--output-format", "json", "--prompt", prompt},
+		env:  []string{"TMPDIR=" + tmp, "GOOGLE_GEMINI_BASE_URL=" + baseURL, "GEMINI_API_KEY=" + key, "GEMINI_CLI_NO_RELAUNCH=true"},
+	}.run(t)
 }
