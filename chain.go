@@ -142,6 +142,10 @@ type chainStore struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	store     ResponseStore // nil: memory only
+	// writeThrough saves each response before its answer ends, for
+	// instances sharing the Store: the conversation's next request may
+	// reach another instance as soon as the answer does (WithShared).
+	writeThrough bool
 
 	mu    sync.Mutex
 	lru   *simplelru.LRU[string, *StoredResponse]
@@ -152,6 +156,10 @@ type chainStore struct {
 	closed   bool
 	queueing sync.WaitGroup
 }
+
+// writeThroughTimeout bounds the wait for a response saved before its
+// answer ends.
+const writeThroughTimeout = 2 * time.Second
 
 func newChainStore(s *settings) *chainStore {
 	cs := &chainStore{retention: s.responseRetention, memory: s.responseMemory, now: s.now, logger: s.logger}
@@ -196,11 +204,21 @@ func (cs *chainStore) persist() {
 	}
 }
 
-// put keeps r: in memory at once, in the Store soon after.
+// put keeps r: in memory at once, in the Store soon after, or, with
+// writeThrough, before the answer's last event reaches the caller.
 func (cs *chainStore) put(r *StoredResponse) {
 	cs.remember(r)
 	if !r.Store || cs.queue == nil {
 		return
+	}
+	if cs.writeThrough {
+		ctx, cancel := context.WithTimeout(context.Background(), writeThroughTimeout)
+		err := cs.store.PutResponse(ctx, *r)
+		cancel()
+		if err == nil {
+			return
+		}
+		cs.logger.Warn("routex: saving response failed; queued to try again", "response", r.ID, "err", err)
 	}
 	cs.queueMu.RLock()
 	defer cs.queueMu.RUnlock()

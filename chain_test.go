@@ -707,14 +707,52 @@ func TestResponseChainFromStore(t *testing.T) {
 	}
 }
 
+// Instances sharing a Store save a response before its answer ends: the
+// conversation's next request may reach another instance at once, which
+// must find it there. The Store takes 50 ms for each put.
+func TestResponseChainWriteThrough(t *testing.T) {
+	a := newResponsesUpstream(t, "a")
+	st := &mapResponses{slow: 50 * time.Millisecond}
+	c := newChainClient(t, WithChannels(responsesChannel("a", a, 0)), WithStore(nopStore{st}),
+		WithShared(Shared{Sessions: mapSessions{}}))
+	sdk := responsesSDK(c)
+	stream := sdk.Responses.NewStreaming(context.Background(), responses.ResponseNewParams{
+		Model: "gpt-5", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("one")},
+	})
+	defer stream.Close()
+	for stream.Next() {
+		if ev := stream.Current(); ev.Type == "response.completed" {
+			st.mu.Lock()
+			_, saved := st.m[ev.Response.ID]
+			st.mu.Unlock()
+			if !saved {
+				t.Fatalf("the caller has %s's last event before the Store has it", ev.Response.ID)
+			}
+			return
+		}
+	}
+	t.Fatalf("no response.completed: %v", stream.Err())
+}
+
+// mapSessions is a SessionShare that keeps nothing.
+type mapSessions struct{}
+
+func (mapSessions) Session(context.Context, string) (Session, bool, error) {
+	return Session{}, false, nil
+}
+func (mapSessions) PutSession(context.Context, Session) error  { return nil }
+func (mapSessions) DeleteSession(context.Context, string) error { return nil }
+
 // mapResponses is a ResponseStore in a map.
 type mapResponses struct {
-	mu  sync.Mutex
-	m   map[string]StoredResponse
-	err error
+	mu   sync.Mutex
+	m    map[string]StoredResponse
+	err  error
+	slow time.Duration // each put takes this long
 }
 
 func (s *mapResponses) PutResponse(_ context.Context, r StoredResponse) error {
+	time.Sleep(s.slow)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {

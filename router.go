@@ -119,6 +119,7 @@ func New(opts ...Option) (*Client, error) {
 	c.sessions = session.New(session.Settings{TTL: s.sessionTTL, Size: s.sessionSize, Now: s.now})
 	c.chains = newChainStore(s)
 	c.shared = newShared(c, s.shared)
+	c.chains.writeThrough = c.shared != nil
 
 	var recs []analytics.Recorder
 	if s.recorder != nil {
