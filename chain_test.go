@@ -740,7 +740,7 @@ type mapSessions struct{}
 func (mapSessions) Session(context.Context, string) (Session, bool, error) {
 	return Session{}, false, nil
 }
-func (mapSessions) PutSession(context.Context, Session) error  { return nil }
+func (mapSessions) PutSession(context.Context, Session) error   { return nil }
 func (mapSessions) DeleteSession(context.Context, string) error { return nil }
 
 // mapResponses is a ResponseStore in a map.
