@@ -252,8 +252,11 @@ func (p *Postgres) start() error {
 		return err
 	}
 	defer log.Close()
+	// fsync=off: the data must survive the server, not the machine.
+	// synchronous_commit stays on, so that Stop, like a crash, loses no
+	// transaction that had committed.
 	cmd := p.command("postgres", "-D", p.data, "-p", strconv.Itoa(p.port), "-k", p.sock,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=256MB")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
