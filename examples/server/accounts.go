@@ -8,13 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/oauth"
-	"github.com/routex/routex/storage/sqlite"
 )
 
 // signInModes are the ways an Anthropic account signs in. A subscription
@@ -44,9 +42,11 @@ type pending struct {
 	started time.Time
 }
 
-func newAccounts(st oauth.TokenStore, logger *slog.Logger) (*accounts, error) {
+// newAccounts keeps tokens in st; locker, when not nil, makes instances
+// sharing st refresh each token once between them.
+func newAccounts(st oauth.TokenStore, locker oauth.Locker, logger *slog.Logger) (*accounts, error) {
 	m, err := oauth.NewManager(st, func(string) (oauth.Provider, bool) { return signInModes["subscription"](), true },
-		oauth.Settings{Logger: logger})
+		oauth.Settings{Logger: logger, Locker: locker})
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,8 @@ func signInCommand(args []string, getenv func(string) string, in io.Reader, out 
 	if !ok {
 		return fmt.Errorf("unknown -mode %q: use subscription or console", *mode)
 	}
-	cfg := Config{Data: first(*data, getenv("ROUTEX_DATA"), "data"), EncryptionKey: getenv("ROUTEX_ENCRYPTION_KEY")}
+	cfg := Config{Data: first(*data, getenv("ROUTEX_DATA"), "data"), EncryptionKey: getenv("ROUTEX_ENCRYPTION_KEY"),
+		Postgres: getenv("ROUTEX_POSTGRES")}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}
@@ -233,7 +234,7 @@ func signInCommand(args []string, getenv func(string) string, in io.Reader, out 
 		return err
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "routex.db"), sqlite.WithEncryptionKey(key), sqlite.WithLogger(logger))
+	st, err := openStore(ctx, cfg, key, logger)
 	if err != nil {
 		return err
 	}

@@ -79,11 +79,22 @@ type Config struct {
 	// ModelsRefresh is how often channels with syncModels set take their
 	// model list from their provider again; 0 never syncs them.
 	ModelsRefresh time.Duration `json:"-"` // -models-refresh; default 6h
+
+	// Postgres keeps the Store in PostgreSQL instead of SQLite in Data, so
+	// that several instances share channels, rules, keys, tokens and
+	// usage; a change made through any of them reaches all. Redis shares
+	// what they learn on the request path: breakers, cool-downs, quotas,
+	// sessions, and one OAuth refresh at a time. Both are URLs, which may
+	// hold a password: give them in the environment rather than as flags,
+	// which show in ps.
+	Postgres string `json:"postgres"` // -postgres, ROUTEX_POSTGRES
+	Redis    string `json:"redis"`    // -redis, ROUTEX_REDIS
 }
 
 // flagValues are the server's flags, as newFlags defines them.
 type flagValues struct {
 	configPath, addr, data, adminToken, adminUser, pprofAddr *string
+	postgres, redis                                          *string
 	metrics                                                  *bool
 	shutdown, bodyRead, refresh                              *time.Duration
 	retention                                                *int
@@ -108,6 +119,8 @@ func newFlags() (*flag.FlagSet, *flagValues) {
 		retention:  fs.Int("retention-days", 90, "days of usage records to keep, 0 keeps all (env ROUTEX_RETENTION_DAYS)"),
 		pprofAddr:  fs.String("pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env ROUTEX_PPROF)"),
 		refresh:    fs.Duration("models-refresh", 6*time.Hour, "how often channels with syncModels list their provider's models again; 0 never"),
+		postgres:   fs.String("postgres", "", "keep the database in PostgreSQL at this URL, shared by several instances (env ROUTEX_POSTGRES)"),
+		redis:      fs.String("redis", "", "share breakers, quotas and sessions with other instances through Redis at this URL (env ROUTEX_REDIS)"),
 	}
 }
 
@@ -221,6 +234,8 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("-pprof %q: give a loopback address such as 127.0.0.1:6060; profiles are not for the network", cfg.PprofAddr)
 		}
 	}
+	cfg.Postgres = first(*f.postgres, getenv("ROUTEX_POSTGRES"), cfg.Postgres)
+	cfg.Redis = first(*f.redis, getenv("ROUTEX_REDIS"), cfg.Redis)
 	if given["models-refresh"] {
 		cfg.ModelsRefresh = *f.refresh // 0 never refreshes
 	}
@@ -291,6 +306,11 @@ func first(vals ...string) string {
 func encryptionKey(cfg Config) ([]byte, error) {
 	if cfg.EncryptionKey != "" {
 		return decodeKey(cfg.EncryptionKey)
+	}
+	if cfg.Postgres != "" {
+		// Each instance would make a key of its own in its data
+		// directory, and none could read the others' secrets.
+		return nil, errors.New("-postgres needs ROUTEX_ENCRYPTION_KEY, the same on every instance: channel keys and tokens are encrypted with it")
 	}
 	path := filepath.Join(cfg.Data, "secret.key")
 	b, err := os.ReadFile(path)

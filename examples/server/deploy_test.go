@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/routex/routex/oauth"
 )
 
 // repoFile is the path of a file at the repository's root.
@@ -355,6 +357,15 @@ func TestHealthURL(t *testing.T) {
 // a test of its own.
 func TestMainHelp(t *testing.T) {
 	if args := os.Getenv("ROUTEX_TEST_MAIN_ARGS"); args != "" {
+		if tokenURL := os.Getenv("ROUTEX_TEST_TOKEN_URL"); tokenURL != "" {
+			// A fleet's instances (fleet_test.go) sign in at a local
+			// authorization server.
+			signInModes["subscription"] = func() oauth.Provider {
+				p := oauth.AnthropicSubscription()
+				p.TokenURL = tokenURL
+				return p
+			}
+		}
 		os.Args = append([]string{"routex"}, strings.Fields(args)...)
 		main()
 		os.Exit(3) // main returned without serving: not what it does

@@ -19,7 +19,8 @@ import (
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/examples/server/dashboard"
-	"github.com/routex/routex/storage/sqlite"
+	"github.com/routex/routex/oauth"
+	"github.com/routex/routex/storage/redis"
 )
 
 // version is shown in the settings; set with -ldflags "-X main.version=…".
@@ -31,6 +32,7 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	store   serverStore
+	shared  *redis.State // what instances share; nil for one alone
 	client  *routex.Client
 	auth    *auth
 	logins  *loginThrottle
@@ -70,19 +72,24 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	opts := []sqlite.Option{sqlite.WithEncryptionKey(key), sqlite.WithLogger(logger)}
-	if cfg.RetentionDays > 0 {
-		opts = append(opts, sqlite.WithRetention(time.Duration(cfg.RetentionDays)*24*time.Hour, 0))
-	}
-	st, err := sqlite.Open(ctx, cfg.Data+"/routex.db", opts...)
+	st, err := openStore(ctx, cfg, key, logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, store: st, started: time.Now(), configured: newConfigured(cfg)}
+	shared, err := openShared(ctx, cfg, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, store: st, shared: shared, started: time.Now(), configured: newConfigured(cfg)}
 	s.live = newLive()
 	s.metrics = newMetrics(s)
-	if s.accounts, err = newAccounts(st, logger); err != nil {
-		st.Close()
+	var locker oauth.Locker
+	if shared != nil {
+		locker = shared
+	}
+	if s.accounts, err = newAccounts(st, locker, logger); err != nil {
+		s.closeStores()
 		return nil, err
 	}
 	copts := []routex.Option{
@@ -95,14 +102,17 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	if cfg.Passthrough != nil {
 		copts = append(copts, routex.WithPassthrough(cfg.Passthrough...))
 	}
+	if shared != nil {
+		copts = append(copts, routex.WithShared(shared.Shared()))
+	}
 	s.client, err = routex.New(copts...)
 	if err != nil {
-		st.Close()
+		s.closeStores()
 		return nil, err
 	}
 	if err := s.applyConfig(ctx); err != nil {
 		s.client.Close()
-		st.Close()
+		s.closeStores()
 		return nil, err
 	}
 	if s.setupNeeded() {
@@ -112,7 +122,7 @@ func NewServer(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, e
 	s.logins = newLoginThrottle(logger)
 	if s.keys, err = newKeyring(ctx, st); err != nil {
 		s.client.Close()
-		st.Close()
+		s.closeStores()
 		return nil, err
 	}
 	s.modelSync = startModelSync(s, cfg.ModelsRefresh)
@@ -190,7 +200,16 @@ func (s *Server) applyConfig(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.live.Close()
 	s.modelSync.close()
-	return errors.Join(s.client.Close(), s.store.Close())
+	return errors.Join(s.client.Close(), s.closeStores())
+}
+
+// closeStores closes the database and the connection to Redis.
+func (s *Server) closeStores() error {
+	err := s.store.Close()
+	if s.shared != nil {
+		err = errors.Join(err, s.shared.Close())
+	}
+	return err
 }
 
 func (s *Server) setupNeeded() bool {
