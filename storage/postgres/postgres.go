@@ -135,6 +135,13 @@ type Store struct {
 	done      sync.WaitGroup
 
 	watchers watch.Set
+	// notifying serialises the calls to the watchers. A change through
+	// this Store and one heard from another would otherwise run them in
+	// two goroutines at once, and a watcher that reads the Store and then
+	// applies what it read (as routex.Client does) could apply the older
+	// read last. Watchers must not write through the Store, so holding it
+	// cannot deadlock.
+	notifying sync.Mutex
 }
 
 var (
@@ -284,8 +291,15 @@ func (s *Store) change(ctx context.Context, what string, fn func(pgx.Tx) error) 
 	if err != nil {
 		return err
 	}
-	s.watchers.Notify()
+	s.notify()
 	return nil
+}
+
+// notify calls the watchers, one change at a time.
+func (s *Store) notify() {
+	s.notifying.Lock()
+	defer s.notifying.Unlock()
+	s.watchers.Notify()
 }
 
 // Watch calls fn after every successful change to channels, rules, the
@@ -296,8 +310,9 @@ func (s *Store) change(ctx context.Context, what string, fn func(pgx.Tx) error) 
 // in this Store's listening goroutine as soon as the notification arrives;
 // and after that connection is lost and made again, fn is called once,
 // since changes may have been missed meanwhile. fn may read the Store but
-// must not write channels, rules or the strategy. stop unregisters fn and
-// may be called more than once; a call to fn already under way when stop is
+// must not write through the Store. Calls are never concurrent: a change
+// waits for the calls of the one before. stop unregisters fn and may be
+// called more than once; a call to fn already under way when stop is
 // called still completes.
 func (s *Store) Watch(fn func()) (stop func()) { return s.watchers.Add(fn) }
 
@@ -333,7 +348,7 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {
 			if n.Payload != s.id {
-				s.watchers.Notify()
+				s.notify()
 			}
 			continue
 		}
@@ -359,7 +374,7 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 			}
 		}
 		// Whatever changed while the connection was down went unheard.
-		s.watchers.Notify()
+		s.notify()
 	}
 }
 
