@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routex/routex"
@@ -316,17 +318,37 @@ func (s *Store) notify() {
 // called still completes.
 func (s *Store) Watch(fn func()) (stop func()) { return s.watchers.Add(fn) }
 
+// listenCheck is how long the listening connection may stay silent before
+// it is pinged: a connection to a server that vanished without closing it
+// would otherwise wait for a notification forever.
+const listenCheck = 30 * time.Second
+
 // listen connects the dedicated connection and LISTENs on it.
 func (s *Store) listen(ctx context.Context, cc *pgx.ConnConfig) (*pgx.Conn, error) {
+	cc = cc.Copy()
+	// A wait that times out only sets a deadline on the socket: the default
+	// would also send the server a cancel request, which could land on the
+	// ping that follows.
+	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		_ = conn.Close(context.Background())
+		closeConn(conn)
 		return nil, err
 	}
 	return conn, nil
+}
+
+// closeConn closes a connection that may lead nowhere, without waiting on
+// it for long.
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 // reconnectBackoff is how long the listener waits before its attempt-th
@@ -341,11 +363,22 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 	defer s.done.Done()
 	defer func() {
 		if conn != nil {
-			_ = conn.Close(context.Background())
+			closeConn(conn)
 		}
 	}()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wait, cancel := context.WithTimeout(ctx, listenCheck)
+		n, err := conn.WaitForNotification(wait)
+		cancel()
+		if err != nil && ctx.Err() == nil && wait.Err() != nil {
+			// Silence: make sure the server is still there.
+			ping, cancel := context.WithTimeout(ctx, connectTimeout)
+			err = conn.Ping(ping)
+			cancel()
+			if err == nil {
+				continue
+			}
+		}
 		if err == nil {
 			if n.Payload != s.id {
 				s.notify()
@@ -356,7 +389,7 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 			return
 		}
 		s.cfg.logger.Warn("postgres: lost the connection that listens for changes; reconnecting", "err", err)
-		_ = conn.Close(context.Background())
+		closeConn(conn)
 		conn = nil
 		for attempt := 1; conn == nil; attempt++ {
 			t := time.NewTimer(s.cfg.backoff(attempt))
