@@ -102,9 +102,9 @@ func TestAggregateRollups(t *testing.T) {
 	s := open(t, newDatabase(t), postgres.WithPlaintextSecrets(), postgres.WithLogger(quiet))
 	defer s.Close()
 	const days = 3
-	first := randomRecords(1, 12_000, days)
+	first := randomRecords(1, 6_000, days)
 	must(t, s.AddRecords(ctx, first))
-	more := randomRecords(2, 3_000, days)
+	more := randomRecords(2, 2_000, days)
 	for len(more) > 0 {
 		n := min(len(more), 700)
 		must(t, s.AddRecords(ctx, more[:n]))
@@ -112,8 +112,8 @@ func TestAggregateRollups(t *testing.T) {
 	}
 	all, err := s.Aggregate(ctx, routex.AggregateQuery{})
 	must(t, err)
-	if len(all) != 1 || all[0].Requests != 15_000 {
-		t.Fatalf("Aggregate of everything = %+v, want 15000 requests", all)
+	if len(all) != 1 || all[0].Requests != 8_000 {
+		t.Fatalf("Aggregate of everything = %+v, want 8000 requests", all)
 	}
 	checkAggregates(t, s, aggregateQueries(days))
 
@@ -145,7 +145,7 @@ func TestAggregateConcurrentWriters(t *testing.T) {
 	errs := make(chan error, writers)
 	for i, s := range stores {
 		go func() {
-			recs := randomRecords(uint64(10+i), 4_000, 1)
+			recs := randomRecords(uint64(10+i), 2_000, 1)
 			for len(recs) > 0 {
 				n := min(len(recs), 250)
 				if err := s.AddRecords(ctx, recs[:n]); err != nil {
@@ -162,7 +162,7 @@ func TestAggregateConcurrentWriters(t *testing.T) {
 	}
 	all, err := stores[0].Aggregate(ctx, routex.AggregateQuery{})
 	must(t, err)
-	if len(all) != 1 || all[0].Requests != writers*4_000 {
+	if len(all) != 1 || all[0].Requests != writers*2_000 {
 		t.Fatalf("Aggregate of everything = %+v", all)
 	}
 	checkAggregates(t, stores[0], aggregateQueries(1))

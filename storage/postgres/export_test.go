@@ -2,9 +2,14 @@ package postgres
 
 import (
 	"context"
+	"math"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/routex/routex"
+	"github.com/routex/routex/analytics"
 )
 
 // Hooks for the external tests.
@@ -44,3 +49,82 @@ func AggregateFrom(ctx context.Context, s *Store, q routex.AggregateQuery, level
 
 // SchemaVersion is the version Open migrates to.
 var SchemaVersion = len(migrations)
+
+// LoadRollups writes the rollups of every level for the n records that
+// record returns, in time order, with COPY: the bulk load of a benchmark
+// whose records are generated in the server. The rollup tables must be
+// empty.
+func LoadRollups(ctx context.Context, s *Store, n int, record func(i int, r *analytics.Record)) error {
+	minute, hour, day := rollupLevels[0], rollupLevels[1], rollupLevels[2]
+	hours, days := make(levelRollups), make(levelRollups)
+	cur := make(levelRollups)
+	curStart := int64(math.MinInt64)
+	var pending []*rollup
+	var r analytics.Record
+	i := 0
+	add := func(m levelRollups, l *rollupLevel) {
+		k := rollupKey{l.floor(r.Time.UnixMilli()), r.ChannelID, r.Model, r.KeyID}
+		u := m[k]
+		if u == nil {
+			u = &rollup{rollupKey: k}
+			m[k] = u
+		}
+		u.add(&r)
+	}
+	flush := func() {
+		for _, u := range cur {
+			pending = append(pending, u)
+		}
+		clear(cur)
+	}
+	row := func(u *rollup) []any {
+		return []any{u.start, u.channel, u.model, u.keyID, u.requests, u.errors, u.input, u.output,
+			u.cacheRead, u.cacheWrite, u.costPico, u.unpriced, u.latency.appendEncoded(nil), u.ttfb.appendEncoded(nil)}
+	}
+	columns := strings.Split(strings.Join(strings.Fields(rollupColumns), ""), ",")
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{minute.table}, columns, pgx.CopyFromFunc(func() ([]any, error) {
+		for len(pending) == 0 && i < n {
+			record(i, &r)
+			if start := minute.floor(r.Time.UnixMilli()); start != curStart {
+				flush()
+				curStart = start
+			}
+			add(cur, minute)
+			add(hours, hour)
+			add(days, day)
+			i++
+			if i == n {
+				flush()
+			}
+		}
+		if len(pending) == 0 {
+			return nil, nil
+		}
+		u := pending[len(pending)-1]
+		pending = pending[:len(pending)-1]
+		return row(u), nil
+	}))
+	if err != nil {
+		return err
+	}
+	for _, lr := range []struct {
+		l *rollupLevel
+		m levelRollups
+	}{{hour, hours}, {day, days}} {
+		rows := make([][]any, 0, len(lr.m))
+		for _, u := range lr.m {
+			rows = append(rows, row(u))
+		}
+		if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{lr.l.table}, columns, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Exec runs a statement on the Store's pool, for tests that set up data
+// the Store's API cannot.
+func Exec(ctx context.Context, s *Store, sql string, args ...any) error {
+	_, err := s.pool.Exec(ctx, sql, args...)
+	return err
+}

@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routex/routex"
@@ -135,6 +137,13 @@ type Store struct {
 	done      sync.WaitGroup
 
 	watchers watch.Set
+	// notifying serialises the calls to the watchers. A change through
+	// this Store and one heard from another would otherwise run them in
+	// two goroutines at once, and a watcher that reads the Store and then
+	// applies what it read (as routex.Client does) could apply the older
+	// read last. Watchers must not write through the Store, so holding it
+	// cannot deadlock.
+	notifying sync.Mutex
 }
 
 var (
@@ -284,8 +293,15 @@ func (s *Store) change(ctx context.Context, what string, fn func(pgx.Tx) error) 
 	if err != nil {
 		return err
 	}
-	s.watchers.Notify()
+	s.notify()
 	return nil
+}
+
+// notify calls the watchers, one change at a time.
+func (s *Store) notify() {
+	s.notifying.Lock()
+	defer s.notifying.Unlock()
+	s.watchers.Notify()
 }
 
 // Watch calls fn after every successful change to channels, rules, the
@@ -296,22 +312,43 @@ func (s *Store) change(ctx context.Context, what string, fn func(pgx.Tx) error) 
 // in this Store's listening goroutine as soon as the notification arrives;
 // and after that connection is lost and made again, fn is called once,
 // since changes may have been missed meanwhile. fn may read the Store but
-// must not write channels, rules or the strategy. stop unregisters fn and
-// may be called more than once; a call to fn already under way when stop is
+// must not write through the Store. Calls are never concurrent: a change
+// waits for the calls of the one before. stop unregisters fn and may be
+// called more than once; a call to fn already under way when stop is
 // called still completes.
 func (s *Store) Watch(fn func()) (stop func()) { return s.watchers.Add(fn) }
 
+// listenCheck is how long the listening connection may stay silent before
+// it is pinged: a connection to a server that vanished without closing it
+// would otherwise wait for a notification forever.
+const listenCheck = 30 * time.Second
+
 // listen connects the dedicated connection and LISTENs on it.
 func (s *Store) listen(ctx context.Context, cc *pgx.ConnConfig) (*pgx.Conn, error) {
+	cc = cc.Copy()
+	// A wait that times out only sets a deadline on the socket: the default
+	// would also send the server a cancel request, which could land on the
+	// ping that follows.
+	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		_ = conn.Close(context.Background())
+		closeConn(conn)
 		return nil, err
 	}
 	return conn, nil
+}
+
+// closeConn closes a connection that may lead nowhere, without waiting on
+// it for long.
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 // reconnectBackoff is how long the listener waits before its attempt-th
@@ -326,14 +363,25 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 	defer s.done.Done()
 	defer func() {
 		if conn != nil {
-			_ = conn.Close(context.Background())
+			closeConn(conn)
 		}
 	}()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wait, cancel := context.WithTimeout(ctx, listenCheck)
+		n, err := conn.WaitForNotification(wait)
+		cancel()
+		if err != nil && ctx.Err() == nil && wait.Err() != nil {
+			// Silence: make sure the server is still there.
+			ping, cancel := context.WithTimeout(ctx, connectTimeout)
+			err = conn.Ping(ping)
+			cancel()
+			if err == nil {
+				continue
+			}
+		}
 		if err == nil {
 			if n.Payload != s.id {
-				s.watchers.Notify()
+				s.notify()
 			}
 			continue
 		}
@@ -341,7 +389,7 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 			return
 		}
 		s.cfg.logger.Warn("postgres: lost the connection that listens for changes; reconnecting", "err", err)
-		_ = conn.Close(context.Background())
+		closeConn(conn)
 		conn = nil
 		for attempt := 1; conn == nil; attempt++ {
 			t := time.NewTimer(s.cfg.backoff(attempt))
@@ -359,7 +407,7 @@ func (s *Store) listenLoop(ctx context.Context, cc *pgx.ConnConfig, conn *pgx.Co
 			}
 		}
 		// Whatever changed while the connection was down went unheard.
-		s.watchers.Notify()
+		s.notify()
 	}
 }
 

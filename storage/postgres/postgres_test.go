@@ -152,3 +152,25 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("error shows the password: %v", err)
 	}
 }
+
+// A string PostgreSQL's text cannot hold does not cost the batch: its
+// offending bytes come back replaced.
+func TestRecordsUnusualText(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, newDatabase(t), postgres.WithPlaintextSecrets(), postgres.WithLogger(quiet))
+	defer s.Close()
+	must(t, s.AddRecords(ctx, []analytics.Record{
+		{Time: time.UnixMilli(1_740_000_000_000), RequestID: "a", Model: "m\x00", Error: "bad \xff byte", Status: 502},
+		{Time: time.UnixMilli(1_740_000_000_001), RequestID: "b", Model: "plain", Status: 200},
+	}))
+	got, err := s.Records(ctx, routex.RecordQuery{})
+	must(t, err)
+	if len(got) != 2 || got[1].Model != "m\uFFFD" || got[1].Error != "bad \uFFFD byte" {
+		t.Fatalf("Records = %+v", got)
+	}
+	aggs, err := s.Aggregate(ctx, routex.AggregateQuery{GroupBy: routex.GroupModel})
+	must(t, err)
+	if len(aggs) != 2 || aggs[0].Group != "m\uFFFD" || aggs[0].Errors != 1 {
+		t.Fatalf("Aggregate = %+v", aggs)
+	}
+}

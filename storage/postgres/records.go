@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,10 +53,21 @@ func recordValues(row []any, r *analytics.Record) {
 		cost = *r.Cost
 	}
 	copy(row, []any{
-		r.Time.UnixMilli(), r.RequestID, r.ChannelID, r.ChannelName, r.KeyID, r.Model, r.UpstreamModel,
-		r.InboundFormat, r.UpstreamFormat, r.Stream, r.Status, r.Failed(), int64(r.Latency), int64(r.TTFB), r.Attempts, r.Error,
-		r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens, r.Rule, r.Session, cost,
+		r.Time.UnixMilli(), text(r.RequestID), text(r.ChannelID), text(r.ChannelName), text(r.KeyID), text(r.Model), text(r.UpstreamModel),
+		text(r.InboundFormat), text(r.UpstreamFormat), r.Stream, r.Status, r.Failed(), int64(r.Latency), int64(r.TTFB), r.Attempts, text(r.Error),
+		r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens, text(r.Rule), text(r.Session), cost,
 	})
+}
+
+// text returns v as a PostgreSQL text value can hold it: valid UTF-8
+// without NUL bytes, each offending byte replaced with U+FFFD. The server
+// would refuse the whole batch for one such string, and a record's strings
+// come from callers and upstreams (a model name, an error message).
+func text(v string) string {
+	if strings.IndexByte(v, 0) < 0 && utf8.ValidString(v) {
+		return v
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // where builds a WHERE clause from conditions whose placeholders are

@@ -28,12 +28,12 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := s.cfg.now()
-	if _, err := s.pruneChunks(ctx, "pruning sessions",
+	if _, err := s.pruneChunks(ctx, "pruning sessions", false,
 		"DELETE FROM sessions WHERE key IN (SELECT key FROM sessions WHERE expires_at <= $1 LIMIT $2)",
 		now.UnixMilli(), s.cfg.pruneChunk); err != nil {
 		return 0, err
 	}
-	if _, err := s.pruneChunks(ctx, "pruning responses",
+	if _, err := s.pruneChunks(ctx, "pruning responses", false,
 		"DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE expires_at <= $1 LIMIT $2)",
 		now.UnixMilli(), s.cfg.pruneChunk); err != nil {
 		return 0, err
@@ -53,7 +53,7 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 func (s *Store) pruneRecords(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	if s.cfg.maxAge > 0 {
-		n, err := s.pruneChunks(ctx, "pruning records", "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < $1 LIMIT $2)",
+		n, err := s.pruneChunks(ctx, "pruning records", false, "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE time < $1 LIMIT $2)",
 			now.Add(-s.cfg.maxAge).UnixMilli(), s.cfg.pruneChunk)
 		total += n
 		if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) pruneRecords(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return total, s.fail("pruning records", err)
 		}
-		n, err := s.pruneChunks(ctx, "pruning records", `DELETE FROM records WHERE id IN (
+		n, err := s.pruneChunks(ctx, "pruning records", false, `DELETE FROM records WHERE id IN (
 			SELECT id FROM records WHERE time <= $1 AND (time < $1 OR id <= $2) LIMIT $3)`,
 			cutTime, cutID, s.cfg.pruneChunk)
 		total += n
@@ -96,7 +96,7 @@ func (s *Store) pruneRollups(ctx context.Context) error {
 		// The oldest record's period start, or the largest integer if
 		// there are no records.
 		oldest := fmt.Sprintf("(SELECT coalesce(min(time) - ((min(time) %% %[1]d) + %[1]d) %% %[1]d, %[2]d) FROM records)", l.period, int64(math.MaxInt64))
-		_, err := s.pruneChunks(ctx, "pruning rollups", `DELETE FROM `+l.table+` WHERE (start, channel_id, model, key_id) IN (
+		_, err := s.pruneChunks(ctx, "pruning rollups", true, `DELETE FROM `+l.table+` WHERE (start, channel_id, model, key_id) IN (
 			SELECT start, channel_id, model, key_id FROM `+l.table+` WHERE start < `+oldest+` LIMIT $1)`,
 			s.cfg.pruneChunk)
 		if err != nil {
@@ -207,14 +207,14 @@ func (s *Store) rebuildPeriod(ctx context.Context, tx pgx.Tx, li int, start, end
 
 // pruneChunks runs a statement that deletes at most s.cfg.pruneChunk rows,
 // the last of its arguments, until it deletes fewer, and returns how many
-// it deleted. Each run is its own transaction; a statement on rollups
-// holds the rollup lock.
-func (s *Store) pruneChunks(ctx context.Context, what, query string, args ...any) (int, error) {
+// it deleted. Each run is its own transaction, which holds the rollup lock
+// when the statement deletes rollups.
+func (s *Store) pruneChunks(ctx context.Context, what string, rollups bool, query string, args ...any) (int, error) {
 	total := 0
 	for {
 		var n int64
 		err := s.writeTx(ctx, what, func(tx pgx.Tx) error {
-			if what == "pruning rollups" {
+			if rollups {
 				if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", rollupLock); err != nil {
 					return s.fail(what, err)
 				}

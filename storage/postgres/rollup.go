@@ -174,7 +174,7 @@ func rollupDeltas(recs []analytics.Record) []levelRollups {
 		byKey := make(levelRollups)
 		for i := range recs {
 			r := &recs[i]
-			k := rollupKey{l.floor(r.Time.UnixMilli()), r.ChannelID, r.Model, r.KeyID}
+			k := rollupKey{l.floor(r.Time.UnixMilli()), text(r.ChannelID), text(r.Model), text(r.KeyID)}
 			u := byKey[k]
 			if u == nil {
 				u = &rollup{rollupKey: k}
