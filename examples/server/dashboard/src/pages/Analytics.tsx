@@ -1,10 +1,12 @@
 import { useMemo, useState } from 'react';
 import { api, type Aggregate } from '../api';
-import { BUCKET_MS, fillSeries, PALETTE, TimeChart, type Point, type Series } from '../charts';
-import { costLabel, fmtClock, fmtCost, fmtCostAxis, fmtInt, fmtDay, fmtMs, fmtNum, fmtPct } from '../format';
+import { BUCKET_MS, fillSeries, PALETTE, type Series } from '../charts';
+import { fmtClock, fmtDay } from '../format';
 import { sumAggs } from './analytics/sumAggs';
+import { TotalStats } from './analytics/TotalStats';
 import { TotalsTable } from './analytics/TotalsTable';
-import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, StatCard, useLoad } from '../ui';
+import { UsageCharts } from './analytics/UsageCharts';
+import { Card, Empty, ErrorBox, Icon, Loading, PageHeader, useLoad } from '../ui';
 
 const RANGES: Record<string, { label: string; ms: number; bucket: string }> = {
   '1h': { label: 'Last hour', ms: 3_600_000, bucket: 'minute' },
@@ -105,10 +107,6 @@ export function AnalyticsPage() {
     () => groupData((a) => a.cost ?? 0, (a) => a.unpriced ?? 0),
     [grouped.data, seriesGroups, from, to, bucketMs], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  const costValue = (v: number, key: string, p: Point) => {
-    const u = Number(p['x_' + key] ?? 0);
-    return u > 0 ? `≥ ${fmtCost(v)} (${fmtInt(u)} unpriced)` : fmtCost(v);
-  };
   const hasCost = (grouped.data ?? []).some((a) => a.cost !== null && a.cost !== undefined && a.cost > 0);
 
   const latencyData = useMemo(
@@ -129,8 +127,6 @@ export function AnalyticsPage() {
 
   const loading = grouped.loading && !grouped.data;
   const error = grouped.error || overall.error || groupTotals.error || total.error;
-  const totCost = costLabel(overallTotal.cost, overallTotal.unpriced);
-  const unpricedTotal = overallTotal.unpriced ?? 0;
   const empty = !loading && (grouped.data?.length ?? 0) === 0;
 
   return (
@@ -179,42 +175,7 @@ export function AnalyticsPage() {
 
       <ErrorBox error={error} />
 
-      <div className="stats-grid stats-5" data-testid="analytics-totals">
-        <StatCard label="Requests" value={fmtNum(overallTotal.requests)} testid="analytics-requests" sub={r.label.toLowerCase()} />
-        <StatCard
-          label="Error rate"
-          value={overallTotal.requests ? fmtPct(overallTotal.errors / overallTotal.requests) : '—'}
-          sub={`${fmtNum(overallTotal.errors)} failed`}
-          tone={overallTotal.requests && overallTotal.errors / overallTotal.requests > 0.05 ? 'red' : undefined}
-        />
-        <StatCard
-          label="Tokens in / out"
-          value={
-            <>
-              {fmtNum(overallTotal.inputTokens + overallTotal.cacheReadTokens + overallTotal.cacheWriteTokens)}
-              <span className="stat-sep">/</span>
-              {fmtNum(overallTotal.outputTokens)}
-            </>
-          }
-          sub={`cache read ${fmtNum(overallTotal.cacheReadTokens)}`}
-        />
-        <StatCard label="Cost" value={totCost.text} title={totCost.note} testid="analytics-cost" sub={totCost.note ? <span className="warn-text">{totCost.note}</span> : 'USD'} />
-        <StatCard
-          label="Latency p50 / p95"
-          value={
-            overallTotal.requests ? (
-              <>
-                {fmtMs(overallTotal.latencyP50Ms)}
-                <span className="stat-sep">/</span>
-                {fmtMs(overallTotal.latencyP95Ms)}
-              </>
-            ) : (
-              '—'
-            )
-          }
-          sub={overallTotal.requests ? `p99 ${fmtMs(overallTotal.latencyP99Ms)}` : undefined}
-        />
-      </div>
+      <TotalStats total={overallTotal} period={r.label.toLowerCase()} />
 
       {loading ? (
         <Card>
@@ -226,58 +187,19 @@ export function AnalyticsPage() {
         </Card>
       ) : (
         <>
-          <div className="chart-grid">
-            <Card title="Requests" actions={<span className="muted small">per {bucket}, by {group}</span>} testid="analytics-chart-requests">
-              <TimeChart data={requestsData} series={groupSeries('bar')} yFormat={fmtNum} xFormat={xTick} tooltipFormat={xFormat} height={250} />
-            </Card>
-            <Card title="Tokens" actions={<span className="muted small">input + output, by {group}</span>} testid="analytics-chart-tokens">
-              <TimeChart data={tokensData} series={groupSeries('area')} yFormat={fmtNum} xFormat={xTick} tooltipFormat={xFormat} height={250} />
-            </Card>
-            <Card
-              title="Cost"
-              actions={
-                unpricedTotal > 0 ? (
-                  <span className="small" title="Costs leave these requests out, so they are lower bounds (≥).">
-                    <span className="muted">USD, by {group} · </span>
-                    <span className="warn-text">{totCost.note}</span>
-                  </span>
-                ) : (
-                  <span className="muted small">USD, by {group}</span>
-                )
-              }
-              testid="analytics-chart-cost"
-            >
-              {hasCost ? (
-                <TimeChart
-                  data={costData}
-                  series={groupSeries('bar')}
-                  yFormat={fmtCostAxis}
-                  valueFormat={costValue}
-                  xFormat={xTick}
-                  tooltipFormat={xFormat}
-                  height={250}
-                />
-              ) : (
-                <div className="chart-placeholder" style={{ height: 250 }}>
-                  {unpricedTotal > 0 ? `No priced requests in this period (${totCost.note}).` : 'No priced requests in this period.'}
-                </div>
-              )}
-            </Card>
-            <Card title="Latency" actions={<span className="muted small">all requests, per {bucket}</span>} testid="analytics-chart-latency">
-              <TimeChart
-                data={latencyData}
-                series={[
-                  { key: 'p50', name: 'p50', color: '#4f46e5' },
-                  { key: 'p95', name: 'p95', color: '#f59e0b' },
-                  { key: 'p99', name: 'p99', color: '#ef4444', dashed: true },
-                ]}
-                yFormat={fmtMs}
-                xFormat={xTick}
-                tooltipFormat={xFormat}
-                height={250}
-              />
-            </Card>
-          </div>
+          <UsageCharts
+            bucket={bucket}
+            group={group}
+            series={groupSeries}
+            requests={requestsData}
+            tokens={tokensData}
+            cost={costData}
+            hasCost={hasCost}
+            latency={latencyData}
+            total={overallTotal}
+            xTick={xTick}
+            xFormat={xFormat}
+          />
 
           <TotalsTable group={group} totals={totalsByGroup} label={label} />
         </>

@@ -1,18 +1,12 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { ApiError, api, errorMessage, type Channel, type TestResult } from '../api';
-import { slugify, splitList } from '../format';
-import { ErrorBox, Field, Icon, Spinner, formValue } from '../ui';
+import { ApiError, api, errorMessage, type TestResult } from '../api';
+import { Icon, formValue } from '../ui';
+import { AdminStep } from './setup/AdminStep';
 import { BrandMark } from './setup/BrandMark';
-import { CHANNEL_KINDS, DEFAULT_URLS, MODEL_HINTS, STEPS, STRATEGIES, StrategyChoice } from './setup/choices';
-import { TestOutcome } from './setup/TestOutcome';
-
-interface ChannelDraft {
-  kind: string;
-  name: string;
-  baseUrl: string;
-  apiKey: string;
-  models: string;
-}
+import { ChannelStep, FIRST_DRAFT, checkDraft, readDraft, toChannel, type ChannelDraft } from './setup/ChannelStep';
+import { CHANNEL_KINDS, DEFAULT_URLS, STEPS } from './setup/choices';
+import { StrategyStep } from './setup/StrategyStep';
+import { TokenStep } from './setup/TokenStep';
 
 // tokenRefused reports whether e is the server refusing the setup token.
 const tokenRefused = (e: unknown) => e instanceof ApiError && e.status === 401;
@@ -21,13 +15,7 @@ const TOKEN_REFUSED = 'The server did not accept this setup token. Copy it again
 
 export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: string) => void }) {
   const [step, setStep] = useState(0);
-  const [draft, setDraft] = useState<ChannelDraft>({
-    kind: 'anthropic',
-    name: '',
-    baseUrl: 'https://api.anthropic.com',
-    apiKey: '',
-    models: '',
-  });
+  const [draft, setDraft] = useState<ChannelDraft>(FIRST_DRAFT);
   const [token, setToken] = useState('');
   const [strategy, setStrategy] = useState('priority');
   const [error, setError] = useState('');
@@ -40,39 +28,6 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
   const form3 = useRef<HTMLFormElement>(null);
   const [kind, setKind] = useState(draft.kind);
 
-  const readDraft = (): ChannelDraft => {
-    const f = form1.current;
-    return {
-      kind: formValue(f, 'kind') || 'anthropic',
-      name: formValue(f, 'name').trim(),
-      baseUrl: formValue(f, 'baseUrl').trim(),
-      apiKey: formValue(f, 'apiKey').trim(),
-      models: formValue(f, 'models'),
-    };
-  };
-
-  const toChannel = (d: ChannelDraft): Channel => {
-    const k = CHANNEL_KINDS.find((x) => x.value === d.kind) ?? CHANNEL_KINDS[0];
-    const ch: Channel = {
-      id: slugify(d.name) || k.value,
-      name: d.name || k.label,
-      type: k.type,
-      baseUrl: d.baseUrl.replace(/\/+$/, ''),
-      apiKey: d.apiKey,
-    };
-    const models = splitList(d.models);
-    if (models.length) ch.models = models;
-    return ch;
-  };
-
-  const validate1 = (d: ChannelDraft): string => {
-    if (!d.name) return 'Give the channel a name, e.g. “Anthropic”.';
-    if (!d.baseUrl) return 'Enter the provider’s base URL.';
-    if (!/^https?:\/\/[^\s]+$/i.test(d.baseUrl)) return 'The base URL must start with http:// or https://.';
-    if (!d.apiKey && d.kind !== 'openai-compatible') return 'Enter the API key of this provider.';
-    return '';
-  };
-
   const onKind = (value: string) => {
     setKind(value);
     const input = form1.current?.elements.namedItem('baseUrl') as HTMLInputElement | null;
@@ -84,8 +39,8 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
   };
 
   const runTest = async () => {
-    const d = readDraft();
-    const v = validate1(d);
+    const d = readDraft(form1.current);
+    const v = checkDraft(d);
     setError(v);
     setTest(null);
     if (v) return;
@@ -103,7 +58,7 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
   // The token stopped working (the server restarted and made a new one):
   // back to the first step to paste it again.
   const tokenLost = () => {
-    if (form1.current) setDraft(readDraft());
+    if (form1.current) setDraft(readDraft(form1.current));
     setToken('');
     setStep(0);
     setError(TOKEN_REFUSED);
@@ -128,8 +83,8 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
 
   const next1 = (e?: FormEvent) => {
     e?.preventDefault();
-    const d = readDraft();
-    const v = validate1(d);
+    const d = readDraft(form1.current);
+    const v = checkDraft(d);
     setError(v);
     if (v) return;
     setDraft(d);
@@ -189,182 +144,22 @@ export function SetupWizard({ onDone }: { onDone: (username: string, csrfToken: 
           ))}
         </ol>
 
-        {step === 0 && (
-          <form ref={form0} onSubmit={next0} noValidate>
-            <h2 className="wizard-h">Paste the setup token</h2>
-            <p className="muted wizard-p">
-              So that only whoever runs this server can set it up, routex printed a one-time setup token in its log when it started.
-            </p>
-            <Field
-              label="Setup token"
-              htmlFor="wizard-setup-token"
-              hint={
-                <>
-                  It is printed in the server’s log (the terminal, <code>docker logs</code> or your platform’s log view), on the line{' '}
-                  <code>open http://…/ and paste the setup token: …</code>. A token set in <code>ROUTEX_SETUP_TOKEN</code> works too.
-                </>
-              }
-            >
-              <input
-                id="wizard-setup-token"
-                name="setupToken"
-                data-testid="wizard-setup-token"
-                defaultValue={token}
-                autoComplete="off"
-                spellCheck={false}
-                autoFocus
-              />
-            </Field>
-            <ErrorBox error={error} testid="wizard-error" reveal />
-            <div className="wizard-actions">
-              <span />
-              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-next">
-                {busy ? <Spinner small /> : null} Next <Icon name="chevronRight" />
-              </button>
-            </div>
-          </form>
-        )}
-
+        {step === 0 && <TokenStep formRef={form0} onSubmit={next0} token={token} busy={busy} error={error} />}
         {step === 1 && (
-          <form ref={form1} onSubmit={next1} noValidate>
-            <h2 className="wizard-h">Connect your first provider</h2>
-            <div className="grid-2">
-              <Field label="Provider" htmlFor="wizard-channel-type">
-                <select
-                  id="wizard-channel-type"
-                  name="kind"
-                  data-testid="wizard-channel-type"
-                  defaultValue={draft.kind}
-                  onChange={(e) => onKind(e.target.value)}
-                >
-                  {CHANNEL_KINDS.map((k) => (
-                    <option key={k.value} value={k.value}>
-                      {k.label}
-                    </option>
-                  ))}
-                </select>
-              </Field>
-              <Field label="Name" htmlFor="wizard-channel-name">
-                <input
-                  id="wizard-channel-name"
-                  name="name"
-                  data-testid="wizard-channel-name"
-                  defaultValue={draft.name}
-                  placeholder="Anthropic"
-                  autoComplete="off"
-                  autoFocus
-                />
-              </Field>
-            </div>
-            <Field label="Base URL" htmlFor="wizard-channel-baseurl" hint="The provider’s API root. Change it for proxies and compatible providers.">
-              <input
-                id="wizard-channel-baseurl"
-                name="baseUrl"
-                data-testid="wizard-channel-baseurl"
-                defaultValue={draft.baseUrl}
-                autoComplete="off"
-                spellCheck={false}
-              />
-            </Field>
-            <Field label="API key" htmlFor="wizard-channel-key" hint={kind === 'openai-compatible' ? 'Optional for local servers.' : 'Stored on the server; never shown again in full.'}>
-              <input
-                id="wizard-channel-key"
-                name="apiKey"
-                type="password"
-                data-testid="wizard-channel-key"
-                defaultValue={draft.apiKey}
-                placeholder={kind === 'anthropic' ? 'sk-ant-…' : 'sk-…'}
-                autoComplete="off"
-                spellCheck={false}
-              />
-            </Field>
-            <Field label="Models" htmlFor="wizard-channel-models" hint="Comma separated; globs like claude-* work. Leave empty to accept any model.">
-              <input
-                id="wizard-channel-models"
-                name="models"
-                data-testid="wizard-channel-models"
-                defaultValue={draft.models}
-                placeholder={MODEL_HINTS[kind]}
-                autoComplete="off"
-                spellCheck={false}
-              />
-            </Field>
-
-            <div className="test-row">
-              <button type="button" className="btn" onClick={runTest} disabled={testing} data-testid="wizard-test">
-                {testing ? <Spinner small /> : <Icon name="zap" />} Test connection
-              </button>
-              {test && <TestOutcome result={test} testid="wizard-test-result" />}
-            </div>
-
-            <ErrorBox error={error} testid="wizard-error" reveal />
-            <div className="wizard-actions">
-              <span />
-              <button type="submit" className="btn btn-primary" data-testid="wizard-next">
-                Next <Icon name="chevronRight" />
-              </button>
-            </div>
-          </form>
+          <ChannelStep
+            formRef={form1}
+            onSubmit={next1}
+            draft={draft}
+            kind={kind}
+            onKind={onKind}
+            onTest={runTest}
+            testing={testing}
+            test={test}
+            error={error}
+          />
         )}
-
-        {step === 2 && (
-          <form ref={form2} onSubmit={next2}>
-            <h2 className="wizard-h">How should requests be spread?</h2>
-            <p className="muted wizard-p">You can change this any time in Settings. With one channel, all strategies behave the same.</p>
-            <StrategyChoice value={strategy} onChange={setStrategy} />
-            <ErrorBox error={error} testid="wizard-error" reveal />
-            <div className="wizard-actions">
-              <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back">
-                <Icon name="chevronLeft" /> Back
-              </button>
-              <button type="submit" className="btn btn-primary" data-testid="wizard-next">
-                Next <Icon name="chevronRight" />
-              </button>
-            </div>
-          </form>
-        )}
-
-        {step === 3 && (
-          <form ref={form3} onSubmit={finish} noValidate>
-            <h2 className="wizard-h">Create the administrator</h2>
-            <p className="muted wizard-p">This account signs in to this dashboard.</p>
-            <Field label="Username" htmlFor="wizard-username" hint="Defaults to “admin” when left empty.">
-              <input id="wizard-username" name="username" data-testid="wizard-username" placeholder="admin" autoComplete="username" autoFocus />
-            </Field>
-            <div className="grid-2">
-              <Field label="Password" htmlFor="wizard-password" hint="At least 8 characters.">
-                <input id="wizard-password" name="password" type="password" data-testid="wizard-password" autoComplete="new-password" />
-              </Field>
-              <Field label="Confirm password" htmlFor="wizard-password-confirm">
-                <input
-                  id="wizard-password-confirm"
-                  name="confirm"
-                  type="password"
-                  data-testid="wizard-password-confirm"
-                  autoComplete="new-password"
-                />
-              </Field>
-            </div>
-            <div className="summary">
-              <div>
-                <span className="muted">Channel</span> {draft.name} · {CHANNEL_KINDS.find((k) => k.value === draft.kind)?.label} ·{' '}
-                <code>{draft.baseUrl}</code>
-              </div>
-              <div>
-                <span className="muted">Strategy</span> {STRATEGIES.find((s) => s.name === strategy)?.title}
-              </div>
-            </div>
-            <ErrorBox error={error} testid="wizard-error" reveal />
-            <div className="wizard-actions">
-              <button type="button" className="btn btn-ghost" onClick={back} data-testid="wizard-back" disabled={busy}>
-                <Icon name="chevronLeft" /> Back
-              </button>
-              <button type="submit" className="btn btn-primary" disabled={busy} data-testid="wizard-finish">
-                {busy ? <Spinner small /> : <Icon name="check" />} Finish setup
-              </button>
-            </div>
-          </form>
-        )}
+        {step === 2 && <StrategyStep formRef={form2} onSubmit={next2} strategy={strategy} onStrategy={setStrategy} onBack={back} error={error} />}
+        {step === 3 && <AdminStep formRef={form3} onSubmit={finish} draft={draft} strategy={strategy} onBack={back} busy={busy} error={error} />}
       </div>
     </div>
   );

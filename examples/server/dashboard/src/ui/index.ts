@@ -5,5 +5,7 @@ export * from './dialog';
 export * from './forms';
 export * from './icons';
 export * from './layout';
+export * from './lists';
 export * from './load';
+export * from './secret';
 export * from './toast';
