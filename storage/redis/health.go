@@ -239,7 +239,8 @@ func (f *follower) stop() {
 // they were posted, one at a time, until stop is called; stop waits for a
 // call under way, so fn must not call it. It subscribes on a connection of
 // its own, and when Redis goes away it subscribes again once Redis is
-// back; notes posted in between are missed, as routex.HealthBoard allows.
+// back, then hands on the notes in force, since those posted in between
+// were missed.
 func (s *State) Follow(fn func(routex.HealthNote)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &follower{cancel: cancel, done: make(chan struct{})}
@@ -315,6 +316,14 @@ func (s *State) follow(ctx context.Context, f *follower, fn func(routex.HealthNo
 				if lost {
 					lost = false
 					s.logger.Info("redis: following health notes again")
+					// Notes posted while the subscription was down were
+					// missed: hand on those still in force, now that
+					// nothing more can be.
+					if notes, err := s.Notes(ctx, time.Now()); err == nil {
+						for _, n := range notes {
+							fn(n)
+						}
+					}
 				}
 			case *goredis.Message:
 				from, n, err := decodeNote(m.Payload)
