@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/histogram"
 )
 
 // zeroMilli is the zero time.Time in unix milliseconds. time.Time.Truncate
@@ -170,7 +171,7 @@ type usageRun struct {
 type usageGroup struct {
 	agg           routex.Aggregate
 	cost          picoSum
-	latency, ttfb histCounts
+	latency, ttfb histogram.Counts
 }
 
 // at returns the group g's aggregate for the bucket holding the time ms, a
@@ -223,8 +224,8 @@ func (r *usageRun) addRecords(rows pgx.Rows) error {
 		} else {
 			a.cost.add(picoUSD(*cost))
 		}
-		a.latency.addDuration(latency)
-		a.ttfb.addDuration(ttfb)
+		a.latency.AddDuration(latency)
+		a.ttfb.AddDuration(ttfb)
 		return nil
 	})
 	return err
@@ -245,10 +246,10 @@ func (r *usageRun) addRollups(rows pgx.Rows) error {
 		a.agg.CacheWriteTokens += cw
 		a.cost.add(cost)
 		a.agg.Unpriced += unpriced
-		if err := a.latency.addEncoded(latency); err != nil {
+		if err := a.latency.AddEncoded(latency); err != nil {
 			return fmt.Errorf("latency histogram: %w", err)
 		}
-		if err := a.ttfb.addEncoded(ttfb); err != nil {
+		if err := a.ttfb.AddEncoded(ttfb); err != nil {
 			return fmt.Errorf("ttfb histogram: %w", err)
 		}
 		return nil
@@ -262,10 +263,10 @@ func (r *usageRun) result() []routex.Aggregate {
 	for _, byBucket := range r.groups {
 		for _, g := range byBucket {
 			g.agg.Cost = g.cost.usd()
-			g.agg.LatencyP50 = time.Duration(g.latency.percentile(50))
-			g.agg.LatencyP95 = time.Duration(g.latency.percentile(95))
-			g.agg.LatencyP99 = time.Duration(g.latency.percentile(99))
-			g.agg.TTFBP50 = time.Duration(g.ttfb.percentile(50))
+			g.agg.LatencyP50 = time.Duration(g.latency.Percentile(50))
+			g.agg.LatencyP95 = time.Duration(g.latency.Percentile(95))
+			g.agg.LatencyP99 = time.Duration(g.latency.Percentile(99))
+			g.agg.TTFBP50 = time.Duration(g.ttfb.Percentile(50))
 			out = append(out, g.agg)
 		}
 	}

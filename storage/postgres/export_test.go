@@ -79,7 +79,7 @@ func LoadRollups(ctx context.Context, s *Store, n int, record func(i int, r *ana
 	}
 	row := func(u *rollup) []any {
 		return []any{u.start, u.channel, u.model, u.keyID, u.requests, u.errors, u.input, u.output,
-			u.cacheRead, u.cacheWrite, u.costPico, u.unpriced, u.latency.appendEncoded(nil), u.ttfb.appendEncoded(nil)}
+			u.cacheRead, u.cacheWrite, u.costPico, u.unpriced, u.latency.AppendEncoded(nil), u.ttfb.AppendEncoded(nil)}
 	}
 	columns := strings.Split(strings.Join(strings.Fields(rollupColumns), ""), ",")
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{minute.table}, columns, pgx.CopyFromFunc(func() ([]any, error) {

@@ -181,8 +181,8 @@ func (s *Store) rebuildPeriod(ctx context.Context, tx pgx.Tx, li int, start, end
 			} else {
 				u.costPico = addSat(u.costPico, picoUSD(*cost))
 			}
-			u.latency.addDuration(latency)
-			u.ttfb.addDuration(ttfb)
+			u.latency.AddDuration(latency)
+			u.ttfb.AddDuration(ttfb)
 			return nil
 		})
 		return out, err

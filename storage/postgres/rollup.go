@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/histogram"
 )
 
 // Rollups sum the records per period, channel, model and key: request and
@@ -110,7 +111,7 @@ type rollup struct {
 	requests, errors                     int64
 	input, output, cacheRead, cacheWrite int64
 	costPico, unpriced                   int64
-	latency, ttfb                        histCounts
+	latency, ttfb                        histogram.Counts
 }
 
 // add counts r in u.
@@ -128,8 +129,8 @@ func (u *rollup) add(r *analytics.Record) {
 	} else {
 		u.costPico = addSat(u.costPico, picoUSD(*r.Cost))
 	}
-	u.latency.addDuration(int64(r.Latency))
-	u.ttfb.addDuration(int64(r.TTFB))
+	u.latency.AddDuration(int64(r.Latency))
+	u.ttfb.AddDuration(int64(r.TTFB))
 }
 
 // merge adds the row v, as read from a rollup table, to u.
@@ -142,10 +143,10 @@ func (u *rollup) merge(v *rollupRow) error {
 	u.cacheWrite += v.cacheWrite
 	u.costPico = addSat(u.costPico, v.costPico)
 	u.unpriced += v.unpriced
-	if err := u.latency.addEncoded(v.latency); err != nil {
+	if err := u.latency.AddEncoded(v.latency); err != nil {
 		return err
 	}
-	return u.ttfb.addEncoded(v.ttfb)
+	return u.ttfb.AddEncoded(v.ttfb)
 }
 
 // rollupRow is a rollup as read from its table, histograms encoded.
@@ -248,7 +249,7 @@ func queueRollupWrite(b *pgx.Batch, l *rollupLevel, rows levelRollups) {
 		for i, v := range [8]int64{u.requests, u.errors, u.input, u.output, u.cacheRead, u.cacheWrite, u.costPico, u.unpriced} {
 			nums[i] = append(nums[i], v)
 		}
-		lat, ttfb = append(lat, u.latency.appendEncoded(nil)), append(ttfb, u.ttfb.appendEncoded(nil))
+		lat, ttfb = append(lat, u.latency.AppendEncoded(nil)), append(ttfb, u.ttfb.AppendEncoded(nil))
 	}
 	b.Queue(`INSERT INTO `+l.table+` (`+rollupColumns+`)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],

@@ -14,6 +14,7 @@ import (
 	msqlite "modernc.org/sqlite"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/histogram"
 )
 
 // usageFunc names the SQL aggregate function that computes Aggregate.
@@ -217,7 +218,7 @@ type usageRun struct {
 type usageGroup struct {
 	agg           routex.Aggregate
 	cost          picoSum
-	latency, ttfb histCounts
+	latency, ttfb histogram.Counts
 }
 
 // usageRuns holds the runs under way. Ids are reused, so that they stay
@@ -262,10 +263,10 @@ func (r *usageRun) result() []routex.Aggregate {
 	for _, byBucket := range r.groups {
 		for _, g := range byBucket {
 			g.agg.Cost = g.cost.usd()
-			g.agg.LatencyP50 = time.Duration(g.latency.percentile(50))
-			g.agg.LatencyP95 = time.Duration(g.latency.percentile(95))
-			g.agg.LatencyP99 = time.Duration(g.latency.percentile(99))
-			g.agg.TTFBP50 = time.Duration(g.ttfb.percentile(50))
+			g.agg.LatencyP50 = time.Duration(g.latency.Percentile(50))
+			g.agg.LatencyP95 = time.Duration(g.latency.Percentile(95))
+			g.agg.LatencyP99 = time.Duration(g.latency.Percentile(99))
+			g.agg.TTFBP50 = time.Duration(g.ttfb.Percentile(50))
 			out = append(out, g.agg)
 		}
 	}
@@ -356,8 +357,8 @@ func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error 
 		if !ok {
 			return fmt.Errorf("%s: ttfb is %T, want an integer", usageFunc, ttfb)
 		}
-		a.latency.addDuration(latency)
-		a.ttfb.addDuration(t)
+		a.latency.AddDuration(latency)
+		a.ttfb.AddDuration(t)
 		switch c := cost.(type) {
 		case nil:
 			a.agg.Unpriced++
@@ -377,10 +378,10 @@ func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error 
 		if !ok {
 			return fmt.Errorf("%s: ttfb is %T, want a histogram", usageFunc, ttfb)
 		}
-		if err := a.latency.addEncoded(latency); err != nil {
+		if err := a.latency.AddEncoded(latency); err != nil {
 			return fmt.Errorf("%s: latency: %w", usageFunc, err)
 		}
-		if err := a.ttfb.addEncoded(t); err != nil {
+		if err := a.ttfb.AddEncoded(t); err != nil {
 			return fmt.Errorf("%s: ttfb: %w", usageFunc, err)
 		}
 		switch c := cost.(type) {

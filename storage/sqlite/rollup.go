@@ -14,6 +14,7 @@ import (
 	msqlite "modernc.org/sqlite"
 
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/histogram"
 )
 
 // Rollups sum the records per period, channel, model and key: request and
@@ -161,7 +162,7 @@ const (
 )
 
 func init() {
-	aggregate := func(name string, step func(*histCounts, *int64, driver.Value) error, value func(*histCounts, int64) driver.Value) {
+	aggregate := func(name string, step func(*histogram.Counts, *int64, driver.Value) error, value func(*histogram.Counts, int64) driver.Value) {
 		msqlite.MustRegisterFunction(name, &msqlite.FunctionImpl{
 			NArgs:         1,
 			Deterministic: true,
@@ -172,24 +173,24 @@ func init() {
 			},
 		})
 	}
-	hist := func(h *histCounts, _ int64) driver.Value { return h.appendEncoded(nil) }
-	sum := func(_ *histCounts, n int64) driver.Value { return n }
-	aggregate(histogramFunc, func(h *histCounts, _ *int64, v driver.Value) error {
+	hist := func(h *histogram.Counts, _ int64) driver.Value { return h.AppendEncoded(nil) }
+	sum := func(_ *histogram.Counts, n int64) driver.Value { return n }
+	aggregate(histogramFunc, func(h *histogram.Counts, _ *int64, v driver.Value) error {
 		ns, ok := v.(int64)
 		if !ok {
 			return fmt.Errorf("%s: argument is %T, want an integer", histogramFunc, v)
 		}
-		h.addDuration(ns)
+		h.AddDuration(ns)
 		return nil
 	}, hist)
-	aggregate(histogramSumFunc, func(h *histCounts, _ *int64, v driver.Value) error {
+	aggregate(histogramSumFunc, func(h *histogram.Counts, _ *int64, v driver.Value) error {
 		b, ok := v.([]byte)
 		if !ok {
 			return fmt.Errorf("%s: argument is %T, want a histogram", histogramSumFunc, v)
 		}
-		return h.addEncoded(b)
+		return h.AddEncoded(b)
 	}, hist)
-	aggregate(costFunc, func(_ *histCounts, n *int64, v driver.Value) error {
+	aggregate(costFunc, func(_ *histogram.Counts, n *int64, v driver.Value) error {
 		switch v := v.(type) {
 		case nil:
 		case float64:
@@ -203,7 +204,7 @@ func init() {
 		}
 		return nil
 	}, sum)
-	aggregate(picoSumFunc, func(_ *histCounts, n *int64, v driver.Value) error {
+	aggregate(picoSumFunc, func(_ *histogram.Counts, n *int64, v driver.Value) error {
 		switch v := v.(type) {
 		case int64:
 			*n = addSat(*n, v)
@@ -226,7 +227,7 @@ func init() {
 			if !okA || !okB {
 				return nil, fmt.Errorf("%s: arguments are %T and %T, want histograms", mergeFunc, args[0], args[1])
 			}
-			out, err := mergeEncoded(make([]byte, 0, len(a)+len(b)), a, b)
+			out, err := histogram.Merge(make([]byte, 0, len(a)+len(b)), a, b)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", mergeFunc, err)
 			}
@@ -239,9 +240,9 @@ func init() {
 // above: a histogram or an integer sum.
 type rollupAgg struct {
 	name  string
-	step  func(*histCounts, *int64, driver.Value) error
-	value func(*histCounts, int64) driver.Value
-	h     histCounts
+	step  func(*histogram.Counts, *int64, driver.Value) error
+	value func(*histogram.Counts, int64) driver.Value
+	h     histogram.Counts
 	n     int64
 }
 
@@ -307,7 +308,7 @@ type rollup struct {
 	requests, errors                     int64
 	input, output, cacheRead, cacheWrite int64
 	costPico, unpriced                   int64
-	latency, ttfb                        histCounts
+	latency, ttfb                        histogram.Counts
 }
 
 // add counts r in u.
@@ -325,8 +326,8 @@ func (u *rollup) add(r *analytics.Record) {
 	} else {
 		u.costPico = addSat(u.costPico, picoUSD(*r.Cost))
 	}
-	u.latency.addDuration(int64(r.Latency))
-	u.ttfb.addDuration(int64(r.TTFB))
+	u.latency.AddDuration(int64(r.Latency))
+	u.ttfb.AddDuration(int64(r.TTFB))
 }
 
 // addRollups adds recs to the rollups of every level, in tx.
@@ -372,9 +373,9 @@ func (s *Store) upsertRollups(ctx context.Context, tx *sql.Tx, l *rollupLevel, b
 			// Each blob is a slice of one buffer, which is not reused
 			// until the statement has run.
 			start := len(blobs)
-			blobs = u.latency.appendEncoded(blobs)
+			blobs = u.latency.AppendEncoded(blobs)
 			mid := len(blobs)
-			blobs = u.ttfb.appendEncoded(blobs)
+			blobs = u.ttfb.AppendEncoded(blobs)
 			args = append(args, u.start, u.channel, u.model, u.keyID, u.requests, u.errors,
 				u.input, u.output, u.cacheRead, u.cacheWrite, u.costPico, u.unpriced,
 				blobs[start:mid:mid], blobs[mid:])

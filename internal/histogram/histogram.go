@@ -1,8 +1,8 @@
-package postgres
-
-// This file is the same as storage/sqlite's histogram.go: the two stores
-// share the encoding of their rollup histograms, and their unexported code
-// cannot be shared without moving it out of storage/sqlite.
+// Package histogram keeps counts of durations in buckets fine enough for a
+// dashboard's percentiles, encoded so that the stores' minute and hour
+// rollups can keep one per row and merge them: storage/sqlite and
+// storage/postgres share it, so a rollup means the same in both.
+package histogram
 
 import (
 	"encoding/binary"
@@ -78,7 +78,7 @@ func histValue(i int) int64 {
 // in increasing bucket order, the first bucket counted from zero.
 const histVersion = 1
 
-var errHistogram = errors.New("malformed histogram")
+var ErrMalformed = errors.New("malformed histogram")
 
 // histBin is one bucket's count.
 type histBin struct {
@@ -86,12 +86,12 @@ type histBin struct {
 	count uint64
 }
 
-// histCounts counts durations by bucket. It starts as a short sorted list
+// Counts counts durations by bucket. It starts as a short sorted list
 // of the buckets in use and becomes an array indexed by bucket once it has
 // more than histDenseAt of them: a rollup of a few records stays small, and
 // a group that merges thousands of rollups adds each count in constant time.
 // The zero value is an empty histogram.
-type histCounts struct {
+type Counts struct {
 	n      uint64    // values counted
 	sparse []histBin // while dense is nil
 	dense  []uint64  // by bucket, as long as the highest bucket in use
@@ -100,7 +100,7 @@ type histCounts struct {
 const histDenseAt = 64
 
 // add counts c values in bucket i.
-func (h *histCounts) add(i int, c uint64) {
+func (h *Counts) Add(i int, c uint64) {
 	if c == 0 {
 		return
 	}
@@ -136,37 +136,37 @@ func (h *histCounts) add(i int, c uint64) {
 }
 
 // addDuration counts one duration in nanoseconds.
-func (h *histCounts) addDuration(ns int64) { h.add(histIndex(ns), 1) }
+func (h *Counts) AddDuration(ns int64) { h.Add(histIndex(ns), 1) }
 
 // addEncoded counts the values of an encoded histogram. It does not keep b.
-func (h *histCounts) addEncoded(b []byte) error {
+func (h *Counts) AddEncoded(b []byte) error {
 	if len(b) == 0 || b[0] != histVersion {
-		return errHistogram
+		return ErrMalformed
 	}
 	b = b[1:]
 	i := uint64(0)
 	for len(b) > 0 {
 		d, n := binary.Uvarint(b)
 		if n <= 0 {
-			return errHistogram
+			return ErrMalformed
 		}
 		b = b[n:]
 		c, n := binary.Uvarint(b)
 		if n <= 0 {
-			return errHistogram
+			return ErrMalformed
 		}
 		b = b[n:]
 		i += d
 		if i >= histBuckets {
-			return errHistogram
+			return ErrMalformed
 		}
-		h.add(int(i), c)
+		h.Add(int(i), c)
 	}
 	return nil
 }
 
 // each calls fn for every bucket in use, in increasing order.
-func (h *histCounts) each(fn func(i int, c uint64)) {
+func (h *Counts) Each(fn func(i int, c uint64)) {
 	for _, b := range h.sparse {
 		fn(int(b.idx), b.count)
 	}
@@ -178,10 +178,10 @@ func (h *histCounts) each(fn func(i int, c uint64)) {
 }
 
 // appendEncoded appends the encoding of h to dst.
-func (h *histCounts) appendEncoded(dst []byte) []byte {
+func (h *Counts) AppendEncoded(dst []byte) []byte {
 	dst = append(dst, histVersion)
 	prev := 0
-	h.each(func(i int, c uint64) {
+	h.Each(func(i int, c uint64) {
 		dst = binary.AppendUvarint(dst, uint64(i-prev))
 		dst = binary.AppendUvarint(dst, c)
 		prev = i
@@ -191,7 +191,7 @@ func (h *histCounts) appendEncoded(dst []byte) []byte {
 
 // percentile returns the nearest-rank p-th percentile in nanoseconds: the
 // value of the bucket that holds the ceil(p*n/100)-th smallest value.
-func (h *histCounts) percentile(p int) int64 {
+func (h *Counts) Percentile(p int) int64 {
 	if h.n == 0 {
 		return 0
 	}
@@ -210,11 +210,11 @@ func (h *histCounts) percentile(p int) int64 {
 	return 0 // not reached: the counts add up to h.n
 }
 
-// mergeEncoded appends to dst the encoding of the histogram of the values
+// Merge appends to dst the encoding of the histogram of the values
 // of the encoded histograms a and b, merging them as they are read.
-func mergeEncoded(dst, a, b []byte) ([]byte, error) {
+func Merge(dst, a, b []byte) ([]byte, error) {
 	if len(a) == 0 || a[0] != histVersion || len(b) == 0 || b[0] != histVersion {
-		return dst, errHistogram
+		return dst, ErrMalformed
 	}
 	ra, rb := histReader{b: a[1:]}, histReader{b: b[1:]}
 	ra.next()
@@ -241,7 +241,7 @@ func mergeEncoded(dst, a, b []byte) ([]byte, error) {
 		prev = i
 	}
 	if ra.err || rb.err {
-		return dst, errHistogram
+		return dst, ErrMalformed
 	}
 	return dst, nil
 }

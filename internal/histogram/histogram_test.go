@@ -1,4 +1,4 @@
-package sqlite
+package histogram
 
 import (
 	"bytes"
@@ -66,44 +66,44 @@ func TestHistogramPercentile(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{1, 2, 12, 60, 63, 64, 65, 100, 1000, 20_000} {
 		values := make([]int64, n)
-		var h histCounts
+		var h Counts
 		for i := range values {
 			values[i] = r.Int64N(int64(5 * time.Second))
 			if i%7 == 0 {
 				values[i] = values[i] / int64(time.Millisecond) * int64(time.Millisecond)
 			}
-			h.addDuration(values[i])
+			h.AddDuration(values[i])
 		}
 		slices.Sort(values)
 		for _, p := range []int{0, 1, 50, 95, 99, 100} {
 			want := histValue(histIndex(values[max((p*n+99)/100, 1)-1]))
-			if got := h.percentile(p); got != want {
+			if got := h.Percentile(p); got != want {
 				t.Errorf("n=%d: p%d = %v, want %v", n, p, time.Duration(got), time.Duration(want))
 			}
 		}
 	}
-	var empty histCounts
-	if got := empty.percentile(50); got != 0 {
+	var empty Counts
+	if got := empty.Percentile(50); got != 0 {
 		t.Errorf("p50 of nothing = %d, want 0", got)
 	}
 }
 
-func randomHistogram(r *rand.Rand, n int) *histCounts {
-	var h histCounts
+func randomHistogram(r *rand.Rand, n int) *Counts {
+	var h Counts
 	for range n {
-		h.addDuration(r.Int64N(int64(3 * time.Second)))
+		h.AddDuration(r.Int64N(int64(3 * time.Second)))
 	}
 	return &h
 }
 
-func sameCounts(a, b *histCounts) bool {
+func sameCounts(a, b *Counts) bool {
 	type bin struct {
 		i int
 		c uint64
 	}
 	var x, y []bin
-	a.each(func(i int, c uint64) { x = append(x, bin{i, c}) })
-	b.each(func(i int, c uint64) { y = append(y, bin{i, c}) })
+	a.Each(func(i int, c uint64) { x = append(x, bin{i, c}) })
+	b.Each(func(i int, c uint64) { y = append(y, bin{i, c}) })
 	return a.n == b.n && slices.Equal(x, y)
 }
 
@@ -112,26 +112,26 @@ func TestHistogramEncoding(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {5, 40}, {63, 2}, {200, 3000}} {
 		a, b := randomHistogram(r, n[0]), randomHistogram(r, n[1])
-		ea, eb := a.appendEncoded(nil), b.appendEncoded(nil)
-		var back histCounts
-		if err := back.addEncoded(ea); err != nil || !sameCounts(&back, a) {
+		ea, eb := a.AppendEncoded(nil), b.AppendEncoded(nil)
+		var back Counts
+		if err := back.AddEncoded(ea); err != nil || !sameCounts(&back, a) {
 			t.Errorf("%v: decoding the encoding gives another histogram (%v)", n, err)
 		}
-		merged, err := mergeEncoded(nil, ea, eb)
+		merged, err := Merge(nil, ea, eb)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want histCounts
-		noErr(t, want.addEncoded(ea))
-		noErr(t, want.addEncoded(eb))
-		if !bytes.Equal(merged, want.appendEncoded(nil)) {
+		var want Counts
+		noErr(t, want.AddEncoded(ea))
+		noErr(t, want.AddEncoded(eb))
+		if !bytes.Equal(merged, want.AppendEncoded(nil)) {
 			t.Errorf("%v: merged encoding differs from the encoding of the sum", n)
 		}
 	}
 }
 
 func TestHistogramMalformed(t *testing.T) {
-	valid := randomHistogram(rand.New(rand.NewPCG(7, 8)), 10).appendEncoded(nil)
+	valid := randomHistogram(rand.New(rand.NewPCG(7, 8)), 10).AppendEncoded(nil)
 	for name, b := range map[string][]byte{
 		"empty":             {},
 		"wrong version":     {2, 0, 1},
@@ -141,13 +141,13 @@ func TestHistogramMalformed(t *testing.T) {
 		"varint too long":   {histVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 		"missing the count": {histVersion, 5},
 	} {
-		var h histCounts
-		errAdd := h.addEncoded(b)
-		_, errMerge := mergeEncoded(nil, valid, b)
+		var h Counts
+		errAdd := h.AddEncoded(b)
+		_, errMerge := Merge(nil, valid, b)
 		// Repeated buckets are counted by addEncoded; only a merge,
 		// which must write buckets in order, rejects them.
 		if (errAdd == nil && name != "repeated bucket") || errMerge == nil {
-			t.Errorf("%s: addEncoded = %v, mergeEncoded = %v; want errors", name, errAdd, errMerge)
+			t.Errorf("%s: addEncoded = %v, Merge = %v; want errors", name, errAdd, errMerge)
 		}
 	}
 }
@@ -156,28 +156,5 @@ func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestPicoSum(t *testing.T) {
-	var s picoSum
-	for range 3 {
-		s.add(math.MaxInt64)
-	}
-	s.add(-1)
-	if got, want := s.usd(), 3*float64(math.MaxInt64)/1e12; math.Abs(got-want) > want*1e-15 {
-		t.Errorf("3*MaxInt64-1 picodollars = %v USD, want %v", got, want)
-	}
-	s = picoSum{}
-	s.add(-1_230_000_000)
-	s.add(230_000_000)
-	if got := s.usd(); got != -0.001 {
-		t.Errorf("-0.00123 + 0.00023 = %v, want -0.001", got)
-	}
-	if got := picoUSD(0.00123); got != 1_230_000_000 {
-		t.Errorf("picoUSD(0.00123) = %d", got)
-	}
-	if got := picoUSD(math.Inf(1)); got != math.MaxInt64 {
-		t.Errorf("picoUSD(+Inf) = %d", got)
 	}
 }
