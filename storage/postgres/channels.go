@@ -31,14 +31,14 @@ type storedSpec struct {
 func (s *Store) encodeChannel(c routex.Channel) (string, error) {
 	sc := storedChannel{Channel: c}
 	sc.Channel.Transformers = nil
-	sc.APIKey = s.secret.seal(c.APIKey, c.ID, "apiKey")
+	sc.APIKey = s.secret.Seal(c.APIKey, c.ID, "apiKey")
 	if c.Headers != nil {
 		// Every header value is sealed, not just the ones routex redacts:
 		// a provider's key header ("X-Goog-Api-Key", say) need not look
 		// like a secret.
 		sc.Headers = make(map[string]string, len(c.Headers))
 		for k, v := range c.Headers {
-			sc.Headers[k] = s.secret.seal(v, c.ID, "header "+k)
+			sc.Headers[k] = s.secret.Seal(v, c.ID, "header "+k)
 		}
 	}
 	for _, t := range c.Transformers {
@@ -58,11 +58,11 @@ func (s *Store) decodeChannel(id string, data []byte) (routex.Channel, error) {
 	}
 	c := sc.Channel
 	var err error
-	if c.APIKey, err = s.secret.open(c.APIKey, id, "apiKey"); err != nil {
+	if c.APIKey, err = s.secret.Open(c.APIKey, id, "apiKey"); err != nil {
 		return routex.Channel{}, err
 	}
 	for k, v := range c.Headers {
-		if c.Headers[k], err = s.secret.open(v, id, "header "+k); err != nil {
+		if c.Headers[k], err = s.secret.Open(v, id, "header "+k); err != nil {
 			return routex.Channel{}, err
 		}
 	}

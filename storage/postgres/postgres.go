@@ -39,6 +39,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/seal"
 	"github.com/routex/routex/internal/watch"
 	"github.com/routex/routex/oauth"
 )
@@ -127,7 +128,7 @@ func WithRetention(maxAge time.Duration, maxRows int) Option {
 type Store struct {
 	cfg    config
 	pool   *pgxpool.Pool
-	secret *sealer
+	secret *seal.Sealer
 	id     string // this Store's NOTIFY payload, to tell its own changes apart
 
 	closed    atomic.Bool
@@ -176,11 +177,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	sealer, err := newSealer(cfg.key)
+	sealer, err := seal.New(cfg.key, "postgres", ErrDecrypt)
 	if err != nil {
 		return nil, err
 	}
-	if sealer == nil && !cfg.plaintext {
+	if !sealer.Encrypts() && !cfg.plaintext {
 		return nil, ErrNoEncryptionKey
 	}
 	pcfg, err := pgxpool.ParseConfig(url)
@@ -212,7 +213,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s.stop = cancel
 	s.done.Add(1)
 	go s.listenLoop(bg, pcfg.ConnConfig, conn)
-	if sealer == nil {
+	if !sealer.Encrypts() {
 		cfg.logger.Warn("postgres: channel secrets are stored unencrypted; pass postgres.WithEncryptionKey to encrypt them")
 	}
 	if cfg.maxAge > 0 || cfg.maxRows > 0 {

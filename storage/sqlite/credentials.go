@@ -50,8 +50,8 @@ func (s *Store) RevealToken(ctx context.Context, channelID string) (oauth.Token,
 
 // PutToken creates or replaces the token of t.ChannelID, its secrets sealed.
 func (s *Store) PutToken(ctx context.Context, t oauth.Token) error {
-	t.AccessToken = s.secret.seal(t.AccessToken, t.ChannelID, accessField)
-	t.RefreshToken = s.secret.seal(t.RefreshToken, t.ChannelID, refreshField)
+	t.AccessToken = s.secret.Seal(t.AccessToken, t.ChannelID, accessField)
+	t.RefreshToken = s.secret.Seal(t.RefreshToken, t.ChannelID, refreshField)
 	data, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("sqlite: token of channel %q: %w", t.ChannelID, err)
@@ -81,10 +81,10 @@ func (s *Store) decodeToken(id string, data []byte) (oauth.Token, error) {
 		return oauth.Token{}, fmt.Errorf("sqlite: token of channel %q: reading stored value: %w", id, err)
 	}
 	var err error
-	if t.AccessToken, err = s.secret.open(t.AccessToken, id, accessField); err != nil {
+	if t.AccessToken, err = s.secret.Open(t.AccessToken, id, accessField); err != nil {
 		return oauth.Token{}, err
 	}
-	if t.RefreshToken, err = s.secret.open(t.RefreshToken, id, refreshField); err != nil {
+	if t.RefreshToken, err = s.secret.Open(t.RefreshToken, id, refreshField); err != nil {
 		return oauth.Token{}, err
 	}
 	return t, nil

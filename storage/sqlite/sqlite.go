@@ -35,6 +35,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/internal/seal"
 	"github.com/routex/routex/internal/watch"
 )
 
@@ -124,7 +125,7 @@ type Store struct {
 	w, r       *sql.DB
 	insertMany *sql.Stmt // recordsPerInsert records
 	insertOne  *sql.Stmt
-	secret     *sealer
+	secret     *seal.Sealer
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -165,11 +166,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// The driver reads everything after '?' as connection parameters.
 		return nil, fmt.Errorf("sqlite: open %s: a path may not contain '?'", path)
 	}
-	sealer, err := newSealer(cfg.key)
+	sealer, err := seal.New(cfg.key, "sqlite", ErrDecrypt)
 	if err != nil {
 		return nil, err
 	}
-	if sealer == nil && !cfg.plaintext {
+	if !sealer.Encrypts() && !cfg.plaintext {
 		return nil, ErrNoEncryptionKey
 	}
 
@@ -178,7 +179,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
-	if sealer == nil {
+	if !sealer.Encrypts() {
 		cfg.logger.Warn("sqlite: channel secrets are stored unencrypted; pass sqlite.WithEncryptionKey to encrypt them", "path", path)
 	}
 	if cfg.maxAge > 0 || cfg.maxRows > 0 {
