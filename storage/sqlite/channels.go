@@ -9,70 +9,7 @@ import (
 	"time"
 
 	"github.com/routex/routex"
-	"github.com/routex/routex/transformer"
 )
-
-// storedChannel is a channel as the channels table holds it: the JSON of
-// routex.Channel, with secrets sealed and transformer options kept as the
-// exact bytes given (encoding/json would otherwise compact them).
-type storedChannel struct {
-	routex.Channel
-	// Shadows Channel.Transformers in both directions.
-	Transformers []storedSpec `json:"transformers,omitempty"`
-}
-
-type storedSpec struct {
-	Name    string `json:"name"`
-	Options string `json:"options,omitempty"`
-}
-
-func (s *Store) encodeChannel(c routex.Channel) ([]byte, error) {
-	sc := storedChannel{Channel: c}
-	sc.Channel.Transformers = nil
-	sc.APIKey = s.secret.Seal(c.APIKey, c.ID, "apiKey")
-	if c.Headers != nil {
-		// Every header value is sealed, not just the ones routex redacts:
-		// a provider's key header ("X-Goog-Api-Key", say) need not look
-		// like a secret.
-		sc.Headers = make(map[string]string, len(c.Headers))
-		for k, v := range c.Headers {
-			sc.Headers[k] = s.secret.Seal(v, c.ID, "header "+k)
-		}
-	}
-	for _, t := range c.Transformers {
-		sc.Transformers = append(sc.Transformers, storedSpec{Name: t.Name, Options: string(t.Options)})
-	}
-	b, err := json.Marshal(sc)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: channel %q: %w", c.ID, err)
-	}
-	return b, nil
-}
-
-func (s *Store) decodeChannel(id string, data []byte) (routex.Channel, error) {
-	var sc storedChannel
-	if err := json.Unmarshal(data, &sc); err != nil {
-		return routex.Channel{}, fmt.Errorf("sqlite: channel %q: reading stored value: %w", id, err)
-	}
-	c := sc.Channel
-	var err error
-	if c.APIKey, err = s.secret.Open(c.APIKey, id, "apiKey"); err != nil {
-		return routex.Channel{}, err
-	}
-	for k, v := range c.Headers {
-		if c.Headers[k], err = s.secret.Open(v, id, "header "+k); err != nil {
-			return routex.Channel{}, err
-		}
-	}
-	for _, t := range sc.Transformers {
-		spec := transformer.Spec{Name: t.Name}
-		if t.Options != "" {
-			spec.Options = json.RawMessage(t.Options)
-		}
-		c.Transformers = append(c.Transformers, spec)
-	}
-	return c, nil
-}
 
 // Channels returns every channel, ordered by ID, secrets redacted.
 func (s *Store) Channels(ctx context.Context) ([]routex.Channel, error) {
@@ -102,7 +39,7 @@ func (s *Store) RevealChannel(ctx context.Context, id string) (routex.Channel, e
 	if err != nil {
 		return routex.Channel{}, err
 	}
-	return s.decodeChannel(id, data)
+	return s.secret.DecodeChannel(id, data)
 }
 
 // rowData reads the one row query selects by id, or returns an error
@@ -125,7 +62,7 @@ func (s *Store) rowData(ctx context.Context, query, kind, id string) ([]byte, er
 func (s *Store) channelList(ctx context.Context, show func(routex.Channel) routex.Channel) ([]routex.Channel, error) {
 	out := []routex.Channel{}
 	err := s.scanRows(ctx, "reading channels", "SELECT id, data FROM channels ORDER BY id", func(id string, data []byte) error {
-		c, err := s.decodeChannel(id, data)
+		c, err := s.secret.DecodeChannel(id, data)
 		if err != nil {
 			return err
 		}
@@ -144,7 +81,7 @@ func (s *Store) channelList(ctx context.Context, show func(routex.Channel) route
 // PutChannel creates or replaces the channel with c.ID. It does not validate
 // c; routex does that before it stores a channel.
 func (s *Store) PutChannel(ctx context.Context, c routex.Channel) error {
-	data, err := s.encodeChannel(c)
+	data, err := s.secret.EncodeChannel(c)
 	if err != nil {
 		return err
 	}

@@ -11,18 +11,12 @@ import (
 	"github.com/routex/routex/oauth"
 )
 
-// The sealed fields of a token, bound to its channel as channel secrets are.
-const (
-	accessField  = "token access"
-	refreshField = "token refresh"
-)
-
 // Tokens returns the OAuth tokens, ordered by channel ID, with the access and
 // refresh tokens redacted.
 func (s *Store) Tokens(ctx context.Context) ([]oauth.Token, error) {
 	out := []oauth.Token{}
 	err := s.scanRows(ctx, "reading tokens", "SELECT channel_id, data FROM tokens ORDER BY channel_id", func(id string, data []byte) error {
-		t, err := s.decodeToken(id, data)
+		t, err := s.secret.DecodeToken(id, data)
 		if err != nil {
 			return err
 		}
@@ -45,16 +39,14 @@ func (s *Store) RevealToken(ctx context.Context, channelID string) (oauth.Token,
 	if err != nil {
 		return oauth.Token{}, err
 	}
-	return s.decodeToken(channelID, data)
+	return s.secret.DecodeToken(channelID, data)
 }
 
 // PutToken creates or replaces the token of t.ChannelID, its secrets sealed.
 func (s *Store) PutToken(ctx context.Context, t oauth.Token) error {
-	t.AccessToken = s.secret.Seal(t.AccessToken, t.ChannelID, accessField)
-	t.RefreshToken = s.secret.Seal(t.RefreshToken, t.ChannelID, refreshField)
-	data, err := json.Marshal(t)
+	data, err := s.secret.EncodeToken(t)
 	if err != nil {
-		return fmt.Errorf("sqlite: token of channel %q: %w", t.ChannelID, err)
+		return err
 	}
 	what := "writing token of channel " + quote(t.ChannelID)
 	return s.change(ctx, what, func(tx *sql.Tx) error {
@@ -73,21 +65,6 @@ func (s *Store) DeleteToken(ctx context.Context, channelID string) error {
 		return fmt.Errorf("sqlite: token of channel %q: %w", channelID, oauth.ErrNoToken)
 	}
 	return err
-}
-
-func (s *Store) decodeToken(id string, data []byte) (oauth.Token, error) {
-	var t oauth.Token
-	if err := json.Unmarshal(data, &t); err != nil {
-		return oauth.Token{}, fmt.Errorf("sqlite: token of channel %q: reading stored value: %w", id, err)
-	}
-	var err error
-	if t.AccessToken, err = s.secret.Open(t.AccessToken, id, accessField); err != nil {
-		return oauth.Token{}, err
-	}
-	if t.RefreshToken, err = s.secret.Open(t.RefreshToken, id, refreshField); err != nil {
-		return oauth.Token{}, err
-	}
-	return t, nil
 }
 
 // Keys returns the proxy API keys, ordered by ID.
