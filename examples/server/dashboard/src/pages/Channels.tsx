@@ -175,6 +175,11 @@ export function ChannelsPage() {
           onSaved={(c, created, signIn) => {
             setEditing(null);
             toast(created ? `Added ${c.name || c.id}` : `Saved ${c.name || c.id}`);
+            // The saved channel at once, so that reopening it shows what was
+            // saved before the reload answers.
+            if (list.data) {
+              list.setData(created ? [...list.data, c] : list.data.map((x) => (x.id === c.id ? { ...x, ...c } : x)));
+            }
             list.reload();
             if (signIn) setSigningIn(c);
           }}
