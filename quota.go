@@ -115,7 +115,10 @@ func (q *quotas) Take(id string, limits []Limit, now time.Time) bool {
 	if !q.blockedLocked(id, limits, now).IsZero() {
 		return false
 	}
-	for _, l := range limits {
+	for i, l := range limits {
+		if sharesWindow(limits, i) {
+			continue // limits of one length share a count
+		}
 		q.windowLocked(id, l.Per, now).requests++
 	}
 	return true
@@ -126,7 +129,10 @@ func (q *quotas) Take(id string, limits []Limit, now time.Time) bool {
 func (q *quotas) count(id string, limits []Limit, now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, l := range limits {
+	for i, l := range limits {
+		if sharesWindow(limits, i) {
+			continue // limits of one length share a count
+		}
 		q.windowLocked(id, l.Per, now).requests++
 	}
 }
@@ -149,7 +155,21 @@ func (q *quotas) AddTokens(id string, limits []Limit, n int64, now time.Time) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, l := range limits {
+	for i, l := range limits {
+		if sharesWindow(limits, i) {
+			continue // limits of one length share a count
+		}
 		q.windowLocked(id, l.Per, now).tokens += n
 	}
+}
+
+// sharesWindow reports whether an earlier limit than limits[i] has its
+// length, and so its window: a request counts once in each window.
+func sharesWindow(limits []Limit, i int) bool {
+	for _, o := range limits[:i] {
+		if o.Per == limits[i].Per {
+			return true
+		}
+	}
+	return false
 }

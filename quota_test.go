@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/routex/routex"
+	"github.com/routex/routex/storage/memory"
 )
 
 func TestQuotaRequests(t *testing.T) {
@@ -104,4 +105,27 @@ func atoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err, "%q", s)
 	return n
+}
+
+// Two limits of one length share a window, and a request counts in it
+// once: a request cap and a token cap of one minute let the request cap's
+// number through, alone or on instances sharing their counts.
+func TestQuotaLimitsOfOneLength(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		up := mock(t, "a")
+		ch := channel("a", routex.FormatAnthropic, up)
+		ch.Limits = []routex.Limit{{Per: time.Hour, Requests: 4}, {Per: time.Hour, Tokens: 1 << 40}}
+		opts := []routex.Option{routex.WithChannels(ch)}
+		if shared {
+			opts = append(opts, routex.WithShared(memory.NewShared().Instance().Shared()))
+		}
+		c := newClient(t, opts...)
+		ok := 0
+		for range 6 {
+			if resp, _ := post(t, c, anthropicPath, anthropicBody("claude-x", "hi")); resp.StatusCode == http.StatusOK {
+				ok++
+			}
+		}
+		assert.Equal(t, 4, ok, "requests let through by a cap of 4 (shared: %v)", shared)
+	}
 }

@@ -89,8 +89,8 @@ type HealthBoard interface {
 type QuotaCounter interface {
 	// Take counts one request in channel's current window of each of
 	// limits unless one of them is exhausted, as one atomic step. It
-	// returns the zero time when it counted, else when the first
-	// exhausted window rolls.
+	// returns the zero time when it counted, else when the last of the
+	// exhausted windows rolls: the channel has room again only then.
 	Take(ctx context.Context, channel string, limits []Limit, now time.Time) (blockedUntil time.Time, err error)
 	// AddTokens counts n tokens in channel's current windows of limits.
 	AddTokens(ctx context.Context, channel string, limits []Limit, n int64, now time.Time) error

@@ -186,7 +186,10 @@ func (in *Instance) Take(ctx context.Context, channel string, limits []routex.Li
 	if !until.IsZero() {
 		return until, nil
 	}
-	for _, l := range limits {
+	for i, l := range limits {
+		if sharesWindow(limits, i) {
+			continue // limits of one length share a count
+		}
 		s.windowLocked(channel, l.Per, now).requests++
 	}
 	return time.Time{}, nil
@@ -197,7 +200,10 @@ func (in *Instance) AddTokens(ctx context.Context, channel string, limits []rout
 	s := in.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range limits {
+	for i, l := range limits {
+		if sharesWindow(limits, i) {
+			continue // limits of one length share a count
+		}
 		s.windowLocked(channel, l.Per, now).tokens += n
 	}
 	return nil
@@ -293,4 +299,15 @@ func (s *Shared) unlock(name, token string) {
 	delete(s.locks, name)
 	close(s.released)
 	s.released = make(chan struct{})
+}
+
+// sharesWindow reports whether an earlier limit than limits[i] has its
+// length, and so its window: a request counts once in each window.
+func sharesWindow(limits []routex.Limit, i int) bool {
+	for _, o := range limits[:i] {
+		if o.Per == limits[i].Per {
+			return true
+		}
+	}
+	return false
 }
