@@ -112,7 +112,7 @@ func (s *State) Take(ctx context.Context, channel string, limits []routex.Limit,
 		keys[i] = w.key
 		args = append(args, w.requests, w.tokens, w.ttl)
 	}
-	n, err := takeScript.Run(ctx, s.rdb, keys, args...).Int()
+	n, err := s.pipe.call(ctx, takeScript, keys, args...).Int()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("redis: take quota: %w", err)
 	}
@@ -138,7 +138,7 @@ func (s *State) AddTokens(ctx context.Context, channel string, limits []routex.L
 		keys[i] = w.key
 		args = append(args, w.ttl)
 	}
-	if err := addTokensScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	if err := s.pipe.call(ctx, addTokensScript, keys, args...).Err(); err != nil {
 		return fmt.Errorf("redis: add tokens: %w", err)
 	}
 	return nil

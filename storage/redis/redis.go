@@ -83,7 +83,8 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // concurrent use.
 type State struct {
 	rdb    *goredis.Client
-	id     string // this State's instance id, sent with each note it posts
+	pipe   *pipeline // the quota scripts
+	id     string    // this State's instance id, sent with each note it posts
 	logger *slog.Logger
 
 	prefix     string
@@ -132,6 +133,7 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*State, error) {
 		_ = s.rdb.Close()
 		return nil, err
 	}
+	s.pipe = newPipeline(s.rdb)
 	return s, nil
 }
 
@@ -188,6 +190,7 @@ func (s *State) Close() error {
 	for _, f := range fs {
 		f.stop()
 	}
+	s.pipe.stop()
 	return s.rdb.Close()
 }
 
