@@ -9,9 +9,12 @@
 # run), ROUNDS (passes over the closed-loop matrix, each in turn; the
 # report takes medians), OUT (results directory, default bench/out),
 # PORT_BASE (default 19100: the mock, the floor and the server listen on
-# the next three), PROFILE=0 (skip the profiles), GOTEST=0 (skip the
+# the next three; the shared-state server, Redis and PostgreSQL on the three
+# after), PROFILE=0 (skip the profiles), GOTEST=0 (skip the
 # in-process benchmarks), STARTUP=0 (skip bench/startup.sh), RATES=0 (skip
-# the open loop), HOLD=0 (skip the 1000 streams), NICE (a niceness for the
+# the open loop), HOLD=0 (skip the 1000 streams), SCALE=0 (skip the
+# comparison of one server on SQLite with one on PostgreSQL and Redis, which
+# needs redis-server and PostgreSQL installed), NICE (a niceness for the
 # whole run, e.g. -5 as root on a machine others share); FORMATS, SIZES,
 # STREAMS (0 1), CONCS and SYSTEMS narrow the closed-loop matrix to the
 # space-separated values given.
@@ -28,12 +31,14 @@ if [[ $QUICK == 1 ]]; then
 	rate_formats=(anthropic) rate_streams=(0) rate_fracs=(0.5 1.0)
 	hold_systems=(server library) hold_events=20 hold_gap=100ms hold_dur=3
 	bench_filter='BenchmarkLibrary/(anthropic|openai|openai-responses)/2KB/' benchtime=0.5s count=1 startup_runs=2
+	scale_streams=(0 1) scale_sessions=(caller request) scale_rounds=1
 else
 	DUR=${DUR:-2} WARM=${WARM:-0.5} PDUR=5
 	formats=(anthropic openai openai-responses) sizes=(200 2048 102400) streams=(0 1) concs=(1 64 512)
 	rate_formats=(anthropic openai) rate_streams=(0 1) rate_fracs=(0.25 0.5 0.75 1.0)
 	hold_systems=(floor server server-cross library) hold_events=100 hold_gap=100ms hold_dur=12
 	bench_filter='BenchmarkLibrary|BenchmarkGeminiLibrary' benchtime=1s count=3 startup_runs=5
+	scale_streams=(0 1) scale_sessions=(caller request) scale_rounds=3
 fi
 systems=(direct floor server server-cross library library-cross)
 # Narrow the closed-loop matrix, e.g. SIZES=102400 CONCS="1 64" SYSTEMS="direct floor server".
@@ -43,11 +48,12 @@ if [[ -n ${STREAMS:-} ]]; then read -ra streams <<<"$STREAMS"; fi
 if [[ -n ${CONCS:-} ]]; then read -ra concs <<<"$CONCS"; fi
 if [[ -n ${SYSTEMS:-} ]]; then read -ra systems <<<"$SYSTEMS"; fi
 ROUNDS=${ROUNDS:-1} PROFILE=${PROFILE:-1} GOTEST=${GOTEST:-1} STARTUP=${STARTUP:-1}
-RATES=${RATES:-1} HOLD=${HOLD:-1}
+RATES=${RATES:-1} HOLD=${HOLD:-1} SCALE=${SCALE:-1}
 OUT=${OUT:-bench/out}
 if [[ -n ${NICE:-} ]]; then renice -n "$NICE" -p $$ >/dev/null; fi
 PORT_BASE=${PORT_BASE:-19100}
 mock_port=$((PORT_BASE + 1)) floor_port=$((PORT_BASE + 2)) server_port=$((PORT_BASE + 3))
+shared_port=$((PORT_BASE + 4)) redis_port=$((PORT_BASE + 5)) pg_port=$((PORT_BASE + 6))
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
@@ -62,7 +68,20 @@ stop_all() {
 	done
 	pids=()
 }
-trap 'stop_all; rm -rf "$work"' EXIT
+# Redis and PostgreSQL outlive stop_all: they are stopped at the end.
+services=()
+stop_services() {
+	local p
+	for p in "${services[@]}"; do
+		kill -INT "$p" 2>/dev/null || true # PostgreSQL's fast shutdown; Redis's too
+	done
+	for p in "${services[@]}"; do
+		wait "$p" 2>/dev/null || true
+		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+	done
+	services=()
+}
+trap 'stop_all; stop_services; rm -rf "$work"' EXIT
 
 mkdir -p "$OUT"
 rm -f "$OUT"/results.jsonl "$OUT"/meta.jsonl "$OUT"/*.txt "$OUT"/*.pprof "$OUT"/*.perf "$OUT"/report.md
@@ -97,9 +116,31 @@ wait_ready() { # url [tries]: until the URL answers at all
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# start_server port [flags...]: examples/server on a new data directory with
+# the channels of $work/routex.json, and a proxy key; sets rx_pid, rx_key
+# and rx_ready_ms.
+start_server() {
+	local port=$1 data token start
+	shift
+	data=$(mktemp -d "$work/data.XXXX")
+	token=bench-$RANDOM$RANDOM$RANDOM
+	rx_token=$token
+	start=$(date +%s%N)
+	ROUTEX_ADMIN_PASSWORD=bench-admin-password "$bin/routex" -addr "127.0.0.1:$port" -data "$data" \
+		-config "$work/routex.json" -admin-user admin -admin-token "$token" "$@" 2>>"$OUT/server.log" &
+	rx_pid=$!
+	pids+=("$rx_pid")
+	wait_ready "http://127.0.0.1:$port/health"
+	rx_ready_ms=$((($(date +%s%N) - start) / 1000000))
+	rx_key=$(curl -fsS -X POST "http://127.0.0.1:$port/api/keys" -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d '{"name":"bench"}' | jq -r .key)
+	[[ $rx_key == rx-* ]] || { echo "bench: could not create a proxy key on port $port" >&2; exit 1; }
+}
+
 # start_stack [mock flags...]: the mock, the floor in front of it, and
-# examples/server on a new data directory with both kinds of channel on
-# the mock; sets mock_pid, floor_pid, server_pid and key.
+# examples/server with both kinds of channel on the mock, each channel
+# with the limits in $limits (JSON, none by default); sets mock_pid,
+# floor_pid, server_pid and key.
 start_stack() {
 	"$bin/mockllm" -addr "127.0.0.1:$mock_port" "$@" 2>>"$OUT/mock.log" &
 	mock_pid=$!
@@ -110,36 +151,65 @@ start_stack() {
 	wait_ready "http://127.0.0.1:$mock_port/stats"
 	wait_ready "http://127.0.0.1:$floor_port/"
 
-	local data cfg token start ready_ms
-	data=$(mktemp -d "$work/data.XXXX")
-	cfg=$work/routex.json
-	cat >"$cfg" <<-EOF
+	local l=
+	[[ -z ${limits:-} ]] || l=", \"limits\": $limits"
+	cat >"$work/routex.json" <<-EOF
 		{"channels": [
-		  {"id": "anthropic", "type": "anthropic", "baseUrl": "http://127.0.0.1:$mock_port", "apiKey": "mock", "models": ["claude-*"]},
-		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]},
-		  {"id": "responses", "type": "openai-responses", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["o3-*"]}
+		  {"id": "anthropic", "type": "anthropic", "baseUrl": "http://127.0.0.1:$mock_port", "apiKey": "mock", "models": ["claude-*"]$l},
+		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]$l},
+		  {"id": "responses", "type": "openai-responses", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["o3-*"]$l}
 		]}
 	EOF
-	token=bench-$RANDOM$RANDOM$RANDOM
-	start=$(date +%s%N)
-	ROUTEX_ADMIN_PASSWORD=bench-admin-password "$bin/routex" -addr "127.0.0.1:$server_port" -data "$data" \
-		-config "$cfg" -admin-user admin -admin-token "$token" 2>>"$OUT/server.log" &
-	server_pid=$!
-	pids+=("$server_pid")
-	wait_ready "http://127.0.0.1:$server_port/health"
-	ready_ms=$((($(date +%s%N) - start) / 1000000))
-	key=$(curl -fsS -X POST "http://127.0.0.1:$server_port/api/keys" -H "Authorization: Bearer $token" \
-		-H 'Content-Type: application/json' -d '{"name":"bench"}' | jq -r .key)
-	[[ $key == rx-* ]] || { echo "bench: could not create a proxy key" >&2; exit 1; }
+	start_server "$server_port"
+	server_pid=$rx_pid key=$rx_key
 	sleep 2
 	meta "$(printf '{"kind":"stack","mock_flags":"%s","server_ready_ms":%d,"server_idle_rss_kib":%d,"floor_idle_rss_kib":%d,"mock_idle_rss_kib":%d}' \
-		"$*" "$ready_ms" "$(rss_kib "$server_pid")" "$(rss_kib "$floor_pid")" "$(rss_kib "$mock_pid")")"
-	log "stack up: server ready in ${ready_ms} ms, idle RSS $(rss_kib "$server_pid") KiB"
+		"$*" "$rx_ready_ms" "$(rss_kib "$server_pid")" "$(rss_kib "$floor_pid")" "$(rss_kib "$mock_pid")")"
+	log "stack up: server ready in ${rx_ready_ms} ms, idle RSS $(rss_kib "$server_pid") KiB"
 }
 
-# check_routes: every server combination answers from the expected channel.
+# start_services: a Redis and a PostgreSQL of their own, in $work, on
+# redis_port and pg_port (PostgreSQL as the postgres user when run as
+# root); sets redis_url and pg_url, or returns 1 when either is missing.
+start_services() {
+	local pgbin as=() dir=$work/pg
+	pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	if ! command -v redis-server >/dev/null || [[ ! -x $pgbin/initdb ]]; then
+		log "no redis-server or PostgreSQL: skipping the shared-state comparison (apt-get install redis-server postgresql)"
+		return 1
+	fi
+	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 &
+	services+=($!)
+	mkdir -p "$dir/data" "$dir/sock"
+	if [[ $EUID == 0 ]]; then
+		chmod 711 "$work" "$dir"
+		chown postgres: "$dir/data" "$dir/sock"
+		as=(runuser -u postgres --)
+	fi
+	"${as[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C -N >"$OUT/postgres.log" 2>&1
+	# Settings as shipped, but for the connection cap: durability is part of
+	# what is measured.
+	"${as[@]}" "$pgbin/postgres" -D "$dir/data" -p "$pg_port" -k "$dir/sock" -c listen_addresses=127.0.0.1 \
+		-c max_connections=200 >>"$OUT/postgres.log" 2>&1 &
+	services+=($!)
+	redis_url=redis://127.0.0.1:$redis_port pg_url=postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable
+	local i
+	for ((i = 0; i < 1500; i++)); do
+		if [[ -s $dir/data/postmaster.pid ]] && "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
+			break
+		fi
+		sleep 0.02
+	done
+	"$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { echo "bench: PostgreSQL did not come up" >&2; exit 1; }
+	# The postmaster, not runuser, is what must be signalled.
+	services+=("$(head -n 1 "$dir/data/postmaster.pid")")
+	pg_pid=${services[-1]}
+}
+
+# check_routes [port key]: every combination the server on port (the
+# stack's by default) answers comes from the expected channel.
 check_routes() {
-	local f model want got path body
+	local port=${1:-$server_port} k=${2:-$key} f model want got path body
 	for f in anthropic:claude-sonnet-4-5:anthropic anthropic:gpt-4o:openai anthropic:o3-mini:responses \
 		openai:gpt-4o:openai openai:claude-sonnet-4-5:anthropic openai:o3-mini:responses \
 		openai-responses:o3-mini:responses openai-responses:claude-sonnet-4-5:anthropic openai-responses:gpt-4o:openai; do
@@ -151,7 +221,7 @@ check_routes() {
 			path=/v1/responses
 			body="{\"model\":\"$model\",\"max_output_tokens\":8,\"input\":\"hi\"}"
 		fi
-		got=$(curl -fsS -o /dev/null -D - "http://127.0.0.1:$server_port$path" -H "x-api-key: $key" \
+		got=$(curl -fsS -o /dev/null -D - "http://127.0.0.1:$port$path" -H "x-api-key: $k" \
 			-H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
 			-d "$body" |
 			tr -d '\r' | awk -F': ' 'tolower($1) == "x-routex-channel" {print $2}')
@@ -172,11 +242,15 @@ load() {
 	local sys=$1 fmt=$2 same cross
 	shift 2
 	read -r same cross < <(models "$fmt")
-	local args=(-system "$sys" -format "$fmt" -o "$OUT/results.jsonl" -stack "$mock_pid,$floor_pid,$server_pid")
+	local stack=$mock_pid,$floor_pid,$server_pid
+	[[ -z ${shared_pid:-} ]] || stack+=,$shared_pid,$(services_pids)
+	local args=(-system "$sys" -format "$fmt" -o "$OUT/results.jsonl" -stack "$stack")
 	case $sys in
 	direct) args+=(-target "http://127.0.0.1:$mock_port" -model "$same") ;;
 	floor) args+=(-target "http://127.0.0.1:$floor_port" -model "$same" -pid "$floor_pid") ;;
 	server) args+=(-target "http://127.0.0.1:$server_port" -model "$same" -key "$key" -pid "$server_pid") ;;
+	server-single) args+=(-target "http://127.0.0.1:$server_port" -model "$same" -key "$key" -pid "$server_pid") ;;
+	server-shared) args+=(-target "http://127.0.0.1:$shared_port" -model "$same" -key "$shared_key" -pid "$shared_pid") ;;
 	server-cross) args+=(-target "http://127.0.0.1:$server_port" -model "$cross" -key "$key" -pid "$server_pid") ;;
 	library) args+=(-via routex -target "http://127.0.0.1:$mock_port" -model "$same" -pid -1) ;;
 	library-cross) args+=(-via routex -target "http://127.0.0.1:$mock_port" -model "$cross" -pid -1) ;;
@@ -187,6 +261,15 @@ load() {
 		return 0
 	fi
 	jq -r '"\(.system) \(.format) \(.size)B stream=\(.stream) \(if .mode == "closed" then "c=\(.c)" else "rate=\(.rate)" end): \(.rps) req/s, p50 \(.p50_us) µs, p99 \(.p99_us) µs, errors \(.errors), foreign CPU \(.foreign_cores)"' <<<"$line" >&2
+}
+
+# services_pids: Redis and every PostgreSQL process, comma-separated: the
+# shared-state server's own stack.
+services_pids() {
+	local ps=("${services[@]}")
+	[[ -z ${pg_pid:-} ]] || mapfile -t -O "${#ps[@]}" ps < <(pgrep -P "$pg_pid")
+	local IFS=,
+	echo "${ps[*]}"
 }
 
 start=$(date +%s)
@@ -244,6 +327,40 @@ if [[ $PROFILE == 1 ]] && command -v perf >/dev/null; then
 		perf report -i "$work/$name.data" --stdio --children --sort sym --percent-limit 4 -g none 2>/dev/null |
 			grep -E '^ +[0-9]' >"$OUT/$name-children.txt" || true
 	done
+fi
+
+# One server on SQLite against one on PostgreSQL and Redis, both with
+# per-minute and per-day limits on every channel (the shared quota is the
+# one call a request waits on) and a session key per caller, or a new one
+# per request (a shared lookup and a shared put on each).
+if [[ $SCALE == 1 ]]; then
+	stop_all
+	limits='[{"perMs": 60000, "requests": 1000000000, "tokens": 1000000000000}, {"perMs": 86400000, "tokens": 1000000000000000}]'
+	start_stack -events 20
+	if start_services; then
+		ROUTEX_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+			start_server "$shared_port" -postgres "$pg_url" -redis "$redis_url"
+		shared_pid=$rx_pid shared_key=$rx_key shared_token=$rx_token
+		check_routes "$shared_port" "$shared_key"
+		sleep 2
+		log "shared-state server up in ${rx_ready_ms} ms: Redis $redis_url, PostgreSQL on port $pg_port"
+		log "shared state: anthropic 2 KB × stream ${scale_streams[*]} × c 1 64 × session ${scale_sessions[*]}, $scale_rounds round(s)"
+		for ((round = 1; round <= scale_rounds; round++)); do
+			for stream in "${scale_streams[@]}"; do
+				for c in 1 64; do
+					for session in "${scale_sessions[@]}"; do
+						for sys in direct server-single server-shared; do
+							load "$sys" anthropic -phase scale -size 2048 -stream="$([[ $stream == 1 ]] && echo true || echo false)" \
+								-c "$c" -session "$session" -d "${DUR}s" -warmup "${WARM}s"
+						done
+					done
+				done
+			done
+		done
+		got=$(curl -fsS "http://127.0.0.1:$shared_port/api/status" -H "Authorization: Bearer $shared_token" | jq -c '.shared // null')
+		meta "$(printf '{"kind":"shared","status":%s}' "${got:-null}")"
+	fi
+	limits=
 fi
 
 # Each system gets fresh processes: a Go heap grown by one run is not

@@ -63,6 +63,7 @@ type Result struct {
 	C       int     `json:"c,omitempty"`    // closed loop: callers
 	Rate    int     `json:"rate,omitempty"` // open loop: requests per second asked for
 	Seconds float64 `json:"seconds"`
+	Session string  `json:"session,omitempty"` // X-Session-Id: per "caller" or per "request"
 
 	N         int     `json:"n"`      // answers judged, in the measured window
 	Errors    int     `json:"errors"` // of which failed
@@ -115,6 +116,7 @@ func main() {
 		maxConns = flag.Int("conns", 0, "most connections to the target (0: as many as needed)")
 		stack    = flag.String("stack", "", "comma-separated pids of the benchmark's other processes (mock, proxies), whose CPU time is not foreign")
 		heapProf = flag.String("heapprofile", "", "write this process's heap profile here halfway through the window (with -via routex: what routex holds)")
+		session  = flag.String("session", "", `closed loop: send an X-Session-Id header, one value per "caller" goroutine or a new one per "request" ("" sends none)`)
 	)
 	flag.Parse()
 	f := payload.Format(*format)
@@ -147,7 +149,7 @@ func main() {
 	}
 	res := Result{
 		System: *system, Via: *via, Phase: *phase, Format: string(f), Model: *model, Size: len(body), Stream: *stream,
-		Seconds: dur.Seconds(), Time: time.Now().UTC().Format(time.RFC3339),
+		Seconds: dur.Seconds(), Session: *session, Time: time.Now().UTC().Format(time.RFC3339),
 	}
 	var w window
 	w.watch = watch
@@ -171,7 +173,10 @@ func main() {
 		got = openLoop(p, url, hdr, body, *rate, *workers, *warm, *dur, *timeout, &w)
 	} else {
 		res.Mode, res.C = "closed", *conc
-		got = closedLoop(p, url, hdr, body, *conc, *warm, *dur, *timeout, &w)
+		if *session != "" && *session != "caller" && *session != "request" {
+			log.Fatalf("load: -session %q: want caller, request or nothing", *session)
+		}
+		got = closedLoop(p, url, hdr, body, *conc, *warm, *dur, *timeout, *session, &w)
 	}
 	res.MaxFlight = w.maxFlight.Load()
 	if secs := w.endAt.Sub(w.startAt).Seconds(); secs > 0 {
@@ -325,7 +330,7 @@ func (w *window) leave() { w.inFlight.Add(-1) }
 // closedLoop runs conc callers, each sending its next request when the last
 // is answered, for warm and then dur; it returns the outcomes of requests
 // started in the measured window.
-func closedLoop(p *probe, url string, hdr http.Header, body []byte, conc int, warm, dur, timeout time.Duration, w *window) []outcome {
+func closedLoop(p *probe, url string, hdr http.Header, body []byte, conc int, warm, dur, timeout time.Duration, session string, w *window) []outcome {
 	start := time.Now()
 	from, until := start.Add(warm), start.Add(warm+dur)
 	per := make([][]outcome, conc)
@@ -338,7 +343,8 @@ func closedLoop(p *probe, url string, hdr http.Header, body []byte, conc int, wa
 	}()
 	for i := range conc {
 		wg.Go(func() {
-			for {
+			run := strconv.FormatInt(start.UnixNano(), 36)
+			for n := 0; ; n++ {
 				now := time.Now()
 				if !now.Before(until) {
 					return
@@ -346,6 +352,12 @@ func closedLoop(p *probe, url string, hdr http.Header, body []byte, conc int, wa
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 				req.Header = hdr.Clone()
+				switch session {
+				case "caller":
+					req.Header.Set("X-Session-Id", "bench-"+run+"-"+strconv.Itoa(i))
+				case "request":
+					req.Header.Set("X-Session-Id", "bench-"+run+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(n))
+				}
 				w.enter()
 				o := p.do(req)
 				w.leave()

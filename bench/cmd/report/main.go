@@ -49,6 +49,7 @@ type result struct {
 	CPU      float64 `json:"cpu_s"`
 	CPUPerRq float64 `json:"cpu_us_per_req"`
 	Foreign  float64 `json:"foreign_cores"`
+	Session  string  `json:"session"`
 }
 
 // stack is a "stack" line of meta.jsonl: one start of the systems.
@@ -84,15 +85,17 @@ func main() {
 
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
-	m := index(rs)
+	m := index(rs, "matrix")
+	shared := index(rs, "scale")
 	fmt.Fprintf(w, "## Conditions\n\n```\n%s", machine)
 	foreign(w, rs)
 	fmt.Fprintf(w, "```\n\n")
-	targets(w, m, rs, stacks, startup, gotest)
+	targets(w, m, shared, rs, stacks, startup, gotest)
 	ratios(w, m)
 	closedTables(w, m)
 	openTable(w, rs)
 	holdTable(w, rs)
+	sharedTable(w, shared)
 	memoryTable(w, stacks, startup)
 	goTests(w, gotest)
 	profiles(w, *dir)
@@ -145,6 +148,9 @@ type cell struct {
 	size   int // nominal: 200, 2048 or 102400
 	stream bool
 	c      int
+	// session is how the load sent X-Session-Id: "" (not at all), per
+	// "caller" or per "request".
+	session string
 }
 
 func nominal(size int) int {
@@ -171,13 +177,13 @@ func kind(stream bool) string {
 // index maps the matrix results by cell and system; a system measured
 // in several rounds gets the median of each figure (the sum of requests
 // and errors, the highest RSS).
-func index(rs []result) map[cell]map[string]result {
+func index(rs []result, phase string) map[cell]map[string]result {
 	all := map[cell]map[string][]result{}
 	for _, r := range rs {
-		if r.Phase != "matrix" {
+		if r.Phase != phase {
 			continue
 		}
-		k := cell{r.Format, nominal(r.Size), r.Stream, r.C}
+		k := cell{r.Format, nominal(r.Size), r.Stream, r.C, r.Session}
 		if all[k] == nil {
 			all[k] = map[string][]result{}
 		}
@@ -242,7 +248,10 @@ func cells(m map[cell]map[string]result) []cell {
 		if a.stream != b.stream {
 			return !a.stream
 		}
-		return a.c < b.c
+		if a.c != b.c {
+			return a.c < b.c
+		}
+		return a.session < b.session
 	})
 	return ks
 }
@@ -369,7 +378,7 @@ func (v verdict) String() string {
 		v.description, sign, v.limit, median, worst, len(s), status, by)
 }
 
-func targets(w io.Writer, m map[cell]map[string]result, rs []result, stacks []stack, startup, gotest []byte) {
+func targets(w io.Writer, m, shared map[cell]map[string]result, rs []result, stacks []stack, startup, gotest []byte) {
 	fmt.Fprintf(w, "## Targets\n\n")
 	fmt.Fprintf(w, "Ratios of the latency each system adds over direct (its percentile minus direct's), taken cell by cell\n")
 	fmt.Fprintf(w, "(format × size × streamed or not) within this one run.\n\n")
@@ -405,6 +414,22 @@ func targets(w io.Writer, m map[cell]map[string]result, rs []result, stacks []st
 				}
 			}
 			fmt.Fprintln(w, v)
+		}
+	}
+	for _, c := range []int{1, 64} {
+		for _, pc := range []struct {
+			name string
+			pick func(result) float64
+		}{{"p50", p50}, {"p99", p99}} {
+			v := verdict{limit: 1.1, description: fmt.Sprintf("server on PostgreSQL and Redis: added latency ÷ on SQLite's, %s, c=%d", pc.name, c)}
+			for k, row := range shared {
+				if k.c == c {
+					v.add(addedRatio(row, "server-shared", "server-single", pc.pick))
+				}
+			}
+			if len(v.vals) > 0 {
+				fmt.Fprintln(w, v)
+			}
 		}
 	}
 	bench := parseBench(gotest)
@@ -507,7 +532,7 @@ func ratios(w io.Writer, m map[cell]map[string]result) {
 	fmt.Fprintf(w, "| format | size | body | c=1 p50 | c=1 p99 | c=64 p50 | c=64 p99 | throughput | cross c=1 p50 | cross c=1 p99 | cross c=64 p50 | cross c=64 p99 | CPU/req |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, g := range groups(m) {
-		r1, r64 := m[cell{g.format, g.size, g.stream, 1}], m[cell{g.format, g.size, g.stream, 64}]
+		r1, r64 := m[cell{g.format, g.size, g.stream, 1, ""}], m[cell{g.format, g.size, g.stream, 64, ""}]
 		cpu := math.NaN()
 		if s, f := r64["server"], r64["floor"]; s.CPUPerRq > 0 && f.CPUPerRq > 0 {
 			cpu = s.CPUPerRq / f.CPUPerRq
@@ -921,3 +946,27 @@ func profiles(w io.Writer, dir string) {
 }
 
 func init() { log.SetFlags(0) }
+
+// sharedTable compares one server on PostgreSQL and Redis with one on
+// SQLite, each with limits on every channel, in the same cells.
+func sharedTable(w io.Writer, m map[cell]map[string]result) {
+	if len(m) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Shared state: one server on PostgreSQL and Redis against one on SQLite\n\n")
+	fmt.Fprintf(w, "Both servers have a per-minute and a per-day limit on every channel, so that each request takes from the quota\n")
+	fmt.Fprintf(w, "(on Redis, for server-shared: the one call a request waits on). Session: an X-Session-Id per caller (bound once,\n")
+	fmt.Fprintf(w, "then known locally) or a new one per request (a shared lookup and a shared put on every request).\n")
+	fmt.Fprintf(w, "Ratios divide the latency server-shared adds over direct by the latency server-single adds.\n\n")
+	fmt.Fprintf(w, "| body | c | session | direct p50 | single p50 | shared p50 | ratio p50 | direct p99 | single p99 | shared p99 | ratio p99 | CPU/req single | CPU/req shared | req/s single | req/s shared | errors |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, k := range cells(m) {
+		row := m[k]
+		d, s1, s2 := row["direct"], row["server-single"], row["server-shared"]
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %d |\n",
+			kind(k.stream), k.c, k.session, dur(d.P50), dur(s1.P50), dur(s2.P50), fmtRatio(addedRatio(row, "server-shared", "server-single", p50)),
+			dur(d.P99), dur(s1.P99), dur(s2.P99), fmtRatio(addedRatio(row, "server-shared", "server-single", p99)),
+			dur(s1.CPUPerRq), dur(s2.CPUPerRq), s1.RPS, s2.RPS, d.Errors+s1.Errors+s2.Errors)
+	}
+	fmt.Fprintln(w)
+}
