@@ -189,6 +189,7 @@ type shared struct {
 	timeout time.Duration
 
 	work       chan func(context.Context) error
+	tokensDue  chan struct{} // tokens wait in tokens
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	stopFollow func()
@@ -205,6 +206,22 @@ type shared struct {
 	outages  uint64
 	lastSync time.Time
 	backfill map[string]struct{} // sessions bound while unreachable
+
+	tmu    sync.Mutex
+	tokens map[tokenKey]*tokenSum // tokens used, not yet counted in the shared state
+}
+
+// tokenKey is a channel's tokens in one second: their windows are the
+// same, since a window is at least a second.
+type tokenKey struct {
+	channel string
+	second  int64 // unix seconds
+}
+
+type tokenSum struct {
+	limits []Limit
+	n      int64
+	at     time.Time // of the first
 }
 
 func newShared(c *Client, sh Shared) *shared {
@@ -212,7 +229,8 @@ func newShared(c *Client, sh Shared) *shared {
 		return nil
 	}
 	s := &shared{Shared: sh, c: c, timeout: sh.Timeout,
-		work: make(chan func(context.Context) error, sharedQueue), stop: make(chan struct{})}
+		work: make(chan func(context.Context) error, sharedQueue), tokensDue: make(chan struct{}, 1),
+		stop: make(chan struct{}), tokens: make(map[tokenKey]*tokenSum)}
 	if s.timeout == 0 {
 		s.timeout = DefaultSharedTimeout
 	}
@@ -306,12 +324,15 @@ func (s *shared) drain() {
 		select {
 		case op := <-s.work:
 			s.run(op)
+		case <-s.tokensDue:
+			s.flushTokens()
 		case <-s.stop:
 			for {
 				select {
 				case op := <-s.work:
 					s.run(op)
 				default:
+					s.flushTokens()
 					return
 				}
 			}
@@ -322,6 +343,41 @@ func (s *shared) drain() {
 func (s *shared) run(op func(context.Context) error) {
 	if err := s.call(context.Background(), sharedOpTimeout, op); errors.Is(err, errSharedDown) {
 		s.dropped.Add(1)
+	}
+}
+
+// addTokens counts n tokens used on channel in the shared state, in the
+// background. Tokens used while an update is queued or under way add up,
+// so that one update per channel and second carries them all: a Client
+// under load sends one per answer otherwise, and they would fill the
+// queue.
+func (s *shared) addTokens(channel string, limits []Limit, n int64, now time.Time) {
+	k := tokenKey{channel, now.Unix()}
+	s.tmu.Lock()
+	if t := s.tokens[k]; t != nil {
+		t.n += n
+	} else {
+		s.tokens[k] = &tokenSum{limits: limits, n: n, at: now}
+	}
+	s.tmu.Unlock()
+	select {
+	case s.tokensDue <- struct{}{}:
+	default: // a flush is due already, and takes these too
+	}
+}
+
+// flushTokens sends the tokens waiting.
+func (s *shared) flushTokens() {
+	s.tmu.Lock()
+	ts := s.tokens
+	if len(ts) == 0 {
+		s.tmu.Unlock()
+		return
+	}
+	s.tokens = make(map[tokenKey]*tokenSum, len(ts))
+	s.tmu.Unlock()
+	for k, t := range ts {
+		s.run(func(ctx context.Context) error { return s.Quotas.AddTokens(ctx, k.channel, t.limits, t.n, t.at) })
 	}
 }
 
@@ -484,8 +540,7 @@ func (c *Client) addTokens(rt *route, n int64) {
 	now := c.s.now()
 	c.quotas.AddTokens(rt.ID, rt.Limits, n, now)
 	if sh := c.shared; sh != nil && sh.Quotas != nil && n > 0 {
-		id, limits := rt.ID, rt.Limits
-		sh.later(func(ctx context.Context) error { return sh.Quotas.AddTokens(ctx, id, limits, n, now) })
+		sh.addTokens(rt.ID, rt.Limits, n, now)
 	}
 }
 
