@@ -875,8 +875,23 @@ func (c *Client) stick(x *exchange, rt *route) {
 	e := c.sessions.Set(key, rt.ID)
 	c.shareSession(x.req.Context(), e)
 	if c.persist != nil && !c.queueSession(Session{Key: e.Key, ChannelID: e.ChannelID, ExpiresAt: e.ExpiresAt}, false) {
-		c.s.logger.Warn("routex: session not persisted, queue full or Client closed", "channel", rt.ID)
+		c.warnUnpersisted()
 	}
+}
+
+// unpersistedWarn is the least time between two warnings of sessions not
+// saved: under a burst of new sessions every request would warn.
+const unpersistedWarn = 10 * time.Second
+
+func (c *Client) warnUnpersisted() {
+	c.unpersisted.Add(1)
+	now := time.Now().UnixNano()
+	last := c.unpersistedLog.Load()
+	if now-last < int64(unpersistedWarn) || !c.unpersistedLog.CompareAndSwap(last, now) {
+		return
+	}
+	n := c.unpersisted.Swap(0)
+	c.s.logger.Warn("routex: sessions not persisted, queue full or Client closed; they stay bound in memory", "sessions", n)
 }
 
 // decorate tells the caller where its request went, and keeps from it what

@@ -53,7 +53,11 @@ type Client struct {
 	persistMu     sync.RWMutex
 	persistClosed bool
 	persistWG     sync.WaitGroup
-	stopWatch     func()
+	// unpersisted counts sessions not saved since the last warning of it,
+	// warned of at most every unpersistedWarn.
+	unpersisted    atomic.Int64
+	unpersistedLog atomic.Int64 // unix nanoseconds of the last warning
+	stopWatch      func()
 
 	listings modelListings // providers' model listings, for GET /v1/models
 
