@@ -126,6 +126,19 @@ func TestDashboardEndToEnd(t *testing.T) {
 			t.Fatalf("%s: %v\npage: %s", step, err, html)
 		}
 	}
+	// confirmed clicks button, which asks first, confirms, and waits
+	// until gone has left the page. A toast sits over a row's button, so
+	// it waits for that to go first.
+	confirmed := func(step, button, gone string) {
+		t.Helper()
+		run(step,
+			chromedp.WaitNotPresent(byTestID("toast")),
+			chromedp.Click(byTestID(button)),
+			chromedp.WaitVisible(byTestID("confirm-ok")),
+			chromedp.Click(byTestID("confirm-ok")),
+			chromedp.WaitNotPresent(byTestID(gone)),
+		)
+	}
 
 	// 1. The wizard: the setup token from the log; the channel, tested;
 	// the strategy; the administrator.
@@ -377,32 +390,21 @@ func TestDashboardEndToEnd(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	run("forget session",
+	run("open sessions",
 		chromedp.Click(byTestID("nav-settings")),
 		chromedp.WaitVisible(byTestID("sessions-refresh")),
 		chromedp.Click(byTestID("sessions-refresh")),
 		chromedp.WaitVisible(byTestID("session-delete")),
-		// The toast of the rule made above sits over the row's button.
-		chromedp.WaitNotPresent(byTestID("toast")),
-		chromedp.Click(byTestID("session-delete")),
-		chromedp.WaitVisible(byTestID("confirm-ok")),
-		chromedp.Click(byTestID("confirm-ok")),
-		chromedp.WaitNotPresent(byTestID("session-delete")),
 	)
+	confirmed("forget session", "session-delete", "session-delete")
 	if left := srv.client.Sessions(); len(left) != 0 {
 		t.Errorf("sessions after forgetting in the dashboard: %+v", left)
 	}
 
 	// 7. Deleting asks first, then deletes: the rule leaves the page and
 	// the server.
-	run("delete rule",
-		chromedp.Click(byTestID("nav-rules")),
-		chromedp.WaitVisible(byTestID("rule-delete-haiku-upgrade")),
-		chromedp.Click(byTestID("rule-delete-haiku-upgrade")),
-		chromedp.WaitVisible(byTestID("confirm-ok")),
-		chromedp.Click(byTestID("confirm-ok")),
-		chromedp.WaitNotPresent(byTestID("rule-row-haiku-upgrade")),
-	)
+	run("open rules", chromedp.Click(byTestID("nav-rules")), chromedp.WaitVisible(byTestID("rule-delete-haiku-upgrade")))
+	confirmed("delete rule", "rule-delete-haiku-upgrade", "rule-row-haiku-upgrade")
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, web.URL+"/api/rules", nil)
 	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
 	resp, err := http.DefaultClient.Do(req)
@@ -445,64 +447,48 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 		return strings.TrimPrefix(id, prefix)
 	}
-	run("create key",
-		chromedp.Click(byTestID("nav-keys")),
-		chromedp.WaitVisible(byTestID("key-add")),
-		chromedp.Click(byTestID("key-add")),
-		chromedp.WaitVisible(byTestID("key-save")),
-		chromedp.Click(byTestID("key-save")),
-		chromedp.WaitVisible(byTestID("key-error")),
-		setField("key-name", "browser-key"),
-		chromedp.Click(byTestID("key-save")),
-		chromedp.WaitVisible(byTestID("key-secret")),
-	)
-	browserKey, err := chromedp.Run(ctx, chromedp.Text(byTestID("key-secret")))
-	if err != nil || !strings.HasPrefix(browserKey, "rx-") {
-		t.Fatalf("the new key's dialog shows %q (%v)", browserKey, err)
+	// create makes a proxy key (kind "key") or an admin token (kind
+	// "token") on page nav: saving without a name is refused, then it is
+	// named and saved, and its secret, shown once, is returned.
+	create := func(nav, kind, name string) string {
+		t.Helper()
+		run("create "+kind,
+			chromedp.Click(byTestID(nav)),
+			chromedp.WaitVisible(byTestID(kind+"-add")),
+			chromedp.Click(byTestID(kind+"-add")),
+			chromedp.WaitVisible(byTestID(kind+"-save")),
+			chromedp.Click(byTestID(kind+"-save")),
+			chromedp.WaitVisible(byTestID(kind+"-error")),
+			setField(kind+"-name", name),
+			chromedp.Click(byTestID(kind+"-save")),
+			chromedp.WaitVisible(byTestID(kind+"-secret")),
+		)
+		secret, err := chromedp.Run(ctx, chromedp.Text(byTestID(kind+"-secret")))
+		if err != nil || secret == "" {
+			t.Fatalf("the new %s's dialog shows %q (%v)", kind, secret, err)
+		}
+		run(kind+" shown once", chromedp.Click(byTestID(kind+"-done")), chromedp.WaitNotPresent(byTestID(kind+"-created")))
+		return secret
 	}
-	run("key shown once", chromedp.Click(byTestID("key-done")), chromedp.WaitNotPresent(byTestID("key-created")))
+	browserKey := create("nav-keys", "key", "browser-key")
+	if !strings.HasPrefix(browserKey, "rx-") {
+		t.Errorf("the key made in the dashboard is %q", browserKey)
+	}
 	if status := messages(browserKey); status != http.StatusOK {
 		t.Errorf("a request with the key made in the dashboard: %d", status)
 	}
 	keyID := rowOf("key-row-", "browser-key")
-	run("delete key",
-		chromedp.WaitNotPresent(byTestID("toast")),
-		chromedp.Click(byTestID("key-delete-"+keyID)),
-		chromedp.WaitVisible(byTestID("confirm-ok")),
-		chromedp.Click(byTestID("confirm-ok")),
-		chromedp.WaitNotPresent(byTestID("key-row-"+keyID)),
-	)
+	confirmed("delete key", "key-delete-"+keyID, "key-row-"+keyID)
 	if status := messages(browserKey); status != http.StatusUnauthorized {
 		t.Errorf("a request with the key deleted in the dashboard: %d", status)
 	}
 
-	run("create admin token",
-		chromedp.Click(byTestID("nav-settings")),
-		chromedp.WaitVisible(byTestID("token-add")),
-		chromedp.Click(byTestID("token-add")),
-		chromedp.WaitVisible(byTestID("token-save")),
-		chromedp.Click(byTestID("token-save")),
-		chromedp.WaitVisible(byTestID("token-error")),
-		setField("token-name", "browser-token"),
-		chromedp.Click(byTestID("token-save")),
-		chromedp.WaitVisible(byTestID("token-secret")),
-	)
-	adminToken, err := chromedp.Run(ctx, chromedp.Text(byTestID("token-secret")))
-	if err != nil || adminToken == "" {
-		t.Fatalf("the new admin token's dialog shows %q (%v)", adminToken, err)
-	}
-	run("admin token shown once", chromedp.Click(byTestID("token-done")), chromedp.WaitNotPresent(byTestID("token-created")))
+	adminToken := create("nav-settings", "token", "browser-token")
 	if status, body := adminCall(t, http.MethodGet, web.URL+"/api/rules", adminToken, ""); status != http.StatusOK {
 		t.Errorf("the management API with the admin token made in the dashboard: %d %s", status, body)
 	}
 	tokenID := rowOf("token-row-", "browser-token")
-	run("revoke admin token",
-		chromedp.WaitNotPresent(byTestID("toast")),
-		chromedp.Click(byTestID("token-revoke-"+tokenID)),
-		chromedp.WaitVisible(byTestID("confirm-ok")),
-		chromedp.Click(byTestID("confirm-ok")),
-		chromedp.WaitNotPresent(byTestID("token-row-"+tokenID)),
-	)
+	confirmed("revoke admin token", "token-revoke-"+tokenID, "token-row-"+tokenID)
 	if status, body := adminCall(t, http.MethodGet, web.URL+"/api/rules", adminToken, ""); status != http.StatusUnauthorized {
 		t.Errorf("the management API with the admin token revoked in the dashboard: %d %s", status, body)
 	}

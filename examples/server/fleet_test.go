@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -49,25 +48,8 @@ type fleet struct {
 type node struct {
 	url  string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *logBuffer
 	api  *apiClient
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -122,7 +104,7 @@ func startFleet(t *testing.T, n int, tokenURL string) *fleet {
 // start starts one instance and waits until it answers.
 func (f *fleet) start(t *testing.T) *node {
 	addr := freeAddr(t)
-	nd := &node{url: "http://" + addr, logs: &syncBuffer{}}
+	nd := &node{url: "http://" + addr, logs: &logBuffer{}}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMainHelp$")
 	cmd.Env = append(append(os.Environ(), f.env...), "ROUTEX_TEST_MAIN_ARGS=-addr "+addr+" -data "+t.TempDir())
 	cmd.Stdout, cmd.Stderr = nd.logs, nd.logs
@@ -431,18 +413,18 @@ func TestFleet(t *testing.T) {
 		f.channel(t, 1, map[string]any{"id": "steady", "type": "anthropic", "baseUrl": up.URL, "apiKey": "sk-st-" + secretMark,
 			"models": []string{"m-steady"}, "limits": []map[string]any{{"perMs": 60000, "requests": 100000}}})
 		f.everywhere(t, "m-steady")
-		stop := f.load(t, "m-steady")
-		time.Sleep(200 * time.Millisecond)
+		l := f.load(t, "m-steady")
+		l.waitSent(t, 20)
 		f.redis.Stop()
 		for _, nd := range f.nodes {
 			waitUntil(t, 10*time.Second, nd.url+" noticing Redis gone", func() bool { return !nd.sharedStatus(t).Reachable })
 		}
-		time.Sleep(300 * time.Millisecond)
+		f.eachServes(t, "steady", 10, "while Redis is gone")
 		f.redis.Start()
 		for _, nd := range f.nodes {
 			waitUntil(t, 15*time.Second, nd.url+" finding Redis back", func() bool { return nd.sharedStatus(t).Reachable })
 		}
-		sent, failed := stop()
+		sent, failed := l.stop()
 		assert.Zero(t, failed, "requests failed while Redis was gone (of %d)", sent)
 		assert.Positive(t, sent)
 		for _, nd := range f.nodes {
@@ -466,13 +448,14 @@ func TestFleet(t *testing.T) {
 		up := newMock(t, "rec")
 		f.channel(t, 2, map[string]any{"id": "rec", "type": "anthropic", "baseUrl": up.URL, "apiKey": "sk-rec-" + secretMark, "models": []string{"m-rec"}})
 		f.everywhere(t, "m-rec")
-		stop := f.load(t, "m-rec")
-		time.Sleep(200 * time.Millisecond)
+		l := f.load(t, "m-rec")
+		l.waitSent(t, 20)
 		f.pg.Stop()
-		time.Sleep(time.Second)
+		// Stop has returned: what each instance serves now, it must queue.
+		f.eachServes(t, "rec", 10, "while PostgreSQL is down")
 		f.pg.Start()
-		time.Sleep(200 * time.Millisecond)
-		sent, failed := stop()
+		l.waitSent(t, l.sent()+20)
+		sent, failed := l.stop()
 		assert.Zero(t, failed, "requests failed while PostgreSQL was gone (of %d)", sent)
 		// Every record reaches the database once it is back.
 		waitUntil(t, 30*time.Second, "the outage's records reaching the database", func() bool {
@@ -484,27 +467,66 @@ func TestFleet(t *testing.T) {
 }
 
 // load sends requests for model through the balancer from 4 callers until
-// the returned func is called, which reports how many were sent and how
-// many did not succeed.
-func (f *fleet) load(t *testing.T, model string) (stop func() (sent, failed int)) {
-	var n, bad atomic.Int32
+// stop is called, which reports how many were sent and how many did not
+// succeed.
+func (f *fleet) load(t *testing.T, model string) *loadRun {
+	l := &loadRun{}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
 	for range 4 {
-		wg.Go(func() {
+		l.wg.Go(func() {
 			for ctx.Err() == nil {
 				status, _ := f.send(t, f.lb.URL, model)
-				n.Add(1)
+				l.n.Add(1)
 				if status != http.StatusOK {
-					bad.Add(1)
+					l.bad.Add(1)
 				}
 			}
 		})
 	}
-	return func() (int, int) {
-		cancel()
-		wg.Wait()
-		return int(n.Load()), int(bad.Load())
+	l.cancel = cancel
+	return l
+}
+
+// loadRun is a load started by fleet.load.
+type loadRun struct {
+	n, bad atomic.Int32
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// sent is how many requests have been answered so far.
+func (l *loadRun) sent() int { return int(l.n.Load()) }
+
+// waitSent waits until n requests have been answered.
+func (l *loadRun) waitSent(t *testing.T, n int) {
+	t.Helper()
+	waitUntil(t, 10*time.Second, fmt.Sprintf("the callers completing %d requests (have %d)", n, l.sent()), func() bool { return l.sent() >= n })
+}
+
+func (l *loadRun) stop() (sent, failed int) {
+	l.cancel()
+	l.wg.Wait()
+	return int(l.n.Load()), int(l.bad.Load())
+}
+
+// served is how many requests instance nd has answered 200 through
+// channel id, by its /metrics.
+func (nd *node) served(t *testing.T, id string) int {
+	t.Helper()
+	text := string(nd.api.do(t, http.MethodGet, "/metrics", nil).want(t, http.StatusOK).body)
+	return max(0, int(metricValue(t, text, "routex_requests_total", "channel", id, "status", "200")))
+}
+
+// eachServes waits until every instance has answered n more requests
+// through channel id than when it was called.
+func (f *fleet) eachServes(t *testing.T, id string, n int, when string) {
+	t.Helper()
+	from := make([]int, len(f.nodes))
+	for i, nd := range f.nodes {
+		from[i] = nd.served(t, id)
+	}
+	for i, nd := range f.nodes {
+		waitUntil(t, 10*time.Second, fmt.Sprintf("%s answering %d requests %s", nd.url, n, when), func() bool { return nd.served(t, id)-from[i] >= n })
 	}
 }
 
