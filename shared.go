@@ -180,6 +180,10 @@ const (
 	sharedBackfill   = 10_000          // sessions bound while unreachable, re-put on return
 	sharedOpTimeout  = 2 * time.Second // bound on a background update
 	sharedNotesLimit = 30 * time.Second
+	// sharedTokensDelay is how long tokens used wait to be counted in the
+	// shared state, adding up. Tokens are known only once an answer ends:
+	// requests under way may pass a token cap anyway.
+	sharedTokensDelay = 50 * time.Millisecond
 )
 
 // shared is a Client's link to its shared state.
@@ -207,8 +211,9 @@ type shared struct {
 	lastSync time.Time
 	backfill map[string]struct{} // sessions bound while unreachable
 
-	tmu    sync.Mutex
-	tokens map[tokenKey]*tokenSum // tokens used, not yet counted in the shared state
+	tmu         sync.Mutex
+	tokens      map[tokenKey]*tokenSum // tokens used, not yet counted in the shared state
+	tokensArmed bool                   // a flush is due within sharedTokensDelay
 }
 
 // tokenKey is a channel's tokens in one second: their windows are the
@@ -347,10 +352,10 @@ func (s *shared) run(op func(context.Context) error) {
 }
 
 // addTokens counts n tokens used on channel in the shared state, in the
-// background. Tokens used while an update is queued or under way add up,
-// so that one update per channel and second carries them all: a Client
-// under load sends one per answer otherwise, and they would fill the
-// queue.
+// background. Tokens add up for sharedTokensDelay, so that one update per
+// channel and second carries them all: a Client sends one per answer
+// otherwise, a round trip that competes with the requests' own, and
+// under load they would fill the queue.
 func (s *shared) addTokens(channel string, limits []Limit, n int64, now time.Time) {
 	k := tokenKey{channel, now.Unix()}
 	s.tmu.Lock()
@@ -359,10 +364,16 @@ func (s *shared) addTokens(channel string, limits []Limit, n int64, now time.Tim
 	} else {
 		s.tokens[k] = &tokenSum{limits: limits, n: n, at: now}
 	}
+	arm := !s.tokensArmed
+	s.tokensArmed = true
 	s.tmu.Unlock()
-	select {
-	case s.tokensDue <- struct{}{}:
-	default: // a flush is due already, and takes these too
+	if arm {
+		time.AfterFunc(sharedTokensDelay, func() {
+			select {
+			case s.tokensDue <- struct{}{}:
+			default: // a flush is due already, and takes these too
+			}
+		})
 	}
 }
 
@@ -375,6 +386,7 @@ func (s *shared) flushTokens() {
 		return
 	}
 	s.tokens = make(map[tokenKey]*tokenSum, len(ts))
+	s.tokensArmed = false
 	s.tmu.Unlock()
 	for k, t := range ts {
 		s.run(func(ctx context.Context) error { return s.Quotas.AddTokens(ctx, k.channel, t.limits, t.n, t.at) })
