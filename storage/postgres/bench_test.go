@@ -10,21 +10,9 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/rollup/rolluptest"
 	"github.com/routex/routex/storage/postgres"
 )
-
-// benchRecord is a typical record: every string a router fills is set.
-func benchRecord(i int, t0 time.Time) analytics.Record {
-	cost := float64(i%100) * 1e-5
-	return analytics.Record{
-		Time:      t0.Add(time.Duration(i) * time.Millisecond),
-		RequestID: fmt.Sprintf("req_%012d", i), ChannelID: fmt.Sprint("ch", i%8), ChannelName: "Channel",
-		KeyID: fmt.Sprint("key", i%32), Model: fmt.Sprint("claude-sonnet-4-", i%3), UpstreamModel: "claude-sonnet-4-5-20250929",
-		InboundFormat: "openai", UpstreamFormat: "anthropic", Stream: i%2 == 0,
-		Status: 200, Latency: time.Duration(i%5000) * time.Millisecond, TTFB: time.Duration(i%700) * time.Millisecond, Attempts: 1,
-		InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 800, Rule: "default", Session: "sess", Cost: &cost,
-	}
-}
 
 // BenchmarkAddRecords measures AddRecords, one COPY and the rollup
 // merges per call, by batch size: 512 is analytics.Async's default.
@@ -36,7 +24,7 @@ func BenchmarkAddRecords(b *testing.B) {
 			t0 := time.Now()
 			batch := make([]analytics.Record, size)
 			for i := range batch {
-				batch[i] = benchRecord(i, t0)
+				batch[i] = rolluptest.Record(i, t0)
 			}
 			ctx := context.Background()
 			b.ReportAllocs()

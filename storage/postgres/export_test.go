@@ -10,6 +10,7 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/rollup"
 )
 
 // Hooks for the external tests.
@@ -56,20 +57,14 @@ var SchemaVersion = len(migrations)
 // empty.
 func LoadRollups(ctx context.Context, s *Store, n int, record func(i int, r *analytics.Record)) error {
 	minute, hour, day := rollupLevels[0], rollupLevels[1], rollupLevels[2]
-	hours, days := make(levelRollups), make(levelRollups)
-	cur := make(levelRollups)
+	hours, days := make(rollup.Rows), make(rollup.Rows)
+	cur := make(rollup.Rows)
 	curStart := int64(math.MinInt64)
-	var pending []*rollup
+	var pending []*rollup.Row
 	var r analytics.Record
 	i := 0
-	add := func(m levelRollups, l *rollupLevel) {
-		k := rollupKey{l.floor(r.Time.UnixMilli()), r.ChannelID, r.Model, r.KeyID}
-		u := m[k]
-		if u == nil {
-			u = &rollup{rollupKey: k}
-			m[k] = u
-		}
-		u.add(&r)
+	add := func(m rollup.Rows, l *rollupLevel) {
+		m.At(rollup.Key{Start: l.floor(r.Time.UnixMilli()), Channel: r.ChannelID, Model: r.Model, KeyID: r.KeyID}).Add(&r)
 	}
 	flush := func() {
 		for _, u := range cur {
@@ -77,9 +72,9 @@ func LoadRollups(ctx context.Context, s *Store, n int, record func(i int, r *ana
 		}
 		clear(cur)
 	}
-	row := func(u *rollup) []any {
-		return []any{u.start, u.channel, u.model, u.keyID, u.requests, u.errors, u.input, u.output,
-			u.cacheRead, u.cacheWrite, u.costPico, u.unpriced, u.latency.AppendEncoded(nil), u.ttfb.AppendEncoded(nil)}
+	row := func(u *rollup.Row) []any {
+		return []any{u.Start, u.Channel, u.Model, u.KeyID, u.Requests, u.Errors, u.Input, u.Output,
+			u.CacheRead, u.CacheWrite, u.CostPico, u.Unpriced, u.Latency.AppendEncoded(nil), u.TTFB.AppendEncoded(nil)}
 	}
 	columns := strings.Split(strings.Join(strings.Fields(rollupColumns), ""), ",")
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{minute.table}, columns, pgx.CopyFromFunc(func() ([]any, error) {
@@ -109,7 +104,7 @@ func LoadRollups(ctx context.Context, s *Store, n int, record func(i int, r *ana
 	}
 	for _, lr := range []struct {
 		l *rollupLevel
-		m levelRollups
+		m rollup.Rows
 	}{{hour, hours}, {day, days}} {
 		rows := make([][]any, 0, len(lr.m))
 		for _, u := range lr.m {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/routex/routex/internal/rollup"
 )
 
 // pruneChunk bounds the rows one pruning transaction deletes, so that a
@@ -149,40 +151,21 @@ func (s *Store) pruneRollups(ctx context.Context) error {
 
 // rebuildPeriod sums the source of level li for [start, end): the records
 // for the finest level, the rollups of the level below for the others.
-func (s *Store) rebuildPeriod(ctx context.Context, tx pgx.Tx, li int, start, end int64) (levelRollups, error) {
+func (s *Store) rebuildPeriod(ctx context.Context, tx pgx.Tx, li int, start, end int64) (rollup.Rows, error) {
 	l := rollupLevels[li]
-	out := make(levelRollups)
+	out := make(rollup.Rows)
 	if li == 0 {
 		rows, err := tx.Query(ctx, "SELECT channel_id, model, key_id, "+recordUsageColumns+" FROM records WHERE time >= $1 AND time < $2", start, end)
 		if err != nil {
 			return nil, err
 		}
-		var k rollupKey
+		var k rollup.Key
 		var ms, in, o, cr, cw, latency, ttfb int64
 		var failed bool
 		var cost *float64
-		_, err = pgx.ForEachRow(rows, []any{&k.channel, &k.model, &k.keyID, &ms, &failed, &in, &o, &cr, &cw, &cost, &latency, &ttfb}, func() error {
-			k.start = l.floor(ms)
-			u := out[k]
-			if u == nil {
-				u = &rollup{rollupKey: k}
-				out[k] = u
-			}
-			u.requests++
-			if failed {
-				u.errors++
-			}
-			u.input += in
-			u.output += o
-			u.cacheRead += cr
-			u.cacheWrite += cw
-			if cost == nil || !finite(*cost) {
-				u.unpriced++
-			} else {
-				u.costPico = addSat(u.costPico, picoUSD(*cost))
-			}
-			u.latency.AddDuration(latency)
-			u.ttfb.AddDuration(ttfb)
+		_, err = pgx.ForEachRow(rows, []any{&k.Channel, &k.Model, &k.KeyID, &ms, &failed, &in, &o, &cr, &cw, &cost, &latency, &ttfb}, func() error {
+			k.Start = l.floor(ms)
+			out.At(k).AddValues(failed, in, o, cr, cw, cost, latency, ttfb)
 			return nil
 		})
 		return out, err
@@ -193,14 +176,9 @@ func (s *Store) rebuildPeriod(ctx context.Context, tx pgx.Tx, li int, start, end
 	}
 	var v rollupRow
 	_, err = pgx.ForEachRow(rows, v.targets(), func() error {
-		k := v.rollupKey
-		k.start = l.floor(k.start)
-		u := out[k]
-		if u == nil {
-			u = &rollup{rollupKey: k}
-			out[k] = u
-		}
-		return u.merge(&v)
+		k := v.Key
+		k.Start = l.floor(k.Start)
+		return out.At(k).Merge(&v.Sums, v.latency, v.ttfb)
 	})
 	return out, err
 }

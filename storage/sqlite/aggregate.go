@@ -5,16 +5,14 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	msqlite "modernc.org/sqlite"
 
 	"github.com/routex/routex"
-	"github.com/routex/routex/internal/histogram"
+	"github.com/routex/routex/internal/rollup"
 )
 
 // usageFunc names the SQL aggregate function that computes Aggregate.
@@ -42,11 +40,6 @@ func init() {
 		},
 	})
 }
-
-// zeroMilli is the zero time.Time in unix milliseconds. time.Time.Truncate
-// counts buckets from it, not from the unix epoch, which matters for
-// buckets that do not divide a day evenly.
-var zeroMilli = time.Time{}.UnixMilli()
 
 // Aggregate sums the records matching q per group and time bucket, ordered
 // by bucket and then group. Buckets are q.Bucket-long intervals of UTC time
@@ -82,22 +75,7 @@ func (s *Store) Aggregate(ctx context.Context, q routex.AggregateQuery) ([]route
 }
 
 // groupColumn checks q and returns the SQL for the group of a row.
-func groupColumn(q routex.AggregateQuery) (string, error) {
-	if q.Bucket < 0 || q.Bucket%time.Millisecond != 0 {
-		return "", fmt.Errorf("sqlite: bucket %v is not a positive whole number of milliseconds", q.Bucket)
-	}
-	switch q.GroupBy {
-	case routex.GroupNone:
-		return "''", nil
-	case routex.GroupChannel:
-		return "channel_id", nil
-	case routex.GroupModel:
-		return "model", nil
-	case routex.GroupKey:
-		return "key_id", nil
-	}
-	return "", fmt.Errorf("sqlite: unknown group %q", q.GroupBy)
-}
+func groupColumn(q routex.AggregateQuery) (string, error) { return rollup.GroupBy("sqlite", q) }
 
 // aggregate runs Aggregate, reading the given rollup levels (finest first)
 // where they answer for whole periods.
@@ -109,7 +87,7 @@ func (s *Store) aggregate(ctx context.Context, q routex.AggregateQuery, group st
 	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&discard); err != nil {
 		return nil, s.fail("aggregating records", err)
 	}
-	return run.result(), nil
+	return run.groups.Result(), nil
 }
 
 // aggregateQuery returns the statement that feeds usageFunc every row that
@@ -158,34 +136,18 @@ func aggregateQuery(run int64, group string, q routex.AggregateQuery, levels []*
 		}
 		parts = append(parts, part)
 	}
-	// plan adds the parts for [from, to) from levels, finest first.
-	var plan func(from, to int64, levels []*rollupLevel)
-	plan = func(from, to int64, levels []*rollupLevel) {
-		if len(levels) == 0 {
-			add("records", recordArgs, from, to)
-			return
-		}
-		l, finer := levels[len(levels)-1], levels[:len(levels)-1]
-		start, end := from, to
-		if from != math.MinInt64 {
-			start = l.ceil(from)
-		}
-		if to != math.MaxInt64 {
-			end = l.floor(to)
-		}
-		if start >= end {
-			plan(from, to, finer)
-			return
-		}
-		add(l.table, append([]string{l.column}, rollupArgs...), start, end)
-		if from < start {
-			plan(from, start, finer)
-		}
-		if end < to {
-			plan(end, to, finer)
+	periods := make([]int64, len(levels))
+	for i, l := range levels {
+		periods[i] = l.period
+	}
+	for _, p := range rollup.Plan(lo, hi, periods) {
+		if p.Level < 0 {
+			add("records", recordArgs, p.From, p.To)
+		} else {
+			l := levels[p.Level]
+			add(l.table, append([]string{l.column}, rollupArgs...), p.From, p.To)
 		}
 	}
-	plan(lo, hi, levels)
 	return "SELECT " + usageFunc + "(?, g, " + strings.Join(usageArgs, ", ") + ") FROM (" +
 		strings.Join(parts, " UNION ALL ") + ")", args
 }
@@ -208,17 +170,9 @@ var (
 // usageRun collects one Aggregate call's groups. usageFunc finds it by its
 // id, which it is given as its first argument.
 type usageRun struct {
-	id     int64
-	bucket int64 // milliseconds; 0 for one bucket
-	// By group, then bucket, so that a group is found from the driver's
-	// volatile string without a copy.
-	groups map[string]map[int64]*usageGroup
-}
-
-type usageGroup struct {
-	agg           routex.Aggregate
-	cost          picoSum
-	latency, ttfb histogram.Counts
+	id int64
+	// Found from the driver's volatile group strings without a copy.
+	groups *rollup.Groups
 }
 
 // usageRuns holds the runs under way. Ids are reused, so that they stay
@@ -237,7 +191,7 @@ func newUsageRun(bucket int64) *usageRun {
 		id = len(usageRuns.byID)
 		usageRuns.byID = append(usageRuns.byID, nil)
 	}
-	r := &usageRun{id: int64(id), bucket: bucket, groups: make(map[string]map[int64]*usageGroup)}
+	r := &usageRun{id: int64(id), groups: rollup.NewGroups(bucket)}
 	usageRuns.byID[id] = r
 	return r
 }
@@ -257,56 +211,10 @@ func (r *usageRun) release() {
 	usageRuns.byID[r.id] = nil
 }
 
-// result returns the aggregates, ordered by bucket and then group.
-func (r *usageRun) result() []routex.Aggregate {
-	var out []routex.Aggregate
-	for _, byBucket := range r.groups {
-		for _, g := range byBucket {
-			g.agg.Cost = g.cost.usd()
-			g.agg.LatencyP50 = time.Duration(g.latency.Percentile(50))
-			g.agg.LatencyP95 = time.Duration(g.latency.Percentile(95))
-			g.agg.LatencyP99 = time.Duration(g.latency.Percentile(99))
-			g.agg.TTFBP50 = time.Duration(g.ttfb.Percentile(50))
-			out = append(out, g.agg)
-		}
-	}
-	slices.SortFunc(out, func(a, b routex.Aggregate) int {
-		if c := a.Bucket.Compare(b.Bucket); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Group, b.Group)
-	})
-	return out
-}
-
-// group returns the group g's aggregate for the bucket starting at b, a new
-// one if there is none yet. g may be the driver's volatile string.
-func (r *usageRun) group(g string, b int64) *usageGroup {
-	byBucket := r.groups[g]
-	if byBucket == nil {
-		g = strings.Clone(g)
-		byBucket = make(map[int64]*usageGroup)
-		r.groups[g] = byBucket
-	}
-	a := byBucket[b]
-	if a == nil {
-		a = &usageGroup{agg: routex.Aggregate{Group: strings.Clone(g)}}
-		if r.bucket > 0 {
-			a.agg.Bucket = time.UnixMilli(b).UTC()
-		}
-		byBucket[b] = a
-	}
-	return a
-}
-
 // usageStep is one evaluation of usageFunc. Its arguments are the run's id,
 // the group, then the usageArgs of a record or a rollup.
 type usageStep struct {
 	run *usageRun
-	// The group of the previous row: rows come in time order, so the next
-	// is often in the same one.
-	last       *usageGroup
-	lastBucket int64
 }
 
 var _ msqlite.AggregateFunction = (*usageStep)(nil)
@@ -331,24 +239,8 @@ func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error 
 		}
 		v[i] = n
 	}
-	ms := v[0]
-	var b int64
-	if bucket := u.run.bucket; bucket > 0 {
-		// Positive for any time after year 1, so % is a true modulus and
-		// this is Truncate in integers.
-		b = ms - (ms-zeroMilli)%bucket
-	}
-	a := u.last
-	if a == nil || u.lastBucket != b || a.agg.Group != g {
-		a = u.run.group(g, b)
-		u.last, u.lastBucket = a, b
-	}
-	a.agg.Requests += v[1]
-	a.agg.Errors += v[2]
-	a.agg.InputTokens += v[3]
-	a.agg.OutputTokens += v[4]
-	a.agg.CacheReadTokens += v[5]
-	a.agg.CacheWriteTokens += v[6]
+	a := u.run.groups.At(g, v[0])
+	sums := rollup.Sums{Requests: v[1], Errors: v[2], Input: v[3], Output: v[4], CacheRead: v[5], CacheWrite: v[6]}
 
 	cost, unpriced, latency, ttfb := args[9], args[10], args[11], args[12]
 	switch latency := latency.(type) {
@@ -357,39 +249,29 @@ func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error 
 		if !ok {
 			return fmt.Errorf("%s: ttfb is %T, want an integer", usageFunc, ttfb)
 		}
-		a.latency.AddDuration(latency)
-		a.ttfb.AddDuration(t)
+		var usd *float64
 		switch c := cost.(type) {
 		case nil:
-			a.agg.Unpriced++
 		case float64:
-			if !finite(c) {
-				a.agg.Unpriced++
-				break
-			}
-			a.cost.add(picoUSD(c))
+			usd = &c
 		case int64:
-			a.cost.add(picoUSD(float64(c)))
+			f := float64(c)
+			usd = &f
 		default:
 			return fmt.Errorf("%s: cost is %T, want a number", usageFunc, c)
 		}
+		a.AddRecord(v[2] != 0, v[3], v[4], v[5], v[6], usd, latency, t)
 	case []byte: // a rollup
 		t, ok := ttfb.([]byte)
 		if !ok {
 			return fmt.Errorf("%s: ttfb is %T, want a histogram", usageFunc, ttfb)
 		}
-		if err := a.latency.AddEncoded(latency); err != nil {
-			return fmt.Errorf("%s: latency: %w", usageFunc, err)
-		}
-		if err := a.ttfb.AddEncoded(t); err != nil {
-			return fmt.Errorf("%s: ttfb: %w", usageFunc, err)
-		}
 		switch c := cost.(type) {
 		case int64:
-			a.cost.add(c)
+			sums.CostPico = c
 		case float64:
 			// SQLite turns an integer sum that overflows into a real.
-			a.cost.add(picoUSD(c / 1e12))
+			sums.CostPico = rollup.PicoUSD(c / 1e12)
 		default:
 			return fmt.Errorf("%s: cost is %T, want a number", usageFunc, c)
 		}
@@ -397,7 +279,10 @@ func (u *usageStep) Step(_ *msqlite.FunctionContext, args []driver.Value) error 
 		if !ok {
 			return fmt.Errorf("%s: unpriced is %T, want an integer", usageFunc, unpriced)
 		}
-		a.agg.Unpriced += n
+		sums.Unpriced = n
+		if err := a.AddRollup(&sums, latency, t); err != nil {
+			return fmt.Errorf("%s: %w", usageFunc, err)
+		}
 	default:
 		return fmt.Errorf("%s: latency is %T, want an integer or a histogram", usageFunc, latency)
 	}
@@ -411,30 +296,4 @@ func (u *usageStep) WindowInverse(*msqlite.FunctionContext, []driver.Value) erro
 // WindowValue is NULL: the result is in the run.
 func (u *usageStep) WindowValue(*msqlite.FunctionContext) (driver.Value, error) { return nil, nil }
 
-func (u *usageStep) Final(*msqlite.FunctionContext) { u.run, u.last = nil, nil }
-
-// picoSum is a sum of picodollars in 128 bits, which no number of records
-// overflows.
-type picoSum struct {
-	hi int64
-	lo uint64
-}
-
-func (s *picoSum) add(v int64) {
-	var carry uint64
-	s.lo, carry = bits.Add64(s.lo, uint64(v), 0)
-	s.hi += v>>63 + int64(carry) // v>>63 is -1 for a negative v: its sign extended
-}
-
-// usd returns the sum in USD.
-func (s picoSum) usd() float64 {
-	hi, lo := s.hi, s.lo
-	sign := 1.0
-	if hi < 0 {
-		var borrow uint64
-		lo, borrow = bits.Sub64(0, lo, 0)
-		hi = -hi - int64(borrow)
-		sign = -1
-	}
-	return sign * (float64(uint64(hi))*0x1p64 + float64(lo)) / 1e12
-}
+func (u *usageStep) Final(*msqlite.FunctionContext) { u.run = nil }

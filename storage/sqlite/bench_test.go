@@ -9,21 +9,9 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/rollup/rolluptest"
 	"github.com/routex/routex/storage/sqlite"
 )
-
-// benchRecord is a typical record: every string a router fills is set.
-func benchRecord(i int, t0 time.Time) analytics.Record {
-	cost := float64(i%100) * 1e-5
-	return analytics.Record{
-		Time:      t0.Add(time.Duration(i) * time.Millisecond),
-		RequestID: fmt.Sprintf("req_%012d", i), ChannelID: fmt.Sprint("ch", i%8), ChannelName: "Channel",
-		KeyID: fmt.Sprint("key", i%32), Model: fmt.Sprint("claude-sonnet-4-", i%3), UpstreamModel: "claude-sonnet-4-5-20250929",
-		InboundFormat: "openai", UpstreamFormat: "anthropic", Stream: i%2 == 0,
-		Status: 200, Latency: time.Duration(i%5000) * time.Millisecond, TTFB: time.Duration(i%700) * time.Millisecond, Attempts: 1,
-		InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 800, Rule: "default", Session: "sess", Cost: &cost,
-	}
-}
 
 // BenchmarkAsyncInsert measures usage records per second through the batch
 // writer routex uses (analytics.Async with Store.AddRecords as its Sink)
@@ -43,7 +31,7 @@ func benchAsync(b *testing.B, batch int) {
 	t0 := time.Now()
 	recs := make([]analytics.Record, 4096)
 	for i := range recs {
-		recs[i] = benchRecord(i, t0)
+		recs[i] = rolluptest.Record(i, t0)
 	}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -88,7 +76,7 @@ func BenchmarkAddRecords(b *testing.B) {
 			t0 := time.Now()
 			batch := make([]analytics.Record, size)
 			for i := range batch {
-				batch[i] = benchRecord(i, t0)
+				batch[i] = rolluptest.Record(i, t0)
 			}
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -114,7 +102,7 @@ func fill(b *testing.B, s *sqlite.Store, n int) time.Time {
 	step := 24 * time.Hour / time.Duration(n)
 	batch := make([]analytics.Record, 0, 10_000)
 	for i := range n {
-		r := benchRecord(i, t0)
+		r := rolluptest.Record(i, t0)
 		r.Time = t0.Add(time.Duration(i) * step)
 		batch = append(batch, r)
 		if len(batch) == cap(batch) || i == n-1 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/routex/routex"
 	"github.com/routex/routex/analytics"
+	"github.com/routex/routex/internal/rollup/rolluptest"
 	"github.com/routex/routex/storage/sqlite"
 )
 
@@ -265,7 +266,7 @@ func benchFlushFull(b *testing.B, interval time.Duration) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		r := benchRecord(n, t0)
+		r := rolluptest.Record(n, t0)
 		a.Record(r)
 		n++
 		// Wait for the writer when half the queue is behind, so that
@@ -300,7 +301,7 @@ func benchFlushPaced(b *testing.B, rate int, interval time.Duration) {
 	for b.Loop() {
 		<-tick.C
 		for range perTick {
-			a.Record(benchRecord(n, t0))
+			a.Record(rolluptest.Record(n, t0))
 			n++
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -15,11 +14,12 @@ import (
 
 	"github.com/routex/routex/analytics"
 	"github.com/routex/routex/internal/histogram"
+	"github.com/routex/routex/internal/rollup"
 )
 
 // Rollups sum the records per period, channel, model and key: request and
 // error counts, token sums, cost, and histograms of latency and TTFB
-// (histogram.go). There are two tables of them (migration 0004): rollups,
+// (internal/histogram). There are two tables of them (migration 0004): rollups,
 // per minute, and rollups_hourly, per hour, whose columns differ only in
 // the first, the period's start. AddRecords keeps both up to date in the
 // transaction that adds the records, and Prune deletes from them what it
@@ -92,56 +92,10 @@ const rollupSums = `channel_id, model, key_id, requests, errors,
 
 var rollupColumnCount = strings.Count(rollupSums, ",") + 2
 
-// floor returns the start of the period that ms falls in.
-func (l *rollupLevel) floor(ms int64) int64 {
-	r := ms % l.period
-	if r < 0 {
-		r += l.period
-	}
-	return ms - r
-}
-
-// ceil returns the first period start at or after ms.
-func (l *rollupLevel) ceil(ms int64) int64 {
-	if f := l.floor(ms); f != ms {
-		return f + l.period
-	}
-	return ms
-}
-
-// picoUSD converts a cost in USD to whole picodollars, saturating far
-// beyond any real cost.
-func picoUSD(usd float64) int64 {
-	v := math.Round(usd * 1e12)
-	switch {
-	case v >= math.MaxInt64:
-		return math.MaxInt64
-	case v <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(v)
-}
-
-// finite reports whether a cost is a number other than an infinity. A cost
-// that is not counts as unknown: the records table stores NaN as NULL, and
-// an infinity has no place in a sum.
-func finite(usd float64) bool { return !math.IsNaN(usd) && !math.IsInf(usd, 0) }
-
 // unpricedSQL counts the records among those aggregated whose cost is
-// unknown, as finite does.
+// unknown, as rollup.Finite does: the records table stores NaN as NULL,
+// and an infinity has no place in a sum.
 const unpricedSQL = "sum(cost IS NULL OR abs(cost) > 1.7976931348623157e308)"
-
-// addSat adds without wrapping around, for cost sums that saturate.
-func addSat(a, b int64) int64 {
-	s := a + b
-	switch {
-	case a > 0 && b > 0 && s < 0:
-		return math.MaxInt64
-	case a < 0 && b < 0 && s >= 0:
-		return math.MinInt64
-	}
-	return s
-}
 
 // SQL functions for the rollups, registered with the driver as usageFunc
 // is. Migration 0004 and Prune use them to build rollups in SQL, with the
@@ -194,11 +148,11 @@ func init() {
 		switch v := v.(type) {
 		case nil:
 		case float64:
-			if finite(v) {
-				*n = addSat(*n, picoUSD(v))
+			if rollup.Finite(v) {
+				*n = rollup.AddSat(*n, rollup.PicoUSD(v))
 			}
 		case int64:
-			*n = addSat(*n, picoUSD(float64(v)))
+			*n = rollup.AddSat(*n, rollup.PicoUSD(float64(v)))
 		default:
 			return fmt.Errorf("%s: argument is %T, want a number", costFunc, v)
 		}
@@ -207,10 +161,10 @@ func init() {
 	aggregate(picoSumFunc, func(_ *histogram.Counts, n *int64, v driver.Value) error {
 		switch v := v.(type) {
 		case int64:
-			*n = addSat(*n, v)
+			*n = rollup.AddSat(*n, v)
 		case float64:
 			// SQLite turns an integer sum that overflows into a real.
-			*n = addSat(*n, picoUSD(v/1e12))
+			*n = rollup.AddSat(*n, rollup.PicoUSD(v/1e12))
 		default:
 			return fmt.Errorf("%s: argument is %T, want an integer", picoSumFunc, v)
 		}
@@ -297,54 +251,10 @@ var upsertStatements = sync.OnceValue(func() map[string][]string {
 	return out
 })
 
-type rollupKey struct {
-	start                 int64
-	channel, model, keyID string
-}
-
-// rollup is one rollup row, or what a batch of records adds to one.
-type rollup struct {
-	rollupKey
-	requests, errors                     int64
-	input, output, cacheRead, cacheWrite int64
-	costPico, unpriced                   int64
-	latency, ttfb                        histogram.Counts
-}
-
-// add counts r in u.
-func (u *rollup) add(r *analytics.Record) {
-	u.requests++
-	if r.Failed() {
-		u.errors++
-	}
-	u.input += r.InputTokens
-	u.output += r.OutputTokens
-	u.cacheRead += r.CacheReadTokens
-	u.cacheWrite += r.CacheWriteTokens
-	if r.Cost == nil || !finite(*r.Cost) {
-		u.unpriced++
-	} else {
-		u.costPico = addSat(u.costPico, picoUSD(*r.Cost))
-	}
-	u.latency.AddDuration(int64(r.Latency))
-	u.ttfb.AddDuration(int64(r.TTFB))
-}
-
 // addRollups adds recs to the rollups of every level, in tx.
 func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, recs []analytics.Record) error {
 	for _, l := range rollupLevels {
-		byKey := make(map[rollupKey]*rollup)
-		for i := range recs {
-			r := &recs[i]
-			k := rollupKey{l.floor(r.Time.UnixMilli()), r.ChannelID, r.Model, r.KeyID}
-			u := byKey[k]
-			if u == nil {
-				u = &rollup{rollupKey: k}
-				byKey[k] = u
-			}
-			u.add(r)
-		}
-		if err := s.upsertRollups(ctx, tx, l, byKey); err != nil {
+		if err := s.upsertRollups(ctx, tx, l, rollup.Records(recs, l.period, nil)); err != nil {
 			return err
 		}
 	}
@@ -352,15 +262,15 @@ func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, recs []analytics.Rec
 }
 
 // upsertRollups adds rows to the level's table, in tx.
-func (s *Store) upsertRollups(ctx context.Context, tx *sql.Tx, l *rollupLevel, byKey map[rollupKey]*rollup) error {
+func (s *Store) upsertRollups(ctx context.Context, tx *sql.Tx, l *rollupLevel, byKey rollup.Rows) error {
 	// In key order, so that the upserts walk the table's B-tree forwards.
-	rows := make([]*rollup, 0, len(byKey))
+	rows := make([]*rollup.Row, 0, len(byKey))
 	for _, u := range byKey {
 		rows = append(rows, u)
 	}
-	slices.SortFunc(rows, func(a, b *rollup) int {
-		return cmp.Or(cmp.Compare(a.start, b.start), strings.Compare(a.channel, b.channel),
-			strings.Compare(a.model, b.model), strings.Compare(a.keyID, b.keyID))
+	slices.SortFunc(rows, func(a, b *rollup.Row) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), strings.Compare(a.Channel, b.Channel),
+			strings.Compare(a.Model, b.Model), strings.Compare(a.KeyID, b.KeyID))
 	})
 	stmts := l.upserts()
 	var full *sql.Stmt // of rollupsPerUpsert rollups, once needed
@@ -373,11 +283,11 @@ func (s *Store) upsertRollups(ctx context.Context, tx *sql.Tx, l *rollupLevel, b
 			// Each blob is a slice of one buffer, which is not reused
 			// until the statement has run.
 			start := len(blobs)
-			blobs = u.latency.AppendEncoded(blobs)
+			blobs = u.Latency.AppendEncoded(blobs)
 			mid := len(blobs)
-			blobs = u.ttfb.AppendEncoded(blobs)
-			args = append(args, u.start, u.channel, u.model, u.keyID, u.requests, u.errors,
-				u.input, u.output, u.cacheRead, u.cacheWrite, u.costPico, u.unpriced,
+			blobs = u.TTFB.AppendEncoded(blobs)
+			args = append(args, u.Start, u.Channel, u.Model, u.KeyID, u.Requests, u.Errors,
+				u.Input, u.Output, u.CacheRead, u.CacheWrite, u.CostPico, u.Unpriced,
 				blobs[start:mid:mid], blobs[mid:])
 		}
 		var err error
