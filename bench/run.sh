@@ -151,13 +151,17 @@ start_stack() {
 	wait_ready "http://127.0.0.1:$mock_port/stats"
 	wait_ready "http://127.0.0.1:$floor_port/"
 
-	local l=
-	[[ -z ${limits:-} ]] || l=", \"limits\": $limits"
+	local l= free=
+	if [[ -n ${limits:-} ]]; then
+		l=", \"limits\": $limits"
+		free=",
+		  {\"id\": \"free\", \"type\": \"anthropic\", \"baseUrl\": \"http://127.0.0.1:$mock_port\", \"apiKey\": \"mock\", \"models\": [\"claude-free-*\"]}"
+	fi
 	cat >"$work/routex.json" <<-EOF
 		{"channels": [
 		  {"id": "anthropic", "type": "anthropic", "baseUrl": "http://127.0.0.1:$mock_port", "apiKey": "mock", "models": ["claude-*"]$l},
 		  {"id": "openai", "type": "openai", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["gpt-*"]$l},
-		  {"id": "responses", "type": "openai-responses", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["o3-*"]$l}
+		  {"id": "responses", "type": "openai-responses", "baseUrl": "http://127.0.0.1:$mock_port/v1", "apiKey": "mock", "models": ["o3-*"]$l}$free
 		]}
 	EOF
 	start_server "$server_port"
@@ -332,7 +336,8 @@ fi
 # One server on SQLite against one on PostgreSQL and Redis, both with
 # per-minute and per-day limits on every channel (the shared quota is the
 # one call a request waits on) and a session key per caller, or a new one
-# per request (a shared lookup and a shared put on each).
+# per request (a shared lookup and a shared put on each); and, as phase
+# scale-free, on a channel without limits (claude-free-*).
 if [[ $SCALE == 1 ]]; then
 	stop_all
 	limits='[{"perMs": 60000, "requests": 1000000000, "tokens": 1000000000000}, {"perMs": 86400000, "tokens": 1000000000000000}]'
@@ -351,6 +356,12 @@ if [[ $SCALE == 1 ]]; then
 					for session in "${scale_sessions[@]}"; do
 						for sys in direct server-single server-shared; do
 							load "$sys" anthropic -phase scale -size 2048 -stream="$([[ $stream == 1 ]] && echo true || echo false)" \
+								-c "$c" -session "$session" -d "${DUR}s" -warmup "${WARM}s"
+						done
+						[[ $session == caller ]] || continue
+						for sys in direct server-single server-shared; do
+							load "$sys" anthropic -phase scale-free -model claude-free-x -size 2048 \
+								-stream="$([[ $stream == 1 ]] && echo true || echo false)" \
 								-c "$c" -session "$session" -d "${DUR}s" -warmup "${WARM}s"
 						done
 					done

@@ -86,7 +86,7 @@ func main() {
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	m := index(rs, "matrix")
-	shared := index(rs, "scale")
+	shared, free := index(rs, "scale"), index(rs, "scale-free")
 	fmt.Fprintf(w, "## Conditions\n\n```\n%s", machine)
 	foreign(w, rs)
 	fmt.Fprintf(w, "```\n\n")
@@ -95,7 +95,7 @@ func main() {
 	closedTables(w, m)
 	openTable(w, rs)
 	holdTable(w, rs)
-	sharedTable(w, shared)
+	sharedTable(w, shared, free)
 	memoryTable(w, stacks, startup)
 	goTests(w, gotest)
 	profiles(w, *dir)
@@ -949,7 +949,7 @@ func init() { log.SetFlags(0) }
 
 // sharedTable compares one server on PostgreSQL and Redis with one on
 // SQLite, each with limits on every channel, in the same cells.
-func sharedTable(w io.Writer, m map[cell]map[string]result) {
+func sharedTable(w io.Writer, m, free map[cell]map[string]result) {
 	if len(m) == 0 {
 		return
 	}
@@ -958,15 +958,23 @@ func sharedTable(w io.Writer, m map[cell]map[string]result) {
 	fmt.Fprintf(w, "(on Redis, for server-shared: the one call a request waits on). Session: an X-Session-Id per caller (bound once,\n")
 	fmt.Fprintf(w, "then known locally) or a new one per request (a shared lookup and a shared put on every request).\n")
 	fmt.Fprintf(w, "Ratios divide the latency server-shared adds over direct by the latency server-single adds.\n\n")
+	fmt.Fprintf(w, "A row \"no limits\" is a channel without limits on the same servers: no quota to take.\n\n")
 	fmt.Fprintf(w, "| body | c | session | direct p50 | single p50 | shared p50 | ratio p50 | direct p99 | single p99 | shared p99 | ratio p99 | CPU/req single | CPU/req shared | req/s single | req/s shared | errors |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, k := range cells(m) {
-		row := m[k]
-		d, s1, s2 := row["direct"], row["server-single"], row["server-shared"]
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %d |\n",
-			kind(k.stream), k.c, k.session, dur(d.P50), dur(s1.P50), dur(s2.P50), fmtRatio(addedRatio(row, "server-shared", "server-single", p50)),
-			dur(d.P99), dur(s1.P99), dur(s2.P99), fmtRatio(addedRatio(row, "server-shared", "server-single", p99)),
-			dur(s1.CPUPerRq), dur(s2.CPUPerRq), s1.RPS, s2.RPS, d.Errors+s1.Errors+s2.Errors)
+	rows := func(m map[cell]map[string]result, label string) {
+		for _, k := range cells(m) {
+			sharedRow(w, k, m[k], label)
+		}
 	}
+	rows(m, "")
+	rows(free, ", no limits")
 	fmt.Fprintln(w)
+}
+
+func sharedRow(w io.Writer, k cell, row map[string]result, label string) {
+	d, s1, s2 := row["direct"], row["server-single"], row["server-shared"]
+	fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %d |\n",
+		kind(k.stream), k.c, k.session+label, dur(d.P50), dur(s1.P50), dur(s2.P50), fmtRatio(addedRatio(row, "server-shared", "server-single", p50)),
+		dur(d.P99), dur(s1.P99), dur(s2.P99), fmtRatio(addedRatio(row, "server-shared", "server-single", p99)),
+		dur(s1.CPUPerRq), dur(s2.CPUPerRq), s1.RPS, s2.RPS, d.Errors+s1.Errors+s2.Errors)
 }
