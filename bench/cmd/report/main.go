@@ -383,55 +383,15 @@ func targets(w io.Writer, m, shared map[cell]map[string]result, rs []result, sta
 	fmt.Fprintf(w, "Ratios of the latency each system adds over direct (its percentile minus direct's), taken cell by cell\n")
 	fmt.Fprintf(w, "(format × size × streamed or not) within this one run.\n\n")
 	fmt.Fprintf(w, "| target | limit | measured | verdict |\n|---|---|---|---|\n")
-	for _, c := range []int{1, 64} {
-		for _, pc := range []struct {
-			name string
-			pick func(result) float64
-		}{{"p50", p50}, {"p99", p99}} {
-			v := verdict{limit: 1.2, description: fmt.Sprintf("server same-format added latency ÷ floor's, %s, c=%d", pc.name, c)}
-			for k, row := range m {
-				if k.c == c {
-					v.add(addedRatio(row, "server", "floor", pc.pick))
-				}
-			}
-			fmt.Fprintln(w, v)
-		}
-	}
+	addedVerdicts(w, m, 1.2, "server same-format added latency ÷ floor's", "server", "floor", nil, false)
 	tv := verdict{limit: 0.9, atLeast: true, description: "server same-format throughput at saturation ÷ floor's"}
 	for _, g := range groups(m) {
 		tv.add(ratio(saturation(m, g.format, g.size, g.stream, "server"), saturation(m, g.format, g.size, g.stream, "floor")))
 	}
 	fmt.Fprintln(w, tv)
-	for _, c := range []int{1, 64} {
-		for _, pc := range []struct {
-			name string
-			pick func(result) float64
-		}{{"p50", p50}, {"p99", p99}} {
-			v := verdict{limit: 1.3, description: fmt.Sprintf("2 KB: server cross-format added latency ÷ same-format's, %s, c=%d", pc.name, c)}
-			for k, row := range m {
-				if k.c == c && k.size == 2048 {
-					v.add(addedRatio(row, "server-cross", "server", pc.pick))
-				}
-			}
-			fmt.Fprintln(w, v)
-		}
-	}
-	for _, c := range []int{1, 64} {
-		for _, pc := range []struct {
-			name string
-			pick func(result) float64
-		}{{"p50", p50}, {"p99", p99}} {
-			v := verdict{limit: 1.1, description: fmt.Sprintf("server on PostgreSQL and Redis: added latency ÷ on SQLite's, %s, c=%d", pc.name, c)}
-			for k, row := range shared {
-				if k.c == c {
-					v.add(addedRatio(row, "server-shared", "server-single", pc.pick))
-				}
-			}
-			if len(v.vals) > 0 {
-				fmt.Fprintln(w, v)
-			}
-		}
-	}
+	addedVerdicts(w, m, 1.3, "2 KB: server cross-format added latency ÷ same-format's", "server-cross", "server",
+		func(k cell) bool { return k.size == 2048 }, false)
+	addedVerdicts(w, shared, 1.1, "server on PostgreSQL and Redis: added latency ÷ on SQLite's", "server-shared", "server-single", nil, true)
 	bench := parseBench(gotest)
 	lv := verdict{limit: 1.10, description: "library: BenchmarkRoundTrip routex ÷ bare-transport, ns/op"}
 	if b, r := bench["BenchmarkRoundTrip/bare-transport"], bench["BenchmarkRoundTrip/routex"]; b.ns > 0 && r.ns > 0 {
@@ -484,6 +444,29 @@ func targets(w io.Writer, m, shared map[cell]map[string]result, rs []result, sta
 		fmt.Fprintf(w, "| startup to ready | < 200 ms | %s ms | %s |\n", spread(ready), under(ready, 200))
 	}
 	fmt.Fprintln(w)
+}
+
+// addedVerdicts prints one target row per concurrency (1, 64) and
+// percentile (p50, p99): the latency sys adds ÷ the latency base adds, over
+// the cells keep takes (all when nil). With quiet, rows without a figure
+// are left out.
+func addedVerdicts(w io.Writer, m map[cell]map[string]result, limit float64, what, sys, base string, keep func(cell) bool, quiet bool) {
+	for _, c := range []int{1, 64} {
+		for _, pc := range []struct {
+			name string
+			pick func(result) float64
+		}{{"p50", p50}, {"p99", p99}} {
+			v := verdict{limit: limit, description: fmt.Sprintf("%s, %s, c=%d", what, pc.name, c)}
+			for k, row := range m {
+				if k.c == c && (keep == nil || keep(k)) {
+					v.add(addedRatio(row, sys, base, pc.pick))
+				}
+			}
+			if !quiet || len(v.vals) > 0 {
+				fmt.Fprintln(w, v)
+			}
+		}
+	}
 }
 
 func spread(xs []float64) string {
