@@ -112,39 +112,17 @@ func TestQuotaOddChannels(t *testing.T) {
 	}
 }
 
-type collected struct {
-	mu    sync.Mutex
-	notes []routex.HealthNote
-}
-
-func (c *collected) add(n routex.HealthNote) {
-	c.mu.Lock()
-	c.notes = append(c.notes, n)
-	c.mu.Unlock()
-}
-
-func (c *collected) has(channel string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, n := range c.notes {
-		if n.Channel == channel {
-			return true
-		}
-	}
-	return false
-}
-
 // A follower subscribes again by itself when Redis dies and comes back.
 func TestFollowSurvivesRestart(t *testing.T) {
 	srv := testserver.StartRedis(t)
 	p := redis.WithPrefix(freshPrefix())
 	a, b := open(t, srv.URL(), p), open(t, srv.URL(), p)
-	var got collected
-	stop := b.Follow(got.add)
+	var got sharedtest.Notes
+	stop := b.Follow(got.Add)
 	defer stop()
 	eventually(t, 5*time.Second, "the first note", func() bool {
 		_ = a.Post(t.Context(), routex.HealthNote{Channel: "before", Kind: routex.HealthClosed})
-		return got.has("before")
+		return got.Has("before")
 	})
 
 	srv.Stop()
@@ -157,10 +135,10 @@ func TestFollowSurvivesRestart(t *testing.T) {
 	start := time.Now()
 	eventually(t, 10*time.Second, "a note after the restart", func() bool {
 		_ = a.Post(t.Context(), routex.HealthNote{Channel: "after", Kind: routex.HealthClosed})
-		return got.has("after")
+		return got.Has("after")
 	})
 	t.Logf("following again %v after the restart", time.Since(start).Round(time.Millisecond))
-	if got.has("during") {
+	if got.Has("during") {
 		t.Error("a note Redis never took was followed")
 	}
 }

@@ -73,30 +73,39 @@ func sameNote(a, b routex.HealthNote) bool {
 	return a.Channel == b.Channel && a.Kind == b.Kind && ms(a.Until).Equal(ms(b.Until))
 }
 
-type collected struct {
+// Notes collects the notes a follower is handed, for tests: pass its Add
+// to HealthBoard.Follow.
+type Notes struct {
 	mu    sync.Mutex
 	notes []routex.HealthNote
 }
 
-func (c *collected) add(n routex.HealthNote) {
+// Add keeps n.
+func (c *Notes) Add(n routex.HealthNote) {
 	c.mu.Lock()
 	c.notes = append(c.notes, n)
 	c.mu.Unlock()
 }
 
-func (c *collected) get() []routex.HealthNote {
+// Get returns the notes kept so far, in the order they came.
+func (c *Notes) Get() []routex.HealthNote {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.notes)
 }
 
+// Has reports whether a note about channel came.
+func (c *Notes) Has(channel string) bool {
+	return slices.ContainsFunc(c.Get(), func(n routex.HealthNote) bool { return n.Channel == channel })
+}
+
 // Notes posted by one instance reach the other's followers, in order,
 // within 100 ms; never the poster's own.
 func testFollow(t *testing.T, a, b Instance) {
-	var atA, atB collected
-	stopA := a.Follow(atA.add)
+	var atA, atB Notes
+	stopA := a.Follow(atA.Add)
 	defer stopA()
-	stopB := b.Follow(atB.add)
+	stopB := b.Follow(atB.Add)
 	defer stopB()
 
 	now := time.Now()
@@ -111,21 +120,21 @@ func testFollow(t *testing.T, a, b Instance) {
 	warm := routex.HealthNote{Channel: "warm", Kind: routex.HealthClosed}
 	eventually(t, 5*time.Second, "a first note reaching the other instance", func() bool {
 		must(t, a.Post(t.Context(), warm))
-		return len(atB.get()) > 0
+		return len(atB.Get()) > 0
 	})
 	start := time.Now()
 	for _, n := range sent {
 		must(t, a.Post(t.Context(), n))
 	}
 	eventually(t, 2*time.Second, "the notes reaching the other instance", func() bool {
-		got := atB.get()
+		got := atB.Get()
 		return len(got) > 0 && sameNote(got[len(got)-1], sent[len(sent)-1])
 	})
 	if d := time.Since(start); d > 100*time.Millisecond {
 		t.Logf("notes took %v to arrive (the bar is 100 ms)", d)
 	}
 	var got []routex.HealthNote
-	for _, n := range atB.get() {
+	for _, n := range atB.Get() {
 		if n.Channel != "warm" {
 			got = append(got, n)
 		}
@@ -141,19 +150,19 @@ func testFollow(t *testing.T, a, b Instance) {
 
 	must(t, b.Post(t.Context(), routex.HealthNote{Channel: "from-b", Kind: routex.HealthClosed}))
 	eventually(t, 2*time.Second, "b's note reaching a", func() bool {
-		for _, n := range atA.get() {
+		for _, n := range atA.Get() {
 			if n.Channel == "from-b" {
 				return true
 			}
 		}
 		return false
 	})
-	for _, n := range atA.get() {
+	for _, n := range atA.Get() {
 		if n.Channel != "from-b" {
 			t.Errorf("a followed its own note %+v", n)
 		}
 	}
-	for _, n := range atB.get() {
+	for _, n := range atB.Get() {
 		if n.Channel == "from-b" {
 			t.Errorf("b followed its own note %+v", n)
 		}
@@ -161,11 +170,11 @@ func testFollow(t *testing.T, a, b Instance) {
 
 	stopB()
 	stopB() // idempotent
-	before := len(atB.get())
+	before := len(atB.Get())
 	must(t, a.Post(t.Context(), routex.HealthNote{Channel: "late", Kind: routex.HealthClosed}))
 	must(t, b.Post(t.Context(), routex.HealthNote{Channel: "from-b", Kind: routex.HealthClosed}))
-	eventually(t, 2*time.Second, "a following on", func() bool { return len(atA.get()) >= 2 })
-	if n := len(atB.get()); n != before {
+	eventually(t, 2*time.Second, "a following on", func() bool { return len(atA.Get()) >= 2 })
+	if n := len(atB.Get()); n != before {
 		t.Errorf("b followed %d notes after stop", n-before)
 	}
 }
