@@ -885,7 +885,7 @@ const unpersistedWarn = 10 * time.Second
 
 func (c *Client) warnUnpersisted() {
 	c.unpersisted.Add(1)
-	now := time.Now().UnixNano()
+	now := c.s.now().UnixNano()
 	last := c.unpersistedLog.Load()
 	if now-last < int64(unpersistedWarn) || !c.unpersistedLog.CompareAndSwap(last, now) {
 		return
