@@ -32,7 +32,6 @@ type pipeline struct {
 	mu      sync.Mutex
 	busy    bool // a call or the writer is in flight
 	queue   []*scriptCall
-	spare   []*scriptCall // the writer's last batch, for reuse
 	closed  bool
 	writers sync.WaitGroup
 }
@@ -84,23 +83,18 @@ func (p *pipeline) write() {
 	for {
 		p.mu.Lock()
 		batch := p.queue
-		p.queue, p.spare = p.spare[:0], nil
+		p.queue = nil
 		if len(batch) == 0 {
 			p.busy = false
-			p.spare = batch
 			p.mu.Unlock()
 			return
 		}
 		p.mu.Unlock()
-		for rest := batch; len(rest) > 0; {
-			n := min(len(rest), maxBatch)
-			p.send(rest[:n])
-			rest = rest[n:]
+		for len(batch) > 0 {
+			n := min(len(batch), maxBatch)
+			p.send(batch[:n])
+			batch = batch[n:]
 		}
-		clear(batch)
-		p.mu.Lock()
-		p.spare = batch[:0]
-		p.mu.Unlock()
 	}
 }
 
